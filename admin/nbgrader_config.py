@@ -1,0 +1,18 @@
+"""nbgrader configuration for the course (read by `python -m coursekit` and by nbgrader).
+
+The course's single source is ``solutions/``; the kit copies each notebook into
+nbgrader's ``source/<notebook name>/`` so that every notebook is one assignment.
+"""
+
+c = get_config()  # noqa: F821  (nbgrader provides get_config)
+
+c.CourseDirectory.course_id = "image-classification"
+
+# What students see in place of a solution.
+c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}
+c.ClearSolutions.text_stub = "YOUR ANSWER HERE"
+
+# Grading runs every notebook in fast mode (nbgrader sets NBGRADER_EXECUTION while it
+# autogrades, which coursekit.config.fast_mode() honours); a cell that runs longer than
+# this is stopped and the notebook graded as it stands.
+c.Execute.timeout = 120

@@ -1,0 +1,55 @@
+"""Build the student notebooks in notebooks/ from solutions/ with nbgrader's API.
+
+Each solution notebook is one nbgrader assignment named after the notebook. The
+build runs ``generate_assignment`` in a temporary course directory, so it never
+touches an instructor's gradebook, and copies the release versions out.
+"""
+
+import shutil
+import tempfile
+from pathlib import Path
+
+from nbgrader.apps import NbGraderAPI
+from nbgrader.coursedir import CourseDirectory
+from traitlets.config import Config, PyFileConfigLoader
+
+from coursekit.authoring.notebooks import NotebookError, read_notebook
+from coursekit.config import ADMIN_DIR, NOTEBOOKS_DIR, SOLUTIONS_DIR
+
+
+def course_config(root):
+    """The course's nbgrader config (admin/nbgrader_config.py) with its root set to ``root``."""
+    config = Config()
+    loader = PyFileConfigLoader("nbgrader_config.py", path=str(ADMIN_DIR))
+    config.merge(loader.load_config())
+    config.CourseDirectory.root = str(root)
+    config.Exchange.root = str(Path(root) / "exchange")
+    return config
+
+
+def generate_student_versions(solutions_dir=SOLUTIONS_DIR, out_dir=NOTEBOOKS_DIR):
+    """Write the student version of every notebook in ``solutions_dir`` into ``out_dir``.
+
+    Returns the paths written. Raises ``NotebookError`` naming the notebook when a
+    source is corrupt or nbgrader refuses it; nothing in ``out_dir`` is changed then.
+    """
+    sources = sorted(Path(solutions_dir).glob("*.ipynb"))
+    with tempfile.TemporaryDirectory(prefix="coursekit-build-") as root:
+        config = course_config(root)
+        Path(config.Exchange.root).mkdir()  # nbgrader's API insists on an exchange folder
+        api = NbGraderAPI(coursedir=CourseDirectory(config=config), config=config)
+        built = []
+        for source in sources:
+            read_notebook(source)  # a clear error for a corrupt source, before nbgrader's
+            assignment = source.stem
+            (Path(root) / "source" / assignment).mkdir(parents=True)
+            shutil.copy(source, Path(root) / "source" / assignment / source.name)
+            result = api.generate_assignment(assignment)
+            if not result["success"]:
+                raise NotebookError(
+                    f"nbgrader could not build {source}:\n"
+                    f"{result.get('error') or result.get('log')}"
+                )
+            built.append(Path(root) / "release" / assignment / source.name)
+        Path(out_dir).mkdir(parents=True, exist_ok=True)
+        return [Path(shutil.copy(path, Path(out_dir) / path.name)) for path in built]

@@ -1,0 +1,51 @@
+"""Reading course notebooks and the nbgrader markers inside their cells."""
+
+import re
+from pathlib import Path
+
+import nbformat
+
+SECRET_REGIONS = [
+    ("### BEGIN SOLUTION", "### END SOLUTION"),
+    ("### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS"),
+    ("=== BEGIN MARK SCHEME ===", "=== END MARK SCHEME ==="),
+]
+
+
+class NotebookError(Exception):
+    """A course notebook that cannot be read or built; the message names the file."""
+
+
+def read_notebook(path):
+    """Read and validate a notebook, raising ``NotebookError`` that names the file."""
+    path = Path(path)
+    try:
+        nb = nbformat.read(path, as_version=4)
+        nbformat.validate(nb)
+    except Exception as error:  # JSON errors, schema errors, missing file
+        raise NotebookError(f"{path} is not a valid notebook: {error}") from error
+    return nb
+
+
+def nbgrader_meta(cell):
+    """The cell's nbgrader metadata (empty dict when it has none)."""
+    return cell.get("metadata", {}).get("nbgrader", {})
+
+
+def secret_lines(cell_source):
+    """The lines of a cell that lie inside solution, hidden-test or mark-scheme markers."""
+    secrets, inside = [], None
+    for line in cell_source.splitlines():
+        stripped = line.strip()
+        if inside is None:
+            inside = next((end for begin, end in SECRET_REGIONS if begin in stripped), None)
+        elif inside in stripped:
+            inside = None
+        else:
+            secrets.append(stripped)
+    return secrets
+
+
+def meaningful(line):
+    """True for a line that could only come from its author: not blank, a comment or a bracket."""
+    return len(re.sub(r"[\s()\[\]{}:,]", "", line)) >= 6 and not line.startswith("#")

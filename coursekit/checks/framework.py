@@ -1,0 +1,185 @@
+"""The conventions every feedback check follows (DESIGN.md, "Feedback checks").
+
+A check is a function ``check(fn, rng)`` that calls the student's ``fn`` through
+:func:`call` and raises ``AssertionError`` with a message naming the mistake.
+:func:`feedback_check` turns it into what students call, ``tests.test_<name>(fn)``:
+one success line when every assertion holds, the first failure otherwise.
+"""
+
+import ast
+import copy
+import functools
+import inspect
+import textwrap
+
+import numpy as np
+
+# Calls that hide a Python loop behind a function.
+LOOPING_CALLS = {"vectorize", "apply_along_axis", "apply_over_axes", "frompyfunc", "map"}
+LOOP_NODES = {
+    ast.For: "a `for` loop",
+    ast.While: "a `while` loop",
+    ast.ListComp: "a list comprehension",
+    ast.SetComp: "a set comprehension",
+    ast.DictComp: "a dict comprehension",
+    ast.GeneratorExp: "a generator expression",
+}
+
+
+def feedback_check(name):
+    """Decorate ``check(fn, rng)`` as the student-facing ``test_<name>(fn, seed=0)``.
+
+    ``seed`` picks the random inputs: the visible check uses the default, the
+    hidden autograder tests pass other seeds.
+    """
+
+    def decorate(check):
+        @functools.wraps(check)
+        def run(fn, seed=0):
+            __tracebackhide__ = True  # pytest shows the student's failure, not this frame
+            if not callable(fn):
+                raise AssertionError(
+                    f"Pass the function itself, as in tests.test_{name}({name}), "
+                    f"not the result of calling it (got a {type(fn).__name__})."
+                )
+            check(fn, np.random.default_rng(seed))
+            print(f"\u2714 {name}: all tests passed.")
+
+        run.__doc__ = (
+            f"Check a student's `{name}`; print one line if right, else raise AssertionError."
+        )
+        return run
+
+    return decorate
+
+
+def call(fn, *args, hint=""):
+    """Call ``fn`` on deep copies of ``args`` and return its result.
+
+    Raises ``AssertionError`` if ``fn`` raises (``NotImplementedError`` excepted:
+    an unanswered exercise stays unanswered), with ``hint`` added to the message,
+    or if it changes any of its inputs.
+    """
+    copies = copy.deepcopy(args)
+    try:
+        result = fn(*copies)
+    except NotImplementedError:
+        raise
+    except Exception as error:
+        raise AssertionError(
+            f"{fn.__name__}({describe_args(args)}) raised {type(error).__name__}: {error}"
+            + (f"\n{hint}" if hint else "")
+        ) from error
+    for position, (original, passed) in enumerate(zip(args, copies)):
+        if not same_value(original, passed):
+            raise AssertionError(
+                f"{fn.__name__} changed its argument `{parameter_name(fn, position)}` in place. "
+                "The caller's data must stay as it was: work on a copy "
+                "(for example `x = x.astype(np.float32)` or `x = x.copy()`)."
+            )
+    return result
+
+
+def same_value(a, b):
+    """True when ``a`` and ``b`` hold the same data (arrays compared by dtype, shape, values)."""
+    if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
+        return (
+            isinstance(a, np.ndarray)
+            and isinstance(b, np.ndarray)
+            and a.dtype == b.dtype
+            and a.shape == b.shape
+            and np.array_equal(a, b, equal_nan=a.dtype.kind in "fc")
+        )
+    if isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)):
+        return len(a) == len(b) and all(map(same_value, a, b))
+    return a == b
+
+
+def describe_args(args):
+    """A short description of call arguments, arrays by shape and dtype."""
+    return ", ".join(describe(a) for a in args)
+
+
+def describe(value):
+    """``array(shape=(3, 4), dtype=uint8)`` for an array, ``repr`` for small things."""
+    if isinstance(value, np.ndarray):
+        return f"array(shape={value.shape}, dtype={value.dtype})"
+    text = repr(value)
+    return text if len(text) <= 40 else f"{type(value).__name__}(...)"
+
+
+def parameter_name(fn, position):
+    """The name of ``fn``'s positional parameter at ``position`` (or ``#position``)."""
+    try:
+        return list(inspect.signature(fn).parameters)[position]
+    except (TypeError, ValueError, IndexError):
+        return f"#{position + 1}"
+
+
+def forbid_loops(fn):
+    """Raise ``AssertionError`` if ``fn``'s source uses a Python loop or a hidden one.
+
+    Comprehensions and ``np.vectorize``/``map`` count as loops. Functions whose
+    source cannot be found (built-ins) pass.
+    """
+    try:
+        tree = ast.parse(textwrap.dedent(inspect.getsource(fn)))
+    except (OSError, TypeError, SyntaxError):
+        return
+    for node in ast.walk(tree):
+        kind = LOOP_NODES.get(type(node))
+        if kind is None and isinstance(node, ast.Call):
+            called = (
+                node.func.attr
+                if isinstance(node.func, ast.Attribute)
+                else getattr(node.func, "id", None)
+            )
+            if called in LOOPING_CALLS:
+                kind = f"`{called}` (a Python loop in disguise)"
+        if kind:
+            raise AssertionError(
+                f"{fn.__name__} uses {kind} (line {node.lineno} of the function). "
+                "This exercise asks for whole-array NumPy operations only: "
+                "use broadcasting and vectorised functions instead."
+            )
+
+
+def expect(condition, message):
+    """Raise ``AssertionError(message)`` unless ``condition`` holds."""
+    if not condition:
+        raise AssertionError(message)
+
+
+def expect_array(value, what, *, shape=None, dtype=None, kind=None):
+    """Check that ``value`` is an ndarray with the given shape, dtype or dtype kind.
+
+    ``kind`` is a NumPy kind string such as ``"f"`` (floating) or ``"iu"`` (integer).
+    """
+    expect(
+        isinstance(value, np.ndarray),
+        f"{what} should be a NumPy array, not a {type(value).__name__}: "
+        "wrap it with np.array(...) or build it with NumPy functions.",
+    )
+    if shape is not None:
+        expect(
+            value.shape == tuple(shape), f"{what} has shape {value.shape}, expected {tuple(shape)}."
+        )
+    if dtype is not None:
+        expect(
+            value.dtype == np.dtype(dtype),
+            f"{what} has dtype {value.dtype}, expected {np.dtype(dtype)}.",
+        )
+    if kind is not None:
+        names = {"f": "floating-point", "i": "integer", "u": "unsigned integer", "b": "boolean"}
+        wanted = " or ".join(names.get(k, k) for k in kind)
+        expect(
+            value.dtype.kind in kind, f"{what} has dtype {value.dtype}; expected {wanted} values."
+        )
+
+
+def expect_tuple(value, what, length):
+    """Check that a function returned a tuple (or list) of ``length`` items."""
+    expect(
+        isinstance(value, (tuple, list)) and len(value) == length,
+        f"{what} should return {length} values (as a tuple), got {describe(value)}.",
+    )

@@ -1,0 +1,48 @@
+"""The course command line: ``python -m coursekit <command>`` (also ``make <command>``)."""
+
+import argparse
+import sys
+
+from coursekit.authoring.build import generate_student_versions
+from coursekit.authoring.lint import check_course
+from coursekit.authoring.notebooks import NotebookError
+from coursekit.config import NOTEBOOKS_DIR, REPO_ROOT, SOLUTIONS_DIR
+
+
+def build(args):
+    """Regenerate notebooks/ from solutions/, then check the result."""
+    try:
+        written = generate_student_versions(SOLUTIONS_DIR, NOTEBOOKS_DIR)
+    except NotebookError as error:
+        print(f"build failed: {error}", file=sys.stderr)
+        return 1
+    for path in written:
+        print(f"built {path.relative_to(REPO_ROOT)}")
+    return check(args)
+
+
+def check(args):
+    """Report metadata problems, leaked solutions and student notebooks out of date."""
+    problems = check_course(SOLUTIONS_DIR, NOTEBOOKS_DIR)
+    for problem in problems:
+        print(f"problem: {problem}", file=sys.stderr)
+    print(f"course check: {len(problems)} problem(s)")
+    return 1 if problems else 0
+
+
+def demo(args):
+    from coursekit.demo import run_demo
+
+    return run_demo()
+
+
+COMMANDS = {"build": build, "check": check, "demo": demo}
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(prog="coursekit", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    for name, command in COMMANDS.items():
+        commands.add_parser(name, help=command.__doc__.splitlines()[0] if command.__doc__ else None)
+    args = parser.parse_args(argv)
+    return COMMANDS[args.command](args)

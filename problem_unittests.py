@@ -1,0 +1,8 @@
+"""Feedback checks for the course notebooks, imported as ``import problem_unittests as tests``.
+
+Each ``tests.test_<name>(<name>)`` prints one line when the function is right and
+raises ``AssertionError`` naming the mistake when it is not. The checks live in
+``coursekit.checks``, one module per notebook.
+"""
+
+from coursekit.checks.data_preparation import *  # noqa: F403

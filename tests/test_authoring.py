@@ -1,0 +1,165 @@
+"""The authoring pipeline: solutions/ builds notebooks/, and the course check catches mistakes."""
+
+import shutil
+import subprocess
+import sys
+
+import nbformat
+import pytest
+
+from coursekit.authoring.build import generate_student_versions
+from coursekit.authoring.lint import check_course, leak_problems, metadata_problems, sync_problems
+from coursekit.authoring.notebooks import NotebookError, read_notebook
+from coursekit.config import NOTEBOOKS_DIR, REPO_ROOT, SOLUTIONS_DIR
+
+NOTEBOOK = "01_data_preparation.ipynb"
+
+
+@pytest.fixture
+def course(tmp_path):
+    """A copy of solutions/ and notebooks/ that a test may break."""
+    shutil.copytree(SOLUTIONS_DIR, tmp_path / "solutions")
+    shutil.copytree(NOTEBOOKS_DIR, tmp_path / "notebooks")
+    return tmp_path / "solutions", tmp_path / "notebooks"
+
+
+def edit(path, change):
+    nb = nbformat.read(path, as_version=4)
+    change(nb)
+    nbformat.write(nb, path)
+
+
+def cell(nb, grade_id):
+    return next(c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") == grade_id)
+
+
+def test_committed_course_is_clean_and_in_sync():
+    assert check_course() == []
+
+
+def test_cli_check_passes_on_the_committed_course():
+    done = subprocess.run(
+        [sys.executable, "-m", "coursekit", "check"], cwd=REPO_ROOT, capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stderr
+    assert "0 problem(s)" in done.stdout
+
+
+def test_student_notebooks_keep_stubs_not_solutions():
+    student = read_notebook(NOTEBOOKS_DIR / NOTEBOOK)
+    text = "\n".join(c.source for c in student.cells)
+    assert "raise NotImplementedError()" in text
+    assert "BEGIN SOLUTION" not in text and "BEGIN HIDDEN TESTS" not in text
+    assert all(not c.get("outputs") for c in student.cells if c.cell_type == "code")
+
+
+def test_edited_solution_makes_notebooks_out_of_date(course):
+    solutions, notebooks = course
+    edit(
+        solutions / NOTEBOOK, lambda nb: nb.cells[0].update(source=nb.cells[0].source + "\n\nNew.")
+    )
+    assert sync_problems(solutions, notebooks) == [
+        f"{notebooks}/{NOTEBOOK} is out of date: run `make build`."
+    ]
+
+
+def test_student_notebook_without_source_is_reported(course):
+    solutions, notebooks = course
+    shutil.copy(notebooks / NOTEBOOK, notebooks / "99_orphan.ipynb")
+    assert any("99_orphan.ipynb has no source" in p for p in sync_problems(solutions, notebooks))
+
+
+def test_leaked_solution_line_is_found(course):
+    solutions, notebooks = course
+    edit(
+        notebooks / NOTEBOOK,
+        lambda nb: cell(nb, "one_hot").update(
+            source="return np.eye(number_classes, dtype=np.float32)[vector]"
+        ),
+    )
+    problems = leak_problems(
+        read_notebook(solutions / NOTEBOOK), read_notebook(notebooks / NOTEBOOK), NOTEBOOK
+    )
+    assert len(problems) == 1 and "shows hidden text" in problems[0]
+
+
+def test_leaked_hidden_test_is_found(course):
+    solutions, notebooks = course
+    hidden = "tests.test_one_hot(one_hot, seed=505)"
+    edit(notebooks / NOTEBOOK, lambda nb: cell(nb, "test_one_hot").update(source=hidden))
+    assert any(hidden in p for p in check_course(solutions, notebooks))
+
+
+@pytest.mark.parametrize(
+    "change, problem",
+    [
+        (
+            lambda nb: cell(nb, "test_one_hot").metadata.nbgrader.pop("points"),
+            "graded cell without points",
+        ),
+        (
+            lambda nb: cell(nb, "test_one_hot").metadata.nbgrader.update(points=0),
+            "graded cell without points",
+        ),
+        (
+            lambda nb: cell(nb, "test_one_hot").metadata.nbgrader.pop("grade_id"),
+            "without a grade_id",
+        ),
+        (
+            lambda nb: cell(nb, "test_one_hot").metadata.nbgrader.update(grade_id="one_hot"),
+            "used by 2 cells",
+        ),
+        (
+            lambda nb: cell(nb, "one_hot").update(source="def one_hot(v, n):\n    return 0"),
+            "without solution markers",
+        ),
+        (
+            lambda nb: cell(nb, "one_hot").update(source="### BEGIN SOLUTION\nx = 1"),
+            "do not pair up",
+        ),
+        (lambda nb: cell(nb, "one_hot").metadata.pop("nbgrader"), "no nbgrader metadata"),
+        (
+            lambda nb: nb.cells.remove(cell(nb, "check_one_hot")),
+            "`one_hot` has no visible check cell",
+        ),
+        (lambda nb: nb.cells.remove(cell(nb, "test_one_hot")), "`one_hot` has no graded test cell"),
+        (
+            lambda nb: cell(nb, "setup").update(
+                outputs=[nbformat.v4.new_output("stream", name="stdout", text="hi")]
+            ),
+            "has outputs",
+        ),
+    ],
+    ids=[
+        "no-points",
+        "zero-points",
+        "no-id",
+        "duplicate-id",
+        "no-markers",
+        "unpaired-markers",
+        "markers-without-metadata",
+        "no-visible-check",
+        "no-graded-test",
+        "outputs-committed",
+    ],
+)
+def test_metadata_mistakes_are_named(course, change, problem):
+    solutions, _ = course
+    edit(solutions / NOTEBOOK, change)
+    problems = metadata_problems(solutions / NOTEBOOK, read_notebook(solutions / NOTEBOOK))
+    assert any(problem in p for p in problems), problems
+
+
+def test_corrupt_solution_is_named_and_nothing_is_overwritten(course, tmp_path):
+    solutions, notebooks = course
+    (solutions / NOTEBOOK).write_text('{"cells": [', encoding="utf-8")
+    before = (notebooks / NOTEBOOK).read_bytes()
+    with pytest.raises(NotebookError, match=f"{NOTEBOOK} is not a valid notebook"):
+        generate_student_versions(solutions, notebooks)
+    assert (notebooks / NOTEBOOK).read_bytes() == before
+    assert any("is not a valid notebook" in p for p in check_course(solutions, notebooks))
+
+
+def test_build_writes_every_solution(tmp_path):
+    written = generate_student_versions(SOLUTIONS_DIR, tmp_path)
+    assert sorted(p.name for p in written) == sorted(p.name for p in SOLUTIONS_DIR.glob("*.ipynb"))
