@@ -3,6 +3,8 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# nbgrader runs the `alembic` command: the venv's scripts must be on PATH.
+export PATH := $(abspath $(BIN)):$(PATH)
 
 .PHONY: setup demo test lab build check
 

@@ -235,12 +235,12 @@ def test_truncated_or_hostile_cifar_pickle_is_a_clear_error(tmp_path):
     with pytest.raises(DatasetError, match="truncated"):
         formats.read_cifar_batch(tmp_path / "truncated")
 
-    class Hostile:
+    class Hostile:  # unpickling would call os.getcwd(): harmless, but code all the same
         def __reduce__(self):
-            return (os.system, ("echo should-not-run",))
+            return (os.getcwd, ())
 
     (tmp_path / "hostile").write_bytes(pickle.dumps({b"data": Hostile()}, protocol=2))
-    with pytest.raises(DatasetError, match="hostile"):
+    with pytest.raises(DatasetError, match="hostile.*refusing to load"):
         formats.read_cifar_batch(tmp_path / "hostile")
 
     (tmp_path / "nokeys").write_bytes(pickle.dumps({b"labels": [0]}, protocol=2))
@@ -446,6 +446,21 @@ def test_missing_mnist_and_fashion_mnist_outside_fast_mode_say_how_to_get_them()
 # ----------------------------------------------------------------------------------------------
 # Fast mode stand-ins
 # ----------------------------------------------------------------------------------------------
+
+
+def test_fast_mode_never_downloads(tmp_path, monkeypatch, capsys):
+    monkeypatch.delenv("COURSE_OFFLINE")
+    monkeypatch.setenv("COURSE_FAST", "1")
+    monkeypatch.setenv("COURSE_DATA_DIR", str(tmp_path / "data"))
+
+    def no_download(*args, **kwargs):
+        raise AssertionError("fast mode tried to download")
+
+    for name in ("fetch", "fetch_cifar10", "fetch_fashion_mnist"):
+        monkeypatch.setattr(download, name, no_download)
+    assert load_cifar10().synthetic
+    assert load_fashion_mnist().synthetic
+    assert load_mnist().synthetic
 
 
 @pytest.mark.parametrize("variable", ["COURSE_FAST", "NBGRADER_EXECUTION"])

@@ -5,7 +5,9 @@ build runs ``generate_assignment`` in a temporary course directory, so it never
 touches an instructor's gradebook, and copies the release versions out.
 """
 
+import os
 import shutil
+import sysconfig
 import tempfile
 from pathlib import Path
 
@@ -15,6 +17,13 @@ from traitlets.config import Config, PyFileConfigLoader
 
 from coursekit.authoring.notebooks import NotebookError, read_notebook
 from coursekit.config import ADMIN_DIR, NOTEBOOKS_DIR, SOLUTIONS_DIR
+
+
+def put_scripts_on_path():
+    """Let nbgrader find the ``alembic`` command it runs, also from a venv that is not activated."""
+    scripts = sysconfig.get_path("scripts")
+    if scripts not in os.environ.get("PATH", "").split(os.pathsep):
+        os.environ["PATH"] = os.pathsep.join([scripts, os.environ.get("PATH", "")])
 
 
 def course_config(root):
@@ -34,6 +43,7 @@ def generate_student_versions(solutions_dir=SOLUTIONS_DIR, out_dir=NOTEBOOKS_DIR
     source is corrupt or nbgrader refuses it; nothing in ``out_dir`` is changed then.
     """
     sources = sorted(Path(solutions_dir).glob("*.ipynb"))
+    put_scripts_on_path()
     with tempfile.TemporaryDirectory(prefix="coursekit-build-") as root:
         config = course_config(root)
         Path(config.Exchange.root).mkdir()  # nbgrader's API insists on an exchange folder

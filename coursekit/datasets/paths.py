@@ -3,6 +3,8 @@
 import os
 from pathlib import Path
 
+from coursekit.config import env_flag
+
 DATA_DIR_ENV = "COURSE_DATA_DIR"
 KERAS_HOME_ENV = "KERAS_HOME"
 OFFLINE_ENV = "COURSE_OFFLINE"
@@ -33,5 +35,4 @@ def synthetic_cache_dir() -> Path:
 
 def offline() -> bool:
     """True when ``$COURSE_OFFLINE`` forbids downloads (any value but '', '0', 'false', 'no')."""
-    flag = os.environ.get(OFFLINE_ENV, "").strip().lower()
-    return flag not in ("", "0", "false", "no")
+    return env_flag(OFFLINE_ENV)
