@@ -163,3 +163,19 @@ def test_corrupt_solution_is_named_and_nothing_is_overwritten(course, tmp_path):
 def test_build_writes_every_solution(tmp_path):
     written = generate_student_versions(SOLUTIONS_DIR, tmp_path)
     assert sorted(p.name for p in written) == sorted(p.name for p in SOLUTIONS_DIR.glob("*.ipynb"))
+
+
+def test_rebuild_keeps_a_copy_of_student_work(course):
+    solutions, notebooks = course
+    answered = "def one_hot(vector, number_classes):\n    return my_answer"
+    edit(notebooks / NOTEBOOK, lambda nb: cell(nb, "one_hot").update(source=answered))
+    generate_student_versions(solutions, notebooks)
+    backups = list(notebooks.glob("01_data_preparation.*.ipynb.bak"))
+    assert len(backups) == 1 and "my_answer" in backups[0].read_text()
+    assert "my_answer" not in (notebooks / NOTEBOOK).read_text()
+
+
+def test_rebuild_of_untouched_notebooks_makes_no_copies(course):
+    solutions, notebooks = course
+    generate_student_versions(solutions, notebooks)
+    assert not list(notebooks.glob("*.bak"))

@@ -9,13 +9,15 @@ import os
 import shutil
 import sysconfig
 import tempfile
+import time
 from pathlib import Path
 
 from nbgrader.apps import NbGraderAPI
 from nbgrader.coursedir import CourseDirectory
+from nbgrader.utils import compute_checksum
 from traitlets.config import Config, PyFileConfigLoader
 
-from coursekit.authoring.notebooks import NotebookError, read_notebook
+from coursekit.authoring.notebooks import NotebookError, nbgrader_meta, read_notebook
 from coursekit.config import ADMIN_DIR, NOTEBOOKS_DIR, SOLUTIONS_DIR
 
 
@@ -62,4 +64,29 @@ def generate_student_versions(solutions_dir=SOLUTIONS_DIR, out_dir=NOTEBOOKS_DIR
                 )
             built.append(Path(root) / "release" / assignment / source.name)
         Path(out_dir).mkdir(parents=True, exist_ok=True)
+        for path in built:
+            keep_student_work(Path(out_dir) / path.name)
         return [Path(shutil.copy(path, Path(out_dir) / path.name)) for path in built]
+
+
+def holds_student_work(path):
+    """True when a student notebook was run or has an answer that is no longer the stub."""
+    try:
+        nb = read_notebook(path)
+    except NotebookError:
+        return True  # unreadable, but perhaps someone's work: keep it
+    for cell in nb.cells:
+        meta = nbgrader_meta(cell)
+        if cell.get("outputs"):
+            return True
+        if meta.get("solution") and meta.get("checksum") != compute_checksum(cell):
+            return True
+    return False
+
+
+def keep_student_work(path):
+    """Before ``path`` is overwritten, copy it aside if a student worked in it."""
+    if path.exists() and holds_student_work(path):
+        backup = path.with_name(f"{path.stem}.{time.strftime('%Y%m%d-%H%M%S')}.ipynb.bak")
+        shutil.copy(path, backup)
+        print(f"{path} held your work: saved a copy as {backup.name}")

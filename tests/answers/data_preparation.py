@@ -6,7 +6,7 @@ from pathlib import Path
 import numpy as np
 from sklearn.model_selection import train_test_split
 
-from tests.answers import reference, wrong
+from tests.answers.registry import reference, wrong
 
 # --- read_cifar_batch --------------------------------------------------------------
 
