@@ -18,7 +18,7 @@ from coursekit.checks.framework import (
     expect_tuple,
     feedback_check,
 )
-from coursekit.datasets.formats import write_cifar_batch, write_cifar_meta
+from coursekit.datasets.formats import CIFAR10_BATCH_FILES, write_cifar_batch, write_cifar_meta
 
 __all__ = [
     "test_read_cifar_batch",
@@ -31,7 +31,6 @@ __all__ = [
 ]
 
 CIFAR_SHAPE = (32, 32, 3)
-CIFAR_FILES = [f"data_batch_{i}" for i in range(1, 6)] + ["test_batch"]
 BATCH_HINT = (
     "The check writes small batches in the official format: open the file with "
     "pickle.load(f, encoding='bytes'), use the bytes keys b'data' and b'labels', and do not "
@@ -107,11 +106,11 @@ def test_read_cifar_batch(read_cifar_batch, rng):
 @feedback_check("read_cifar")
 def test_read_cifar(read_cifar, rng):
     sizes = rng.choice(
-        np.arange(2, 12), size=len(CIFAR_FILES), replace=False
+        np.arange(2, 12), size=len(CIFAR10_BATCH_FILES), replace=False
     )  # tells batches apart
     batches = [random_cifar(rng, int(n)) for n in sizes]
     with tempfile.TemporaryDirectory() as folder:
-        for name, (images, labels) in zip(CIFAR_FILES, batches):
+        for name, (images, labels) in zip(CIFAR10_BATCH_FILES, batches):
             write_cifar_batch(Path(folder) / name, images, labels)
         write_cifar_meta(Path(folder) / "batches.meta", [f"class {i}" for i in range(10)])
         result = call(read_cifar, folder, hint=BATCH_HINT + " batches.meta is not a batch.")

@@ -27,6 +27,16 @@ CIFAR_VALUES = 3 * CIFAR_SIDE * CIFAR_SIDE  # 3072 values per image
 IDX_UBYTE = 0x08
 MNIST_NPZ_KEYS = ("x_train", "y_train", "x_test", "y_test")
 
+# The official file names.
+CIFAR10_DATA_BATCHES = [f"data_batch_{i}" for i in range(1, 6)]
+CIFAR10_BATCH_FILES = CIFAR10_DATA_BATCHES + ["test_batch"]
+IDX_STEMS = {
+    "x_train": "train-images-idx3-ubyte",
+    "y_train": "train-labels-idx1-ubyte",
+    "x_test": "t10k-images-idx3-ubyte",
+    "y_test": "t10k-labels-idx1-ubyte",
+}
+
 # The only globals a CIFAR-10 pickle needs: numpy's array reconstruction, and `_codecs.encode`,
 # which Python 3 uses for bytes in protocol 2. Anything else (os.system, eval...) is refused.
 _PICKLE_GLOBALS = frozenset(

@@ -19,14 +19,6 @@ from .classes import CIFAR10_CLASSES, FASHION_MNIST_CLASSES, MNIST_CLASSES
 from .errors import DatasetError
 
 CIFAR10_FOLDER = "cifar-10-batches-py"
-CIFAR10_BATCHES = [f"data_batch_{i}" for i in range(1, 6)]
-CIFAR10_FILES = CIFAR10_BATCHES + ["test_batch"]
-IDX_STEMS = {
-    "x_train": "train-images-idx3-ubyte",
-    "y_train": "train-labels-idx1-ubyte",
-    "x_test": "t10k-images-idx3-ubyte",
-    "y_test": "t10k-labels-idx1-ubyte",
-}
 MNIST_NPZ = "mnist.npz"
 
 
@@ -113,7 +105,7 @@ def _explicit(path, find, what: str) -> Path:
 
 def has_cifar10_batches(folder: Path) -> bool:
     """True when ``folder`` holds data_batch_1..5 and test_batch."""
-    return all((folder / name).is_file() for name in CIFAR10_FILES)
+    return all((folder / name).is_file() for name in formats.CIFAR10_BATCH_FILES)
 
 
 def _cifar10_in(path: Path) -> Path | None:
@@ -173,7 +165,7 @@ def load_cifar10(path=None) -> Dataset:
     Returns a Dataset with x_train (N, 32, 32, 3) uint8, y_train (N,) int64 and the test split.
     """
     folder = cifar10_dir(path)
-    train = [formats.read_cifar_batch(folder / name) for name in CIFAR10_BATCHES]
+    train = [formats.read_cifar_batch(folder / name) for name in formats.CIFAR10_DATA_BATCHES]
     x_test, y_test = formats.read_cifar_batch(folder / "test_batch")
     class_names = list(CIFAR10_CLASSES)
     if (folder / "batches.meta").is_file():
@@ -208,7 +200,7 @@ def _idx_file(folder: Path, stem: str) -> Path | None:
 
 def has_idx_files(folder: Path) -> bool:
     """True when ``folder`` holds the four MNIST-style IDX files (gzipped or raw)."""
-    return all(_idx_file(folder, stem) is not None for stem in IDX_STEMS.values())
+    return all(_idx_file(folder, stem) is not None for stem in formats.IDX_STEMS.values())
 
 
 def _has_mnist(place: Path) -> bool:
@@ -230,7 +222,7 @@ def _mnist_in(path: Path) -> Path | None:
 def _read_idx_folder(folder: Path, num_classes: int) -> tuple:
     """Read the four IDX files: (x_train (N, 28, 28), y_train (N,), x_test, y_test)."""
     arrays = {}
-    for key, stem in IDX_STEMS.items():
+    for key, stem in formats.IDX_STEMS.items():
         file = _idx_file(folder, stem)
         if file is None:
             raise DatasetError(f"{folder}: missing {stem}.gz.")

@@ -21,14 +21,6 @@ NUM_CLASSES = 10
 CIFAR_PER_BATCH = 300  # 5 training batches (1500 images) and a test batch of 300
 MNIST_TRAIN, MNIST_TEST = 2000, 500
 
-CIFAR_BATCHES = [f"data_batch_{i}" for i in range(1, 6)] + ["test_batch"]
-IDX_FILES = {
-    "x_train": "train-images-idx3-ubyte.gz",
-    "y_train": "train-labels-idx1-ubyte.gz",
-    "x_test": "t10k-images-idx3-ubyte.gz",
-    "y_test": "t10k-labels-idx1-ubyte.gz",
-}
-
 
 def balanced_labels(n: int, rng: np.random.Generator) -> np.ndarray:
     """Labels (n,) int64: each class equally often (up to one), in a shuffled order."""
@@ -93,7 +85,7 @@ def write_cifar10_folder(folder) -> Path:
     """Write a synthetic CIFAR-10 folder in the official format: 5 data batches, test_batch,
     batches.meta. Returns the folder."""
     folder = Path(folder)
-    for i, name in enumerate(CIFAR_BATCHES):
+    for i, name in enumerate(formats.CIFAR10_BATCH_FILES):
         images, labels = cifar_like(CIFAR_PER_BATCH, SEED + i)
         label = "testing batch 1 of 1" if name == "test_batch" else f"training batch {i + 1} of 5"
         formats.write_cifar_batch(folder / name, images, labels, batch_label=label)
@@ -107,8 +99,8 @@ def write_mnist_folder(folder) -> Path:
     x_train, y_train = mnist_like(MNIST_TRAIN, SEED)
     x_test, y_test = mnist_like(MNIST_TEST, SEED + 1)
     arrays = {"x_train": x_train, "y_train": y_train, "x_test": x_test, "y_test": y_test}
-    for key, name in IDX_FILES.items():
-        formats.write_idx(folder / name, arrays[key].astype(np.uint8))
+    for key, stem in formats.IDX_STEMS.items():
+        formats.write_idx(folder / f"{stem}.gz", arrays[key].astype(np.uint8))
     return folder
 
 
@@ -126,13 +118,15 @@ def _cached_folder(dest: Path, names, write) -> Path:
 def cifar10_dir() -> Path:
     """The cached synthetic CIFAR-10 folder (official python-batch format), created on first use."""
     dest = synthetic_cache_dir() / VERSION / "cifar-10-batches-py"
-    return _cached_folder(dest, CIFAR_BATCHES + ["batches.meta"], write_cifar10_folder)
+    names = formats.CIFAR10_BATCH_FILES + ["batches.meta"]
+    return _cached_folder(dest, names, write_cifar10_folder)
 
 
 def mnist_dir() -> Path:
     """The cached synthetic MNIST-shaped folder (four IDX gz files), created on first use."""
     dest = synthetic_cache_dir() / VERSION / "mnist"
-    return _cached_folder(dest, IDX_FILES.values(), write_mnist_folder)
+    names = [stem + ".gz" for stem in formats.IDX_STEMS.values()]
+    return _cached_folder(dest, names, write_mnist_folder)
 
 
 def is_synthetic(path) -> bool:
