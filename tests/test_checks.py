@@ -120,3 +120,14 @@ def test_forbid_loops_names_the_loop(fn, kind):
 def test_forbid_loops_accepts_whole_array_code():
     framework.forbid_loops(lambda x: x**2)
     framework.forbid_loops(np.square)  # no Python source: nothing to inspect
+
+
+def test_call_stops_an_endless_loop(monkeypatch):
+    monkeypatch.setattr(framework, "CALL_TIME_LIMIT", 0.2)
+
+    def spin(x):
+        while True:
+            x = x + 1
+
+    with pytest.raises(AssertionError, match="still running after 0.2 s"):
+        framework.call(spin, 0)

@@ -7,10 +7,13 @@ one success line when every assertion holds, the first failure otherwise.
 """
 
 import ast
+import contextlib
 import copy
 import functools
 import inspect
+import signal
 import textwrap
+import threading
 
 import numpy as np
 
@@ -53,18 +56,59 @@ def feedback_check(name):
     return decorate
 
 
+# The checks use small inputs: a call that runs this long is stuck, most often in a loop.
+CALL_TIME_LIMIT = 10  # seconds
+
+
+class TookTooLong(BaseException):  # not caught by a student's `except Exception`
+    """Raised inside a student's function that ran past ``CALL_TIME_LIMIT``."""
+
+
+@contextlib.contextmanager
+def time_limit(seconds):
+    """Interrupt the block with ``TookTooLong`` after ``seconds`` (where the OS allows it).
+
+    Uses SIGALRM, so it works on Linux and macOS in the main thread, where notebook code
+    runs; elsewhere the block runs without a limit.
+    """
+    if (
+        not hasattr(signal, "setitimer")
+        or threading.current_thread() is not threading.main_thread()
+    ):
+        yield
+        return
+
+    def interrupt(signum, frame):
+        raise TookTooLong()
+
+    previous = signal.signal(signal.SIGALRM, interrupt)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
 def call(fn, *args, hint=""):
     """Call ``fn`` on deep copies of ``args`` and return its result.
 
     Raises ``AssertionError`` if ``fn`` raises (``NotImplementedError`` excepted:
     an unanswered exercise stays unanswered), with ``hint`` added to the message,
-    or if it changes any of its inputs.
+    if it runs longer than ``CALL_TIME_LIMIT`` or if it changes any of its inputs.
     """
     copies = copy.deepcopy(args)
     try:
-        result = fn(*copies)
+        with time_limit(CALL_TIME_LIMIT):
+            result = fn(*copies)
     except NotImplementedError:
         raise
+    except TookTooLong:
+        raise AssertionError(
+            f"{fn.__name__}({describe_args(args)}) was still running after {CALL_TIME_LIMIT} s "
+            "on a small input. Look for a loop that never ends (a `while` whose condition "
+            "never changes) or a loop over every pixel."
+        ) from None
     except Exception as error:
         raise AssertionError(
             f"{fn.__name__}({describe_args(args)}) raised {type(error).__name__}: {error}"
