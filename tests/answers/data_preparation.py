@@ -1,4 +1,4 @@
-"""Answers to notebook 01: the reference and the mistakes students make."""
+"""Wrong answers to notebook 01 (the references are the solution notebook's own functions)."""
 
 import pickle
 from pathlib import Path
@@ -6,17 +6,11 @@ from pathlib import Path
 import numpy as np
 from sklearn.model_selection import train_test_split
 
-from tests.answers.registry import reference, wrong
+from tests.answers.registry import solution_functions, wrong
+
+solution = solution_functions("01_data_preparation")
 
 # --- read_cifar_batch --------------------------------------------------------------
-
-
-@reference
-def read_cifar_batch(file):
-    with open(file, "rb") as f:
-        batch = pickle.load(f, encoding="bytes")
-    data = batch[b"data"].reshape(-1, 3, 32, 32).transpose(0, 2, 3, 1)
-    return data, np.array(batch[b"labels"], dtype=np.int64)
 
 
 @wrong("read_cifar_batch", says="channel-major")
@@ -75,33 +69,27 @@ def read_cifar_batch_str_keys(file):
 BATCHES = [f"data_batch_{i}" for i in range(1, 6)] + ["test_batch"]
 
 
-@reference
-def read_cifar(path):
-    parts = [read_cifar_batch(Path(path) / name) for name in BATCHES]
-    return np.concatenate([d for d, _ in parts]), np.concatenate([lab for _, lab in parts])
-
-
 @wrong("read_cifar", says="add test_batch too")
 def read_cifar_no_test_batch(path):
-    parts = [read_cifar_batch(Path(path) / name) for name in BATCHES[:5]]
+    parts = [solution.read_cifar_batch(Path(path) / name) for name in BATCHES[:5]]
     return np.concatenate([d for d, _ in parts]), np.concatenate([lab for _, lab in parts])
 
 
 @wrong("read_cifar", says="only one batch")
 def read_cifar_first_batch(path):
-    return read_cifar_batch(Path(path) / "data_batch_1")
+    return solution.read_cifar_batch(Path(path) / "data_batch_1")
 
 
 @wrong("read_cifar", says="no longer aligned")
 def read_cifar_labels_reversed(path):
-    parts = [read_cifar_batch(Path(path) / name) for name in BATCHES]
+    parts = [solution.read_cifar_batch(Path(path) / name) for name in BATCHES]
     labels = np.concatenate([lab for _, lab in parts[::-1]])
     return np.concatenate([d for d, _ in parts]), labels
 
 
 @wrong("read_cifar", says="raised KeyError")
 def read_cifar_every_file(path):
-    parts = [read_cifar_batch(file) for file in sorted(Path(path).iterdir())]
+    parts = [solution.read_cifar_batch(file) for file in sorted(Path(path).iterdir())]
     return np.concatenate([d for d, _ in parts]), np.concatenate([lab for _, lab in parts])
 
 
@@ -112,14 +100,6 @@ def read_cifar_raw_rows(path):
 
 
 # --- split_dataset -----------------------------------------------------------------
-
-
-@reference
-def split_dataset(data, labels, split):
-    data_train, data_test, labels_train, labels_test = train_test_split(
-        data, labels, train_size=split, random_state=0
-    )
-    return data_train, labels_train, data_test, labels_test
 
 
 @wrong("split_dataset", says="in this order")
@@ -168,11 +148,6 @@ def split_dataset_shuffles_input(data, labels, split):
 # --- normalise_images --------------------------------------------------------------
 
 
-@reference
-def normalise_images(images):
-    return images.astype(np.float32) / 255
-
-
 @wrong("normalise_images", says="min and max of the batch")
 def normalise_images_min_max(images):
     images = images.astype(np.float32)
@@ -218,11 +193,6 @@ def normalise_images_centred(images):
 # --- one_hot -----------------------------------------------------------------------
 
 
-@reference
-def one_hot(vector, number_classes):
-    return np.eye(number_classes, dtype=np.float32)[vector]
-
-
 @wrong("one_hot", says="rows and columns are swapped")
 def one_hot_transposed(vector, number_classes):
     return np.eye(number_classes)[vector].T
@@ -254,11 +224,6 @@ def one_hot_cumulative(vector, number_classes):
 
 
 # --- add_channel_axis --------------------------------------------------------------
-
-
-@reference
-def add_channel_axis(images):
-    return images[..., np.newaxis]
 
 
 @wrong("add_channel_axis", says="channel axis went first")

@@ -1,12 +1,15 @@
 """The registry of reference and wrong answers, filled by one module per notebook.
 
-They test the feedback checks (every check must pass its reference and reject every
-wrong answer with a message containing ``says``) and are the partial answers of the
-demo class. They live in tests/, not in the installed package, so that graded
-student code cannot import them.
+The references are the solutions themselves: the functions that the answer cells of
+``solutions/<notebook>.ipynb`` define, so the checks are tested against exactly what
+the notebook teaches. Wrong answers are written out in each notebook's module.
 """
 
+import types
 from dataclasses import dataclass
+
+from coursekit.authoring.notebooks import nbgrader_meta, read_notebook
+from coursekit.config import SOLUTIONS_DIR
 
 REFERENCES = {}  # exercise name -> reference function
 WRONG_ANSWERS = {}  # exercise name -> [WrongAnswer, ...]
@@ -23,10 +26,26 @@ class WrongAnswer:
         return f"{self.exercise}-{self.fn.__name__}"
 
 
-def reference(fn):
-    """Register ``fn`` as the correct answer to the exercise of the same name."""
-    REFERENCES[fn.__name__] = fn
-    return fn
+def solution_functions(notebook):
+    """Run the answer cells of ``solutions/<notebook>.ipynb``; register and return their functions.
+
+    Every function an answer cell defines is an exercise (the course check demands a
+    visible check for each). Returns a namespace whose attributes are those functions.
+    """
+    nb = read_notebook(SOLUTIONS_DIR / f"{notebook}.ipynb")
+    module = f"solutions.{notebook}"
+    namespace = {"__name__": module}
+    exec("import numpy as np", namespace)
+    for cell in nb.cells:
+        meta = nbgrader_meta(cell)
+        if cell.cell_type == "code" and meta.get("solution") and not meta.get("grade"):
+            before = set(namespace)
+            exec(compile(cell.source, f"{notebook}:{meta['grade_id']}", "exec"), namespace)
+            for name in set(namespace) - before:
+                value = namespace[name]
+                if isinstance(value, types.FunctionType) and value.__module__ == module:
+                    REFERENCES[name] = value  # defined by the cell, not imported
+    return types.SimpleNamespace(**namespace)
 
 
 def wrong(exercise, says):
