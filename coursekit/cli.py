@@ -12,7 +12,7 @@ from coursekit.config import NOTEBOOKS_DIR, REPO_ROOT, SOLUTIONS_DIR
 def build(args):
     """Regenerate notebooks/ from solutions/, then check the result."""
     try:
-        written = generate_student_versions(SOLUTIONS_DIR, NOTEBOOKS_DIR)
+        written = generate_student_versions(SOLUTIONS_DIR, NOTEBOOKS_DIR, only=args.notebooks)
     except NotebookError as error:
         print(f"build failed: {error}", file=sys.stderr)
         return 1
@@ -31,6 +31,7 @@ def check(args):
 
 
 def demo(args):
+    """Build and check the course, then run every solution notebook in fast mode."""
     from coursekit.demo import run_demo
 
     return run_demo()
@@ -43,6 +44,9 @@ def main(argv=None):
     parser = argparse.ArgumentParser(prog="coursekit", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
     for name, command in COMMANDS.items():
-        commands.add_parser(name, help=command.__doc__.splitlines()[0] if command.__doc__ else None)
+        commands.add_parser(name, help=command.__doc__.splitlines()[0])
+    commands.choices["build"].add_argument(
+        "notebooks", nargs="*", help="notebook names to build, e.g. 02_knn (default: all)"
+    )
     args = parser.parse_args(argv)
     return COMMANDS[args.command](args)

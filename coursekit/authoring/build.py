@@ -38,13 +38,16 @@ def course_config(root):
     return config
 
 
-def generate_student_versions(solutions_dir=SOLUTIONS_DIR, out_dir=NOTEBOOKS_DIR):
+def generate_student_versions(solutions_dir=SOLUTIONS_DIR, out_dir=NOTEBOOKS_DIR, only=None):
     """Write the student version of every notebook in ``solutions_dir`` into ``out_dir``.
 
+    ``only``: names (stems) of the notebooks to build, all when None.
     Returns the paths written. Raises ``NotebookError`` naming the notebook when a
     source is corrupt or nbgrader refuses it; nothing in ``out_dir`` is changed then.
     """
     sources = sorted(Path(solutions_dir).glob("*.ipynb"))
+    if only:
+        sources = [source for source in sources if source.stem in only]
     put_scripts_on_path()
     with tempfile.TemporaryDirectory(prefix="coursekit-build-") as root:
         config = course_config(root)

@@ -13,6 +13,7 @@ from coursekit.authoring.build import generate_student_versions
 from coursekit.authoring.notebooks import (
     SECRET_REGIONS,
     NotebookError,
+    answer_cells,
     meaningful,
     nbgrader_meta,
     read_notebook,
@@ -75,10 +76,9 @@ def metadata_problems(path, nb):
 
 def exercise_pattern_problems(path, nb):
     """Each function an answer cell defines needs a visible check and a graded test after it."""
-    problems = []
+    problems, answers = [], answer_cells(nb)
     for number, cell in enumerate(nb.cells, start=1):
-        meta = nbgrader_meta(cell)
-        if cell.cell_type != "code" or not meta.get("solution") or meta.get("grade"):
+        if not any(cell is answer for answer in answers):
             continue
         later = [c for c in nb.cells[number:] if c.cell_type == "code"]
         for name in re.findall(r"^def (\w+)\(", cell.source, flags=re.MULTILINE):

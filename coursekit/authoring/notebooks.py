@@ -1,6 +1,7 @@
 """Reading course notebooks and the nbgrader markers inside their cells."""
 
 import re
+import types
 from pathlib import Path
 
 import nbformat
@@ -49,3 +50,33 @@ def secret_lines(cell_source):
 def meaningful(line):
     """True for a line that could only come from its author: not blank, a comment or a bracket."""
     return len(re.sub(r"[\s()\[\]{}:,]", "", line)) >= 6 and not line.startswith("#")
+
+
+def answer_cells(nb):
+    """The code cells students fill in: nbgrader solution cells that are not graded."""
+    return [
+        cell
+        for cell in nb.cells
+        if cell.cell_type == "code"
+        and nbgrader_meta(cell).get("solution")
+        and not nbgrader_meta(cell).get("grade")
+    ]
+
+
+def solution_functions(path):
+    """Run the answer cells of the notebook at ``path``; return the functions they define.
+
+    Returns {name: function} in the order the cells define them, imported names left out.
+    The cells run in one namespace that starts with ``import numpy as np``, like the notebooks.
+    """
+    nb = read_notebook(path)
+    module = f"solutions.{Path(path).stem}"
+    namespace = {"__name__": module}
+    exec("import numpy as np", namespace)
+    for cell in answer_cells(nb):
+        exec(compile(cell.source, f"{path}:{nbgrader_meta(cell)['grade_id']}", "exec"), namespace)
+    return {
+        name: value
+        for name, value in namespace.items()
+        if isinstance(value, types.FunctionType) and value.__module__ == module
+    }

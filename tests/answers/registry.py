@@ -8,7 +8,7 @@ the notebook teaches. Wrong answers are written out in each notebook's module.
 import types
 from dataclasses import dataclass
 
-from coursekit.authoring.notebooks import nbgrader_meta, read_notebook
+from coursekit.authoring import notebooks
 from coursekit.config import SOLUTIONS_DIR
 
 REFERENCES = {}  # exercise name -> reference function
@@ -27,25 +27,14 @@ class WrongAnswer:
 
 
 def solution_functions(notebook):
-    """Run the answer cells of ``solutions/<notebook>.ipynb``; register and return their functions.
+    """Register the functions of ``solutions/<notebook>.ipynb``'s answer cells as references.
 
     Every function an answer cell defines is an exercise (the course check demands a
-    visible check for each). Returns a namespace whose attributes are those functions.
+    visible check for each). Returns them as a namespace: ``solution.one_hot(...)``.
     """
-    nb = read_notebook(SOLUTIONS_DIR / f"{notebook}.ipynb")
-    module = f"solutions.{notebook}"
-    namespace = {"__name__": module}
-    exec("import numpy as np", namespace)
-    for cell in nb.cells:
-        meta = nbgrader_meta(cell)
-        if cell.cell_type == "code" and meta.get("solution") and not meta.get("grade"):
-            before = set(namespace)
-            exec(compile(cell.source, f"{notebook}:{meta['grade_id']}", "exec"), namespace)
-            for name in set(namespace) - before:
-                value = namespace[name]
-                if isinstance(value, types.FunctionType) and value.__module__ == module:
-                    REFERENCES[name] = value  # defined by the cell, not imported
-    return types.SimpleNamespace(**namespace)
+    functions = notebooks.solution_functions(SOLUTIONS_DIR / f"{notebook}.ipynb")
+    REFERENCES.update(functions)
+    return types.SimpleNamespace(**functions)
 
 
 def wrong(exercise, says):
