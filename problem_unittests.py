@@ -6,3 +6,5 @@ raises ``AssertionError`` naming the mistake when it is not. The checks live in
 """
 
 from coursekit.checks.data_preparation import *  # noqa: F403
+from coursekit.checks.knn import *  # noqa: F403
+from coursekit.checks.softmax import *  # noqa: F403

@@ -131,3 +131,14 @@ def test_call_stops_an_endless_loop(monkeypatch):
 
     with pytest.raises(AssertionError, match="still running after 0.2 s"):
         framework.call(spin, 0)
+
+
+def test_numerical_gradient_matches_a_known_gradient():
+    from coursekit.gradcheck import numerical_gradient, relative_error
+
+    x = np.random.default_rng(0).normal(size=(3, 4))
+    before = x.copy()
+    grad = numerical_gradient(lambda: np.sum(np.sin(x) * x), x)
+    assert relative_error(grad, np.cos(x) * x + np.sin(x)) < 1e-8
+    assert np.array_equal(x, before)  # every entry restored
+    assert relative_error(np.zeros(2), np.zeros(2)) == 0.0
