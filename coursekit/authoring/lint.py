@@ -64,7 +64,7 @@ def metadata_problems(path, nb):
         ids[meta.get("grade_id")] += 1
         if meta.get("grade") and not (meta.get("points") or 0) > 0:
             problems.append(f"{where} ({meta.get('grade_id')}): graded cell without points.")
-        if meta.get("solution") and cell.cell_type == "code" and "### BEGIN SOLUTION" not in text:
+        if meta.get("solution") and cell.cell_type == "code" and "BEGIN SOLUTION" not in text:
             problems.append(
                 f"{where} ({meta.get('grade_id')}): answer cell without solution markers."
             )

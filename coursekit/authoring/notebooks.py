@@ -6,10 +6,11 @@ from pathlib import Path
 
 import nbformat
 
+# nbgrader's delimiters: a line containing one of them opens or closes a region.
 SECRET_REGIONS = [
-    ("### BEGIN SOLUTION", "### END SOLUTION"),
-    ("### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS"),
-    ("=== BEGIN MARK SCHEME ===", "=== END MARK SCHEME ==="),
+    ("BEGIN SOLUTION", "END SOLUTION"),
+    ("BEGIN HIDDEN TESTS", "END HIDDEN TESTS"),
+    ("BEGIN MARK SCHEME", "END MARK SCHEME"),
 ]
 
 
