@@ -5,6 +5,8 @@ raises ``AssertionError`` naming the mistake when it is not. The checks live in
 ``coursekit.checks``, one module per notebook.
 """
 
+from coursekit.checks.backprop import *  # noqa: F403
 from coursekit.checks.data_preparation import *  # noqa: F403
 from coursekit.checks.knn import *  # noqa: F403
+from coursekit.checks.mlp import *  # noqa: F403
 from coursekit.checks.softmax import *  # noqa: F403

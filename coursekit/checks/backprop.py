@@ -1,0 +1,3 @@
+"""Feedback checks for notebook 04, backpropagation."""
+
+__all__ = []
