@@ -1,1 +1,389 @@
 """Wrong answers to notebook 03 (the references are the solution notebook's own functions)."""
+
+import numpy as np
+
+from tests.answers.registry import solution_functions, wrong
+
+solution = solution_functions("03_softmax")
+
+# The training answers call it by this global name, as a student's notebook does; the
+# train_softmax check stands in for it while it runs.
+softmax_loss_and_grad = solution.softmax_loss_and_grad
+
+# --- softmax -------------------------------------------------------------------------------
+
+
+@wrong("softmax", says="wrong axis")
+def softmax_over_columns(scores):
+    exp_scores = np.exp(scores - scores.max(axis=0, keepdims=True))
+    return exp_scores / exp_scores.sum(axis=0, keepdims=True)
+
+
+@wrong("softmax", says="Subtract the row maximum")
+def softmax_unstable(scores):
+    exp_scores = np.exp(scores)
+    return exp_scores / exp_scores.sum(axis=1, keepdims=True)
+
+
+@wrong("softmax", says="not the maximum of the whole array")
+def softmax_global_max(scores):
+    exp_scores = np.exp(scores - scores.max())
+    return exp_scores / exp_scores.sum(axis=1, keepdims=True)
+
+
+@wrong("softmax", says="sum of the whole array")
+def softmax_whole_array_sum(scores):
+    exp_scores = np.exp(scores - scores.max(axis=1, keepdims=True))
+    return exp_scores / exp_scores.sum()
+
+
+@wrong("softmax", says="keepdims=True")
+def softmax_without_keepdims(scores):
+    exp_scores = np.exp(scores - scores.max(axis=1, keepdims=True))
+    return exp_scores / exp_scores.sum(axis=1)
+
+
+@wrong("softmax", says="in place")
+def softmax_shifts_input(scores):
+    scores -= scores.max(axis=1, keepdims=True)
+    exp_scores = np.exp(scores)
+    return exp_scores / exp_scores.sum(axis=1, keepdims=True)
+
+
+@wrong("softmax", says="must sum to 1")
+def softmax_not_normalised(scores):
+    return np.exp(scores - scores.max(axis=1, keepdims=True))
+
+
+# --- cross_entropy_loss --------------------------------------------------------------------
+
+
+def target_log_probs(probs, targets_one_hot):
+    return np.log(np.sum(probs * targets_one_hot, axis=1))
+
+
+@wrong("cross_entropy_loss", says="not averaged")
+def cross_entropy_summed(probs, targets_one_hot):
+    return -np.sum(target_log_probs(probs, targets_one_hot))
+
+
+@wrong("cross_entropy_loss", says="one loss per sample")
+def cross_entropy_per_sample(probs, targets_one_hot):
+    return -target_log_probs(probs, targets_one_hot)
+
+
+@wrong("cross_entropy_loss", says="MINUS the log-probability")
+def cross_entropy_no_minus(probs, targets_one_hot):
+    return np.mean(target_log_probs(probs, targets_one_hot))
+
+
+@wrong("cross_entropy_loss", says="all N x C entries")
+def cross_entropy_mean_of_everything(probs, targets_one_hot):
+    return -np.mean(targets_one_hot * np.log(probs))
+
+
+@wrong("cross_entropy_loss", says="exactly 0")
+def cross_entropy_zero_times_log_zero(probs, targets_one_hot):
+    return -np.mean(np.sum(targets_one_hot * np.log(probs), axis=1))
+
+
+@wrong("cross_entropy_loss", says="natural logarithm")
+def cross_entropy_log10(probs, targets_one_hot):
+    return -np.mean(np.log10(np.sum(probs * targets_one_hot, axis=1)))
+
+
+# --- softmax_loss_and_grad -----------------------------------------------------------------
+
+
+def forward(W, b, X, y):
+    """probs (N, C) and one-hot targets (N, C), as the solution computes them."""
+    return solution.softmax(X @ W + b), np.eye(W.shape[1])[y]
+
+
+@wrong("softmax_loss_and_grad", says="wrong sign")
+def loss_and_grad_wrong_sign(W, b, X, y, reg):
+    probs, targets = forward(W, b, X, y)
+    loss = solution.cross_entropy_loss(probs, targets) + reg * np.sum(W * W)
+    dscores = (targets - probs) / len(X)
+    return loss, X.T @ dscores + 2 * reg * W, dscores.sum(axis=0)
+
+
+@wrong("softmax_loss_and_grad", says="dW is missing the regularisation term")
+def loss_and_grad_no_reg_gradient(W, b, X, y, reg):
+    probs, targets = forward(W, b, X, y)
+    loss = solution.cross_entropy_loss(probs, targets) + reg * np.sum(W * W)
+    dscores = (probs - targets) / len(X)
+    return loss, X.T @ dscores, dscores.sum(axis=0)
+
+
+@wrong("softmax_loss_and_grad", says="not reg * W")
+def loss_and_grad_half_reg_gradient(W, b, X, y, reg):
+    probs, targets = forward(W, b, X, y)
+    loss = solution.cross_entropy_loss(probs, targets) + reg * np.sum(W * W)
+    dscores = (probs - targets) / len(X)
+    return loss, X.T @ dscores + reg * W, dscores.sum(axis=0)
+
+
+@wrong("softmax_loss_and_grad", says="loss is missing the regularisation term")
+def loss_and_grad_no_penalty(W, b, X, y, reg):
+    probs, targets = forward(W, b, X, y)
+    dscores = (probs - targets) / len(X)
+    loss = solution.cross_entropy_loss(probs, targets)
+    return loss, X.T @ dscores + 2 * reg * W, dscores.sum(axis=0)
+
+
+@wrong("softmax_loss_and_grad", says="not averaged over the batch")
+def loss_and_grad_summed_loss(W, b, X, y, reg):
+    probs, targets = forward(W, b, X, y)
+    loss = -np.sum(np.log(np.sum(probs * targets, axis=1))) + reg * np.sum(W * W)
+    dscores = (probs - targets) / len(X)
+    return loss, X.T @ dscores + 2 * reg * W, dscores.sum(axis=0)
+
+
+@wrong("softmax_loss_and_grad", says="N times too large")
+def loss_and_grad_gradient_not_averaged(W, b, X, y, reg):
+    probs, targets = forward(W, b, X, y)
+    loss = solution.cross_entropy_loss(probs, targets) + reg * np.sum(W * W)
+    dscores = probs - targets
+    return loss, X.T @ dscores + 2 * reg * W, dscores.sum(axis=0)
+
+
+@wrong("softmax_loss_and_grad", says="bias gradient is not summed over the batch")
+def loss_and_grad_bias_per_sample(W, b, X, y, reg):
+    probs, targets = forward(W, b, X, y)
+    loss = solution.cross_entropy_loss(probs, targets) + reg * np.sum(W * W)
+    dscores = (probs - targets) / len(X)
+    return loss, X.T @ dscores + 2 * reg * W, dscores
+
+
+@wrong("softmax_loss_and_grad", says="bias gradient is not summed over the batch")
+def loss_and_grad_bias_first_row(W, b, X, y, reg):
+    probs, targets = forward(W, b, X, y)
+    loss = solution.cross_entropy_loss(probs, targets) + reg * np.sum(W * W)
+    dscores = (probs - targets) / len(X)
+    return loss, X.T @ dscores + 2 * reg * W, dscores[0]
+
+
+@wrong("softmax_loss_and_grad", says="bias is not regularised")
+def loss_and_grad_regularised_bias(W, b, X, y, reg):
+    probs, targets = forward(W, b, X, y)
+    loss = solution.cross_entropy_loss(probs, targets) + reg * (np.sum(W * W) + np.sum(b * b))
+    dscores = (probs - targets) / len(X)
+    return loss, X.T @ dscores + 2 * reg * W, dscores.sum(axis=0) + 2 * reg * b
+
+
+@wrong("softmax_loss_and_grad", says="dW is transposed")
+def loss_and_grad_transposed(W, b, X, y, reg):
+    probs, targets = forward(W, b, X, y)
+    loss = solution.cross_entropy_loss(probs, targets) + reg * np.sum(W * W)
+    dscores = (probs - targets) / len(X)
+    return loss, dscores.T @ X + 2 * reg * W.T, dscores.sum(axis=0)
+
+
+@wrong("softmax_loss_and_grad", says="overflows for large scores")
+def loss_and_grad_unstable(W, b, X, y, reg):
+    exp_scores = np.exp(X @ W + b)
+    probs = exp_scores / exp_scores.sum(axis=1, keepdims=True)
+    targets = np.eye(W.shape[1])[y]
+    loss = solution.cross_entropy_loss(probs, targets) + reg * np.sum(W * W)
+    dscores = (probs - targets) / len(X)
+    return loss, X.T @ dscores + 2 * reg * W, dscores.sum(axis=0)
+
+
+@wrong("softmax_loss_and_grad", says="uses a `for` loop")
+def loss_and_grad_loop(W, b, X, y, reg):
+    loss, dW, db = reg * np.sum(W * W), 2 * reg * W, np.zeros_like(b)
+    for x, label in zip(X, y):
+        probs = solution.softmax((x @ W + b)[None, :])[0]
+        loss -= np.log(probs[label]) / len(X)
+        probs[label] -= 1
+        dW += np.outer(x, probs) / len(X)
+        db += probs / len(X)
+    return loss, dW, db
+
+
+# --- train_softmax -------------------------------------------------------------------------
+
+
+def sgd(X, y, learning_rate, reg, epochs, batch_size, seed, *, step=None, orders=None):
+    """The solution's loop, with the update and the epoch orders replaceable."""
+    rng = np.random.default_rng(seed)
+    W = 0.001 * rng.standard_normal((X.shape[1], int(y.max()) + 1))
+    b = np.zeros(W.shape[1])
+    history = []
+    for epoch in range(epochs):
+        order = rng.permutation(len(X)) if orders is None else orders(rng, epoch)
+        for start in range(0, len(X), batch_size):
+            batch = order[start : start + batch_size]
+            loss, dW, db = softmax_loss_and_grad(W, b, X[batch], y[batch], reg)
+            if step is None:
+                W, b = W - learning_rate * dW, b - learning_rate * db
+            else:
+                W, b = step(W, b, dW, db, learning_rate)
+            history.append(loss)
+    return W, b, history
+
+
+@wrong("train_softmax", says="moves up the gradient")
+def train_gradient_ascent(X, y, learning_rate, reg, epochs, batch_size, seed):
+    step = lambda W, b, dW, db, lr: (W + lr * dW, b + lr * db)  # noqa: E731
+    return sgd(X, y, learning_rate, reg, epochs, batch_size, seed, step=step)
+
+
+@wrong("train_softmax", says="b never changes")
+def train_bias_frozen(X, y, learning_rate, reg, epochs, batch_size, seed):
+    step = lambda W, b, dW, db, lr: (W - lr * dW, b)  # noqa: E731
+    return sgd(X, y, learning_rate, reg, epochs, batch_size, seed, step=step)
+
+
+@wrong("train_softmax", says="ignores the learning rate")
+def train_without_learning_rate(X, y, learning_rate, reg, epochs, batch_size, seed):
+    step = lambda W, b, dW, db, lr: (W - dW, b - db)  # noqa: E731
+    return sgd(X, y, learning_rate, reg, epochs, batch_size, seed, step=step)
+
+
+@wrong("train_softmax", says="follow the order of the data")
+def train_without_shuffle(X, y, learning_rate, reg, epochs, batch_size, seed):
+    orders = lambda rng, epoch: np.arange(len(X))  # noqa: E731
+    return sgd(X, y, learning_rate, reg, epochs, batch_size, seed, orders=orders)
+
+
+@wrong("train_softmax", says="same order")
+def train_shuffled_once(X, y, learning_rate, reg, epochs, batch_size, seed):
+    order = np.random.default_rng(seed).permutation(len(X))
+    return sgd(X, y, learning_rate, reg, epochs, batch_size, seed, orders=lambda *_: order)
+
+
+@wrong("train_softmax", says="exactly once")
+def train_with_replacement(X, y, learning_rate, reg, epochs, batch_size, seed):
+    rng = np.random.default_rng(seed)
+    W = 0.001 * rng.standard_normal((X.shape[1], int(y.max()) + 1))
+    b = np.zeros(W.shape[1])
+    history = []
+    for _ in range(epochs * int(np.ceil(len(X) / batch_size))):
+        batch = rng.choice(len(X), batch_size)  # CS231n's sampling, with replacement
+        loss, dW, db = softmax_loss_and_grad(W, b, X[batch], y[batch], reg)
+        W, b = W - learning_rate * dW, b - learning_rate * db
+        history.append(loss)
+    return W, b, history
+
+
+@wrong("train_softmax", says="last, smaller minibatch")
+def train_drops_last_batch(X, y, learning_rate, reg, epochs, batch_size, seed):
+    rng = np.random.default_rng(seed)
+    W = 0.001 * rng.standard_normal((X.shape[1], int(y.max()) + 1))
+    b = np.zeros(W.shape[1])
+    history = []
+    for _ in range(epochs):
+        order = rng.permutation(len(X))
+        for start in range(0, len(X) - batch_size + 1, batch_size):
+            batch = order[start : start + batch_size]
+            loss, dW, db = softmax_loss_and_grad(W, b, X[batch], y[batch], reg)
+            W, b = W - learning_rate * dW, b - learning_rate * db
+            history.append(loss)
+    return W, b, history
+
+
+@wrong("train_softmax", says="do not belong to its samples")
+def train_labels_not_shuffled(X, y, learning_rate, reg, epochs, batch_size, seed):
+    rng = np.random.default_rng(seed)
+    W = 0.001 * rng.standard_normal((X.shape[1], int(y.max()) + 1))
+    b = np.zeros(W.shape[1])
+    history = []
+    for _ in range(epochs):
+        X_shuffled = rng.permutation(X)
+        for start in range(0, len(X), batch_size):
+            end = start + batch_size
+            loss, dW, db = softmax_loss_and_grad(W, b, X_shuffled[start:end], y[start:end], reg)
+            W, b = W - learning_rate * dW, b - learning_rate * db
+            history.append(loss)
+    return W, b, history
+
+
+@wrong("train_softmax", says="pass reg on")
+def train_without_reg(X, y, learning_rate, reg, epochs, batch_size, seed):
+    return sgd(X, y, learning_rate, 0.0, epochs, batch_size, seed)
+
+
+@wrong("train_softmax", says="same seed gave different results")
+def train_unseeded(X, y, learning_rate, reg, epochs, batch_size, seed):
+    return sgd(X, y, learning_rate, reg, epochs, batch_size, None)
+
+
+@wrong("train_softmax", says="ignores its seed")
+def train_fixed_seed(X, y, learning_rate, reg, epochs, batch_size, seed):
+    return sgd(X, y, learning_rate, reg, epochs, batch_size, 0)
+
+
+@wrong("train_softmax", says="not one per epoch")
+def train_epoch_history(X, y, learning_rate, reg, epochs, batch_size, seed):
+    W, b, history = sgd(X, y, learning_rate, reg, epochs, batch_size, seed)
+    return W, b, np.reshape(history, (epochs, -1)).mean(axis=1)
+
+
+@wrong("train_softmax", says="start from small weights")
+def train_large_init(X, y, learning_rate, reg, epochs, batch_size, seed):
+    rng = np.random.default_rng(seed)
+    W = rng.standard_normal((X.shape[1], int(y.max()) + 1))
+    b = np.zeros(W.shape[1])
+    history = []
+    for _ in range(epochs):
+        order = rng.permutation(len(X))
+        for start in range(0, len(X), batch_size):
+            batch = order[start : start + batch_size]
+            loss, dW, db = softmax_loss_and_grad(W, b, X[batch], y[batch], reg)
+            W, b = W - learning_rate * dW, b - learning_rate * db
+            history.append(loss)
+    return W, b, history
+
+
+@wrong("train_softmax", says="never called softmax_loss_and_grad")
+def train_inline_gradient(X, y, learning_rate, reg, epochs, batch_size, seed):
+    rng = np.random.default_rng(seed)
+    num_classes = int(y.max()) + 1
+    W = 0.001 * rng.standard_normal((X.shape[1], num_classes))
+    b = np.zeros(num_classes)
+    history = []
+    for _ in range(epochs):
+        order = rng.permutation(len(X))
+        for start in range(0, len(X), batch_size):
+            batch = order[start : start + batch_size]
+            probs = solution.softmax(X[batch] @ W + b)
+            dscores = (probs - np.eye(num_classes)[y[batch]]) / len(batch)
+            W = W - learning_rate * (X[batch].T @ dscores + 2 * reg * W)
+            b = b - learning_rate * dscores.sum(axis=0)
+            history.append(-np.mean(np.log(probs[np.arange(len(batch)), y[batch]])))
+    return W, b, history
+
+
+# --- predict_softmax -----------------------------------------------------------------------
+
+
+@wrong("predict_softmax", says="one value per class")
+def predict_over_samples(W, b, X):
+    return np.argmax(X @ W + b, axis=0)
+
+
+@wrong("predict_softmax", says="add the bias")
+def predict_without_bias(W, b, X):
+    return np.argmax(X @ W, axis=1)
+
+
+@wrong("predict_softmax", says="scores or probabilities")
+def predict_probabilities(W, b, X):
+    return solution.softmax(X @ W + b)
+
+
+@wrong("predict_softmax", says="np.max returns the largest score")
+def predict_max_score(W, b, X):
+    return np.max(X @ W + b, axis=1)
+
+
+@wrong("predict_softmax", says="not argmin")
+def predict_argmin(W, b, X):
+    return np.argmin(X @ W + b, axis=1)
+
+
+@wrong("predict_softmax", says="expected integer")
+def predict_float_labels(W, b, X):
+    return np.argmax(X @ W + b, axis=1).astype(np.float64)
