@@ -142,3 +142,19 @@ def test_numerical_gradient_matches_a_known_gradient():
     assert relative_error(grad, np.cos(x) * x + np.sin(x)) < 1e-8
     assert np.array_equal(x, before)  # every entry restored
     assert relative_error(np.zeros(2), np.zeros(2)) == 0.0
+
+
+def test_loop_depth_counts_nesting():
+    def nested(x):
+        return [[a * b for b in x] for a in x]
+
+    assert framework.loop_depth(squares_loop) == 1
+    assert framework.loop_depth(squares_comprehension) == 1
+    assert framework.loop_depth(nested) == 2
+    assert framework.loop_depth(np.square) is None
+
+
+def test_peak_memory_sees_a_large_intermediate():
+    small = framework.peak_memory(lambda x: x.sum(), np.ones(1000))
+    large = framework.peak_memory(lambda x: (x[:, None] * x[None, :]).sum(), np.ones(1000))
+    assert large > 8 * 1000 * 1000 > small

@@ -14,6 +14,7 @@ import inspect
 import signal
 import textwrap
 import threading
+import tracemalloc
 
 import numpy as np
 
@@ -162,15 +163,22 @@ def parameter_name(fn, position):
         return f"#{position + 1}"
 
 
+def source_tree(fn):
+    """The AST of ``fn``'s source, or None when the source cannot be found (built-ins)."""
+    try:
+        return ast.parse(textwrap.dedent(inspect.getsource(fn)))
+    except (OSError, TypeError, SyntaxError):
+        return None
+
+
 def forbid_loops(fn):
     """Raise ``AssertionError`` if ``fn``'s source uses a Python loop or a hidden one.
 
     Comprehensions and ``np.vectorize``/``map`` count as loops. Functions whose
     source cannot be found (built-ins) pass.
     """
-    try:
-        tree = ast.parse(textwrap.dedent(inspect.getsource(fn)))
-    except (OSError, TypeError, SyntaxError):
+    tree = source_tree(fn)
+    if tree is None:
         return
     for node in ast.walk(tree):
         kind = LOOP_NODES.get(type(node))
@@ -188,6 +196,38 @@ def forbid_loops(fn):
                 "This exercise asks for whole-array NumPy operations only: "
                 "use broadcasting and vectorised functions instead."
             )
+
+
+def loop_depth(fn):
+    """How deeply Python loops nest in ``fn``'s source (each comprehension clause counts).
+
+    None when the source cannot be found.
+    """
+    tree = source_tree(fn)
+    if tree is None:
+        return None
+
+    def depth(node):
+        own = 0
+        if isinstance(node, (ast.For, ast.While, ast.AsyncFor)):
+            own = 1
+        elif isinstance(node, (ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)):
+            own = len(node.generators)
+        return own + max((depth(child) for child in ast.iter_child_nodes(node)), default=0)
+
+    return depth(tree)
+
+
+def peak_memory(fn, *args):
+    """Peak bytes Python and NumPy allocate while ``call(fn, *args)`` runs; None if unknown."""
+    if tracemalloc.is_tracing():  # someone else is measuring: do not disturb them
+        return None
+    tracemalloc.start()
+    try:
+        call(fn, *args)
+        return tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
 
 
 def expect(condition, message):

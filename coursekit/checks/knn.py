@@ -5,11 +5,6 @@ Each ``test_<name>(fn, seed=0)`` calls the student's function on fresh random in
 answer is wrong. The expected answers are computed here, by the plainest code possible.
 """
 
-import ast
-import inspect
-import textwrap
-import tracemalloc
-
 import numpy as np
 
 from coursekit.checks.framework import (
@@ -19,6 +14,8 @@ from coursekit.checks.framework import (
     expect_array,
     feedback_check,
     forbid_loops,
+    loop_depth,
+    peak_memory,
 )
 
 __all__ = [
@@ -121,42 +118,6 @@ def close(a, b):
 # --------------------------------------------------------------------------------------
 # Loops and memory
 # --------------------------------------------------------------------------------------
-
-LOOPS = (ast.For, ast.While, ast.AsyncFor)
-COMPREHENSIONS = (ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
-
-
-def loop_depth(fn):
-    """How deeply Python loops nest in ``fn``'s source (each comprehension clause counts).
-
-    None when the source cannot be found.
-    """
-    try:
-        tree = ast.parse(textwrap.dedent(inspect.getsource(fn)))
-    except (OSError, TypeError, SyntaxError):
-        return None
-
-    def depth(node):
-        own = 0
-        if isinstance(node, LOOPS):
-            own = 1
-        elif isinstance(node, COMPREHENSIONS):
-            own = len(node.generators)
-        return own + max((depth(child) for child in ast.iter_child_nodes(node)), default=0)
-
-    return depth(tree)
-
-
-def peak_memory(fn, *args):
-    """Peak bytes Python and NumPy allocate while ``call(fn, *args)`` runs; None if unknown."""
-    if tracemalloc.is_tracing():  # someone else is measuring: do not disturb them
-        return None
-    tracemalloc.start()
-    try:
-        call(fn, *args)
-        return tracemalloc.get_traced_memory()[1]
-    finally:
-        tracemalloc.stop()
 
 
 def reject_cube(fn, name, rng, advice):
