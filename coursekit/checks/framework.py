@@ -230,6 +230,25 @@ def peak_memory(fn, *args):
         tracemalloc.stop()
 
 
+@contextlib.contextmanager
+def replacing_global(fn, name, replacement):
+    """Let ``fn`` see ``replacement`` as its global ``name`` inside the block, then restore it.
+
+    Checks use it to watch how a student's function uses another of their exercises.
+    """
+    namespace = getattr(fn, "__globals__", {})
+    missing = object()
+    saved = namespace.get(name, missing)
+    namespace[name] = replacement
+    try:
+        yield
+    finally:
+        if saved is missing:
+            namespace.pop(name, None)
+        else:
+            namespace[name] = saved
+
+
 def expect(condition, message):
     """Raise ``AssertionError(message)`` unless ``condition`` holds."""
     if not condition:

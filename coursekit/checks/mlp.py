@@ -19,7 +19,14 @@ import math
 
 import numpy as np
 
-from coursekit.checks.framework import call, expect, expect_array, expect_tuple, feedback_check
+from coursekit.checks.framework import (
+    call,
+    expect,
+    expect_array,
+    expect_tuple,
+    feedback_check,
+    replacing_global,
+)
 from coursekit.gradcheck import numerical_gradient, relative_error
 
 __all__ = [
@@ -674,8 +681,7 @@ def spying(fn, name):
     Yields a list of [bound arguments, result] (result None while it runs or if it raised);
     the student's own function is put back afterwards.
     """
-    namespace = getattr(fn, "__globals__", {})
-    original = namespace.get(name)
+    original = getattr(fn, "__globals__", {}).get(name)
     calls = []
     if not callable(original):
         yield calls
@@ -691,11 +697,8 @@ def spying(fn, name):
         calls[-1][1] = original(*args, **kwargs)
         return calls[-1][1]
 
-    namespace[name] = spy
-    try:
+    with replacing_global(fn, name, spy):
         yield calls
-    finally:
-        namespace[name] = original
 
 
 def xavier_mistake(w, fan_in, fan_out, what):

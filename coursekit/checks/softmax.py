@@ -6,7 +6,6 @@ differ. Gradients are compared with a numerical gradient in float64 (CS231n's gr
 check): the relative error must stay below ``GRAD_THRESHOLD``.
 """
 
-import contextlib
 import math
 from dataclasses import dataclass
 
@@ -19,6 +18,7 @@ from coursekit.checks.framework import (
     expect_tuple,
     feedback_check,
     forbid_loops,
+    replacing_global,
 )
 from coursekit.gradcheck import numerical_gradient, relative_error
 
@@ -359,8 +359,6 @@ def test_softmax_loss_and_grad(softmax_loss_and_grad, rng):
 
 # --- train_softmax ---------------------------------------------------------------------------
 
-MISSING = object()
-
 
 @dataclass
 class Step:
@@ -409,25 +407,10 @@ class LossRecorder:
         return loss, dW.copy(), db.copy()
 
 
-@contextlib.contextmanager
-def standing_in(fn, name, stand_in):
-    """Replace the global ``name`` that ``fn`` reads by ``stand_in``, for the block."""
-    namespace = getattr(fn, "__globals__", {})
-    saved = namespace.get(name, MISSING)
-    namespace[name] = stand_in
-    try:
-        yield
-    finally:
-        if saved is MISSING:
-            namespace.pop(name, None)
-        else:
-            namespace[name] = saved
-
-
 def run_training(fn, X, y, learning_rate, reg, epochs, batch_size, seed):
     """Call fn with a LossRecorder as its softmax_loss_and_grad; return (result, steps)."""
     recorder = LossRecorder(X, y)
-    with standing_in(fn, "softmax_loss_and_grad", recorder):
+    with replacing_global(fn, "softmax_loss_and_grad", recorder):
         result = call(fn, X, y, learning_rate, reg, epochs, batch_size, seed)
     expect(
         recorder.steps,
