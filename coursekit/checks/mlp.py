@@ -1152,23 +1152,8 @@ def check_regularisation(fn, rng, kind):
                 + ("w ** 2" if kind == "l2" else "|w|")
                 + ") over the weights of every layer."
             )
-        expect(
-            isinstance(grads, (list, tuple)) and len(grads) == len(layers),
-            f"{name}'s gradients should be a list with one (dw, db) pair per layer "
-            f"({len(layers)} here).",
-        )
-        for number, (pair, (w, b)) in enumerate(zip(grads, layers), start=1):
-            expect(
-                isinstance(pair, (list, tuple)) and len(pair) == 2,
-                f"{name}: each gradient should be a pair (dw, db).",
-            )
-            dw, db = pair
-            expect(
-                db is not None,
-                f"{name}: return zeros for the biases' gradients (np.zeros_like(b)), not None.",
-            )
-            expect_array(dw, f"dw of layer {number}", shape=w.shape)
-            expect_array(db, f"db of layer {number}", shape=b.shape)
+        check_grads_structure(grads, layers, name)
+        for number, ((dw, db), (w, _)) in enumerate(zip(grads, layers), start=1):
             expect(
                 not np.any(db),
                 f"{name}: you are regularising the biases: their gradient must be zeros "
@@ -1481,6 +1466,10 @@ def check_grads_structure(grads, layers, name):
             f"{name}: each gradient should be a pair (dw, db).",
         )
         dw, db = pair
+        expect(
+            db is not None,
+            f"{name}: return zeros for the biases' gradients (np.zeros_like(b)), not None.",
+        )
         expect_array(dw, f"dw of layer {number}")
         expect_array(db, f"db of layer {number}")
         expect(
