@@ -26,12 +26,12 @@ def seconds(check, fn):
 
 
 def main():
-    print(f"{'check':<22}{'reference':>12}{'slowest wrong':>16}{'wrong answers':>15}")
+    print(f"{'check':<34}{'reference':>12}{'slowest wrong':>16}{'wrong answers':>15}")
     for exercise, reference in sorted(REFERENCES.items()):
         check = getattr(problem_unittests, f"test_{exercise}")
         wrong = [seconds(check, answer.fn) for answer in WRONG_ANSWERS[exercise]]
         print(
-            f"{exercise:<22}{seconds(check, reference) * 1e3:>10.1f}ms"
+            f"{exercise:<34}{seconds(check, reference) * 1e3:>10.1f}ms"
             f"{max(wrong) * 1e3:>14.1f}ms{len(wrong):>15}"
         )
 
