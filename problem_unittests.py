@@ -6,7 +6,9 @@ raises ``AssertionError`` naming the mistake when it is not. The checks live in
 """
 
 from coursekit.checks.backprop import *  # noqa: F403
+from coursekit.checks.cifar_cnn import *  # noqa: F403
 from coursekit.checks.data_preparation import *  # noqa: F403
+from coursekit.checks.keras_cnn import *  # noqa: F403
 from coursekit.checks.knn import *  # noqa: F403
 from coursekit.checks.mlp import *  # noqa: F403
 from coursekit.checks.softmax import *  # noqa: F403

@@ -7,7 +7,15 @@ student code cannot import them.
 """
 
 # Importing a notebook's module registers its answers.
-from tests.answers import backprop, data_preparation, knn, mlp, softmax  # noqa: E402, F401, I001
+from tests.answers import (  # noqa: E402, F401, I001
+    backprop,
+    cifar_cnn,
+    data_preparation,
+    keras_cnn,
+    knn,
+    mlp,
+    softmax,
+)
 from tests.answers.registry import REFERENCES, WRONG_ANSWERS, WrongAnswer
 
 __all__ = ["REFERENCES", "WRONG_ANSWERS", "WrongAnswer"]
