@@ -37,7 +37,31 @@ def demo(args):
     return run_demo()
 
 
-COMMANDS = {"build": build, "check": check, "demo": demo}
+def classify(args):
+    """Print the top classes of image files with a saved .keras model."""
+    from coursekit import classify as images
+
+    names = None
+    if args.classes:
+        names = [name.strip() for name in args.classes.split(",") if name.strip()]
+    try:
+        results = list(images.classify_files(args.model, args.images, names, args.top))
+    except images.ModelError as error:
+        print(f"classify: {error}", file=sys.stderr)
+        return 1
+    failed = 0
+    for path, result in results:
+        if isinstance(result, images.ImageError):
+            print(f"classify: {result}", file=sys.stderr)
+            failed += 1
+            continue
+        print(f"{path}:")
+        for name, probability in result:
+            print(f"  {name:<12} {probability:6.1%}")
+    return 1 if failed else 0
+
+
+COMMANDS = {"build": build, "check": check, "demo": demo, "classify": classify}
 
 
 def main(argv=None):
@@ -47,6 +71,17 @@ def main(argv=None):
         commands.add_parser(name, help=command.__doc__.splitlines()[0])
     commands.choices["build"].add_argument(
         "notebooks", nargs="*", help="notebook names to build, e.g. 02_knn (default: all)"
+    )
+    classify_parser = commands.choices["classify"]
+    classify_parser.add_argument("model", help="a model saved in the native format (.keras)")
+    classify_parser.add_argument("images", nargs="+", help="image files (PNG, JPEG, any size)")
+    classify_parser.add_argument(
+        "--classes",
+        help="comma-separated class names, one per model output (default: the names saved "
+        "with the model, else CIFAR-10's)",
+    )
+    classify_parser.add_argument(
+        "--top", "-k", type=int, default=3, help="how many classes to print (default: 3)"
     )
     args = parser.parse_args(argv)
     return COMMANDS[args.command](args)

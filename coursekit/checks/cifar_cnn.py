@@ -1,3 +1,296 @@
-"""Feedback checks for notebook 07, a convolutional network on CIFAR-10."""
+"""Feedback checks for notebook 07, a convolutional network on CIFAR-10.
 
-__all__ = []
+Keras is imported inside the checks (not at import time), so that ``import problem_unittests``
+stays quick in the notebooks that do not use it. The network checks build small batches of
+random images and run one training step eagerly: a few seconds at most.
+"""
+
+import numpy as np
+
+from coursekit.checks.framework import call, expect, expect_array, feedback_check
+
+__all__ = ["test_data_augmentation", "test_cifar_net", "test_per_class_accuracy"]
+
+PARAMETERS = (100_000, 3_000_000)  # the range the notebook states for a CIFAR-10 network
+MAX_SHIFT = 0.25  # translation factors above this push the object out of a 32 x 32 picture
+
+
+def all_layers(layer):
+    """``layer`` and every layer nested inside it (Sequential and functional models)."""
+    found = [layer]
+    for inner in getattr(layer, "layers", []):
+        found += all_layers(inner)
+    return found
+
+
+def factors(value):
+    """The largest absolute value of a layer factor given as a number or a (low, high) pair."""
+    return float(np.max(np.abs(np.atleast_1d(np.asarray(value, dtype=np.float64)))))
+
+
+def to_numpy(tensor):
+    import keras
+
+    return np.asarray(keras.ops.convert_to_numpy(tensor))
+
+
+# ----------------------------------------------------------------------------------------------
+# data_augmentation()
+# ----------------------------------------------------------------------------------------------
+
+
+@feedback_check("data_augmentation")
+def test_data_augmentation(data_augmentation, rng):
+    import keras
+
+    augment = call(data_augmentation)
+    expect(
+        isinstance(augment, keras.layers.Layer),
+        "data_augmentation() should return one Keras layer, a keras.Sequential([...]) of "
+        f"preprocessing layers, not a {type(augment).__name__}: wrap your list of layers in "
+        "keras.Sequential so the network can use it as its first layer.",
+    )
+    layers = all_layers(augment)
+    flips = [layer for layer in layers if isinstance(layer, keras.layers.RandomFlip)]
+    expect(
+        flips,
+        "data_augmentation() has no keras.layers.RandomFlip: a mirrored car is still a car, so "
+        "flipping left-right is the cheapest way to double the variety of the training images.",
+    )
+    expect(
+        all("vertical" not in str(layer.mode) for layer in flips),
+        "your RandomFlip also flips images vertically (RandomFlip's default mode is "
+        "'horizontal_and_vertical'). Upside-down ships and horses never appear in CIFAR-10's test "
+        "set: use RandomFlip('horizontal').",
+    )
+    shifts = [layer for layer in layers if isinstance(layer, keras.layers.RandomTranslation)]
+    expect(
+        shifts,
+        "data_augmentation() has no keras.layers.RandomTranslation: shifting the images by a few "
+        "pixels teaches the network that an object is the same wherever it sits.",
+    )
+    for layer in shifts:
+        largest = max(factors(layer.height_factor), factors(layer.width_factor))
+        expect(
+            largest <= MAX_SHIFT,
+            f"your RandomTranslation shifts images by up to {largest:.0%} of their size: on "
+            "32 x 32 pictures that moves much of the object out of the frame. Keep the factors "
+            f"at most {MAX_SHIFT} (0.1, about 3 pixels, is typical).",
+        )
+
+    for height, width in [(32, 32), tuple(int(s) for s in rng.integers(12, 40, size=2))]:
+        images = rng.random((6, height, width, 3), dtype=np.float32)
+        try:
+            at_inference = to_numpy(augment(images, training=False))
+            in_training = to_numpy(augment(images, training=True))
+        except Exception as error:
+            raise AssertionError(
+                f"your augmentation failed on a batch of shape {images.shape}: "
+                f"{type(error).__name__}: {error}"
+            ) from error
+        for mode, result in [("at inference", at_inference), ("in training", in_training)]:
+            expect(
+                result.shape == images.shape,
+                f"your augmentation changes the shape of a batch {mode}: {images.shape} became "
+                f"{result.shape}. Augmentation must keep the image size (a RandomCrop or "
+                "Resizing layer changes it: the network's input would no longer match).",
+            )
+        expect(
+            np.allclose(at_inference, images, atol=1e-6),
+            "your augmentation changes the images at inference (training=False). Augmentation "
+            "must be the identity when the network predicts; a layer such as Rescaling(1/255) "
+            "is not augmentation (and the images are already in [0, 1]).",
+        )
+        expect(
+            not np.allclose(in_training, images, atol=1e-6),
+            "your augmentation leaves the images unchanged in training (training=True): give the "
+            "random layers non-zero factors.",
+        )
+    expect(
+        not augment.trainable_weights,
+        "your augmentation has trainable weights: it should hold only random preprocessing "
+        "layers; the convolutions belong in cifar_net.",
+    )
+
+
+# ----------------------------------------------------------------------------------------------
+# cifar_net(sample_shape, nb_classes)
+# ----------------------------------------------------------------------------------------------
+
+
+@feedback_check("cifar_net")
+def test_cifar_net(cifar_net, rng):
+    import keras
+
+    other = [(28, 28, 1), (24, 24, 3), (40, 36, 3), (32, 32, 1)][rng.integers(4)]
+    cases = [((32, 32, 3), 10), (other, int(rng.integers(3, 8)))]
+    for case, (sample_shape, nb_classes) in enumerate(cases):
+        model = call(cifar_net, sample_shape, nb_classes)
+        name = f"cifar_net({sample_shape}, {nb_classes})"
+        expect(
+            isinstance(model, keras.Model),
+            f"{name} should return a Keras model (keras.Model or keras.Sequential), "
+            f"not a {type(model).__name__}.",
+        )
+        expect(
+            tuple(model.input_shape[1:]) == tuple(sample_shape),
+            f"{name} takes inputs of shape {tuple(model.input_shape[1:])}, expected "
+            f"{sample_shape}: build the input from the argument, keras.Input(shape=sample_shape), "
+            "rather than a hard-coded shape.",
+        )
+        expect(
+            tuple(model.output_shape) == (None, nb_classes),
+            f"{name} outputs shape {tuple(model.output_shape)}, expected (None, {nb_classes}): "
+            "the last Dense layer needs nb_classes units, one per class.",
+        )
+        if case == 0:
+            check_layers(model, name)
+        images = rng.random((4, *sample_shape), dtype=np.float32)
+        try:
+            outputs = to_numpy(model(images, training=False))
+        except Exception as error:
+            raise AssertionError(
+                f"{name} failed on a batch of shape {images.shape}: {type(error).__name__}: {error}"
+            ) from error
+        expect(
+            outputs.min() >= 0 and np.allclose(outputs.sum(axis=1), 1, atol=1e-4),
+            f"the outputs of {name} are not probabilities (they should be non-negative and sum "
+            "to 1 for each image): give the last Dense layer activation='softmax'.",
+        )
+        if case == 0:
+            check_training_step(model, name, images, nb_classes, rng)
+
+
+def check_layers(model, name):
+    import keras
+
+    layers = all_layers(model)
+    kinds = {type(layer).__name__ for layer in layers}
+    expect(
+        any(isinstance(layer, keras.layers.Conv2D) for layer in layers),
+        f"{name} has no Conv2D layer: this notebook is about convolutional networks.",
+    )
+    expect(
+        any(isinstance(layer, keras.layers.BatchNormalization) for layer in layers),
+        f"{name} has no BatchNormalization layer: put one after each convolution (before the "
+        "ReLU); it keeps the activations on a stable scale so a deeper network trains fast.",
+    )
+    expect(
+        any(isinstance(layer, keras.layers.Dropout) for layer in layers),
+        f"{name} has no Dropout layer: with about 50 000 training images such a network "
+        "overfits; drop a share of the activations after each block and before the last layer.",
+    )
+    expect(
+        any(kind.startswith("Random") for kind in kinds),
+        f"{name} has no augmentation: start the network with your data_augmentation() so the "
+        "random flips and shifts happen during training only, inside the model.",
+    )
+    low, high = PARAMETERS
+    count = model.count_params()
+    expect(
+        count <= high,
+        f"{name} has {count:,} parameters, more than {high:,}: most of them sit in a Dense "
+        "layer after Flatten of a large feature map. Pool after each block (MaxPooling2D) so the "
+        "map is small (4 x 4) before Flatten, or use GlobalAveragePooling2D.",
+    )
+    expect(
+        count >= low,
+        f"{name} has only {count:,} parameters, fewer than {low:,}: too small to reach the "
+        "target accuracy. Use more filters (32, 64, 128) or more convolutions per block.",
+    )
+
+
+def check_training_step(model, name, images, nb_classes, rng):
+    expect(
+        getattr(model, "optimizer", None) is not None,
+        f"{name} returns a model that is not compiled: call model.compile(optimizer=..., "
+        "loss='categorical_crossentropy', metrics=['accuracy']) before returning it.",
+    )
+    targets = np.eye(nb_classes, dtype=np.float32)[rng.integers(nb_classes, size=len(images))]
+    model.run_eagerly = True  # one step: tracing a graph would take longer than the step
+    try:
+        result = model.train_on_batch(images, targets)
+    except Exception as error:
+        raise AssertionError(
+            f"one training step of {name} on one-hot labels of shape {targets.shape} failed: "
+            f"{type(error).__name__}: {str(error)[:300]}\nThe labels are one-hot, so compile "
+            "with loss='categorical_crossentropy' (sparse_categorical_crossentropy expects "
+            "integer labels)."
+        ) from error
+    loss = float(np.atleast_1d(np.asarray(result, dtype=np.float64))[0])
+    expect(np.isfinite(loss), f"one training step of {name} gave the loss {loss}.")
+
+
+# ----------------------------------------------------------------------------------------------
+# per_class_accuracy(labels, predictions, nb_classes)
+# ----------------------------------------------------------------------------------------------
+
+
+def predictions_for(rng, labels, nb_classes, all_predicted):
+    """Predictions right about 60% of the time; optionally never predicting the last class."""
+    wrong = rng.random(len(labels)) < 0.4
+    predictions = np.where(wrong, rng.integers(nb_classes, size=len(labels)), labels)
+    if all_predicted:
+        predictions[:nb_classes] = np.arange(nb_classes)
+    else:
+        predictions[predictions == nb_classes - 1] = 0
+    return predictions
+
+
+@feedback_check("per_class_accuracy")
+def test_per_class_accuracy(per_class_accuracy, rng):
+    from sklearn.metrics import confusion_matrix
+
+    for all_predicted in (True, False):
+        nb_classes = int(rng.integers(3, 11))
+        n = int(rng.integers(60, 200))
+        labels = np.concatenate([np.arange(nb_classes), rng.integers(nb_classes, size=n)])
+        labels = rng.permutation(labels)
+        predictions = predictions_for(rng, labels, nb_classes, all_predicted)
+        matrix = confusion_matrix(labels, predictions, labels=np.arange(nb_classes))
+        expected = np.diag(matrix) / matrix.sum(axis=1)  # rows: true classes
+
+        result = call(per_class_accuracy, labels, predictions, nb_classes)
+        what = f"per_class_accuracy(labels, predictions, {nb_classes})"
+        if isinstance(result, np.ndarray) and result.ndim == 1 and len(result) < nb_classes:
+            raise AssertionError(
+                f"{what} has shape {result.shape}, fewer entries than the {nb_classes} classes: "
+                "the last classes are never predicted here, and they get no count from "
+                "np.bincount unless you pass minlength=nb_classes."
+            )
+        expect_array(result, what, shape=(nb_classes,), kind="f")
+        if np.allclose(result, expected, atol=1e-6):
+            continue
+        expect(
+            not np.allclose(result, np.mean(labels == predictions)),
+            f"every entry of {what} is the overall accuracy: compute one share per class, "
+            "among the images whose true label is that class.",
+        )
+        with np.errstate(divide="ignore", invalid="ignore"):
+            precision = np.diag(matrix) / matrix.sum(axis=0)
+        expect(
+            not np.allclose(result, precision, equal_nan=True),
+            f"{what} divides by how often each class was predicted (that is the precision, the "
+            "columns of the confusion matrix): divide by how many images truly are of each class "
+            "(its row).",
+        )
+        expect(
+            not np.allclose(result[:-1], expected[1:])
+            and not np.allclose(result[1:], expected[:-1]),
+            f"{what} is off by one class: entry k must be the accuracy on class k, and the "
+            "classes are numbered 0 to nb_classes - 1.",
+        )
+        expect(
+            not np.allclose(result, np.diag(matrix)),
+            f"{what} returns the number of correct predictions per class; divide by the number "
+            "of images of each class to get a share between 0 and 1.",
+        )
+        expect(
+            not np.allclose(result, 100 * expected),
+            f"{what} returns percentages; return shares between 0 and 1.",
+        )
+        raise AssertionError(
+            f"{what} is wrong for some classes: entry k is the share of the images of true class "
+            "k that were predicted as k (the diagonal of the confusion matrix divided by its "
+            "row sums)."
+        )

@@ -1,1 +1,204 @@
 """Wrong answers to notebook 07 (the references are the solution notebook's own functions)."""
+
+import keras
+import numpy as np
+
+from tests.answers.registry import solution_functions, wrong
+
+solution = solution_functions("07_cifar_cnn")
+
+# --- data_augmentation --------------------------------------------------------------------
+
+
+@wrong("data_augmentation", says="flips images vertically")
+def augmentation_default_flip():
+    # RandomFlip's default mode is "horizontal_and_vertical"
+    return keras.Sequential([keras.layers.RandomFlip(), keras.layers.RandomTranslation(0.1, 0.1)])
+
+
+@wrong("data_augmentation", says="no keras.layers.RandomFlip")
+def augmentation_without_flip():
+    return keras.Sequential(
+        [keras.layers.RandomTranslation(0.1, 0.1), keras.layers.RandomRotation(0.05)]
+    )
+
+
+@wrong("data_augmentation", says="no keras.layers.RandomTranslation")
+def augmentation_without_shift():
+    return keras.Sequential(
+        [keras.layers.RandomFlip("horizontal"), keras.layers.RandomRotation(0.05)]
+    )
+
+
+@wrong("data_augmentation", says="changes the images at inference")
+def augmentation_rescales_again():
+    return keras.Sequential(
+        [
+            keras.layers.Rescaling(1 / 255),
+            keras.layers.RandomFlip("horizontal"),
+            keras.layers.RandomTranslation(0.1, 0.1),
+        ]
+    )
+
+
+@wrong("data_augmentation", says="changes the shape of a batch")
+def augmentation_crops():
+    return keras.Sequential(
+        [
+            keras.layers.RandomCrop(24, 24),
+            keras.layers.RandomFlip("horizontal"),
+            keras.layers.RandomTranslation(0.1, 0.1),
+        ]
+    )
+
+
+@wrong("data_augmentation", says="wrap your list of layers in keras.Sequential")
+def augmentation_list():
+    return [keras.layers.RandomFlip("horizontal"), keras.layers.RandomTranslation(0.1, 0.1)]
+
+
+@wrong("data_augmentation", says="out of the frame")
+def augmentation_half_image_shift():
+    return keras.Sequential(
+        [keras.layers.RandomFlip("horizontal"), keras.layers.RandomTranslation(0.5, 0.5)]
+    )
+
+
+# --- cifar_net ----------------------------------------------------------------------------
+
+
+def network(
+    sample_shape,
+    nb_classes,
+    *,
+    batch_norm=True,
+    dropout=True,
+    softmax=True,
+    pool=True,
+    compiled=True,
+    loss="categorical_crossentropy",
+):
+    """A VGG-style network like the solution's, with one ingredient changed by the caller."""
+    inputs = keras.Input(shape=sample_shape)
+    x = solution.data_augmentation()(inputs)
+    for filters in (32, 64, 128):
+        for _ in range(2):
+            x = keras.layers.Conv2D(filters, 3, padding="same")(x)
+            if batch_norm:
+                x = keras.layers.BatchNormalization()(x)
+            x = keras.layers.Activation("relu")(x)
+        if pool or filters == 32:
+            x = keras.layers.MaxPooling2D(2)(x)
+        if dropout:
+            x = keras.layers.Dropout(0.3)(x)
+    x = keras.layers.Flatten()(x)
+    x = keras.layers.Dense(128, activation="relu")(x)
+    outputs = keras.layers.Dense(nb_classes, activation="softmax" if softmax else None)(x)
+    model = keras.Model(inputs, outputs)
+    if compiled:
+        model.compile(optimizer=keras.optimizers.Adam(1e-3), loss=loss, metrics=["accuracy"])
+    return model
+
+
+@wrong("cifar_net", says="rather than a hard-coded shape")
+def net_hard_coded_input(sample_shape, nb_classes):
+    return network((32, 32, 3), nb_classes)
+
+
+@wrong("cifar_net", says="the last Dense layer needs nb_classes units")
+def net_ten_classes(sample_shape, nb_classes):
+    return network(sample_shape, 10)
+
+
+@wrong("cifar_net", says="no BatchNormalization layer")
+def net_without_batch_norm(sample_shape, nb_classes):
+    return network(sample_shape, nb_classes, batch_norm=False)
+
+
+@wrong("cifar_net", says="no Dropout layer")
+def net_without_dropout(sample_shape, nb_classes):
+    return network(sample_shape, nb_classes, dropout=False)
+
+
+@wrong("cifar_net", says="activation='softmax'")
+def net_without_softmax(sample_shape, nb_classes):
+    return network(sample_shape, nb_classes, softmax=False)
+
+
+@wrong("cifar_net", says="is not compiled")
+def net_not_compiled(sample_shape, nb_classes):
+    return network(sample_shape, nb_classes, compiled=False)
+
+
+@wrong("cifar_net", says="compile with loss='categorical_crossentropy'")
+def net_sparse_loss(sample_shape, nb_classes):
+    return network(sample_shape, nb_classes, loss="sparse_categorical_crossentropy")
+
+
+@wrong("cifar_net", says="more than 3,000,000")
+def net_pools_once(sample_shape, nb_classes):
+    return network(sample_shape, nb_classes, pool=False)  # Flatten of a 16 x 16 x 128 map
+
+
+@wrong("cifar_net", says="has no augmentation")
+def net_without_augmentation(sample_shape, nb_classes):
+    model = keras.Sequential(
+        [
+            keras.Input(shape=sample_shape),
+            keras.layers.Conv2D(32, 3, padding="same"),
+            keras.layers.BatchNormalization(),
+            keras.layers.Activation("relu"),
+            keras.layers.MaxPooling2D(2),
+            keras.layers.Conv2D(64, 3, padding="same"),
+            keras.layers.BatchNormalization(),
+            keras.layers.Activation("relu"),
+            keras.layers.MaxPooling2D(2),
+            keras.layers.Dropout(0.3),
+            keras.layers.Flatten(),
+            keras.layers.Dense(64, activation="relu"),
+            keras.layers.Dense(nb_classes, activation="softmax"),
+        ]
+    )
+    model.compile(optimizer="adam", loss="categorical_crossentropy", metrics=["accuracy"])
+    return model
+
+
+# --- per_class_accuracy -------------------------------------------------------------------
+
+
+@wrong("per_class_accuracy", says="is the overall accuracy")
+def per_class_overall(labels, predictions, nb_classes):
+    return np.full(nb_classes, np.mean(labels == predictions))
+
+
+@wrong("per_class_accuracy", says="that is the precision")
+def per_class_precision(labels, predictions, nb_classes):
+    correct = np.bincount(labels[predictions == labels], minlength=nb_classes)
+    return correct / np.bincount(predictions, minlength=nb_classes)
+
+
+@wrong("per_class_accuracy", says="that is the precision")
+def per_class_matrix_transposed(labels, predictions, nb_classes):
+    matrix = np.zeros((nb_classes, nb_classes))
+    np.add.at(matrix, (predictions, labels), 1)  # rows and columns swapped
+    return np.diag(matrix) / matrix.sum(axis=1)
+
+
+@wrong("per_class_accuracy", says="off by one class")
+def per_class_from_one(labels, predictions, nb_classes):
+    result = np.zeros(nb_classes)
+    for k in range(1, nb_classes + 1):
+        mine = labels == k
+        result[k - 1] = np.mean(predictions[mine] == k) if mine.any() else 0.0
+    return result
+
+
+@wrong("per_class_accuracy", says="unless you pass minlength=nb_classes")
+def per_class_bincount_without_minlength(labels, predictions, nb_classes):
+    correct = np.bincount(predictions[predictions == labels])
+    return correct / np.bincount(labels)[: len(correct)]
+
+
+@wrong("per_class_accuracy", says="returns the number of correct predictions")
+def per_class_counts(labels, predictions, nb_classes):
+    return np.bincount(labels[predictions == labels], minlength=nb_classes).astype(float)
