@@ -1,3 +1,385 @@
-"""Feedback checks for notebook 06, Keras convolutional networks on MNIST."""
+"""Feedback checks for notebook 06, Keras convolutional networks on MNIST.
 
-__all__ = []
+``normalise_images``, ``add_channel_axis`` and ``one_hot`` use notebook 01's checks
+(``coursekit.checks.data_preparation``). The model checks build the student's network for
+several image shapes and numbers of classes, inspect its layers, run it on a small batch
+and take one training step on 4 images. Keras is imported inside the model checks only,
+so that ``import problem_unittests`` stays fast for notebooks that do not use it.
+"""
+
+import math
+
+import numpy as np
+
+from coursekit.checks.framework import call, describe, expect, feedback_check
+
+__all__ = ["test_conv_output_size", "test_net_1", "test_net_2"]
+
+
+# ----------------------------------------------------------------------------------------------
+# conv_output_size
+# ----------------------------------------------------------------------------------------------
+
+
+def conv_size(n, k, s=1, p=0):
+    return (n + 2 * p - k) // s + 1
+
+
+# Formulas students write by mistake, each with what it gets wrong.
+CONV_SIZE_MISTAKES = [
+    (
+        lambda n, k, s, p: (n + 2 * p - k) // s,
+        "you forgot the + 1: with k = n (no padding, any stride) the kernel fits exactly once, "
+        "so the output has 1 pixel, not 0. The formula is floor((n + 2p - k) / s) + 1.",
+    ),
+    (
+        lambda n, k, s, p: (n + p - k) // s + 1,
+        "you added the padding once, but `padding` zeros are added on each side of the axis: "
+        "the padded axis has n + 2p pixels.",
+    ),
+    (
+        lambda n, k, s, p: n + 2 * p - k + 1,
+        "you ignored the stride: with stride s the kernel moves s pixels at a time, so there "
+        "are about s times fewer positions. Divide (n + 2p - k) by s (rounding down) before + 1.",
+    ),
+    (
+        lambda n, k, s, p: (n - 2 * p - k) // s + 1,
+        "you subtracted the padding instead of adding it: zeros added on both sides make the "
+        "axis longer, n + 2p pixels.",
+    ),
+    (
+        lambda n, k, s, p: -(-(n + 2 * p - k) // s) + 1,
+        "you rounded up: a last step that would stick out of the padded image is not taken, so "
+        "round (n + 2p - k) / s down (floor, `//`).",
+    ),
+    (
+        lambda n, k, s, p: (n + 2 * p - k + 1) // s,
+        "you divided (n + 2p - k + 1) by the stride: the + 1 (the kernel's first position) "
+        "comes after the division: floor((n + 2p - k) / s) + 1.",
+    ),
+]
+
+
+def conv_size_cases(rng):
+    """(n, k, s, p) cases with every kind of stride and padding; n + 2p >= k."""
+    cases = [
+        (28, 3, 1, 0),
+        (28, 3, 2, 0),
+        (27, 3, 2, 1),
+        (32, 5, 1, 2),
+        (13, 4, 3, 1),
+        (5, 5, 1, 0),
+    ]
+    for _ in range(6):
+        k = int(rng.integers(1, 8))
+        p = int(rng.integers(0, 4))
+        s = int(rng.integers(1, 5))
+        n = int(rng.integers(max(k - 2 * p, 1), 64))
+        cases.append((n, k, s, p))
+    return cases
+
+
+@feedback_check("conv_output_size")
+def test_conv_output_size(conv_output_size, rng):
+    cases = conv_size_cases(rng)
+    results = [call(conv_output_size, n, k, s, p) for n, k, s, p in cases]
+    for (n, k, s, p), result in zip(cases, results):
+        expect(
+            not isinstance(result, (bool, np.bool_))
+            and isinstance(result, (int, np.integer, float, np.floating)),
+            f"conv_output_size({n}, {k}, {s}, {p}) returned {describe(result)}; "
+            "return one number, an int.",
+        )
+        if isinstance(result, (float, np.floating)):
+            raise AssertionError(
+                f"conv_output_size({n}, {k}, {s}, {p}) returned the float {result!r}: a size "
+                "is a whole number of pixels. Use floor division `//`, not `/`, so the result "
+                "is an int rounded down."
+            )
+    wrong = [(case, result) for case, result in zip(cases, results) if result != conv_size(*case)]
+    if wrong:
+        for formula, mistake in CONV_SIZE_MISTAKES:
+            if all(result == formula(*case) for case, result in zip(cases, results)):
+                raise AssertionError(f"conv_output_size: {mistake}")
+        (n, k, s, p), result = wrong[0]
+        raise AssertionError(
+            f"conv_output_size({n}, {k}, stride={s}, padding={p}) returned {result}, which is "
+            "wrong. Count the positions of the kernel along the padded axis of n + 2p pixels, "
+            "moving s pixels at a time: floor((n + 2p - k) / s) + 1."
+        )
+    for n, k in [(28, 3), (int(rng.integers(8, 40)), int(rng.integers(1, 6)))]:
+        result = call(conv_output_size, n, k)
+        expect(
+            result == n - k + 1,
+            f"conv_output_size({n}, {k}) returned {describe(result)}: with the defaults "
+            "(stride=1, padding=0, Keras' 'valid') the output has n - k + 1 pixels. Give "
+            "`stride` the default 1 and `padding` the default 0.",
+        )
+
+
+# ----------------------------------------------------------------------------------------------
+# net_1 and net_2
+# ----------------------------------------------------------------------------------------------
+
+IGNORED_LAYERS = {  # layers that do not change the architecture the exercise asks for
+    "InputLayer",
+    "Dropout",
+    "SpatialDropout2D",
+    "Activation",
+    "ReLU",
+    "Softmax",
+    "BatchNormalization",
+}
+PARAMETER_RANGE = (1_100_000, 1_300_000)  # for (28, 28, 1) images and 10 classes
+BUILD_HINT = (
+    "Build the model from the arguments: keras.Sequential([keras.Input(shape=sample_shape), "
+    "..., keras.layers.Dense(nb_classes, activation='softmax')])."
+)
+
+
+def kind(layer):
+    """The layer's class name, with any pooling layer called 'pooling'."""
+    name = type(layer).__name__
+    return "Pooling" if "Pooling" in name else name
+
+
+def structure(model):
+    """The model's layers without dropout, activation and normalisation layers."""
+    return [layer for layer in model.layers if type(layer).__name__ not in IGNORED_LAYERS]
+
+
+def activation_name(layer):
+    return getattr(getattr(layer, "activation", None), "__name__", "linear")
+
+
+def followed_by_relu(model, layer):
+    """True when ``layer`` has a ReLU activation, or the next non-dropout layer is a ReLU."""
+    if activation_name(layer) == "relu":
+        return True
+    layers = model.layers
+    for after in layers[layers.index(layer) + 1 :]:
+        name = type(after).__name__
+        if name in ("Dropout", "SpatialDropout2D", "BatchNormalization"):
+            continue
+        return name == "ReLU" or (name == "Activation" and activation_name(after) == "relu")
+    return False
+
+
+def build(fn, name, sample_shape, nb_classes):
+    """Call the student's function and check it returned a built keras.Model."""
+    import keras
+
+    model = call(fn, sample_shape, nb_classes, hint=BUILD_HINT)
+    expect(
+        isinstance(model, keras.Model),
+        f"{name}{(sample_shape, nb_classes)} returned {describe(model)}; it should return the "
+        "keras.Model itself (for example a keras.Sequential), not its summary, history or "
+        "predictions.",
+    )
+    expect(
+        model.built,
+        f"{name} returned a model that is not built (Keras does not know its input shape). "
+        "Start the model with keras.Input(shape=sample_shape).",
+    )
+    return model
+
+
+def output_shape(model):
+    return tuple(model.output_shape)
+
+
+def check_shapes(model, name, sample_shape, nb_classes):
+    """Input and output shapes, with the likely mistake named."""
+    args = f"{name}({sample_shape}, {nb_classes})"
+    given = tuple(model.input_shape[1:])
+    expect(
+        given == tuple(sample_shape),
+        f"{args} built a model for images of shape {given}, not {tuple(sample_shape)}: you "
+        "hard-coded the input shape. Use keras.Input(shape=sample_shape).",
+    )
+    out = output_shape(model)
+    if len(out) != 2:
+        expect(
+            any(kind(layer) == "Flatten" for layer in model.layers),
+            f"{args} outputs shape {out}: the Dense layers were applied to every pixel of the "
+            "feature maps. You forgot keras.layers.Flatten() between the convolutions and the "
+            "dense layers.",
+        )
+        raise AssertionError(
+            f"{args} outputs shape {out}, expected (None, {nb_classes}): one probability per "
+            "class for each image."
+        )
+    expect(
+        out[1] == nb_classes,
+        f"{args} outputs {out[1]} values per image, expected {nb_classes}: the last Dense "
+        "layer must have nb_classes units (do not hard-code 10).",
+    )
+
+
+def check_layers(model, name, expected):
+    """The kinds and sizes of the layers, in order (dropout and the like ignored)."""
+    layers = structure(model)
+    kinds = [kind(layer) for layer in layers]
+    wanted = [k for k, _ in expected]
+    if name == "net_2" and "Pooling" in kinds:
+        raise AssertionError(
+            "net_2 still has a pooling layer: net_2 replaces max-pooling by a convolution with "
+            "strides=2. Remove the pooling layer and give the second Conv2D strides=2."
+        )
+    if name == "net_1" and "Pooling" not in kinds:
+        raise AssertionError(
+            "net_1 has no pooling layer: add keras.layers.MaxPooling2D(pool_size=2) after the "
+            "second convolution."
+        )
+    if name == "net_1" and kinds.count("Pooling") == 1:
+        pool = layers[kinds.index("Pooling")]
+        expect(
+            type(pool).__name__ == "MaxPooling2D",
+            f"net_1 uses {type(pool).__name__}; the exercise asks for max-pooling, "
+            "keras.layers.MaxPooling2D(pool_size=2).",
+        )
+    expect(
+        kinds == wanted,
+        f"{name}'s layers (leaving out dropout and activations) are {' -> '.join(kinds)}; "
+        f"expected {' -> '.join(wanted)}. Check the order and that no layer is missing or extra.",
+    )
+    convs = [layer for layer in layers if kind(layer) == "Conv2D"]
+    filters = [layer.filters for layer in convs]
+    expect(
+        filters == [32, 64],
+        f"{name}'s convolutions have {filters} filters; expected 32 then 64.",
+    )
+    for conv in convs:
+        expect(
+            tuple(conv.kernel_size) == (3, 3),
+            f"{name}: a convolution has a {conv.kernel_size} kernel; use kernel_size=3 (3 x 3).",
+        )
+        expect(
+            conv.padding == "valid",
+            f"{name}: a convolution uses padding='{conv.padding}'; keep Keras' default "
+            "padding='valid' (no padding), as in the table.",
+        )
+    dense = [layer for layer in layers if kind(layer) == "Dense"]
+    expect(
+        dense[0].units == 128,
+        f"{name}'s first Dense layer has {dense[0].units} units; expected 128.",
+    )
+    for layer in [*convs, dense[0]]:
+        expect(
+            followed_by_relu(model, layer),
+            f"{name}: the layer {layer.name} has no ReLU activation (it is "
+            f"'{activation_name(layer)}'). Without it, stacked layers collapse into one linear "
+            "map: pass activation='relu'.",
+        )
+    if name == "net_1":
+        pool = layers[kinds.index("Pooling")]
+        expect(
+            tuple(pool.pool_size) == (2, 2),
+            f"net_1 pools over {tuple(pool.pool_size)} blocks; use pool_size=2 (2 x 2).",
+        )
+        expect(
+            all(tuple(conv.strides) == (1, 1) for conv in convs),
+            "net_1's convolutions have a stride: in net_1 only the pooling layer shrinks the "
+            "image, the convolutions keep the default strides=1.",
+        )
+    else:
+        strides = [tuple(conv.strides) for conv in convs]
+        expect(
+            strides[1] == (2, 2),
+            f"net_2's convolutions have strides {strides}: net_2 replaces the pooling by a "
+            "stride of 2 in the second convolution, Conv2D(64, kernel_size=3, strides=2).",
+        )
+        expect(
+            strides[0] == (1, 1),
+            f"net_2's first convolution has strides {strides[0]}; only the second one is "
+            "strided (the first keeps strides=1).",
+        )
+
+
+def check_softmax(model, name, sample_shape, nb_classes, rng):
+    """The outputs are probabilities: non-negative, summing to 1 over the classes."""
+    import keras
+
+    x = rng.random((3, *sample_shape), dtype=np.float32)
+    probs = keras.ops.convert_to_numpy(model(x, training=False))
+    sums = probs.sum(axis=1)
+    expect(
+        np.all(probs >= 0) and np.allclose(sums, 1, atol=1e-4),
+        f"{name}'s outputs are not probabilities (they sum to {np.round(sums, 3)} over the "
+        "classes, some may be negative): the last Dense layer needs activation='softmax'.",
+    )
+
+
+def check_parameters(model, name):
+    count = model.count_params()
+    low, high = PARAMETER_RANGE
+    expect(
+        low <= count <= high,
+        f"{name}((28, 28, 1), 10) has {count:,} parameters; the network described has about "
+        f"1.2 million (between {low:,} and {high:,}), almost all in the first Dense layer: "
+        "12 x 12 x 64 inputs times 128 units. Check the kernel sizes (3 x 3), the padding "
+        "('valid') and how much the image shrinks before Flatten.",
+    )
+
+
+def check_training_step(model, name, sample_shape, nb_classes, rng):
+    """Compile the model and take one training step on 4 images; the weights must change."""
+    import keras
+
+    x = rng.random((4, *sample_shape), dtype=np.float32)
+    y = np.eye(nb_classes, dtype=np.float32)[rng.integers(0, nb_classes, size=4)]
+    try:
+        model.compile(
+            optimizer=keras.optimizers.Adam(learning_rate=1e-3),
+            loss="categorical_crossentropy",
+            run_eagerly=True,  # one step: tracing a graph would cost more than the step
+        )
+        before = [w.numpy() for w in model.trainable_weights]
+        loss = model.train_on_batch(x, y)
+    except Exception as error:
+        raise AssertionError(
+            f"{name}: compiling the model and training it on 4 images failed with "
+            f"{type(error).__name__}: {error}"
+        ) from error
+    loss = float(np.ravel(loss)[0])
+    expect(math.isfinite(loss), f"{name}: one training step gave the loss {loss}.")
+    after = [w.numpy() for w in model.trainable_weights]
+    expect(
+        any(not np.array_equal(b, a) for b, a in zip(before, after)),
+        f"{name}: a training step did not change any weight: are the layers trainable?",
+    )
+
+
+def check_network(fn, name, expected, rng):
+    """Everything both model checks test, for ``net_1`` or ``net_2``."""
+    shapes = [((28, 28, 1), 10)]
+    other = [(20, 24, 1), (32, 32, 3), (30, 26, 2)]
+    sample_shape = other[int(rng.integers(len(other)))]
+    shapes.append((sample_shape, int(rng.integers(2, 10))))
+    models = []
+    for sample_shape, nb_classes in shapes:
+        model = build(fn, name, sample_shape, nb_classes)
+        check_shapes(model, name, sample_shape, nb_classes)
+        models.append(model)
+    model = models[0]
+    check_layers(model, name, expected)
+    check_softmax(model, name, *shapes[0], rng)
+    check_parameters(model, name)
+    check_softmax(models[1], name, *shapes[1], rng)
+    check_training_step(models[1], name, *shapes[1], rng)
+
+
+NET_1_LAYERS = [("Conv2D", 32), ("Conv2D", 64), ("Pooling", 2), ("Flatten", None),
+                ("Dense", 128), ("Dense", "K")]  # fmt: skip
+NET_2_LAYERS = [("Conv2D", 32), ("Conv2D", 64), ("Flatten", None), ("Dense", 128),
+                ("Dense", "K")]  # fmt: skip
+
+
+@feedback_check("net_1")
+def test_net_1(net_1, rng):
+    check_network(net_1, "net_1", NET_1_LAYERS, rng)
+
+
+@feedback_check("net_2")
+def test_net_2(net_2, rng):
+    check_network(net_2, "net_2", NET_2_LAYERS, rng)
