@@ -65,8 +65,9 @@ def test_ci_runs_the_readme_test_command():
     assert "dataset-fashion-mnist" in script and script.rstrip().endswith("make test")
 
 
-def test_code_is_ruff_clean():
-    done = subprocess.run(
-        [sys.executable, "-m", "ruff", "check", "."], cwd=REPO_ROOT, capture_output=True, text=True
-    )
-    assert done.returncode == 0, done.stdout
+def test_code_is_ruff_clean_and_formatted():
+    for command in (["check", "."], ["format", "--check", "."]):
+        done = subprocess.run(
+            [sys.executable, "-m", "ruff", *command], cwd=REPO_ROOT, capture_output=True, text=True
+        )
+        assert done.returncode == 0, done.stdout
