@@ -10,6 +10,11 @@ from coursekit.authoring.notebooks import read_notebook
 
 __all__ = ["CellExecutionError", "run_notebook", "printed_text"]
 
+# TensorFlow's C++ start-up messages go to the kernel's stderr, i.e. the terminal of whoever
+# runs the notebooks (tests, demo); they say nothing about the course. A caller's own
+# setting wins.
+QUIET = {"TF_CPP_MIN_LOG_LEVEL": "2"}
+
 
 def run_notebook(path, *, fast=True, timeout=600, workdir=None):
     """Execute the notebook at ``path`` and return it with its outputs.
@@ -27,7 +32,7 @@ def run_notebook(path, *, fast=True, timeout=600, workdir=None):
         resources={"metadata": {"path": str(workdir or Path(path).parent)}},
     )
     try:
-        client.execute(env={**os.environ, "COURSE_FAST": "1" if fast else "0"})
+        client.execute(env={**QUIET, **os.environ, "COURSE_FAST": "1" if fast else "0"})
     except CellExecutionError as error:
         error.notebook = nb
         raise
