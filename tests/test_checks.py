@@ -158,3 +158,19 @@ def test_peak_memory_sees_a_large_intermediate():
     small = framework.peak_memory(lambda x: x.sum(), np.ones(1000))
     large = framework.peak_memory(lambda x: (x[:, None] * x[None, :]).sum(), np.ones(1000))
     assert large > 8 * 1000 * 1000 > small
+
+
+def test_call_passes_uncopied_arguments_and_keywords_as_they_are():
+    rng = np.random.default_rng(0)
+
+    def draw(x, generator, scale=1.0):
+        return x + scale * generator.random()
+
+    framework.call(draw, np.zeros(2), rng, uncopied={1}, scale=2.0)
+    assert rng.random() == np.random.default_rng(0).random(2)[1]  # the caller's rng advanced
+
+    def shuffle(x, generator):
+        generator.shuffle(x)
+
+    with pytest.raises(AssertionError, match="changed its argument `x` in place"):
+        framework.call(shuffle, np.arange(5), rng, uncopied={1})

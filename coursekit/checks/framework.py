@@ -91,7 +91,7 @@ def time_limit(seconds):
         signal.signal(signal.SIGALRM, previous)
 
 
-def call(fn, *args, hint="", copy_args=True):
+def call(fn, *args, hint="", copy_args=True, uncopied=(), **kwargs):
     """Call ``fn`` on deep copies of ``args`` and return its result.
 
     Raises ``AssertionError`` if ``fn`` raises (``NotImplementedError`` excepted:
@@ -99,11 +99,14 @@ def call(fn, *args, hint="", copy_args=True):
     if it runs longer than ``CALL_TIME_LIMIT`` or if it changes any of its inputs.
     With ``copy_args=False`` ``fn`` gets ``args`` themselves and mutation is the
     caller's to check (for functions that must change an array and restore it).
+    The arguments at the positions ``uncopied`` (random generators, meant to advance)
+    and the keyword arguments ``kwargs`` reach ``fn`` as they are.
     """
     copies = copy.deepcopy(args) if copy_args else args
+    passed = tuple(args[i] if i in uncopied else value for i, value in enumerate(copies))
     try:
         with time_limit(CALL_TIME_LIMIT):
-            result = fn(*copies)
+            result = fn(*passed, **kwargs)
     except NotImplementedError:
         raise
     except TookTooLong:
@@ -117,8 +120,8 @@ def call(fn, *args, hint="", copy_args=True):
             f"{fn.__name__}({describe_args(args)}) raised {type(error).__name__}: {error}"
             + (f"\n{hint}" if hint else "")
         ) from error
-    for position, (original, passed) in enumerate(zip(args, copies)):
-        if copy_args and not same_value(original, passed):
+    for position, (original, value) in enumerate(zip(args, passed)):
+        if copy_args and position not in uncopied and not same_value(original, value):
             raise AssertionError(
                 f"{fn.__name__} changed its argument `{parameter_name(fn, position)}` in place. "
                 "The caller's data must stay as it was: work on a copy "

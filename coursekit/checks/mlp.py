@@ -14,6 +14,7 @@ arrays.
 
 import contextlib
 import copy
+import functools
 import inspect
 import math
 
@@ -78,26 +79,16 @@ def all_close(arrays, references, rtol=1e-6):
 
 
 def call_with(fn, *args, passed=(), hint="", **kwargs):
-    """``call`` for functions that take a random generator or keyword arguments.
-
-    The positional arguments at the positions in ``passed`` (random generators, which are
-    meant to advance) and the keyword arguments reach ``fn`` as they are; the others are
-    copied and compared, as ``call`` does.
+    """``call`` that leaves the arguments at the positions ``passed`` (random generators,
+    meant to advance) and ``kwargs`` uncopied, and lists a generator's items inside the call.
     """
-    checked = [arg for i, arg in enumerate(args) if i not in passed]
 
-    def bound(*values):
-        values = iter(values)
-        result = fn(*[arg if i in passed else next(values) for i, arg in enumerate(args)], **kwargs)
+    @functools.wraps(fn)
+    def listing(*values, **named):
+        result = fn(*values, **named)
         return list(result) if inspect.isgenerator(result) else result
 
-    bound.__name__ = getattr(fn, "__name__", "your function")
-    with contextlib.suppress(TypeError, ValueError):
-        parameters = list(inspect.signature(fn).parameters.values())[: len(args)]
-        bound.__signature__ = inspect.Signature(
-            [p for i, p in enumerate(parameters) if i not in passed]
-        )
-    return call(bound, *checked, hint=hint)
+    return call(listing, *args, hint=hint, uncopied=passed, **kwargs)
 
 
 def scalar(value, what):
