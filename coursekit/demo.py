@@ -1,53 +1,230 @@
-"""The main job, ``make demo``: build the course and run every notebook as a student would.
+"""The main job, ``make demo``: a whole term's grading of a demo class, offline, in fast mode.
 
-The full demo (a class of submissions, graded) comes with the instructor pipeline;
-this one builds the student notebooks, checks the course and executes each solution
-notebook in fast mode, saving it with its outputs (``.ipynb`` and ``.html``) under
-``demo/`` and printing what each step did.
+Builds and checks the course, releases two notebooks, makes a class of 34 students whose
+submissions come from ``solutions/`` and the check tests' wrong answers (full, partial,
+blank, missing, and one per hostile case), hands half of them in through nbgrader's exchange
+and half through an LMS zip, collects, autogrades in parallel in the sandbox, writes
+feedback, the grades CSV and the report, and prints what happened to each hostile case.
 """
 
+import random
+import shutil
 import time
+import zipfile
+from pathlib import Path
 
 import nbformat
-from nbconvert import HTMLExporter
 
+from coursekit import democlass
 from coursekit.authoring.build import generate_student_versions
 from coursekit.authoring.lint import check_course
 from coursekit.config import NOTEBOOKS_DIR, REPO_ROOT, SOLUTIONS_DIR
-from coursekit.execute import printed_text, run_notebook
+from coursekit.grading import exchange, integrity
+from coursekit.grading.autograde import Settings, autograde
+from coursekit.grading.course import Course
+from coursekit.grading.export import export_csv, grade_table
+from coursekit.grading.feedback import generate_feedback
+from coursekit.grading.report import write_report
+from coursekit.grading.roster import Roster
+from coursekit.grading.sandbox import sandbox_problem
 
 OUT_DIR = REPO_ROOT / "demo"
-SUCCESS = "\u2714"
+NOTEBOOKS = ("01_data_preparation", "03_softmax")
+CELL_TIMEOUT = 20  # seconds: the infinite loop costs this much of the demo
 
 
-def run_demo(out_dir=OUT_DIR):
-    """Build, check and execute the course in fast mode; return a process exit code."""
+def step(message):
+    print(f"\n== {message}", flush=True)
+
+
+def hand_in(course, students, notebooks, out_dir, seed=0):
+    """Write each student's submissions; exchange students submit, the rest go in LMS zips."""
+    rng = random.Random(seed)
+    zips = {}
+    for notebook in notebooks:
+        released = nbformat.read(course.path("release", ".", notebook) / f"{notebook}.ipynb", 4)
+        archive = course.root / "lms" / f"{notebook}-all-submissions.zip"
+        zips[notebook] = archive
+        with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as lms:
+            for student in students:
+                work = democlass.submission(
+                    student, notebook, released, course.root, rng, notebooks[0]
+                )
+                if work is None:
+                    continue
+                text = work if isinstance(work, str) else nbformat.writes(work)
+                if student.route == "lms":
+                    folder = f"{student.first_name} {student.last_name}_{student.lms_id}"
+                    lms.writestr(f"{folder}_assignsubmission_file_/{notebook}.ipynb", text)
+                    continue
+                home = out_dir / "students" / student.id / notebook
+                home.mkdir(parents=True, exist_ok=True)
+                (home / f"{notebook}.ipynb").write_text(text, encoding="utf-8")
+                exchange.submit(course.exchange, course.course_id, student.id, home)
+            # Someone who is not on the roster: kept aside, reported, never graded.
+            lms.writestr(
+                f"Pat Unknown_99999_assignsubmission_file_/{notebook}.ipynb",
+                nbformat.writes(released),
+            )
+    return zips
+
+
+def outputs_text(course, student, notebook):
+    """All outputs of the student's autograded notebook, as text ('' if there is none)."""
+    path = course.path("autograded", student, notebook) / f"{notebook}.ipynb"
+    if not path.exists():
+        return ""
+    nb = nbformat.read(path, 4)
+    parts = []
+    for cell in nb.cells:
+        for output in cell.get("outputs", []):
+            parts += [output.get("text", ""), output.get("ename", ""), output.get("evalue", "")]
+    return "\n".join(parts)
+
+
+def hostile_verdicts(course, students, outcomes, findings, notebook):
+    """(case, student, score, handled, how) for each hostile student."""
+    scores = grade_table(course)
+    scores = scores[scores["notebook"] == notebook].groupby("student")["score"].sum()
+    flagged = {(f.student, f.what) for f in findings}
+    problems = {(o.student, o.assignment): o.problems for o in outcomes}
+    rows = []
+    for s in students:
+        if (
+            s.kind in ("full", "partial", "blank", "missing one")
+            and s.id.isascii()
+            and (" " not in s.id)
+        ):
+            continue
+        text = outputs_text(course, s.id, notebook)
+        path = course.path("autograded", s.id, notebook) / f"{notebook}.ipynb"
+        checks = {
+            "infinite loop": ("CellTimeoutError" in text, f"cell stopped after {CELL_TIMEOUT} s"),
+            "memory bomb": (
+                "MemoryError" in text or "KernelDied" in text,
+                "stopped by the memory limit",
+            ),
+            "kernel crash": ("KernelDied" in text, "kernel restarted, later cells graded"),
+            "reads solutions and gradebook": (
+                text.count("blocked:") >= 2 and "read /" not in text,
+                "both files invisible in the sandbox",
+            ),
+            "network": ("blocked:" in text and "connected" not in text, "no route out"),
+            "overwrites the checks": (
+                any(w.startswith("replaces tests.") for (sid, w) in flagged if sid == s.id),
+                "graded against fresh checks; flagged in the report",
+            ),
+            "100 MB of output": (
+                path.exists() and path.stat().st_size < 5_000_000,
+                "outputs cleared, then cut to 1 MB per cell",
+            ),
+            "not valid JSON": (
+                any("not a readable notebook" in p for p in problems.get((s.id, notebook), [])),
+                "kept as .unreadable, graded 0",
+            ),
+            "deleted locked cell": (
+                (s.id, "locked cell deleted") in flagged,
+                "flagged, cell scored 0",
+            ),
+            "edited locked cell": (
+                (s.id, "locked cell edited") in flagged,
+                "restored by nbgrader, flagged",
+            ),
+        }
+        handled, how = checks.get(s.kind, (s.id in scores.index, "graded under this id"))
+        case = s.kind if s.kind in checks else f"id {s.id!r}"
+        rows.append((case, s.id, scores.get(s.id, 0.0), handled, how))
+    return rows
+
+
+def run_demo(out_dir=OUT_DIR, notebooks=NOTEBOOKS, jobs=None):
+    """Run the whole pipeline on a demo class; return a process exit code."""
     start = time.perf_counter()
+    out_dir = Path(out_dir)
+    step("build and check the course")
     built = generate_student_versions(SOLUTIONS_DIR, NOTEBOOKS_DIR)
-    print(f"built {len(built)} student notebooks from solutions/ into notebooks/")
     problems = check_course()
+    print(f"built {len(built)} student notebooks; course check: {len(problems)} problem(s)")
     for problem in problems:
         print(f"  problem: {problem}")
-    print(f"course check: {len(problems)} problem(s)\n")
-    out_dir.mkdir(exist_ok=True)
-    rows = []
-    for source in sorted(SOLUTIONS_DIR.glob("*.ipynb")):
-        t0 = time.perf_counter()
-        nb = run_notebook(source, fast=True)
-        seconds = time.perf_counter() - t0
-        nbformat.write(nb, out_dir / source.name)
-        html, _ = HTMLExporter().from_notebook_node(nb)
-        (out_dir / source.with_suffix(".html").name).write_text(html, encoding="utf-8")
-        lines = [line for cell in nb.cells for line in printed_text(cell).splitlines()]
-        passed = sum(line.startswith(SUCCESS) for line in lines)
-        print(f"{source.stem}: {passed} checks passed in {seconds:.1f} s")
-        for line in lines:
-            if line.startswith("[fast mode]"):
-                print(f"  {line}")
-        rows.append((source.stem, passed, seconds))
-    print(f"\n{'notebook':<24}{'checks passed':>14}{'seconds':>9}")
-    for name, passed, seconds in rows:
-        print(f"{name:<24}{passed:>14}{seconds:>9.1f}")
-    print(f"\nexecuted notebooks (.ipynb and .html) are in {out_dir}")
-    print(f"demo finished in {time.perf_counter() - start:.1f} s")
-    return 1 if problems else 0
+
+    step(f"release {', '.join(notebooks)}")
+    shutil.rmtree(out_dir, ignore_errors=True)
+    course = Course(out_dir / "course")
+    for notebook in notebooks:
+        course.add_assignment(notebook)
+        print(f"released {notebook}: exchange and {exchange.release(course, notebook).name}")
+
+    step("the demo class hands in")
+    students = democlass.make_class()
+    roster = Roster(
+        [
+            {
+                "id": s.id,
+                "first_name": s.first_name,
+                "last_name": s.last_name,
+                "email": f"{s.lms_id}@example.edu",
+                "lms_id": s.lms_id,
+            }
+            for s in students
+        ]
+    )
+    roster.write(course.root / "roster.csv")
+    roster.add_to_gradebook(course)
+    zips = hand_in(course, students, notebooks, out_dir)
+    print(
+        f"{len(students)} students: {sum(s.route == 'lms' for s in students)} through the LMS, "
+        f"the others through nbgrader's exchange"
+    )
+
+    step("collect")
+    for notebook in notebooks:
+        from_exchange = exchange.collect(course, notebook)
+        from_lms, unmatched = exchange.collect_lms_zip(course, zips[notebook], notebook, roster)
+        print(
+            f"{notebook}: {len(from_exchange)} submissions in all, {len(from_lms)} from the "
+            f"LMS zip; not on the roster, kept in unmatched/: {', '.join(unmatched) or 'none'}"
+        )
+
+    step("autograde in parallel, sandboxed")
+    if sandbox_problem():
+        print(f"WARNING: {sandbox_problem()}; only resource limits apply")
+    t0 = time.perf_counter()
+    settings = Settings(timeout=CELL_TIMEOUT)
+    outcomes = autograde(course, notebooks, jobs=jobs, settings=settings)
+    grading_seconds = time.perf_counter() - t0
+    print(
+        f"graded {len(outcomes)} submissions in {grading_seconds:.0f} s "
+        f"({len(outcomes) / grading_seconds * 60:.0f} per minute)"
+    )
+
+    step("feedback, grades and report")
+    feedback = [path for n in notebooks for path in generate_feedback(course, n)]
+    csv_path = export_csv(course)
+    report_dir = write_report(course)
+    findings = integrity.scan(course)
+    print(
+        f"{len(feedback)} feedback pages, {csv_path.name}, report with "
+        f"{len(findings)} integrity findings"
+    )
+
+    step("hostile submissions")
+    verdicts = hostile_verdicts(course, students, outcomes, findings, notebooks[0])
+    print(f"{'case':<32}{'student':<20}{'score':>6}  handled")
+    for case, student, score, handled, how in verdicts:
+        print(f"{case:<32}{student:<20}{score:>6.1f}  {'yes' if handled else 'NO'}: {how}")
+
+    step("summary")
+    table = grade_table(course).groupby("notebook")[["score", "points"]].sum()
+    counts = grade_table(course).groupby("notebook")["student"].nunique()
+    print(f"{'notebook':<24}{'students':>9}{'mean score':>12}")
+    for notebook, row in table.iterrows():
+        mean = row["score"] / counts[notebook]
+        print(f"{notebook:<24}{counts[notebook]:>9}{mean:>12.2f}")
+    print(f"\ngrades:    {csv_path}")
+    print(f"report:    {report_dir / 'report.html'}")
+    print(f"feedback:  {course.root / 'feedback'}")
+    print(f"gradebook: {course.root / 'gradebook.db'} (open it with `make formgrader`)")
+    print(f"demo finished in {time.perf_counter() - start:.0f} s")
+    failed = [v for v in verdicts if not v[3]]
+    return 1 if problems or failed else 0

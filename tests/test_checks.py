@@ -5,11 +5,16 @@ import pytest
 
 import problem_unittests
 from coursekit.checks import framework
-from tests.answers import (
-    REFERENCES,
-    WRONG_ANSWERS,
-    data_preparation,  # noqa: F401  (registers its answers)
+from tests.answers import (  # noqa: F401  (importing a module registers its answers)
+    backprop,
+    cifar_cnn,
+    data_preparation,
+    keras_cnn,
+    knn,
+    mlp,
+    softmax,
 )
+from tests.answers.registry import REFERENCES, WRONG_ANSWERS
 
 SEEDS = [0, 1, 2, 3]
 WRONG = [answer for answers in WRONG_ANSWERS.values() for answer in answers]

@@ -1,0 +1,214 @@
+"""A demo class: submissions made by program from ``solutions/`` and the check tests' wrong answers.
+
+Every submission starts from the released student notebook, as a student's would, and has
+its answer cells filled in:
+
+- ``full``: the solution's answers;
+- ``partial``: the solution with one to three exercises replaced by wrong answers from
+  ``tests/answers/`` (the realistic mistakes each check is tested against);
+- ``blank``: the notebook as released;
+- ``HOSTILE``: one student per attack the grader must survive.
+"""
+
+import ast
+import importlib
+import inspect
+import random
+import re
+import sys
+import textwrap
+from dataclasses import dataclass, field
+
+import nbformat
+
+from coursekit.authoring.notebooks import answer_cells, nbgrader_meta, read_notebook
+from coursekit.config import REPO_ROOT, SOLUTIONS_DIR
+
+FIRST = "Amara Bruno Chen Dario Elif Farid Greta Hana Ivo Jonas Kofi Lena Mateo Nadia Omar Priya"
+LAST = "Okafor Rossi Wang Silva Yilmaz Haddad Berg Sato Petrov Weber Mensah Novak Garcia Khan Ali"
+
+
+@dataclass
+class Student:
+    id: str
+    first_name: str
+    last_name: str
+    lms_id: str
+    kind: str  # full, partial, blank, or a HOSTILE key
+    route: str = "exchange"  # or "lms"
+    notes: list = field(default_factory=list)  # what was done to each notebook
+
+
+def hostile_cells(course_root):
+    """Code that each hostile student puts in their first answer cell, by case."""
+    gradebook = course_root / "gradebook.db"
+    solution = SOLUTIONS_DIR / "01_data_preparation.ipynb"
+    probe = textwrap.dedent(
+        """\
+        for _path in [{solution!r}, {gradebook!r}]:
+            try:
+                print("read", _path, open(_path, "rb").read(64))
+            except OSError as _error:
+                print("blocked:", _error)
+        """
+    ).format(solution=str(solution), gradebook=str(gradebook))
+    return {
+        "infinite loop": "import signal\nsignal.signal(signal.SIGINT, signal.SIG_IGN)\n"
+        "while True:\n    pass",
+        "memory bomb": "_hog = []\nwhile True:\n    _hog.append(bytearray(2**28))",
+        "kernel crash": "import ctypes\nctypes.string_at(0)  # reads address 0: segfault",
+        "reads solutions and gradebook": probe,
+        "network": "import socket\ntry:\n"
+        "    socket.create_connection(('pypi.org', 443), timeout=5)\n    print('connected')\n"
+        "except OSError as _error:\n    print('blocked:', _error)",
+        "overwrites the checks": "tests.test_one_hot = lambda *args, **kwargs: print('✔ fine')\n"
+        "tests.test_read_cifar_batch = tests.test_one_hot",
+        "100 MB of output": "print('x' * 100_000_000)",
+    }
+
+
+# Cases that change the notebook file rather than a cell.
+FILE_CASES = ("not valid JSON", "deleted locked cell", "edited locked cell")
+
+
+def answers_module(notebook):
+    """``tests.answers.<topic>`` for ``01_data_preparation`` and the like, or None."""
+    if str(REPO_ROOT) not in sys.path:
+        sys.path.insert(0, str(REPO_ROOT))
+    topic = notebook.split("_", 1)[1]
+    try:
+        return importlib.import_module(f"tests.answers.{topic}")
+    except ImportError:
+        return None
+
+
+def standalone_wrong_answers(notebook):
+    """{exercise: [source, ...]} of the wrong answers that need nothing but their imports."""
+    module = answers_module(notebook)
+    if module is None:
+        return {}
+    tree = ast.parse(inspect.getsource(module))
+    imports = "\n".join(
+        ast.get_source_segment(inspect.getsource(module), node)
+        for node in tree.body
+        if isinstance(node, ast.Import | ast.ImportFrom) and "tests" not in ast.unparse(node)
+    )
+    found = {}
+    registry = importlib.import_module("tests.answers.registry")
+    for exercise, answers in registry.WRONG_ANSWERS.items():
+        for answer in answers:
+            if answer.fn.__module__ != module.__name__:
+                continue
+            source = textwrap.dedent(inspect.getsource(answer.fn))
+            if "solution." in source:
+                continue
+            source = re.sub(r"^@wrong\(.*?\)\n", "", source, flags=re.S)
+            source = re.sub(rf"def {answer.fn.__name__}\(", f"def {exercise}(", source, count=1)
+            found.setdefault(exercise, []).append(f"{imports}\n\n\n{source}")
+    return found
+
+
+def solution_answers(notebook):
+    """{grade_id: source} of the solution's answer cells."""
+    nb = read_notebook(SOLUTIONS_DIR / f"{notebook}.ipynb")
+    return {nbgrader_meta(cell)["grade_id"]: cell.source for cell in answer_cells(nb)}
+
+
+def defined_functions(source):
+    return [n.name for n in ast.parse(source).body if isinstance(n, ast.FunctionDef)]
+
+
+def fill(released, answers):
+    """A copy of the released notebook with answer cells replaced by ``answers`` (by grade id)."""
+    nb = nbformat.from_dict(released)
+    for cell in answer_cells(nb):
+        grade_id = nbgrader_meta(cell)["grade_id"]
+        if grade_id in answers:
+            cell.source = answers[grade_id]
+    return nb
+
+
+def partial_answers(notebook, rng, how_many):
+    """The solution's answers with ``how_many`` exercises replaced by wrong ones; and notes."""
+    answers = solution_answers(notebook)
+    wrong = standalone_wrong_answers(notebook)
+    by_cell = {
+        grade_id: [name for name in defined_functions(source) if name in wrong]
+        for grade_id, source in answers.items()
+    }
+    choices = [(g, name) for g, names in by_cell.items() for name in names]
+    notes = []
+    for grade_id, exercise in rng.sample(choices, min(how_many, len(choices))):
+        mistake = rng.choice(wrong[exercise])
+        # The wrong definition follows the solution's, so it is the one the notebook uses.
+        answers[grade_id] += f"\n\n\n# a mistake:\n{mistake}"
+        notes.append(f"wrong {exercise}")
+    return answers, notes
+
+
+def hostile_notebook(case, released, notebook, course_root):
+    """The submission of the hostile student ``case`` (a notebook, or bytes for bad JSON)."""
+    answers = solution_answers(notebook)
+    first = next(iter(answers))
+    if case in FILE_CASES:
+        nb = fill(released, answers)
+        tests = [c for c in nb.cells if nbgrader_meta(c).get("grade") and c.cell_type == "code"]
+        tests = [c for c in tests if not nbgrader_meta(c).get("solution")]
+        if case == "not valid JSON":
+            return nbformat.writes(nb)[:5000]  # cut off mid-file, as a crashed upload
+        if case == "deleted locked cell":
+            nb.cells.remove(tests[0])
+        else:
+            tests[0].source = "# the test was here\npass"
+        return nb
+    cells = hostile_cells(course_root)
+    answers[first] = f"{cells[case]}\n\n\n{answers[first]}"
+    if case == "overwrites the checks":  # ... to hide a wrong answer
+        wrong = standalone_wrong_answers(notebook)["one_hot"][0]
+        cell = next(g for g, source in answers.items() if "one_hot" in defined_functions(source))
+        answers[cell] += f"\n\n\n{wrong}"
+    nb = fill(released, answers)
+    if case == "100 MB of output":  # the file itself, as saved in JupyterLab, is 100 MB too
+        answer = answer_cells(nb)[0]
+        answer.outputs = [nbformat.v4.new_output("stream", name="stdout", text="x" * 100_000_000)]
+    return nb
+
+
+def make_class(size=32, seed=0):
+    """The demo roster: ``size`` students (at least one per case) with their kinds."""
+    rng = random.Random(seed)
+    kinds = ["full"] * 6 + ["blank"] * 3 + ["missing one"]
+    kinds += list(hostile_cells(REPO_ROOT)) + list(FILE_CASES)
+    kinds += ["partial"] * max(2, size - len(kinds) - 2)
+    firsts, lasts = FIRST.split(), LAST.split()
+    students = []
+    for number, kind in enumerate(kinds):
+        first, last = firsts[number % len(firsts)], lasts[(number * 7) % len(lasts)]
+        student_id = f"{first[0]}{last}{number:02d}".lower()
+        students.append(Student(student_id, first, last, str(41000 + number), kind))
+    # Ids with spaces and non-ASCII letters, as a roster exported from a platform may have.
+    students.append(Student("Ana María López", "Ana María", "López", "41900", "full"))
+    students.append(Student("Søren Ødegård", "Søren", "Ødegård", "41901", "partial"))
+    for number, student in enumerate(students):
+        student.route = "lms" if number % 2 else "exchange"
+    for student in students:  # nbgrader's exchange refuses a 100 MB folder; an LMS may not
+        if student.kind in ("100 MB of output", "not valid JSON"):
+            student.route = "lms"
+    rng.shuffle(students)
+    return students
+
+
+def submission(student, notebook, released, course_root, rng, first_notebook):
+    """What ``student`` hands in for ``notebook``: a notebook, bytes, or None (nothing)."""
+    if student.kind == "full":
+        return fill(released, solution_answers(notebook))
+    if student.kind == "blank":
+        return released
+    if student.kind == "missing one":
+        return None if notebook != first_notebook else fill(released, solution_answers(notebook))
+    if student.kind in FILE_CASES or student.kind in hostile_cells(course_root):
+        if notebook == first_notebook:
+            return hostile_notebook(student.kind, released, notebook, course_root)
+    answers, notes = partial_answers(notebook, rng, rng.randint(1, 3))
+    student.notes += [f"{notebook}: {note}" for note in notes]
+    return fill(released, answers)

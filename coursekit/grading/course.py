@@ -1,0 +1,93 @@
+"""An nbgrader course directory, set up from ``solutions/``: one assignment per notebook.
+
+The folders are nbgrader's own (``source``, ``release``, ``submitted``, ``autograded``,
+``feedback``, ``gradebook.db``, and ``exchange`` for the local exchange); the kit adds
+``lms`` (release zips for a learning platform) and ``reports``.
+"""
+
+import shutil
+from pathlib import Path
+
+from nbgrader.api import Gradebook
+from nbgrader.apps import NbGraderAPI
+from nbgrader.coursedir import CourseDirectory
+
+from coursekit.authoring.build import course_config, put_scripts_on_path
+from coursekit.authoring.notebooks import NotebookError, read_notebook
+from coursekit.config import REPO_ROOT, SOLUTIONS_DIR
+
+DEFAULT_ROOT = REPO_ROOT / "course"
+
+
+class GradingError(Exception):
+    """A step of the grading pipeline could not be done; the message says why."""
+
+
+class Course:
+    """The course directory at ``root`` and nbgrader's API on it."""
+
+    def __init__(self, root=DEFAULT_ROOT, **overrides):
+        self.root = Path(root).resolve()
+        self.root.mkdir(parents=True, exist_ok=True)
+        put_scripts_on_path()
+        self.config = course_config(self.root)
+        for section, values in overrides.items():
+            for name, value in values.items():
+                setattr(self.config[section], name, value)
+        self.exchange.mkdir(exist_ok=True)
+        self.coursedir = CourseDirectory(config=self.config)
+        self.api = NbGraderAPI(coursedir=self.coursedir, config=self.config)
+
+    @property
+    def course_id(self):
+        return self.config.CourseDirectory.course_id
+
+    @property
+    def exchange(self):
+        return Path(self.config.Exchange.root)
+
+    @property
+    def db_url(self):
+        return self.coursedir.db_url
+
+    def gradebook(self):
+        """nbgrader's gradebook, as a context manager."""
+        return Gradebook(self.db_url, self.course_id)
+
+    def path(self, folder, student=".", assignment=""):
+        """nbgrader's ``<root>/<folder>/<student>/<assignment>``."""
+        return Path(self.coursedir.format_path(folder, student, assignment))
+
+    def assignments(self):
+        """The names of the assignments in ``source/``, sorted."""
+        source = self.root / "source"
+        return sorted(p.name for p in source.iterdir() if p.is_dir()) if source.exists() else []
+
+    def students(self, assignment):
+        """Ids of the students with a submission of ``assignment`` in ``submitted/``."""
+        submitted = self.root / "submitted"
+        if not submitted.exists():
+            return []
+        return sorted(p.parent.name for p in submitted.glob(f"*/{assignment}") if p.is_dir())
+
+    def add_assignment(self, notebook, solutions_dir=SOLUTIONS_DIR):
+        """Copy ``solutions/<notebook>.ipynb`` into ``source/`` and generate its release.
+
+        This also records the assignment, its notebook and its graded cells in the
+        gradebook. Re-running it after a change to the solution updates both.
+        """
+        solution = Path(solutions_dir) / f"{notebook}.ipynb"
+        if not solution.exists():
+            known = ", ".join(p.stem for p in sorted(Path(solutions_dir).glob("*.ipynb")))
+            raise GradingError(f"no notebook {notebook!r} in {solutions_dir} (there are: {known})")
+        try:
+            read_notebook(solution)
+        except NotebookError as error:
+            raise GradingError(str(error)) from error
+        source = self.root / "source" / notebook
+        source.mkdir(parents=True, exist_ok=True)
+        shutil.copy(solution, source / solution.name)
+        result = self.api.generate_assignment(notebook, force=True)
+        if not result["success"]:
+            raise GradingError(f"nbgrader could not generate {notebook}:\n{result['log']}")
+        return self.root / "release" / notebook

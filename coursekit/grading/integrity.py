@@ -1,0 +1,121 @@
+"""What a grader should look at by hand: changed locked cells and code that tampers.
+
+nbgrader restores locked cells from the gradebook before grading (a deleted graded test
+cell scores zero), so neither gains points; this scan only tells the instructor who did it.
+The code scan is static and names constructs, not intentions: a student who prints
+``tests.__file__`` is listed too, and obfuscated code is not.
+"""
+
+import ast
+from dataclasses import dataclass
+
+from nbgrader.utils import compute_checksum
+
+from coursekit.authoring.notebooks import NotebookError, nbgrader_meta, read_notebook
+
+CHECK_NAMES = {"tests", "problem_unittests"}
+SUSPICIOUS_MODULES = {
+    "socket": "opens network connections",
+    "urllib": "opens network connections",
+    "requests": "opens network connections",
+    "http": "opens network connections",
+    "subprocess": "runs programs",
+    "ctypes": "calls C directly",
+    "signal": "changes signal handling",
+    "builtins": "changes Python's builtins",
+}
+
+
+@dataclass(frozen=True)
+class Finding:
+    student: str
+    assignment: str
+    notebook: str
+    cell: str  # grade id
+    what: str
+
+
+def locked_cells(released):
+    """{grade_id: checksum} of the cells a student must not change."""
+    return {
+        nbgrader_meta(cell)["grade_id"]: nbgrader_meta(cell).get("checksum")
+        for cell in released.cells
+        if nbgrader_meta(cell).get("locked")
+        or (nbgrader_meta(cell).get("grade") and not nbgrader_meta(cell).get("solution"))
+    }
+
+
+def tampering(tree):
+    """Sentences naming the tampering constructs in a parsed answer cell."""
+    said = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Assign | ast.AugAssign | ast.Delete):
+            targets = node.targets if hasattr(node, "targets") else [node.target]
+            for target in targets:
+                if isinstance(target, ast.Attribute) and _name(target.value) in CHECK_NAMES:
+                    said.append(f"replaces {_name(target.value)}.{target.attr}")
+        elif isinstance(node, ast.Call) and _name(node.func) == "setattr" and node.args:
+            if _name(node.args[0]) in CHECK_NAMES:
+                said.append("replaces a check with setattr")
+        elif (
+            isinstance(node, ast.Attribute)
+            and node.attr == "modules"
+            and _name(node.value) == "sys"
+        ):
+            said.append("edits sys.modules")
+        elif isinstance(node, ast.Import | ast.ImportFrom):
+            names = [a.name for a in node.names] if isinstance(node, ast.Import) else [node.module]
+            for name in names:
+                root = (name or "").split(".")[0]
+                if root in SUSPICIOUS_MODULES:
+                    said.append(f"imports {root} ({SUSPICIOUS_MODULES[root]})")
+    return sorted(set(said))
+
+
+def _name(node):
+    return node.id if isinstance(node, ast.Name) else None
+
+
+def scan_notebook(path, released, student, assignment):
+    """Findings for one submitted notebook against its released version."""
+    notebook = path.stem
+    try:
+        nb = read_notebook(path)
+    except NotebookError:
+        return [Finding(student, assignment, notebook, "", "not a readable notebook")]
+    findings = []
+    submitted = {nbgrader_meta(c).get("grade_id"): c for c in nb.cells if nbgrader_meta(c)}
+    for grade_id, checksum in locked_cells(released).items():
+        cell = submitted.get(grade_id)
+        if cell is None:
+            findings.append(Finding(student, assignment, notebook, grade_id, "locked cell deleted"))
+        elif checksum and compute_checksum(cell) != checksum:
+            findings.append(Finding(student, assignment, notebook, grade_id, "locked cell edited"))
+    for grade_id, cell in submitted.items():
+        if cell.cell_type != "code" or not nbgrader_meta(cell).get("solution"):
+            continue
+        try:
+            tree = ast.parse(cell.source)
+        except SyntaxError:
+            continue
+        findings += [Finding(student, assignment, notebook, grade_id, s) for s in tampering(tree)]
+    return findings
+
+
+def scan(course, assignments=None):
+    """Findings for every submission of ``assignments`` (default: all), sorted by student."""
+    findings = []
+    for assignment in assignments or course.assignments():
+        release = course.path("release", ".", assignment)
+        released = {p.stem: read_notebook(p) for p in release.glob("*.ipynb")}
+        for student in course.students(assignment):
+            folder = course.path("submitted", student, assignment)
+            for name, nb in released.items():
+                path = folder / f"{name}.ipynb"
+                if path.exists():
+                    findings += scan_notebook(path, nb, student, assignment)
+                elif (folder / f"{name}.ipynb.unreadable").exists():
+                    findings.append(
+                        Finding(student, assignment, name, "", "not a readable notebook")
+                    )
+    return sorted(findings, key=lambda f: (f.student, f.assignment, f.notebook, f.cell))

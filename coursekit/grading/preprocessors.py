@@ -1,0 +1,168 @@
+"""nbgrader preprocessors for grading untrusted notebooks.
+
+- ``SandboxedExecute`` replaces nbgrader's ``Execute`` in the first, parallel pass: kernels run
+  in the sandbox; a cell that runs past the time limit or kills its kernel gets an error
+  output (so it scores zero) and the notebook is run again in a fresh kernel without it;
+  graded test cells run against a fresh copy of the checks; oversized outputs are cut.
+- ``ReplayExecution`` replaces ``Execute`` in the second, serial pass, which is nbgrader's own
+  ``autograde``: it copies the outputs of the first pass into the notebook, so nbgrader
+  scores and records exactly what the sandboxed run produced.
+"""
+
+from pathlib import Path
+
+from nbclient import NotebookClient
+from nbclient.exceptions import CellTimeoutError, DeadKernelError
+from nbformat import NotebookNode
+from nbgrader.preprocessors import Execute, NbGraderPreprocessor
+from traitlets import Bool, Integer, Unicode
+
+from coursekit.authoring.notebooks import nbgrader_meta, read_notebook
+from coursekit.grading.sandbox import SandboxedKernelManager
+
+# Run (silently, on one line so tracebacks keep their line numbers) before every graded test
+# cell: a student cannot make the hidden tests pass by replacing tests.test_<name>.
+PRISTINE_CHECKS = 'tests = __import__("coursekit.grading.pristine").grading.pristine.checks(); '
+
+
+def error_output(name, message):
+    """An nbformat error output; nbgrader gives a graded cell with one zero points."""
+    return NotebookNode(
+        output_type="error", ename=name, evalue=message, traceback=[f"{name}: {message}"]
+    )
+
+
+def is_test_cell(cell):
+    """A locked autograder-tests cell (graded, not an answer)."""
+    meta = nbgrader_meta(cell)
+    return cell.cell_type == "code" and meta.get("grade") and not meta.get("solution")
+
+
+class SandboxedExecute(Execute):
+    """nbgrader's ``Execute`` with sandboxed kernels, restarts, fresh checks and output caps."""
+
+    max_restarts = Integer(3, help="fresh kernels after a timeout or a crash").tag(config=True)
+    max_output_bytes = Integer(1_000_000, help="per cell, text and images").tag(config=True)
+    pristine_checks = Bool(True, help="fresh checks before graded test cells").tag(config=True)
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("kernel_manager_class", SandboxedKernelManager)
+        super().__init__(*args, **kwargs)
+        # A stuck cell is not interrupted (a student can ignore SIGINT): the kernel is
+        # replaced instead, see preprocess().
+        self.interrupt_on_timeout = False
+
+    def preprocess(self, nb, resources=None, km=None):
+        failed = {}  # cell index -> the error output that stands in for its outputs
+        for attempt in range(self.max_restarts + 1):
+            NotebookClient.__init__(self, nb, km)
+            self.reset_execution_trackers()
+            self._check_assign_resources(resources)
+            self._running = None
+            try:
+                with self.setup_kernel():
+                    info = self.wait_for_reply(self.kc.kernel_info())
+                    self.nb.metadata["language_info"] = info["content"]["language_info"]
+                    for index, cell in enumerate(self.nb.cells):
+                        if index in failed:
+                            cell.outputs = [failed[index]]
+                            continue
+                        self._running = index
+                        self.preprocess_cell(cell, resources, index)
+                return self.nb, self.resources
+            except (CellTimeoutError, DeadKernelError) as error:
+                if self._running is None:
+                    raise
+                failed[self._running] = self._failure(error)
+                self.log.warning("cell %d: %s; restarting the kernel", self._running, error)
+        # Too many failures: whatever did not run scores zero.
+        for index in range(self._running, len(nb.cells)):
+            cell = nb.cells[index]
+            if cell.cell_type == "code":
+                cell.outputs = [failed.get(index) or error_output("NotRun", "kernel gave up")]
+        return nb, resources
+
+    def _failure(self, error):
+        if isinstance(error, CellTimeoutError):
+            return error_output(
+                "CellTimeoutError",
+                f"this cell ran longer than {self.timeout} s and was stopped (an endless loop?); "
+                "the cells after it ran in a new kernel",
+            )
+        return error_output(
+            "KernelDied",
+            "the Python kernel died running this cell (memory limit, crash or exit); "
+            "the cells after it ran in a new kernel",
+        )
+
+    def preprocess_cell(self, cell, resources, index):
+        if not (self.pristine_checks and is_test_cell(cell)):
+            cell, resources = super().preprocess_cell(cell, resources, index)
+        else:
+            source = cell.source
+            cell.source = PRISTINE_CHECKS + source
+            try:
+                cell, resources = super().preprocess_cell(cell, resources, index)
+            finally:
+                cell.source = source
+        cap_outputs(cell, self.max_output_bytes)
+        return cell, resources
+
+
+def output_size(output):
+    """Bytes of text and data in one output."""
+    text = output.get("text", "")
+    data = output.get("data", {})
+    return len(text) + sum(len(str(value)) for value in data.values())
+
+
+def cap_outputs(cell, max_bytes):
+    """Cut a cell's outputs to ``max_bytes``, saying so in a last stream output."""
+    outputs = cell.get("outputs", [])
+    total = sum(output_size(output) for output in outputs)
+    if total <= max_bytes:
+        return
+    kept, used = [], 0
+    for output in outputs:
+        size = output_size(output)
+        if output.get("output_type") == "error" or used + size <= max_bytes:
+            kept.append(output)
+            used += size
+        elif output.get("output_type") == "stream" and used < max_bytes:
+            kept.append(NotebookNode({**output, "text": output.text[: max_bytes - used]}))
+            used = max_bytes
+    note = f"\n[output cut: {total:,} bytes, more than the {max_bytes:,} kept]\n"
+    kept.append(NotebookNode(output_type="stream", name="stderr", text=note))
+    cell.outputs = kept
+
+
+class ReplayExecution(NbGraderPreprocessor):
+    """Put the outputs of an earlier execution into the notebook instead of executing it.
+
+    ``executed_root``: a folder with ``<student>/<assignment>/<notebook>.ipynb`` executed
+    notebooks (nbgrader's autograded layout). Cells are matched by position and must have the
+    same source and grade id; a notebook that does not match is an error, never a guess.
+    """
+
+    executed_root = Unicode("", help="where the executed notebooks are").tag(config=True)
+
+    def preprocess(self, nb, resources):
+        info = resources["nbgrader"]
+        path = (
+            Path(self.executed_root)
+            / info["student"]
+            / info["assignment"]
+            / f"{info['notebook']}.ipynb"
+        )
+        executed = read_notebook(path)
+        if len(executed.cells) != len(nb.cells):
+            raise ValueError(f"{path} has {len(executed.cells)} cells, not {len(nb.cells)}")
+        for cell, done in zip(nb.cells, executed.cells, strict=True):
+            same_id = nbgrader_meta(cell).get("grade_id") == nbgrader_meta(done).get("grade_id")
+            if cell.source != done.source or not same_id:
+                raise ValueError(f"{path}: cell {nbgrader_meta(cell).get('grade_id')} differs")
+            if cell.cell_type == "code":
+                cell.outputs = done.outputs
+                cell.execution_count = done.get("execution_count")
+        nb.metadata["language_info"] = executed.metadata.get("language_info", {})
+        return nb, resources

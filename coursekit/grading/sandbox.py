@@ -1,0 +1,176 @@
+"""Run a student's kernel in a sandbox: bubblewrap for files and network, rlimits for resources.
+
+What the sandbox does (see ``admin/instructor-notes.md``, "Sandbox"):
+
+- **Files.** The kernel sees a read-only system (``/usr``, ``/etc/fonts``, the Python it runs
+  on, the venv), the course's check package (``coursekit/`` and ``problem_unittests.py``),
+  its own working folder (read-write) and an empty ``/tmp``. It does not see ``solutions/``,
+  the gradebook, ``admin/``, other students' submissions or anyone's home folder.
+- **Network.** A network namespace of its own with only a loopback device: no route out.
+  The kernel talks to the grader over IPC (Unix) sockets in a private runtime folder.
+- **Processes.** Its own PID namespace; it dies with the grader (``--die-with-parent``).
+- **Resources.** rlimits: address space (memory bombs raise ``MemoryError`` or kill only the
+  kernel), file size, open files and CPU time.
+- **Environment.** Cleared; only the variables in ``KEPT_ENVIRONMENT`` pass.
+
+Without bubblewrap (``bwrap`` not installed or not allowed), kernels run with the rlimits
+only and ``sandbox_problem()`` says why, so callers can warn.
+"""
+
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+from jupyter_client.manager import AsyncKernelManager
+from traitlets import Unicode
+
+from coursekit.config import REPO_ROOT
+
+GIB = 2**30
+MIB = 2**20
+KEPT_ENVIRONMENT = (
+    "NBGRADER_EXECUTION",
+    "COURSE_FAST",
+    "COURSE_DATA_DIR",
+    "KERAS_BACKEND",
+    "LANG",
+    "LC_ALL",
+    "TZ",
+    "OMP_NUM_THREADS",
+)
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Resource limits for one kernel (bytes and seconds)."""
+
+    memory: int = 4 * GIB  # address space: TensorFlow alone maps about 2.5 GiB
+    file_size: int = 256 * MIB
+    open_files: int = 1024
+    cpu_seconds: int = 1800
+
+    def prlimit_args(self):
+        """The same limits as a ``prlimit`` command prefix (util-linux)."""
+        return [
+            "prlimit",
+            f"--as={self.memory}",
+            f"--fsize={self.file_size}",
+            f"--nofile={self.open_files}",
+            f"--cpu={self.cpu_seconds}",
+            "--",
+        ]
+
+
+def readable_paths():
+    """What a kernel must read: the Python it runs on, the venv and the course's checks."""
+    paths = {Path(sys.base_prefix), Path(sys.prefix)}
+    paths |= {REPO_ROOT / "coursekit", REPO_ROOT / "problem_unittests.py"}
+    return sorted(path.resolve() for path in paths if path.exists())
+
+
+def bwrap_args(workdir, runtime_dir, data_dir=None):
+    """A bubblewrap command prefix that shows the kernel only what it needs.
+
+    ``workdir``: the notebook's folder (read-write, the kernel's cwd); ``runtime_dir``: the
+    folder holding the kernel's connection file and IPC sockets (read-write);
+    ``data_dir``: datasets prepared for grading (read-only), exported as COURSE_DATA_DIR.
+    """
+    args = ["bwrap", "--unshare-all", "--die-with-parent", "--new-session", "--clearenv"]
+    args += ["--ro-bind", "/usr", "/usr"]
+    for link in ("bin", "lib", "lib64", "sbin"):
+        target = Path("/", link)
+        if target.is_symlink():
+            args += ["--symlink", os.readlink(target), str(target)]
+        elif target.exists():
+            args += ["--ro-bind", str(target), str(target)]
+    for path in ("/etc/fonts", "/etc/localtime", "/etc/alternatives", "/etc/ssl"):
+        if Path(path).exists():
+            args += ["--ro-bind", path, path]
+    args += ["--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp", "--dir", "/tmp/home"]
+    for path in readable_paths():
+        args += ["--ro-bind", str(path), str(path)]
+    for path in (runtime_dir, workdir):
+        args += ["--bind", str(path), str(path)]
+    environment = {name: os.environ[name] for name in KEPT_ENVIRONMENT if name in os.environ}
+    environment.update(
+        HOME="/tmp/home",
+        PATH=f"{Path(sys.executable).parent}:/usr/bin:/bin",
+        MPLCONFIGDIR="/tmp/home/.matplotlib",
+        TF_CPP_MIN_LOG_LEVEL="2",
+        COURSE_OFFLINE="1",
+        PYTHONDONTWRITEBYTECODE="1",
+    )
+    if data_dir is not None:
+        args += ["--ro-bind", str(data_dir), str(data_dir)]
+        environment["COURSE_DATA_DIR"] = str(data_dir)
+    for name, value in sorted(environment.items()):
+        args += ["--setenv", name, value]
+    args += ["--chdir", str(workdir), "--"]
+    return args
+
+
+@cache
+def sandbox_problem():
+    """None when bubblewrap works here, else a sentence saying why it does not."""
+    if shutil.which("bwrap") is None:
+        return "bubblewrap is not installed (Debian: apt-get install bubblewrap)"
+    probe = ["bwrap", "--unshare-all", "--ro-bind", "/", "/", "--", "true"]
+    result = subprocess.run(probe, capture_output=True, text=True)
+    if result.returncode != 0:
+        return f"bubblewrap cannot create namespaces here: {result.stderr.strip()}"
+    return None
+
+
+class SandboxedKernelManager(AsyncKernelManager):
+    """A kernel manager whose kernels start inside ``bwrap_args`` and under ``Limits``.
+
+    Uses IPC transport: the kernel has no network, not even the grader's loopback.
+    Configure with ``SandboxedKernelManager.data_dir``; the limits come from the
+    environment the grader sets (``COURSEKIT_MEMORY``, ``COURSEKIT_CPU``).
+    """
+
+    data_dir = Unicode("", help="datasets for grading, read-only in the sandbox").tag(config=True)
+
+    async def _async_pre_start_kernel(self, **kw):
+        self._workdir = Path(kw.get("cwd") or os.getcwd()).resolve()
+        # The kernel's own start-up banner and warnings are not the student's output.
+        kw.setdefault("stdout", subprocess.DEVNULL)
+        kw.setdefault("stderr", subprocess.DEVNULL)
+        if sandbox_problem() is None and self.transport != "ipc":
+            # A private folder for the connection file and the sockets: the only part of
+            # the grader's file system, besides the notebook's folder, that the kernel sees.
+            runtime_dir = Path(tempfile.mkdtemp(prefix="coursekit-kernel-"))
+            self._runtime_dir = runtime_dir
+            self.transport = "ipc"
+            self.ip = str(runtime_dir / "kernel")
+            self.connection_file = str(runtime_dir / "kernel.json")
+        return await super()._async_pre_start_kernel(**kw)
+
+    async def _async_cleanup_resources(self, restart=False):
+        await super()._async_cleanup_resources(restart=restart)
+        if not restart and getattr(self, "_runtime_dir", None):
+            shutil.rmtree(self._runtime_dir, ignore_errors=True)
+
+    def format_kernel_cmd(self, extra_arguments=None):
+        command = super().format_kernel_cmd(extra_arguments)
+        limits = current_limits()
+        if sandbox_problem() is not None:
+            return limits.prlimit_args() + command
+        workdir = getattr(self, "_workdir", None) or Path.cwd()
+        runtime_dir = Path(self.connection_file).resolve().parent
+        data_dir = self.data_dir or None
+        return limits.prlimit_args() + bwrap_args(workdir, runtime_dir, data_dir) + command
+
+
+def current_limits():
+    """The limits the grader asked for through the environment, else the defaults."""
+    defaults = Limits()
+    return Limits(
+        memory=int(os.environ.get("COURSEKIT_MEMORY", defaults.memory)),
+        cpu_seconds=int(os.environ.get("COURSEKIT_CPU", defaults.cpu_seconds)),
+    )
