@@ -6,7 +6,12 @@ STAMP := $(VENV)/.installed
 # nbgrader runs the `alembic` command: the venv's scripts must be on PATH.
 export PATH := $(abspath $(BIN)):$(PATH)
 
-.PHONY: setup demo test lab build check
+# Instructor commands take ARGS, e.g. make autograde ARGS="01_data_preparation --jobs 4";
+# COURSE is the nbgrader course folder (make formgrader COURSE=demo/course after make demo).
+COURSE ?= course
+GRADING := release collect autograde feedback export report
+
+.PHONY: setup demo test lab build check formgrader $(GRADING)
 
 setup: $(STAMP)
 
@@ -32,3 +37,9 @@ build: setup
 
 check: setup
 	$(BIN)/python -m coursekit check
+
+$(GRADING): setup
+	$(BIN)/python -m coursekit $@ --course $(COURSE) $(ARGS)
+
+formgrader: setup
+	cd $(COURSE) && $(abspath $(BIN))/jupyter lab --ServerApp.default_url=/formgrader

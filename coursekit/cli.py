@@ -2,11 +2,16 @@
 
 import argparse
 import sys
+from pathlib import Path
 
 from coursekit.authoring.build import generate_student_versions
 from coursekit.authoring.lint import check_course
 from coursekit.authoring.notebooks import NotebookError
-from coursekit.config import NOTEBOOKS_DIR, REPO_ROOT, SOLUTIONS_DIR
+from coursekit.config import ADMIN_DIR, NOTEBOOKS_DIR, REPO_ROOT, SOLUTIONS_DIR
+from coursekit.grading.course import GradingError
+
+DEFAULT_COURSE = REPO_ROOT / "course"
+DEFAULT_ROSTER = ADMIN_DIR / "roster.csv"
 
 
 def build(args):
@@ -31,10 +36,94 @@ def check(args):
 
 
 def demo(args):
-    """Build and check the course, then run every solution notebook in fast mode."""
+    """Grade a demo class end to end: release, hand in, collect, autograde, report."""
     from coursekit.demo import run_demo
 
-    return run_demo()
+    return run_demo(jobs=args.jobs)
+
+
+def _course(args):
+    from coursekit.grading.course import Course
+
+    return Course(args.course)
+
+
+def _assignments(args, course):
+    return args.assignments or course.assignments()
+
+
+def release(args):
+    """Release notebooks to the exchange and as zips for an LMS (course/lms/)."""
+    from coursekit.grading import exchange
+
+    course = _course(args)
+    for name in args.assignments:
+        course.add_assignment(name)
+        print(f"released {name} to {course.exchange} and {exchange.release(course, name)}")
+    return 0
+
+
+def collect(args):
+    """Collect submissions from the exchange, or from an LMS zip (--zip) via the roster."""
+    from coursekit.grading import exchange
+    from coursekit.grading.roster import Roster
+
+    course = _course(args)
+    if args.zip:
+        if len(args.assignments) != 1:
+            raise GradingError("--zip needs exactly one assignment name")
+        roster = Roster.read(args.roster)
+        roster.add_to_gradebook(course)
+        found, unmatched = exchange.collect_lms_zip(course, args.zip, args.assignments[0], roster)
+        print(f"collected {len(found)} submissions from {args.zip}")
+        for folder in unmatched:
+            print(f"not on the roster, kept in {course.root / 'unmatched'}: {folder}")
+        return 0
+    for name in _assignments(args, course):
+        print(f"{name}: {len(exchange.collect(course, name))} submissions")
+    return 0
+
+
+def autograde(args):
+    """Grade submissions in parallel, each in a sandbox, into nbgrader's gradebook."""
+    from coursekit.grading.autograde import Settings, autograde
+    from coursekit.grading.sandbox import GIB, Limits
+
+    course = _course(args)
+    settings = Settings(timeout=args.timeout, limits=Limits(memory=int(args.memory * GIB)))
+    students = set(args.student) if args.student else None
+    outcomes = autograde(course, args.assignments or None, students, args.jobs, settings)
+    for outcome in outcomes:
+        for problem in outcome.problems:
+            print(f"{outcome.assignment} {outcome.student}: {problem}")
+    print(f"graded {sum(o.ok for o in outcomes)} of {len(outcomes)} submissions")
+    return 0
+
+
+def feedback(args):
+    """Write feedback HTML for each student and notebook (course/feedback/)."""
+    from coursekit.grading.feedback import generate_feedback
+
+    course = _course(args)
+    for name in _assignments(args, course):
+        print(f"{name}: {len(generate_feedback(course, name))} feedback pages")
+    return 0
+
+
+def export(args):
+    """Write the grades CSV: one row per student, a column per notebook, and the total."""
+    from coursekit.grading.export import export_csv
+
+    print(f"wrote {export_csv(_course(args), args.output)}")
+    return 0
+
+
+def report(args):
+    """Write per-question statistics, score plots and report.html (course/reports/)."""
+    from coursekit.grading.report import write_report
+
+    print(f"wrote {write_report(_course(args)) / 'report.html'}")
+    return 0
 
 
 def classify(args):
@@ -61,7 +150,19 @@ def classify(args):
     return 1 if failed else 0
 
 
-COMMANDS = {"build": build, "check": check, "demo": demo, "classify": classify}
+COMMANDS = {
+    "build": build,
+    "check": check,
+    "release": release,
+    "collect": collect,
+    "autograde": autograde,
+    "feedback": feedback,
+    "export": export,
+    "report": report,
+    "demo": demo,
+    "classify": classify,
+}
+GRADING = ("release", "collect", "autograde", "feedback", "export", "report")
 
 
 def main(argv=None):
@@ -72,6 +173,25 @@ def main(argv=None):
     commands.choices["build"].add_argument(
         "notebooks", nargs="*", help="notebook names to build, e.g. 02_knn (default: all)"
     )
+    for name in GRADING:
+        sub = commands.choices[name]
+        sub.add_argument("--course", default=str(DEFAULT_COURSE), help="the course folder")
+        sub.add_argument(
+            "assignments",
+            nargs="+" if name == "release" else "*",
+            help="notebook names, e.g. 01_data_preparation (default: all in the course)",
+        )
+    commands.choices["collect"].add_argument("--zip", help="an LMS download of all submissions")
+    commands.choices["collect"].add_argument(
+        "--roster", default=str(DEFAULT_ROSTER), help="CSV mapping LMS ids to student ids"
+    )
+    grade = commands.choices["autograde"]
+    grade.add_argument("--jobs", "-j", type=int, help="parallel kernels (default: all cores)")
+    grade.add_argument("--timeout", type=int, default=120, help="seconds per cell (120)")
+    grade.add_argument("--memory", type=float, default=4, help="GiB per kernel (4)")
+    grade.add_argument("--student", action="append", help="only this student (repeatable)")
+    commands.choices["export"].add_argument("--output", type=Path, help="CSV file to write")
+    commands.choices["demo"].add_argument("--jobs", "-j", type=int, help="parallel kernels")
     classify_parser = commands.choices["classify"]
     classify_parser.add_argument("model", help="a model saved in the native format (.keras)")
     classify_parser.add_argument("images", nargs="+", help="image files (PNG, JPEG, any size)")
@@ -84,4 +204,8 @@ def main(argv=None):
         "--top", "-k", type=int, default=3, help="how many classes to print (default: 3)"
     )
     args = parser.parse_args(argv)
-    return COMMANDS[args.command](args)
+    try:
+        return COMMANDS[args.command](args)
+    except GradingError as error:
+        print(f"{args.command}: {error}", file=sys.stderr)
+        return 1

@@ -93,6 +93,14 @@ def standalone_wrong_answers(notebook):
         for node in tree.body
         if isinstance(node, ast.Import | ast.ImportFrom) and "tests" not in ast.unparse(node)
     )
+    # Names a pasted answer may use: its imports, and what the notebook itself defines.
+    known = {
+        alias.asname or alias.name.split(".")[0]
+        for node in tree.body
+        if isinstance(node, ast.Import | ast.ImportFrom)
+        for alias in node.names
+    }
+    known |= set(defined_functions("\n".join(solution_answers(notebook).values())))
     found = {}
     registry = importlib.import_module("tests.answers.registry")
     for exercise, answers in registry.WRONG_ANSWERS.items():
@@ -100,8 +108,8 @@ def standalone_wrong_answers(notebook):
             if answer.fn.__module__ != module.__name__:
                 continue
             source = textwrap.dedent(inspect.getsource(answer.fn))
-            if "solution." in source:
-                continue
+            if not set(inspect.getclosurevars(answer.fn).globals) <= known:
+                continue  # it needs a helper from the answers module
             source = re.sub(r"^@wrong\(.*?\)\n", "", source, flags=re.S)
             source = re.sub(rf"def {answer.fn.__name__}\(", f"def {exercise}(", source, count=1)
             found.setdefault(exercise, []).append(f"{imports}\n\n\n{source}")

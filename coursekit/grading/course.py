@@ -14,7 +14,7 @@ from nbgrader.coursedir import CourseDirectory
 
 from coursekit.authoring.build import course_config, put_scripts_on_path
 from coursekit.authoring.notebooks import NotebookError, read_notebook
-from coursekit.config import REPO_ROOT, SOLUTIONS_DIR
+from coursekit.config import ADMIN_DIR, REPO_ROOT, SOLUTIONS_DIR
 
 DEFAULT_ROOT = REPO_ROOT / "course"
 
@@ -35,8 +35,22 @@ class Course:
             for name, value in values.items():
                 setattr(self.config[section], name, value)
         self.exchange.mkdir(exist_ok=True)
+        self.write_config()
         self.coursedir = CourseDirectory(config=self.config)
         self.api = NbGraderAPI(coursedir=self.coursedir, config=self.config)
+
+    def write_config(self):
+        """``nbgrader_config.py`` in the course folder, for nbgrader's own commands and the
+        formgrader started there: the course's settings from ``admin/``, this root."""
+        text = (
+            "c = get_config()  # noqa: F821\n"
+            f"load_subconfig({str(ADMIN_DIR / 'nbgrader_config.py')!r})  # noqa: F821\n"
+            f"c.CourseDirectory.root = {str(self.root)!r}\n"
+            f"c.Exchange.root = {str(self.exchange)!r}\n"
+        )
+        path = self.root / "nbgrader_config.py"
+        if not path.exists() or path.read_text() != text:
+            path.write_text(text)
 
     @property
     def course_id(self):
@@ -45,6 +59,10 @@ class Course:
     @property
     def exchange(self):
         return Path(self.config.Exchange.root)
+
+    @property
+    def db_path(self):
+        return self.root / "gradebook.db"
 
     @property
     def db_url(self):

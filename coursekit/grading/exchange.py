@@ -54,7 +54,7 @@ def collect(course, assignment):
 
 
 def submit(exchange_root, course_id, student, assignment_folder):
-    """Submit ``assignment_folder`` (named after the assignment) as ``student``, as nbgrader does."""
+    """Submit ``assignment_folder`` (named after the assignment) as ``student``, with nbgrader."""
     folder = Path(assignment_folder).resolve()
     config = course_config(folder.parent)
     config.CourseDirectory.course_id = course_id

@@ -54,7 +54,7 @@ class SandboxedExecute(Execute):
 
     def preprocess(self, nb, resources=None, km=None):
         failed = {}  # cell index -> the error output that stands in for its outputs
-        for attempt in range(self.max_restarts + 1):
+        for _attempt in range(self.max_restarts + 1):
             NotebookClient.__init__(self, nb, km)
             self.reset_execution_trackers()
             self._check_assign_resources(resources)

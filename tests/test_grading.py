@@ -1,0 +1,363 @@
+"""The instructor pipeline: sandboxed parallel autograde on hostile submissions, equality with
+nbgrader's serial ``autograde``, manual grades kept, LMS collect, CSV, report and the CLI."""
+
+import os
+import shutil
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import nbformat
+import pandas as pd
+import pytest
+
+from coursekit.authoring.notebooks import nbgrader_meta
+from coursekit.config import REPO_ROOT, SOLUTIONS_DIR
+from coursekit.grading import exchange, integrity
+from coursekit.grading.autograde import Settings, autograde
+from coursekit.grading.course import Course
+from coursekit.grading.export import export_csv, grade_table
+from coursekit.grading.preprocessors import cap_outputs
+from coursekit.grading.report import write_report
+from coursekit.grading.roster import Roster
+from coursekit.grading.sandbox import GIB, Limits, bwrap_args, sandbox_problem
+
+pytestmark = pytest.mark.xdist_group("grading")  # one worker builds the graded class once
+needs_bwrap = pytest.mark.skipif(bool(sandbox_problem()), reason=str(sandbox_problem()))
+
+ONE_HOT = """\
+def one_hot(vector, number_classes):
+    ### BEGIN SOLUTION
+    return np.eye(number_classes, dtype=np.float32)[vector]
+    ### END SOLUTION
+"""
+DOUBLE = "def double(x):\n    ### BEGIN SOLUTION\n    return 2 * x\n    ### END SOLUTION\n"
+WRONG_ONE_HOT = (
+    "def one_hot(vector, number_classes):\n    return np.eye(number_classes)[vector].T\n"
+)
+
+
+def cell(kind, grade_id, source, points=None):
+    meta = {"grade": kind == "test", "solution": kind == "answer", "locked": kind != "answer"}
+    meta.update(grade_id=grade_id, schema_version=3, task=False)
+    if points:
+        meta["points"] = points
+    return nbformat.v4.new_code_cell(source, metadata={"nbgrader": meta})
+
+
+def tiny_solution():
+    """A two-exercise notebook: one_hot (checked by problem_unittests, 2 points), double (1)."""
+    nb = nbformat.v4.new_notebook()
+    nb.metadata.kernelspec = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nb.cells = [
+        cell("setup", "setup", "import numpy as np\nimport problem_unittests as tests"),
+        cell("answer", "one_hot", ONE_HOT),
+        cell("test", "test_one_hot", "tests.test_one_hot(one_hot)", points=2),
+        cell("answer", "double", DOUBLE),
+        cell("test", "test_double", "assert double(2) == 4", points=1),
+    ]
+    return nb
+
+
+def filled(released, **answers):
+    """The released notebook with answer cells (by grade id) replaced."""
+    nb = nbformat.from_dict(released)
+    for c in nb.cells:
+        if nbgrader_meta(c).get("grade_id") in answers:
+            c.source = answers[nbgrader_meta(c)["grade_id"]]
+    return nb
+
+
+def hand_in(course, assignment, student, nb):
+    folder = course.path("submitted", student, assignment)
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{assignment}.ipynb"
+    if isinstance(nb, str):
+        path.write_text(nb)
+    else:
+        nbformat.write(nb, path)
+
+
+SOLVED = {"one_hot": ONE_HOT.replace("### ", "# "), "double": "def double(x):\n    return 2 * x"}
+LOOP = "import signal\nsignal.signal(signal.SIGINT, signal.SIG_IGN)\nwhile True:\n    pass\n"
+PROBE = (
+    "for p in [{!r}, {!r}]:\n    try:\n        print('read', open(p, 'rb').read(20))\n"
+    "    except OSError as e:\n        print('blocked:', type(e).__name__)\n"
+)
+
+
+def submissions(course, released):
+    """{student id: submission} covering the ordinary and every hostile case."""
+    solved = filled(released, **SOLVED)
+    deleted = filled(released, **SOLVED)
+    deleted.cells = [c for c in deleted.cells if nbgrader_meta(c)["grade_id"] != "test_double"]
+    edited = filled(released, **SOLVED)
+    edited.cells[4].source = "pass  # no test here"
+    big = filled(released, **SOLVED)
+    big.cells[1].outputs = [nbformat.v4.new_output("stream", name="stdout", text="y" * 10**8)]
+    probe = PROBE.format(str(SOLUTIONS_DIR / "01_data_preparation.ipynb"), str(course.db_path))
+    return {
+        "full": solved,
+        "blank": released,
+        "partial": filled(released, one_hot=WRONG_ONE_HOT, double=SOLVED["double"]),
+        "Zoë Ødegård Núñez": solved,
+        "loop": filled(released, one_hot=LOOP + SOLVED["one_hot"], double=SOLVED["double"]),
+        "bomb": filled(released, one_hot="x = bytearray(8 * 2**30)\n" + SOLVED["one_hot"]),
+        "crash": filled(
+            released, one_hot="import os\nos.kill(os.getpid(), 9)\n", double=SOLVED["double"]
+        ),
+        "snoop": filled(released, one_hot=probe + SOLVED["one_hot"], double=SOLVED["double"]),
+        "net": filled(
+            released,
+            one_hot="import socket\ntry:\n    socket.create_connection(('pypi.org', 443), 3)\n"
+            "    print('connected')\nexcept OSError as e:\n    print('blocked:', e)\n"
+            + SOLVED["one_hot"],
+            double=SOLVED["double"],
+        ),
+        "cheat": filled(
+            released,
+            one_hot=WRONG_ONE_HOT + "tests.test_one_hot = lambda *a, **k: print('fine')\n",
+            double=SOLVED["double"],
+        ),
+        "big": filled(
+            released,
+            one_hot=SOLVED["one_hot"],
+            double="print('x' * 100_000_000)\n" + SOLVED["double"],
+        ),
+        "big file": big,
+        "json": nbformat.writes(solved)[:300],
+        "deleted": deleted,
+        "edited": edited,
+    }
+
+
+@pytest.fixture(scope="module")
+def graded(tmp_path_factory):
+    """The tiny course with every submission graded by our parallel autograde."""
+    root = tmp_path_factory.mktemp("grading")
+    solutions = root / "solutions"
+    solutions.mkdir()
+    nbformat.write(tiny_solution(), solutions / "tiny.ipynb")
+    course = Course(root / "course")
+    course.add_assignment("tiny", solutions_dir=solutions)
+    released = nbformat.read(course.path("release", ".", "tiny") / "tiny.ipynb", 4)
+    subs = submissions(course, released)
+    for student, nb in subs.items():
+        hand_in(course, "tiny", student, nb)
+    settings = Settings(timeout=5, limits=Limits(memory=2 * GIB))
+    outcomes = {o.student: o for o in autograde(course, jobs=2, settings=settings)}
+    scores = grade_table(course).pivot_table(index="student", columns="question", values="score")
+    return course, released, outcomes, scores
+
+
+def outputs(course, student):
+    path = course.path("autograded", student, "tiny") / "tiny.ipynb"
+    nb = nbformat.read(path, 4)
+    return "\n".join(
+        str(o.get("text", "")) + str(o.get("ename", "")) + str(o.get("evalue", ""))
+        for c in nb.cells
+        for o in c.get("outputs", [])
+    )
+
+
+def total(scores, student):
+    return scores.loc[student].sum()
+
+
+@pytest.mark.parametrize(
+    "student, expected",
+    [
+        ("full", 3),
+        ("blank", 0),
+        ("partial", 1),
+        ("Zoë Ødegård Núñez", 3),
+        ("loop", 1),  # one_hot's cell stopped: its test fails; double still counts
+        ("bomb", 0),  # MemoryError before both definitions
+        ("crash", 1),  # the kernel dies in one_hot's cell; the rest runs in a new kernel
+        ("snoop", 3),
+        ("net", 3),
+        ("cheat", 1),  # replaced tests.test_one_hot: the graded cell uses fresh checks
+        ("big", 3),
+        ("big file", 3),
+        ("json", 0),
+        ("deleted", 2),  # nbgrader scores a deleted graded cell zero
+        ("edited", 3),  # nbgrader restores the test from the gradebook
+    ],
+)
+def test_each_submission_gets_its_due(graded, student, expected):
+    course, _, outcomes, scores = graded
+    assert total(scores, student) == expected, outcomes[student]
+
+
+def test_hostile_cells_are_stopped_and_say_why(graded):
+    course, _, outcomes, _ = graded
+    assert "CellTimeoutError" in outputs(course, "loop")
+    assert "MemoryError" in outputs(course, "bomb")
+    assert "KernelDied" in outputs(course, "crash")
+    assert "output cut" in outputs(course, "big")
+    autograded = course.path("autograded", "big", "tiny") / "tiny.ipynb"
+    assert autograded.stat().st_size < 2_000_000
+    assert outcomes["json"].problems and "not a readable notebook" in outcomes["json"].problems[0]
+    kept = course.path("submitted", "json", "tiny") / "tiny.ipynb.unreadable"
+    assert kept.read_text().startswith("{")  # the student's file is kept as it was
+
+
+@needs_bwrap
+def test_sandbox_hides_instructor_files_and_network(graded):
+    course, *_ = graded
+    snoop = outputs(course, "snoop")
+    assert snoop.count("blocked:") == 2 and "read b" not in snoop
+    net = outputs(course, "net")
+    assert "blocked:" in net and "connected" not in net
+
+
+def test_integrity_scan_lists_tampering(graded):
+    course, *_ = graded
+    found = {(f.student, f.what) for f in integrity.scan(course)}
+    assert ("deleted", "locked cell deleted") in found
+    assert ("edited", "locked cell edited") in found
+    assert ("cheat", "replaces tests.test_one_hot") in found
+    assert ("net", "imports socket (opens network connections)") in found
+    assert not {what for student, what in found if student == "full"}
+
+
+def test_equal_to_serial_nbgrader_autograde(graded, tmp_path):
+    """nbgrader's own serial ``nbgrader autograde`` gives the same grade, cell by cell."""
+    course, released, _, scores = graded
+    serial = Course(tmp_path / "serial")
+    shutil.copytree(course.root / "source", serial.root / "source")
+    shutil.copy(course.db_path, serial.db_path)
+    ordinary = ["full", "blank", "partial", "Zoë Ødegård Núñez", "edited", "deleted"]
+    for student in ordinary:
+        shutil.copytree(
+            course.path("submitted", student, "tiny"), serial.path("submitted", student, "tiny")
+        )
+    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}"}
+    subprocess.run(
+        [Path(sys.executable).parent / "nbgrader", "autograde", "tiny", "--force"],
+        cwd=serial.root,
+        env=env,
+        check=True,
+        capture_output=True,
+    )
+    theirs = grade_table(serial).pivot_table(index="student", columns="question", values="score")
+    pd.testing.assert_frame_equal(
+        scores.loc[ordinary].sort_index(), theirs.loc[ordinary].sort_index()
+    )
+
+
+def test_manual_grades_and_comments_survive_a_rerun(graded):
+    course, *_ = graded
+    with course.gradebook() as gb:
+        grade = gb.find_grade("test_double", "tiny", "tiny", "partial")
+        grade.manual_score = 0.5
+        comment = gb.find_comment("double", "tiny", "tiny", "partial")
+        comment.manual_comment = "Good start; see me."
+        gb.db.commit()
+    autograde(course, students={"partial"}, jobs=1, settings=Settings(timeout=5))
+    with course.gradebook() as gb:
+        assert gb.find_grade("test_double", "tiny", "tiny", "partial").score == 0.5
+        comment = gb.find_comment("double", "tiny", "tiny", "partial")
+        assert comment.manual_comment == "Good start; see me."
+
+
+def test_csv_and_report(graded):
+    course, *_ = graded
+    table = pd.read_csv(export_csv(course))
+    assert len(table) == 15 and list(table.columns[-3:]) == ["tiny", "total", "max"]
+    assert table.set_index("student_id").loc["Zoë Ødegård Núñez", "total"] == 3
+    out = write_report(course)
+    page = (out / "report.html").read_text()
+    for piece in ("scores_by_notebook.png", "scores_by_question.png", "locked cell deleted"):
+        assert piece in page
+    questions = pd.read_csv(out / "questions.csv")
+    one_hot = questions.set_index("question").loc["test_one_hot"]
+    # loop, bomb and crash never defined one_hot: the most common failure of its test
+    assert one_hot["most common failure"] == "NameError: name 'one_hot' is not defined (3×)"
+
+
+def test_sandbox_binds_no_instructor_folder(tmp_path):
+    args = bwrap_args(tmp_path / "work", tmp_path / "run")
+    bound = {args[i + 1] for i, a in enumerate(args) if a in ("--bind", "--ro-bind")}
+    for secret in ("solutions", "admin", "course", "tests"):
+        assert str(REPO_ROOT / secret) not in bound
+    assert "--unshare-all" in args and "--clearenv" in args
+
+
+def test_cap_outputs_keeps_errors_and_says_what_was_cut():
+    c = nbformat.v4.new_code_cell("")
+    c.outputs = [
+        nbformat.v4.new_output("stream", name="stdout", text="x" * 5000),
+        nbformat.v4.new_output("error", ename="ValueError", evalue="bad", traceback=[]),
+    ]
+    cap_outputs(c, 1000)
+    assert len(c.outputs[0].text) == 1000 and c.outputs[1].ename == "ValueError"
+    assert "output cut" in c.outputs[-1].text
+
+
+def test_lms_zip_collect_maps_through_the_roster(tmp_path):
+    course = Course(tmp_path / "course")
+    roster = Roster(
+        [
+            {
+                "id": "Ana María López",
+                "first_name": "Ana María",
+                "last_name": "López",
+                "email": "",
+                "lms_id": "41900",
+            },
+            {"id": "bw", "first_name": "Bo", "last_name": "Wang", "email": "", "lms_id": "7"},
+        ]
+    )
+    archive = tmp_path / "all.zip"
+    with zipfile.ZipFile(archive, "w") as z:
+        z.writestr("Ana María López_41900_assignsubmission_file_/tiny.ipynb", "{}")
+        z.writestr("bo  WANG_999_assignsubmission_file_/tiny.ipynb", "{}")  # by name
+        z.writestr("Nobody Here_5_assignsubmission_file_/tiny.ipynb", "{}")
+    found, unmatched = exchange.collect_lms_zip(course, archive, "tiny", roster)
+    assert found == ["Ana María López", "bw"]
+    assert unmatched == ["Nobody Here_5_assignsubmission_file_"]
+    assert (course.path("submitted", "bw", "tiny") / "timestamp.txt").exists()
+    assert (course.root / "unmatched" / "tiny" / unmatched[0] / "tiny.ipynb").exists()
+
+
+def test_roster_errors_are_clear(tmp_path):
+    from coursekit.grading.course import GradingError
+
+    (tmp_path / "r.csv").write_text("id,first_name\na,A\na,B\n")
+    with pytest.raises(GradingError, match="repeated student ids"):
+        Roster.read(tmp_path / "r.csv")
+    with pytest.raises(GradingError, match="roster.example.csv"):
+        Roster.read(tmp_path / "missing.csv")
+
+
+def test_cli_release_collect_grade_export(tmp_path):
+    """The commands an instructor types, on notebook 01 with one LMS submission."""
+    course_dir = tmp_path / "course"
+    run = [sys.executable, "-m", "coursekit"]
+
+    def cli(*args):
+        result = subprocess.run(run + list(args), capture_output=True, text=True, cwd=REPO_ROOT)
+        assert result.returncode == 0, result.stderr
+        return result.stdout
+
+    assert "released 01_data_preparation" in cli(
+        "release", "--course", str(course_dir), "01_data_preparation"
+    )
+    released = course_dir / "release" / "01_data_preparation" / "01_data_preparation.ipynb"
+    roster = tmp_path / "roster.csv"
+    roster.write_text("id,first_name,last_name,email,lms_id\nkim,Kim,Lee,,12\n")
+    archive = tmp_path / "all.zip"
+    with zipfile.ZipFile(archive, "w") as z:
+        z.write(released, "Kim Lee_12_assignsubmission_file_/01_data_preparation.ipynb")
+    args = ["--course", str(course_dir)]
+    assert "collected 1" in cli(
+        "collect", *args, "--zip", str(archive), "--roster", str(roster), "01_data_preparation"
+    )
+    assert "graded 1 of 1" in cli("autograde", *args, "--timeout", "60")
+    assert "1 feedback pages" in cli("feedback", *args)
+    cli("export", *args)
+    grades = pd.read_csv(course_dir / "reports" / "grades.csv")
+    assert grades.loc[0, "student_id"] == "kim" and grades.loc[0, "total"] == 0
+    assert "report.html" in cli("report", *args)
