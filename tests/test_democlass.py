@@ -1,0 +1,54 @@
+"""The demo class: enough students, every hostile case, realistic partial answers."""
+
+import random
+
+import nbformat
+import pytest
+
+from coursekit import democlass
+from coursekit.authoring.notebooks import answer_cells, nbgrader_meta
+from coursekit.config import NOTEBOOKS_DIR
+
+NOTEBOOK = "01_data_preparation"
+
+
+@pytest.fixture(scope="module")
+def released():
+    return nbformat.read(NOTEBOOKS_DIR / f"{NOTEBOOK}.ipynb", 4)
+
+
+def test_class_has_every_case_and_unusual_ids():
+    students = democlass.make_class()
+    kinds = {s.kind for s in students}
+    assert len(students) >= 30
+    assert set(democlass.hostile_cells(NOTEBOOKS_DIR)) | set(democlass.FILE_CASES) <= kinds
+    assert {"full", "partial", "blank", "missing one"} <= kinds
+    assert any(" " in s.id for s in students) and any(not s.id.isascii() for s in students)
+    assert len({s.id for s in students}) == len(students)
+
+
+def test_wrong_answers_are_standalone_sources():
+    wrong = democlass.standalone_wrong_answers(NOTEBOOK)
+    assert sum(map(len, wrong.values())) >= 20
+    for sources in wrong.values():
+        for source in sources:
+            namespace = {}
+            exec(compile(source, "answer", "exec"), namespace)  # imports and a definition
+
+
+def test_partial_answers_name_their_mistakes(released):
+    answers, notes = democlass.partial_answers(NOTEBOOK, random.Random(3), 2)
+    assert len(notes) == 2 and all(note.startswith("wrong ") for note in notes)
+    nb = democlass.fill(released, answers)
+    assert sum("# a mistake:" in c.source for c in answer_cells(nb)) == 2
+
+
+def test_hostile_file_cases(released, tmp_path):
+    bad = democlass.hostile_notebook("not valid JSON", released, NOTEBOOK, tmp_path)
+    with pytest.raises(nbformat.reader.NotJSONError):
+        nbformat.reads(bad, 4)
+    deleted = democlass.hostile_notebook("deleted locked cell", released, NOTEBOOK, tmp_path)
+    assert len(deleted.cells) == len(released.cells) - 1
+    edited = democlass.hostile_notebook("edited locked cell", released, NOTEBOOK, tmp_path)
+    tests = [c for c in edited.cells if nbgrader_meta(c).get("grade") and c.cell_type == "code"]
+    assert any(c.source.startswith("# the test was here") for c in tests)
