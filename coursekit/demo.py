@@ -84,8 +84,10 @@ def outputs_text(course, student, notebook):
 
 def hostile_verdicts(course, students, outcomes, findings, notebook):
     """(case, student, score, handled, how) for each hostile student."""
-    scores = grade_table(course)
-    scores = scores[scores["notebook"] == notebook].groupby("student")["score"].sum()
+    grades = grade_table(course)
+    grades = grades[grades["notebook"] == notebook]
+    scores = grades.groupby("student")["score"].sum()
+    one_hot = grades[grades["question"] == "test_one_hot"].set_index("student")["score"]
     flagged = {(f.student, f.what) for f in findings}
     problems = {(o.student, o.assignment): o.problems for o in outcomes}
     rows = []
@@ -111,8 +113,9 @@ def hostile_verdicts(course, students, outcomes, findings, notebook):
             ),
             "network": ("blocked:" in text and "connected" not in text, "no route out"),
             "overwrites the checks": (
-                any(w.startswith("replaces tests.") for (sid, w) in flagged if sid == s.id),
-                "graded against fresh checks; flagged in the report",
+                one_hot.get(s.id) == 0
+                and any(w.startswith("replaces tests.") for (sid, w) in flagged if sid == s.id),
+                "its wrong one_hot still scored 0; flagged in the report",
             ),
             "100 MB of output": (
                 path.exists() and path.stat().st_size < 5_000_000,
@@ -182,7 +185,7 @@ def run_demo(out_dir=OUT_DIR, notebooks=NOTEBOOKS, jobs=None):
         from_exchange = exchange.collect(course, notebook)
         from_lms, unmatched = exchange.collect_lms_zip(course, zips[notebook], notebook, roster)
         print(
-            f"{notebook}: {len(from_exchange)} submissions in all, {len(from_lms)} from the "
+            f"{notebook}: {len(from_exchange)} from the exchange, {len(from_lms)} from the "
             f"LMS zip; not on the roster, kept in unmatched/: {', '.join(unmatched) or 'none'}"
         )
 

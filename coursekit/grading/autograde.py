@@ -16,12 +16,14 @@ Submissions nbgrader cannot read (not JSON, not a notebook) are kept beside them
 ``<name>.ipynb.unreadable`` and graded as missing: zero, as nbgrader grades a missing file.
 """
 
+import fcntl
 import os
 import shutil
 import tempfile
 import time
 import traceback
 from concurrent.futures import ProcessPoolExecutor, as_completed
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from multiprocessing import get_context
 from pathlib import Path
@@ -38,7 +40,7 @@ from nbgrader.preprocessors import (
 from tqdm.auto import tqdm
 
 from coursekit.authoring.notebooks import NotebookError, read_notebook
-from coursekit.grading.course import Course
+from coursekit.grading.course import Course, GradingError
 from coursekit.grading.preprocessors import ReplayExecution, SandboxedExecute
 from coursekit.grading.sandbox import Limits, sandbox_problem
 
@@ -84,10 +86,13 @@ def set_aside_unreadable(course, assignment, student):
         try:
             read_notebook(path)
         except NotebookError:
-            path.rename(path.with_name(path.name + UNREADABLE_SUFFIX))
+            path.replace(path.with_name(path.name + UNREADABLE_SUFFIX))
+    kept = sorted(folder.glob("*.ipynb" + UNREADABLE_SUFFIX))
+    names = [path.name.removesuffix(UNREADABLE_SUFFIX) for path in kept]
     return [
-        f"{path.name.removesuffix(UNREADABLE_SUFFIX)}: not a readable notebook, graded as missing"
-        for path in sorted(folder.glob("*.ipynb" + UNREADABLE_SUFFIX))
+        f"{name}: not a readable notebook, graded as missing"
+        for name in names
+        if not (folder / name).exists()  # a later, readable submission is graded instead
     ]
 
 
@@ -184,6 +189,24 @@ def autograde(course, assignments=None, students=None, jobs=None, settings=Setti
         task.problems += set_aside_unreadable(course, task.assignment, task.student)
     jobs = max(1, min(jobs or os.cpu_count() or 1, len(tasks) or 1))
     executed_root = course.root / ".executed"
+    with exclusive(course.root / ".autograde.lock"):
+        outcomes = execute_all(course, tasks, jobs, settings, executed_root)
+        # A worker that died takes the pool with it: its unfinished tasks get one more go.
+        again = [t for t in tasks if outcomes[(t.assignment, t.student)].problems[-1:] == [DIED]]
+        if again:
+            outcomes.update(execute_all(course, again, jobs, settings, executed_root))
+        ordered = [outcomes[(t.assignment, t.student)] for t in tasks]
+        record_grades(course, ordered, executed_root)
+        shutil.rmtree(executed_root, ignore_errors=True)
+        write_log(course, ordered)
+    return ordered
+
+
+DIED = "the grading worker died"
+
+
+def execute_all(course, tasks, jobs, settings, executed_root):
+    """Pass 1 for ``tasks`` in a pool of ``jobs`` processes; {(assignment, student): Outcome}."""
     outcomes = {}
     with ProcessPoolExecutor(jobs, mp_context=get_context("spawn")) as pool:
         futures = {
@@ -196,14 +219,25 @@ def autograde(course, assignments=None, students=None, jobs=None, settings=Setti
             task = futures[future]
             try:
                 done = future.result()
-            except Exception as error:  # noqa: BLE001  (a worker died: report, go on)
-                done = Outcome(task.assignment, task.student, problems=[f"worker died: {error}"])
+            except Exception:  # noqa: BLE001  (a broken pool: report, go on)
+                done = Outcome(task.assignment, task.student, problems=[DIED])
             done.problems = task.problems + done.problems
             outcomes[(task.assignment, task.student)] = done
-    ordered = [outcomes[(t.assignment, t.student)] for t in tasks]
-    record_grades(course, ordered, executed_root)
-    write_log(course, ordered)
-    return ordered
+    return outcomes
+
+
+@contextmanager
+def exclusive(path):
+    """Hold an exclusive lock on ``path``: one autograde per course at a time."""
+    with open(path, "w") as lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise GradingError(f"another autograde is running on this course ({path})") from None
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
 
 
 def write_log(course, outcomes):

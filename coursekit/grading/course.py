@@ -6,17 +6,23 @@ The folders are nbgrader's own (``source``, ``release``, ``submitted``, ``autogr
 """
 
 import shutil
+import warnings
 from pathlib import Path
 
 from nbgrader.api import Gradebook
 from nbgrader.apps import NbGraderAPI
 from nbgrader.coursedir import CourseDirectory
+from sqlalchemy.exc import SAWarning
 
 from coursekit.authoring.build import course_config, put_scripts_on_path
 from coursekit.authoring.notebooks import NotebookError, read_notebook
 from coursekit.config import ADMIN_DIR, REPO_ROOT, SOLUTIONS_DIR
 
 DEFAULT_ROOT = REPO_ROOT / "course"
+
+# nbgrader's gradebook code trips SQLAlchemy's autoflush warnings on every autograde: noise
+# for an instructor, and nothing the course can act on.
+warnings.filterwarnings("ignore", category=SAWarning)
 
 
 class GradingError(Exception):

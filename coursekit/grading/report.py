@@ -37,7 +37,7 @@ def failure_messages(course, assignment, notebook):
             for output in cell.get("outputs", []):
                 if output.get("output_type") == "error":
                     first = (output.get("evalue") or "").strip().splitlines()
-                    text = f"{output.get('ename')}: {first[0] if first else ''}"
+                    text = f"{output.get('ename')}: {first[0]}" if first else output.get("ename")
                     messages.setdefault(question, Counter())[text[:160]] += 1
     return messages
 
@@ -95,7 +95,9 @@ def plot_question_scores(grades, path):
         stacked=True, ax=ax, color=["#55a868", "#dd8452", "#c44e52"], width=0.8
     )
     ax.set(xlabel="share of students", ylabel="", xlim=(0, 1))
-    ax.legend(["full marks", "partial", "zero"], loc="lower right", fontsize=8)
+    ax.legend(
+        ["full marks", "partial", "zero"], loc="upper left", bbox_to_anchor=(1, 1), fontsize=8
+    )
     fig.tight_layout()
     fig.savefig(path, dpi=100)
     plt.close(fig)
