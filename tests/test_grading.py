@@ -126,6 +126,16 @@ def submissions(course, released):
             double="print('x' * 100_000_000)\n" + SOLVED["double"],
         ),
         "big file": big,
+        "limits": filled(
+            released,
+            one_hot="import os, resource\nprint('AS', resource.getrlimit(resource.RLIMIT_AS)[0])\n"
+            "print('ENV', sorted(os.environ))\n"
+            "up = os.path.dirname\n"
+            "print('STUDENTS', os.listdir(up(up(os.getcwd()))))\n"
+            "print('SCRATCH', os.listdir(up(up(up(os.getcwd())))))\n"
+            "print('TMP', len(os.listdir('/tmp')))\n" + SOLVED["one_hot"],
+            double=SOLVED["double"],
+        ),
         "json": nbformat.writes(solved)[:300],
         "deleted": deleted,
         "edited": edited,
@@ -180,6 +190,7 @@ def total(scores, student):
         ("cheat", 1),  # replaced tests.test_one_hot: the graded cell uses fresh checks
         ("big", 3),
         ("big file", 3),
+        ("limits", 3),
         ("json", 0),
         ("deleted", 2),  # nbgrader scores a deleted graded cell zero
         ("edited", 3),  # nbgrader restores the test from the gradebook
@@ -210,6 +221,13 @@ def test_sandbox_hides_instructor_files_and_network(graded):
     assert snoop.count("blocked:") == 2 and "read b" not in snoop
     net = outputs(course, "net")
     assert "blocked:" in net and "connected" not in net
+    limits = outputs(course, "limits")
+    assert f"AS {2 * GIB}" in limits  # the configured limit, not the default
+    # /tmp holds only home and the mount points on the way to the kernel's folder and sockets;
+    # the scratch course's gradebook copy and the other students are not there.
+    assert "TMP 3" in limits and "SCRATCH ['autograded']" in limits
+    assert "STUDENTS ['limits']" in limits
+    assert "PYTEST_CURRENT_TEST" not in limits and "'NBGRADER_EXECUTION'" in limits
 
 
 def test_integrity_scan_lists_tampering(graded):
@@ -265,7 +283,7 @@ def test_manual_grades_and_comments_survive_a_rerun(graded):
 def test_csv_and_report(graded):
     course, *_ = graded
     table = pd.read_csv(export_csv(course))
-    assert len(table) == 15 and list(table.columns[-3:]) == ["tiny", "total", "max"]
+    assert len(table) == 16 and list(table.columns[-3:]) == ["tiny", "total", "max"]
     assert table.set_index("student_id").loc["Zoë Ødegård Núñez", "total"] == 3
     out = write_report(course)
     page = (out / "report.html").read_text()

@@ -76,7 +76,7 @@ class Settings:
 
     timeout: int = 120  # seconds per cell
     limits: Limits = Limits()
-    data_dir: str = ""  # datasets for the sandbox (read-only), e.g. synthetic stand-ins
+    keras_home: str | None = None  # datasets the sandbox may read; None: the Keras cache
 
 
 def set_aside_unreadable(course, assignment, student):
@@ -109,13 +109,11 @@ def execute_submission(course_root, assignment, student, executed_root, settings
             main / "submitted" / student / assignment,
             scratch / "submitted" / student / assignment,
         )
-        os.environ["COURSEKIT_MEMORY"] = str(settings.limits.memory)
-        os.environ["COURSEKIT_CPU"] = str(settings.limits.cpu_seconds)
         course = Course(
             scratch,
             Autograde={"autograde_preprocessors": _after_execute(SandboxedExecute)},
             Execute={"timeout": settings.timeout},
-            SandboxedKernelManager={"data_dir": settings.data_dir},
+            SandboxedKernelManager=sandbox_config(settings),
         )
         try:
             result = course.api.autograde(assignment, student, force=True)
@@ -131,6 +129,14 @@ def execute_submission(course_root, assignment, student, executed_root, settings
             outcome.problems.append(f"execution failed: {last_error(result)}")
     outcome.seconds = time.perf_counter() - start
     return outcome
+
+
+def sandbox_config(settings):
+    """Settings as traitlets config for ``SandboxedKernelManager``."""
+    config = {"memory": settings.limits.memory, "cpu_seconds": settings.limits.cpu_seconds}
+    if settings.keras_home is not None:
+        config["keras_home"] = settings.keras_home
+    return config
 
 
 def last_error(result):

@@ -4,7 +4,8 @@ What the sandbox does (see ``admin/instructor-notes.md``, "Sandbox"):
 
 - **Files.** The kernel sees a read-only system (``/usr``, ``/etc/fonts``, the Python it runs
   on, the venv), the course's check package (``coursekit/`` and ``problem_unittests.py``),
-  its own working folder (read-write) and an empty ``/tmp``. It does not see ``solutions/``,
+  the grader's Keras datasets folder if there is one (public data), its own working folder
+  (read-write) and an empty ``/tmp``. It does not see ``solutions/``,
   the gradebook, ``admin/``, other students' submissions or anyone's home folder.
 - **Network.** A network namespace of its own with only a loopback device: no route out.
   The kernel talks to the grader over IPC (Unix) sockets in a private runtime folder.
@@ -27,16 +28,16 @@ from functools import cache
 from pathlib import Path
 
 from jupyter_client.manager import AsyncKernelManager
-from traitlets import Unicode
+from traitlets import Integer, Unicode, default
 
 from coursekit.config import REPO_ROOT
+from coursekit.datasets.paths import keras_datasets_dir
 
 GIB = 2**30
 MIB = 2**20
 KEPT_ENVIRONMENT = (
     "NBGRADER_EXECUTION",
     "COURSE_FAST",
-    "COURSE_DATA_DIR",
     "KERAS_BACKEND",
     "LANG",
     "LC_ALL",
@@ -73,12 +74,13 @@ def readable_paths():
     return sorted(path.resolve() for path in paths if path.exists())
 
 
-def bwrap_args(workdir, runtime_dir, data_dir=None):
+def bwrap_args(workdir, runtime_dir, keras_home=None):
     """A bubblewrap command prefix that shows the kernel only what it needs.
 
     ``workdir``: the notebook's folder (read-write, the kernel's cwd); ``runtime_dir``: the
     folder holding the kernel's connection file and IPC sockets (read-write);
-    ``data_dir``: datasets prepared for grading (read-only), exported as COURSE_DATA_DIR.
+    ``keras_home``: a Keras folder whose ``datasets/`` the notebooks may read (read-only,
+    exported as KERAS_HOME); datasets not there fall back to fast mode's stand-ins.
     """
     args = ["bwrap", "--unshare-all", "--die-with-parent", "--new-session", "--clearenv"]
     args += ["--ro-bind", "/usr", "/usr"]
@@ -105,9 +107,9 @@ def bwrap_args(workdir, runtime_dir, data_dir=None):
         COURSE_OFFLINE="1",
         PYTHONDONTWRITEBYTECODE="1",
     )
-    if data_dir is not None:
-        args += ["--ro-bind", str(data_dir), str(data_dir)]
-        environment["COURSE_DATA_DIR"] = str(data_dir)
+    if keras_home is not None:
+        args += ["--ro-bind", str(keras_home), str(keras_home)]
+        environment["KERAS_HOME"] = str(keras_home)
     for name, value in sorted(environment.items()):
         args += ["--setenv", name, value]
     args += ["--chdir", str(workdir), "--"]
@@ -130,11 +132,20 @@ class SandboxedKernelManager(AsyncKernelManager):
     """A kernel manager whose kernels start inside ``bwrap_args`` and under ``Limits``.
 
     Uses IPC transport: the kernel has no network, not even the grader's loopback.
-    Configure with ``SandboxedKernelManager.data_dir``; the limits come from the
-    environment the grader sets (``COURSEKIT_MEMORY``, ``COURSEKIT_CPU``).
+    Configured like any traitlets class (``SandboxedKernelManager.memory = ...``).
     """
 
-    data_dir = Unicode("", help="datasets for grading, read-only in the sandbox").tag(config=True)
+    memory = Integer(Limits.memory, help="address-space limit, bytes").tag(config=True)
+    cpu_seconds = Integer(Limits.cpu_seconds, help="CPU-time limit, seconds").tag(config=True)
+    keras_home = Unicode(
+        help="a Keras folder whose datasets/ graded notebooks may read (default: the "
+        "grader's own Keras cache, when it has datasets)"
+    ).tag(config=True)
+
+    @default("keras_home")
+    def _keras_home_default(self):
+        datasets = keras_datasets_dir()
+        return str(datasets.parent) if datasets.is_dir() else ""
 
     async def _async_pre_start_kernel(self, **kw):
         self._workdir = Path(kw.get("cwd") or os.getcwd()).resolve()
@@ -158,19 +169,10 @@ class SandboxedKernelManager(AsyncKernelManager):
 
     def format_kernel_cmd(self, extra_arguments=None):
         command = super().format_kernel_cmd(extra_arguments)
-        limits = current_limits()
+        limits = Limits(memory=self.memory, cpu_seconds=self.cpu_seconds)
         if sandbox_problem() is not None:
             return limits.prlimit_args() + command
         workdir = getattr(self, "_workdir", None) or Path.cwd()
         runtime_dir = Path(self.connection_file).resolve().parent
-        data_dir = self.data_dir or None
-        return limits.prlimit_args() + bwrap_args(workdir, runtime_dir, data_dir) + command
-
-
-def current_limits():
-    """The limits the grader asked for through the environment, else the defaults."""
-    defaults = Limits()
-    return Limits(
-        memory=int(os.environ.get("COURSEKIT_MEMORY", defaults.memory)),
-        cpu_seconds=int(os.environ.get("COURSEKIT_CPU", defaults.cpu_seconds)),
-    )
+        keras_home = self.keras_home or None
+        return limits.prlimit_args() + bwrap_args(workdir, runtime_dir, keras_home) + command
