@@ -1,7 +1,9 @@
 """The instructor pipeline: sandboxed parallel autograde on hostile submissions, equality with
 nbgrader's serial ``autograde``, manual grades kept, LMS collect, CSV, report and the CLI."""
 
+import ast
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -123,7 +125,7 @@ def submissions(course, released):
         "big": filled(
             released,
             one_hot=SOLVED["one_hot"],
-            double="print('x' * 100_000_000)\n" + SOLVED["double"],
+            double="print('x' * 20_000_000)\n" + SOLVED["double"],
         ),
         "big file": big,
         "limits": filled(
@@ -133,7 +135,7 @@ def submissions(course, released):
             "up = os.path.dirname\n"
             "print('STUDENTS', os.listdir(up(up(os.getcwd()))))\n"
             "print('SCRATCH', os.listdir(up(up(up(os.getcwd())))))\n"
-            "print('TMP', len(os.listdir('/tmp')))\n" + SOLVED["one_hot"],
+            "print('TMP', sorted(os.listdir('/tmp')))\n" + SOLVED["one_hot"],
             double=SOLVED["double"],
         ),
         "json": nbformat.writes(solved)[:300],
@@ -155,7 +157,7 @@ def graded(tmp_path_factory):
     subs = submissions(course, released)
     for student, nb in subs.items():
         hand_in(course, "tiny", student, nb)
-    settings = Settings(timeout=5, limits=Limits(memory=2 * GIB))
+    settings = Settings(timeout=10, limits=Limits(memory=2 * GIB))
     outcomes = {o.student: o for o in autograde(course, jobs=2, settings=settings)}
     scores = grade_table(course).pivot_table(index="student", columns="question", values="score")
     return course, released, outcomes, scores
@@ -223,10 +225,17 @@ def test_sandbox_hides_instructor_files_and_network(graded):
     assert "blocked:" in net and "connected" not in net
     limits = outputs(course, "limits")
     assert f"AS {2 * GIB}" in limits  # the configured limit, not the default
-    # /tmp holds only home and the mount points on the way to the kernel's folder and sockets;
-    # the scratch course's gradebook copy and the other students are not there.
-    assert "TMP 3" in limits and "SCRATCH ['autograded']" in limits
-    assert "STUDENTS ['limits']" in limits
+    # /tmp holds only home and the mount points on the way to the kernel's folder, its sockets
+    # and (in a clone under /tmp) the code; not the course, not the scratch gradebook copy,
+    # not the other students.
+    tmp = ast.literal_eval(re.search(r"TMP (\[.*\])", limits)[1])
+    code = {
+        Path(p).relative_to("/tmp").parts[0]
+        for p in (REPO_ROOT, sys.prefix)
+        if Path(p).is_relative_to("/tmp")
+    }
+    assert {"home"} <= set(tmp) <= {"home"} | code | {t for t in tmp if t.startswith("coursekit-")}
+    assert "SCRATCH ['autograded']" in limits and "STUDENTS ['limits']" in limits
     assert "PYTEST_CURRENT_TEST" not in limits and "'NBGRADER_EXECUTION'" in limits
 
 
