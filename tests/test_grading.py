@@ -388,3 +388,10 @@ def test_cli_release_collect_grade_export(tmp_path):
     grades = pd.read_csv(course_dir / "reports" / "grades.csv")
     assert grades.loc[0, "student_id"] == "kim" and grades.loc[0, "total"] == 0
     assert "report.html" in cli("report", *args)
+
+
+def test_limits_prefix_sets_rlimits_then_runs_the_command():
+    probe = "import resource as r; print(r.getrlimit(r.RLIMIT_AS)[0], r.getrlimit(r.RLIMIT_CPU)[0])"
+    prefix = Limits(memory=GIB, cpu_seconds=60).command_prefix()
+    result = subprocess.run([*prefix, sys.executable, "-c", probe], capture_output=True, text=True)
+    assert result.stdout.split() == [str(GIB), "60"], result.stderr

@@ -10,8 +10,8 @@ What the sandbox does (see ``admin/instructor-notes.md``, "Sandbox"):
 - **Network.** A network namespace of its own with only a loopback device: no route out.
   The kernel talks to the grader over IPC (Unix) sockets in a private runtime folder.
 - **Processes.** Its own PID namespace; it dies with the grader (``--die-with-parent``).
-- **Resources.** rlimits: address space (memory bombs raise ``MemoryError`` or kill only the
-  kernel), file size, open files and CPU time.
+- **Resources.** rlimits, set just before the kernel starts: address space (memory bombs
+  raise ``MemoryError`` or kill only the kernel), file size, open files and CPU time.
 - **Environment.** Cleared; only the variables in ``KEPT_ENVIRONMENT`` pass.
 
 Without bubblewrap (``bwrap`` not installed or not allowed), kernels run with the rlimits
@@ -55,16 +55,25 @@ class Limits:
     open_files: int = 1024
     cpu_seconds: int = 1800
 
-    def prlimit_args(self):
-        """The same limits as a ``prlimit`` command prefix (util-linux)."""
-        return [
-            "prlimit",
-            f"--as={self.memory}",
-            f"--fsize={self.file_size}",
-            f"--nofile={self.open_files}",
-            f"--cpu={self.cpu_seconds}",
-            "--",
-        ]
+    def command_prefix(self):
+        """A prefix that sets the limits, then runs the rest of the command in their place.
+
+        Python's ``resource`` rather than util-linux's ``prlimit``, so it also runs on macOS
+        (which accepts but does not enforce an address-space limit).
+        """
+        values = (self.memory, self.file_size, self.open_files, self.cpu_seconds)
+        return [sys.executable, "-c", SET_LIMITS_THEN_EXEC, *map(str, values), "--"]
+
+
+SET_LIMITS_THEN_EXEC = """\
+import os, resource, sys
+for name, value in zip(("RLIMIT_AS", "RLIMIT_FSIZE", "RLIMIT_NOFILE", "RLIMIT_CPU"), sys.argv[1:5]):
+    try:
+        resource.setrlimit(getattr(resource, name), (int(value), int(value)))
+    except (AttributeError, OSError, ValueError):
+        pass  # a limit this system does not offer
+os.execvp(sys.argv[6], sys.argv[6:])
+"""
 
 
 def readable_paths():
@@ -171,8 +180,8 @@ class SandboxedKernelManager(AsyncKernelManager):
         command = super().format_kernel_cmd(extra_arguments)
         limits = Limits(memory=self.memory, cpu_seconds=self.cpu_seconds)
         if sandbox_problem() is not None:
-            return limits.prlimit_args() + command
+            return limits.command_prefix() + command
         workdir = getattr(self, "_workdir", None) or Path.cwd()
         runtime_dir = Path(self.connection_file).resolve().parent
         keras_home = self.keras_home or None
-        return limits.prlimit_args() + bwrap_args(workdir, runtime_dir, keras_home) + command
+        return limits.command_prefix() + bwrap_args(workdir, runtime_dir, keras_home) + command
