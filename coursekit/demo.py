@@ -26,7 +26,6 @@ from coursekit.grading.export import export_csv, grade_table
 from coursekit.grading.feedback import generate_feedback
 from coursekit.grading.report import write_report
 from coursekit.grading.roster import Roster
-from coursekit.grading.sandbox import sandbox_problem
 
 OUT_DIR = REPO_ROOT / "demo"
 NOTEBOOKS = ("01_data_preparation", "03_softmax")
@@ -190,8 +189,6 @@ def run_demo(out_dir=OUT_DIR, notebooks=NOTEBOOKS, jobs=None):
         )
 
     step("autograde in parallel, sandboxed")
-    if sandbox_problem():
-        print(f"WARNING: {sandbox_problem()}; only resource limits apply")
     t0 = time.perf_counter()
     settings = Settings(timeout=CELL_TIMEOUT)
     outcomes = autograde(course, notebooks, jobs=jobs, settings=settings)
@@ -204,8 +201,8 @@ def run_demo(out_dir=OUT_DIR, notebooks=NOTEBOOKS, jobs=None):
     step("feedback, grades and report")
     feedback = [path for n in notebooks for path in generate_feedback(course, n)]
     csv_path = export_csv(course)
-    report_dir = write_report(course)
     findings = integrity.scan(course)
+    report_dir = write_report(course, findings=findings)
     print(
         f"{len(feedback)} feedback pages, {csv_path.name}, report with "
         f"{len(findings)} integrity findings"
@@ -218,12 +215,10 @@ def run_demo(out_dir=OUT_DIR, notebooks=NOTEBOOKS, jobs=None):
         print(f"{case:<32}{student:<20}{score:>6.1f}  {'yes' if handled else 'NO'}: {how}")
 
     step("summary")
-    table = grade_table(course).groupby("notebook")[["score", "points"]].sum()
-    counts = grade_table(course).groupby("notebook")["student"].nunique()
+    totals = grade_table(course).groupby(["notebook", "student"])["score"].sum()
     print(f"{'notebook':<24}{'students':>9}{'mean score':>12}")
-    for notebook, row in table.iterrows():
-        mean = row["score"] / counts[notebook]
-        print(f"{notebook:<24}{counts[notebook]:>9}{mean:>12.2f}")
+    for notebook, scores in totals.groupby("notebook"):
+        print(f"{notebook:<24}{len(scores):>9}{scores.mean():>12.2f}")
     print(f"\ngrades:    {csv_path}")
     print(f"report:    {report_dir / 'report.html'}")
     print(f"feedback:  {course.root / 'feedback'}")

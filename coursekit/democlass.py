@@ -18,10 +18,16 @@ import re
 import sys
 import textwrap
 from dataclasses import dataclass, field
+from functools import cache
 
 import nbformat
 
-from coursekit.authoring.notebooks import answer_cells, nbgrader_meta, read_notebook
+from coursekit.authoring.notebooks import (
+    answer_cells,
+    is_test_cell,
+    nbgrader_meta,
+    read_notebook,
+)
 from coursekit.config import REPO_ROOT, SOLUTIONS_DIR
 
 FIRST = "Amara Bruno Chen Dario Elif Farid Greta Hana Ivo Jonas Kofi Lena Mateo Nadia Omar Priya"
@@ -82,14 +88,19 @@ def answers_module(notebook):
         return None
 
 
+@cache
 def standalone_wrong_answers(notebook):
-    """{exercise: [source, ...]} of the wrong answers that need nothing but their imports."""
+    """{exercise: [source, ...]} of the wrong answers that need nothing but their imports.
+
+    Cached, so the demo class builds it once per notebook: read it, do not change it.
+    """
     module = answers_module(notebook)
     if module is None:
         return {}
-    tree = ast.parse(inspect.getsource(module))
+    module_source = inspect.getsource(module)
+    tree = ast.parse(module_source)
     imports = "\n".join(
-        ast.get_source_segment(inspect.getsource(module), node)
+        ast.get_source_segment(module_source, node)
         for node in tree.body
         if isinstance(node, ast.Import | ast.ImportFrom) and "tests" not in ast.unparse(node)
     )
@@ -117,9 +128,14 @@ def standalone_wrong_answers(notebook):
 
 
 def solution_answers(notebook):
-    """{grade_id: source} of the solution's answer cells."""
+    """{grade_id: source} of the solution's answer cells (a new dict: callers change it)."""
+    return dict(_solution_answers(notebook))
+
+
+@cache
+def _solution_answers(notebook):
     nb = read_notebook(SOLUTIONS_DIR / f"{notebook}.ipynb")
-    return {nbgrader_meta(cell)["grade_id"]: cell.source for cell in answer_cells(nb)}
+    return tuple((nbgrader_meta(cell)["grade_id"], cell.source) for cell in answer_cells(nb))
 
 
 def defined_functions(source):
@@ -160,8 +176,7 @@ def hostile_notebook(case, released, notebook, course_root):
     first = next(iter(answers))
     if case in FILE_CASES:
         nb = fill(released, answers)
-        tests = [c for c in nb.cells if nbgrader_meta(c).get("grade") and c.cell_type == "code"]
-        tests = [c for c in tests if not nbgrader_meta(c).get("solution")]
+        tests = [cell for cell in nb.cells if is_test_cell(cell)]
         if case == "not valid JSON":
             return nbformat.writes(nb)[:5000]  # cut off mid-file, as a crashed upload
         if case == "deleted locked cell":

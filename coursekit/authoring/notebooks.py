@@ -64,6 +64,12 @@ def answer_cells(nb):
     ]
 
 
+def is_test_cell(cell):
+    """A locked autograder-tests cell: graded code that is not an answer."""
+    meta = nbgrader_meta(cell)
+    return cell.cell_type == "code" and bool(meta.get("grade")) and not meta.get("solution")
+
+
 def solution_functions(path):
     """Run the answer cells of the notebook at ``path``; return the functions they define.
 

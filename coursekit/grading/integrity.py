@@ -11,7 +11,12 @@ from dataclasses import dataclass
 
 from nbgrader.utils import compute_checksum
 
-from coursekit.authoring.notebooks import NotebookError, nbgrader_meta, read_notebook
+from coursekit.authoring.notebooks import (
+    NotebookError,
+    is_test_cell,
+    nbgrader_meta,
+    read_notebook,
+)
 
 CHECK_NAMES = {"tests", "problem_unittests"}
 SUSPICIOUS_MODULES = {
@@ -40,8 +45,7 @@ def locked_cells(released):
     return {
         nbgrader_meta(cell)["grade_id"]: nbgrader_meta(cell).get("checksum")
         for cell in released.cells
-        if nbgrader_meta(cell).get("locked")
-        or (nbgrader_meta(cell).get("grade") and not nbgrader_meta(cell).get("solution"))
+        if nbgrader_meta(cell).get("locked") or is_test_cell(cell)
     }
 
 

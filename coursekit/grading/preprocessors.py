@@ -17,7 +17,7 @@ from nbformat import NotebookNode
 from nbgrader.preprocessors import Execute, NbGraderPreprocessor
 from traitlets import Bool, Integer, Unicode
 
-from coursekit.authoring.notebooks import nbgrader_meta, read_notebook
+from coursekit.authoring.notebooks import is_test_cell, nbgrader_meta, read_notebook
 from coursekit.grading.sandbox import SandboxedKernelManager
 
 # Run (silently, on one line so tracebacks keep their line numbers) before every graded test
@@ -30,12 +30,6 @@ def error_output(name, message):
     return NotebookNode(
         output_type="error", ename=name, evalue=message, traceback=[f"{name}: {message}"]
     )
-
-
-def is_test_cell(cell):
-    """A locked autograder-tests cell (graded, not an answer)."""
-    meta = nbgrader_meta(cell)
-    return cell.cell_type == "code" and meta.get("grade") and not meta.get("solution")
 
 
 class SandboxedExecute(Execute):

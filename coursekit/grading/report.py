@@ -14,10 +14,13 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
 
-from coursekit.authoring.notebooks import NotebookError, read_notebook  # noqa: E402
+from coursekit.authoring.notebooks import (  # noqa: E402
+    NotebookError,
+    is_test_cell,
+    read_notebook,
+)
 from coursekit.grading import integrity  # noqa: E402
 from coursekit.grading.export import grade_table, grades_by_student  # noqa: E402
-from coursekit.grading.preprocessors import is_test_cell  # noqa: E402
 
 GRADING_LOG = "autograde.csv"
 
@@ -45,12 +48,16 @@ def failure_messages(course, assignment, notebook):
 def question_stats(course):
     """One row per question: assignment, notebook, question, points, mean, full, common failure."""
     grades = grade_table(course)
+    messages = {
+        (assignment, notebook): failure_messages(course, assignment, notebook)
+        for assignment, notebook in grades[["assignment", "notebook"]].drop_duplicates().values
+    }
     rows = []
     for (assignment, notebook, question), group in grades.groupby(
         ["assignment", "notebook", "question"], sort=False
     ):
         points = group["points"].iloc[0]
-        failures = failure_messages(course, assignment, notebook).get(question, Counter())
+        failures = messages[(assignment, notebook)].get(question, Counter())
         common, count = failures.most_common(1)[0] if failures else ("", 0)
         rows.append(
             {
@@ -107,14 +114,19 @@ def _table(frame):
     return frame.to_html(index=False, escape=True, float_format=lambda x: f"{x:.2f}", border=0)
 
 
-def write_report(course, out_dir=None):
-    """Write the statistics (CSV), plots (PNG) and ``report.html`` into ``out_dir``; return it."""
+def write_report(course, out_dir=None, findings=None):
+    """Write the statistics (CSV), plots (PNG) and ``report.html`` into ``out_dir``; return it.
+
+    ``findings``: the integrity scan's, when the caller already has them.
+    """
     out_dir = out_dir or course.root / "reports"
     out_dir.mkdir(parents=True, exist_ok=True)
     grades = grade_table(course)
     stats = question_stats(course)
     stats.to_csv(out_dir / "questions.csv", index=False, float_format="%.3f")
-    findings = pd.DataFrame(integrity.scan(course))
+    if findings is None:
+        findings = integrity.scan(course)
+    findings = pd.DataFrame(findings)
     by_student = grades_by_student(course)
     sections = [f"<h1>Grade report: {html.escape(course.course_id)}</h1>"]
     if grades.empty:
