@@ -54,11 +54,11 @@ def _assignments(args, course):
 
 def release(args):
     """Release notebooks to the exchange and as zips for an LMS (course/lms/)."""
-    from coursekit.grading import exchange
+    from coursekit.grading import exchange, ids
 
     course = _course(args)
     for name in args.assignments:
-        course.add_assignment(name)
+        course.add_assignment(ids.file_name(name))
         print(f"released {name} to {course.exchange} and {exchange.release(course, name)}")
     return 0
 
@@ -73,14 +73,22 @@ def collect(args):
         if len(args.assignments) != 1:
             raise GradingError("--zip needs exactly one assignment name")
         roster = Roster.read(args.roster)
-        roster.add_to_gradebook(course)
-        found, unmatched = exchange.collect_lms_zip(course, args.zip, args.assignments[0], roster)
-        print(f"collected {len(found)} submissions from {args.zip}")
-        for folder in unmatched:
-            print(f"not on the roster, kept in {course.root / 'unmatched'}: {folder}")
-        return 0
-    for name in _assignments(args, course):
-        print(f"{name}: {len(exchange.collect(course, name))} submissions")
+        name = args.assignments[0]
+        results = [(name, exchange.collect_lms_zip(course, args.zip, name, roster))]
+    else:
+        results = [(name, exchange.collect(course, name)) for name in _assignments(args, course)]
+    for name, result in results:
+        print(
+            f"{name}: collected {len(result.collected)} submission(s) now (new or replaced); "
+            f"{len(result.refused)} refused, {len(result.unmatched)} unmatched, "
+            f"{len(result.superseded)} superseded"
+        )
+        for detail in result.refused:
+            print(f"  refused: {detail}")
+        for folder in result.unmatched:
+            print(f"  not on the roster, kept in {course.root / 'unmatched' / name}: {folder}")
+        for detail in result.superseded:
+            print(f"  superseded: {detail}")
     return 0
 
 
@@ -111,10 +119,18 @@ def feedback(args):
 
 
 def export(args):
-    """Write the grades CSV: one row per student, a column per notebook, and the total."""
-    from coursekit.grading.export import export_csv
+    """Write grades as CSV for the instructor, or for import into Moodle or Canvas."""
+    from coursekit.grading.export import export as write_grades
 
-    print(f"wrote {export_csv(_course(args), args.output)}")
+    roster = args.roster
+    if roster is None and DEFAULT_ROSTER.exists():
+        roster = DEFAULT_ROSTER
+    if roster is None:
+        print(f"note: no roster at {DEFAULT_ROSTER}: names and emails from the gradebook only")
+    path, notes = write_grades(_course(args), args.format, args.output, roster)
+    for note in notes:
+        print(f"note: {note}")
+    print(f"wrote {path}")
     return 0
 
 
@@ -179,7 +195,8 @@ def main(argv=None):
         sub.add_argument(
             "assignments",
             nargs="+" if name == "release" else "*",
-            help="notebook names, e.g. 01_data_preparation (default: all in the course)",
+            help="notebook names, e.g. 01_data_preparation"
+            + (" (required)" if name == "release" else " (default: all in the course)"),
         )
     commands.choices["collect"].add_argument("--zip", help="an LMS download of all submissions")
     commands.choices["collect"].add_argument(
@@ -190,7 +207,14 @@ def main(argv=None):
     grade.add_argument("--timeout", type=int, default=120, help="seconds per cell (120)")
     grade.add_argument("--memory", type=float, default=4, help="GiB per kernel (4)")
     grade.add_argument("--student", action="append", help="only this student (repeatable)")
-    commands.choices["export"].add_argument("--output", type=Path, help="CSV file to write")
+    export_parser = commands.choices["export"]
+    export_parser.add_argument("--output", type=Path, help="CSV file to write")
+    export_parser.add_argument(
+        "--format", choices=("csv", "moodle", "canvas"), default="csv", help="(default: csv)"
+    )
+    export_parser.add_argument(
+        "--roster", type=Path, help=f"who is in the class (default: {DEFAULT_ROSTER}, if any)"
+    )
     commands.choices["demo"].add_argument("--jobs", "-j", type=int, help="parallel kernels")
     classify_parser = commands.choices["classify"]
     classify_parser.add_argument("model", help="a model saved in the native format (.keras)")

@@ -16,14 +16,14 @@ import pytest
 
 from coursekit.authoring.notebooks import nbgrader_meta
 from coursekit.config import REPO_ROOT, SOLUTIONS_DIR
-from coursekit.grading import exchange, integrity
+from coursekit.grading import events, integrity
 from coursekit.grading.autograde import Settings, autograde
 from coursekit.grading.course import Course
 from coursekit.grading.export import export_csv, grade_table
 from coursekit.grading.preprocessors import cap_outputs
 from coursekit.grading.report import write_report
 from coursekit.grading.roster import Roster
-from coursekit.grading.sandbox import GIB, Limits, bwrap_args, sandbox_problem
+from coursekit.grading.sandbox import GIB, KernelSandbox, Limits, sandbox_problem
 
 pytestmark = pytest.mark.xdist_group("grading")  # one worker builds the graded class once
 needs_bwrap = pytest.mark.skipif(bool(sandbox_problem()), reason=str(sandbox_problem()))
@@ -89,6 +89,40 @@ PROBE = (
 )
 
 
+FORKS = """\
+import os, time
+children = []
+try:
+    for _ in range(1000):
+        pid = os.fork()
+        if pid == 0:
+            time.sleep(3)
+            os._exit(0)
+        children.append(pid)
+except OSError as error:
+    print("fork refused after", len(children), error)
+"""
+VANDAL = """\
+import os
+for folder in [{!r}, {!r}]:
+    try:
+        print(os.listdir(folder))
+    except OSError as error:
+        print("blocked:", error)
+for name in os.listdir("."):
+    try:
+        os.remove(name)
+    except OSError as error:
+        print("kept:", error)
+try:
+    for i in range(8):
+        with open(f"junk{{i}}", "wb") as f:
+            f.write(bytes(200 * 2**20))
+except OSError as error:
+    print("disk:", error)
+"""
+
+
 def submissions(course, released):
     """{student id: submission} covering the ordinary and every hostile case."""
     solved = filled(released, **SOLVED)
@@ -136,6 +170,22 @@ def submissions(course, released):
             "print('STUDENTS', os.listdir(up(up(os.getcwd()))))\n"
             "print('SCRATCH', os.listdir(up(up(up(os.getcwd())))))\n"
             "print('TMP', sorted(os.listdir('/tmp')))\n" + SOLVED["one_hot"],
+            double=SOLVED["double"],
+        ),
+        "forker": filled(released, one_hot=FORKS + SOLVED["one_hot"], double=SOLVED["double"]),
+        "vandal": filled(
+            released,
+            one_hot=VANDAL.format(str(course.root), str(Path.home())) + SOLVED["one_hot"],
+            double=SOLVED["double"],
+        ),
+        "sleeper": filled(
+            released,
+            one_hot="import time\ntime.sleep(200)\n" + SOLVED["one_hot"],
+            double=SOLVED["double"],
+        ),
+        "kit": filled(
+            released,
+            one_hot="from coursekit.checks import data_preparation\n" + SOLVED["one_hot"],
             double=SOLVED["double"],
         ),
         "json": nbformat.writes(solved)[:300],
@@ -193,6 +243,10 @@ def total(scores, student):
         ("big", 3),
         ("big file", 3),
         ("limits", 3),
+        ("forker", 3),
+        ("vandal", 3),
+        ("sleeper", 1),
+        ("kit", 3),  # flagged for the instructor; issue 11 takes the answers out of reach
         ("json", 0),
         ("deleted", 2),  # nbgrader scores a deleted graded cell zero
         ("edited", 3),  # nbgrader restores the test from the gradebook
@@ -235,7 +289,7 @@ def test_sandbox_hides_instructor_files_and_network(graded):
         if Path(p).is_relative_to("/tmp")
     }
     assert {"home"} <= set(tmp) <= {"home"} | code | {t for t in tmp if t.startswith("coursekit-")}
-    assert "SCRATCH ['autograded']" in limits and "STUDENTS ['limits']" in limits
+    assert "SCRATCH ['activity.log', 'autograded']" in limits and "STUDENTS ['limits']" in limits
     assert "PYTEST_CURRENT_TEST" not in limits and "'NBGRADER_EXECUTION'" in limits
 
 
@@ -292,7 +346,7 @@ def test_manual_grades_and_comments_survive_a_rerun(graded):
 def test_csv_and_report(graded):
     course, *_ = graded
     table = pd.read_csv(export_csv(course))
-    assert len(table) == 16 and list(table.columns[-3:]) == ["tiny", "total", "max"]
+    assert len(table) == 20 and list(table.columns[-3:]) == ["tiny", "total", "max"]
     assert table.set_index("student_id").loc["Zoë Ødegård Núñez", "total"] == 3
     out = write_report(course)
     page = (out / "report.html").read_text()
@@ -300,16 +354,21 @@ def test_csv_and_report(graded):
         assert piece in page
     questions = pd.read_csv(out / "questions.csv")
     one_hot = questions.set_index("question").loc["test_one_hot"]
-    # loop, bomb and crash never defined one_hot: the most common failure of its test
-    assert one_hot["most common failure"] == "NameError: name 'one_hot' is not defined (3×)"
+    # loop, sleeper, bomb and crash never defined one_hot: the most common failure of its test
+    assert one_hot["most common failure"] == "NameError: name 'one_hot' is not defined (4×)"
 
 
 def test_sandbox_binds_no_instructor_folder(tmp_path):
-    args = bwrap_args(tmp_path / "work", tmp_path / "run")
-    bound = {args[i + 1] for i, a in enumerate(args) if a in ("--bind", "--ro-bind")}
-    for secret in ("solutions", "admin", "course", "tests"):
-        assert str(REPO_ROOT / secret) not in bound
-    assert "--unshare-all" in args and "--clearenv" in args
+    (tmp_path / "work").mkdir()
+    (tmp_path / "work" / "tiny.ipynb").write_text("{}")
+    for uid in (None, 2**24):
+        args = KernelSandbox(tmp_path / "work", tmp_path / "run", uid=uid).bwrap_args()
+        bound = {args[i + 1] for i, a in enumerate(args) if a in ("--bind", "--ro-bind")}
+        for secret in ("solutions", "admin", "course", "tests"):
+            assert str(REPO_ROOT / secret) not in bound
+        assert "--clearenv" in args and "--unshare-net" in args or "--unshare-all" in args
+        assert str(tmp_path / "work" / "tiny.ipynb") in bound  # read-only, under a tmpfs
+        assert args[args.index(str(tmp_path / "work")) - 1] == "--tmpfs"
 
 
 def test_cap_outputs_keeps_errors_and_says_what_was_cut():
@@ -321,32 +380,6 @@ def test_cap_outputs_keeps_errors_and_says_what_was_cut():
     cap_outputs(c, 1000)
     assert len(c.outputs[0].text) == 1000 and c.outputs[1].ename == "ValueError"
     assert "output cut" in c.outputs[-1].text
-
-
-def test_lms_zip_collect_maps_through_the_roster(tmp_path):
-    course = Course(tmp_path / "course")
-    roster = Roster(
-        [
-            {
-                "id": "Ana María López",
-                "first_name": "Ana María",
-                "last_name": "López",
-                "email": "",
-                "lms_id": "41900",
-            },
-            {"id": "bw", "first_name": "Bo", "last_name": "Wang", "email": "", "lms_id": "7"},
-        ]
-    )
-    archive = tmp_path / "all.zip"
-    with zipfile.ZipFile(archive, "w") as z:
-        z.writestr("Ana María López_41900_assignsubmission_file_/tiny.ipynb", "{}")
-        z.writestr("bo  WANG_999_assignsubmission_file_/tiny.ipynb", "{}")  # by name
-        z.writestr("Nobody Here_5_assignsubmission_file_/tiny.ipynb", "{}")
-    found, unmatched = exchange.collect_lms_zip(course, archive, "tiny", roster)
-    assert found == ["Ana María López", "bw"]
-    assert unmatched == ["Nobody Here_5_assignsubmission_file_"]
-    assert (course.path("submitted", "bw", "tiny") / "timestamp.txt").exists()
-    assert (course.root / "unmatched" / "tiny" / unmatched[0] / "tiny.ipynb").exists()
 
 
 def test_roster_errors_are_clear(tmp_path):
@@ -390,8 +423,59 @@ def test_cli_release_collect_grade_export(tmp_path):
     assert "report.html" in cli("report", *args)
 
 
-def test_limits_prefix_sets_rlimits_then_runs_the_command():
+def test_launcher_sets_rlimits_then_runs_the_command(tmp_path):
     probe = "import resource as r; print(r.getrlimit(r.RLIMIT_AS)[0], r.getrlimit(r.RLIMIT_CPU)[0])"
-    prefix = Limits(memory=GIB, cpu_seconds=60).command_prefix()
+    sandbox = KernelSandbox(tmp_path, tmp_path, Limits(memory=GIB, cpu_seconds=60))
+    prefix = sandbox.launcher_args(sandboxed=False)
     result = subprocess.run([*prefix, sys.executable, "-c", probe], capture_output=True, text=True)
     assert result.stdout.split() == [str(GIB), "60"], result.stderr
+
+
+def kinds(course, student):
+    logged = events.read(course)
+    return set(logged[logged["student"] == student]["kind"])
+
+
+@needs_bwrap
+@pytest.mark.parametrize(
+    "student, expected",
+    [
+        ("forker", {"processes", "process limit"}),
+        ("vandal", {"blocked file", "disk limit"}),
+        ("snoop", {"blocked file"}),
+        ("net", {"blocked network"}),
+        ("sleeper", {"timeout"}),
+        ("loop", {"timeout"}),
+        ("crash", {"kernel died"}),
+        ("bomb", {"memory limit"}),
+        ("big", {"output cut"}),
+        ("json", {"unreadable"}),
+    ],
+)
+def test_report_says_what_the_sandbox_saw(graded, student, expected):
+    course, *_ = graded
+    assert expected <= kinds(course, student)
+
+
+def test_ordinary_submissions_raise_no_events(graded):
+    course, *_ = graded
+    for student in ("full", "blank", "partial", "Zoë Ødegård Núñez"):
+        assert kinds(course, student) == set(), student
+
+
+def test_vandal_cannot_touch_its_own_submission(graded):
+    course, *_ = graded
+    text = outputs(course, "vandal")
+    assert "kept:" in text  # the handed-in files are read-only in the sandbox
+    assert course.path("submitted", "vandal", "tiny").joinpath("tiny.ipynb").exists()
+    assert not list(course.path("autograded", "vandal", "tiny").glob("junk*"))
+
+
+def test_report_lists_events_and_kit_imports(graded):
+    course, *_ = graded
+    page = (write_report(course) / "report.html").read_text()
+    assert "Grading problems" in page and "cell stopped at the time limit" in page
+    assert "the course kit" in page and "process limit hit" in page
+    attention = pd.read_csv(course.root / "reports" / "attention.csv", keep_default_na=False)
+    kit = attention[attention["student"] == "kit"]
+    assert "kit import" in set(kit["kind"])

@@ -39,12 +39,14 @@ from nbgrader.preprocessors import (
 )
 from tqdm.auto import tqdm
 
-from coursekit.authoring.notebooks import NotebookError, read_notebook
+from coursekit.authoring.notebooks import NotebookError, is_test_cell, nbgrader_meta, read_notebook
+from coursekit.grading import events, incidents
 from coursekit.grading.course import Course, GradingError
-from coursekit.grading.preprocessors import ReplayExecution, SandboxedExecute
-from coursekit.grading.sandbox import Limits, sandbox_problem
+from coursekit.grading.preprocessors import KernelStartError, ReplayExecution, SandboxedExecute
+from coursekit.grading.sandbox import Limits, protections, sandbox_problem
 
 UNREADABLE_SUFFIX = ".unreadable"
+SANDBOX_LOG = "sandbox.csv"  # the protections in force at the last autograde
 
 
 def _after_execute(executor):
@@ -68,6 +70,9 @@ class Outcome:
     ok: bool = False
     seconds: float = 0.0
     problems: list = field(default_factory=list)
+    events: list = field(default_factory=list)  # events.Event, for the report
+    folder: str | None = None  # the submission, if not submitted/<student>/<assignment>
+    kernel_failed: str = ""  # the real cause, when the kernel did not even start
 
 
 @dataclass(frozen=True)
@@ -96,44 +101,75 @@ def set_aside_unreadable(course, assignment, student):
     ]
 
 
-def execute_submission(course_root, assignment, student, executed_root, settings):
-    """Pass 1 for one submission, in a worker process. Returns an ``Outcome``."""
+def execute_submission(course_root, assignment, student, executed_root, settings, folder=None):
+    """Pass 1 for one submission, in a worker process. Returns an ``Outcome``.
+
+    ``folder``: the submission (default: ``submitted/<student>/<assignment>``); the canary
+    passes the assignment's own source folder.
+    """
     start = time.perf_counter()
     outcome = Outcome(assignment, student)
     main = Path(course_root)
+    folder = Path(folder or main / "submitted" / student / assignment)
     with tempfile.TemporaryDirectory(prefix="coursekit-grade-") as scratch:
         scratch = Path(scratch)
         (scratch / "source").symlink_to(main / "source")
         shutil.copy(main / "gradebook.db", scratch / "gradebook.db")
-        shutil.copytree(
-            main / "submitted" / student / assignment,
-            scratch / "submitted" / student / assignment,
-        )
+        shutil.copytree(folder, scratch / "submitted" / student / assignment)
+        logs = {name: str(scratch / f"{name}.log") for name in ("incident", "activity", "kernel")}
         course = Course(
             scratch,
             Autograde={"autograde_preprocessors": _after_execute(SandboxedExecute)},
             Execute={"timeout": settings.timeout},
-            SandboxedKernelManager=sandbox_config(settings),
+            SandboxedExecute={"incident_log": logs["incident"]},
+            SandboxedKernelManager={
+                **sandbox_config(settings),
+                "activity_log": logs["activity"],
+                "stderr_log": logs["kernel"],
+            },
         )
         try:
             result = course.api.autograde(assignment, student, force=True)
         except Exception:  # noqa: BLE001  (one bad submission never stops the batch)
             result = {"success": False, "log": traceback.format_exc()}
+        executed = course.path("autograded", student, assignment)
+        outcome.events = [
+            *incidents.incident_events(logs["incident"], assignment, student),
+            *incidents.watch_events(
+                logs["activity"], assignment, student, sandbox_problem() is None
+            ),
+            *incidents.limit_events(executed, assignment, student),
+        ]
         if result["success"]:
             done = executed_root / student / assignment
             shutil.rmtree(done, ignore_errors=True)
             done.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copytree(course.path("autograded", student, assignment), done)
+            shutil.copytree(executed, done)
             outcome.ok = True
         else:
             outcome.problems.append(f"execution failed: {last_error(result)}")
+            if KernelStartError.__name__ in (result.get("log") or ""):
+                outcome.kernel_failed = start_failure(result.get("log"))
     outcome.seconds = time.perf_counter() - start
     return outcome
 
 
+def start_failure(log):
+    """The ``KernelStartError`` message (with the kernel's standard error) out of a log."""
+    marker = KernelStartError.__name__ + ":"
+    text = log[log.rindex(marker) + len(marker) :] if marker in log else log
+    return text.strip()[:3000]
+
+
 def sandbox_config(settings):
     """Settings as traitlets config for ``SandboxedKernelManager``."""
-    config = {"memory": settings.limits.memory, "cpu_seconds": settings.limits.cpu_seconds}
+    limits = settings.limits
+    config = {
+        "memory": limits.memory,
+        "cpu_seconds": limits.cpu_seconds,
+        "processes": limits.processes,
+        "disk": limits.disk,
+    }
     if settings.keras_home is not None:
         config["keras_home"] = settings.keras_home
     return config
@@ -148,20 +184,36 @@ def last_error(result):
 
 
 def record_grades(course, outcomes, executed_root):
-    """Pass 2: nbgrader's autograde on the course, replaying pass 1's outputs, one by one."""
-    course = Course(
-        course.root,
-        Autograde={"autograde_preprocessors": _after_execute(ReplayExecution)},
-        ReplayExecution={"executed_root": str(executed_root)},
-    )
+    """Pass 2: nbgrader's autograde on the course, replaying pass 1's outputs, one by one.
+
+    Manual grades are settled around each recording (``manual``): kept and unflagged where
+    the answer is unchanged, flagged as stale (an event) where it changed.
+    """
+    from traitlets.config import Config
+
+    from coursekit.grading import events, manual
+
+    # The caller's settings (late penalty plugin, ...) hold for the recording too.
+    settings = {k: dict(v) for k, v in course.config.items() if isinstance(v, Config)}
+    settings["Autograde"] = {
+        **settings.get("Autograde", {}),
+        "autograde_preprocessors": _after_execute(ReplayExecution),
+    }
+    settings["ReplayExecution"] = {"executed_root": str(executed_root)}
+    course = Course(course.root, **settings)
     for outcome in outcomes:
+        assignment, student = outcome.assignment, outcome.student
         if outcome.ok:
-            result = course.api.autograde(outcome.assignment, outcome.student, force=True)
-            if not result["success"]:
+            before = manual.snapshot(course, assignment, student)
+            result = course.api.autograde(assignment, student, force=True)
+            if result["success"]:
+                stale = manual.settle(course, assignment, student, before)
+                events.replace(course, "record", assignment, stale, students=[student])
+            else:
                 outcome.ok = False
                 outcome.problems.append(f"recording failed: {last_error(result)}")
         if not outcome.ok:
-            record_zero(course, outcome.assignment, outcome.student)
+            record_zero(course, assignment, student)
 
 
 def record_zero(course, assignment, student):
@@ -181,47 +233,133 @@ def autograde(course, assignments=None, students=None, jobs=None, settings=Setti
     """Grade every submission of ``assignments`` (default: all) in parallel; return outcomes.
 
     ``students``: only these ids (default: all who submitted); ``jobs``: worker processes
-    (default: the machine's cores).
+    (default: the machine's cores). Each assignment's own solution is graded first in the
+    same sandbox (the canary): if it falls short of full marks, ``GradingError`` says why and
+    no student is touched.
     """
-    problem = sandbox_problem()
-    if problem:
-        log(f"warning: no file or network sandbox, only resource limits: {problem}")
+    guards = protections(settings.limits)
+    for name, in_force, how in guards:
+        if not in_force:
+            log(f"warning: {name}: {how}")
+    sandbox_log = course.root / "reports" / SANDBOX_LOG
+    sandbox_log.parent.mkdir(parents=True, exist_ok=True)
+    pd.DataFrame(guards, columns=["protection", "in force", "how"]).to_csv(sandbox_log, index=False)
+    assignments = list(assignments or course.assignments())
     tasks = []
-    for assignment in assignments or course.assignments():
+    for assignment in assignments:
         for student in course.students(assignment):
             if students is None or student in students:
                 tasks.append(Outcome(assignment, student))
-    for task in tasks:
-        task.problems += set_aside_unreadable(course, task.assignment, task.student)
-    jobs = max(1, min(jobs or os.cpu_count() or 1, len(tasks) or 1))
+    jobs = max(1, min(jobs or os.cpu_count() or 1, max(len(tasks), len(assignments), 1)))
     executed_root = course.root / ".executed"
     with exclusive(course.root / ".autograde.lock"):
-        outcomes = execute_all(course, tasks, jobs, settings, executed_root)
-        # A worker that died takes the pool with it: its unfinished tasks get one more go.
-        again = [t for t in tasks if outcomes[(t.assignment, t.student)].problems[-1:] == [DIED]]
-        if again:
-            outcomes.update(execute_all(course, again, jobs, settings, executed_root))
-        ordered = [outcomes[(t.assignment, t.student)] for t in tasks]
-        record_grades(course, ordered, executed_root)
-        shutil.rmtree(executed_root, ignore_errors=True)
+        try:
+            check_canaries(course, {t.assignment for t in tasks}, jobs, settings, executed_root)
+            for task in tasks:
+                task.problems += set_aside_unreadable(course, task.assignment, task.student)
+            outcomes = execute_all(course, tasks, jobs, settings, executed_root)
+            # A worker that died takes the pool with it: its unfinished tasks get one more go.
+            again = [
+                t for t in tasks if outcomes[(t.assignment, t.student)].problems[-1:] == [DIED]
+            ]
+            if again:
+                outcomes.update(execute_all(course, again, jobs, settings, executed_root))
+            ordered = [outcomes[(t.assignment, t.student)] for t in tasks]
+            failed_to_start = {o.assignment for o in ordered if o.kernel_failed}
+            if failed_to_start:
+                # A kernel that would not start: the environment again, or this submission?
+                check_canaries(course, failed_to_start, jobs, settings, executed_root)
+            record_grades(course, ordered, executed_root)
+        finally:
+            shutil.rmtree(executed_root, ignore_errors=True)
         write_log(course, ordered)
+        record_events(course, ordered)
     return ordered
+
+
+CANARY = "coursekit-canary"
+
+
+def check_canaries(course, assignments, jobs, settings, executed_root):
+    """Grade each assignment's own solution in the sandbox; raise ``GradingError`` unless
+    every autograded test passes, with the real cause (kernel error, failing cells)."""
+    if not assignments:
+        return
+    root = executed_root / "canary"
+    tasks = [
+        Outcome(name, CANARY, folder=str(course.root / "source" / name))
+        for name in sorted(assignments)
+    ]
+    outcomes = execute_all(course, tasks, jobs, settings, root, desc="canary")
+    causes = [
+        f"{task.assignment}: {cause}"
+        for task in tasks
+        if (cause := canary_shortfall(outcomes[(task.assignment, CANARY)], root))
+    ]
+    shutil.rmtree(root, ignore_errors=True)
+    if causes:
+        raise GradingError(
+            "the assignment's own solution does not get full marks in the grading sandbox, "
+            "so the grading environment is broken and no student was graded:\n" + "\n".join(causes)
+        )
+
+
+def canary_shortfall(outcome, root):
+    """Why the canary did not get full marks, or '' when it did."""
+    if not outcome.ok:
+        return outcome.kernel_failed or "; ".join(outcome.problems) or "it could not be graded"
+    failing = []
+    for path in sorted((root / CANARY / outcome.assignment).glob("*.ipynb")):
+        for cell in read_notebook(path).cells:
+            errors = [o for o in cell.get("outputs", []) if o.get("output_type") == "error"]
+            if is_test_cell(cell) and errors:
+                grade_id = nbgrader_meta(cell).get("grade_id")
+                failing.append(f"{grade_id}: {errors[0].get('ename')}: {errors[0].get('evalue')}")
+    if not failing:
+        return ""
+    seen = "; ".join(f"{e.kind}: {e.detail}" for e in outcome.events)
+    return f"{len(failing)} graded test cell(s) failed, first: {failing[0][:500]}" + (
+        f" (the sandbox saw: {seen[:1000]})" if seen else ""
+    )
+
+
+def record_events(course, outcomes):
+    """Replace each graded submission's ``autograde`` events in ``reports/events.csv``."""
+    by_assignment = {}
+    for outcome in outcomes:
+        found = list(outcome.events)
+        for problem in outcome.problems:
+            kind = "unreadable" if "not a readable notebook" in problem else "execution failed"
+            found.append(
+                events.Event("autograde", outcome.assignment, outcome.student, kind, problem)
+            )
+        by_assignment.setdefault(outcome.assignment, ([], set()))
+        by_assignment[outcome.assignment][0].extend(found)
+        by_assignment[outcome.assignment][1].add(outcome.student)
+    for assignment, (found, students) in by_assignment.items():
+        events.replace(course, "autograde", assignment, found, students=students)
 
 
 DIED = "the grading worker died"
 
 
-def execute_all(course, tasks, jobs, settings, executed_root):
+def execute_all(course, tasks, jobs, settings, executed_root, desc="autograde"):
     """Pass 1 for ``tasks`` in a pool of ``jobs`` processes; {(assignment, student): Outcome}."""
     outcomes = {}
     with ProcessPoolExecutor(jobs, mp_context=get_context("spawn")) as pool:
         futures = {
             pool.submit(
-                execute_submission, course.root, t.assignment, t.student, executed_root, settings
+                execute_submission,
+                course.root,
+                t.assignment,
+                t.student,
+                executed_root,
+                settings,
+                t.folder,
             ): t
             for t in tasks
         }
-        for future in tqdm(as_completed(futures), total=len(futures), desc="autograde", unit="nb"):
+        for future in tqdm(as_completed(futures), total=len(futures), desc=desc, unit="nb"):
             task = futures[future]
             try:
                 done = future.result()

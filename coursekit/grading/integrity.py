@@ -19,6 +19,8 @@ from coursekit.authoring.notebooks import (
 )
 
 CHECK_NAMES = {"tests", "problem_unittests"}
+KIT = "coursekit"  # the course kit's own package: checks, reference code, grading
+IMPORTERS = {"__import__", "import_module"}
 SUSPICIOUS_MODULES = {
     "socket": "opens network connections",
     "urllib": "opens network connections",
@@ -73,11 +75,44 @@ def tampering(tree):
                 root = (name or "").split(".")[0]
                 if root in SUSPICIOUS_MODULES:
                     said.append(f"imports {root} ({SUSPICIOUS_MODULES[root]})")
+                elif root == KIT:
+                    said.append(f"imports {name} (the course kit's own code)")
+        elif (
+            isinstance(node, ast.Call)
+            and _callee(node.func) in IMPORTERS
+            and any(_kit_string(arg) for arg in node.args)
+        ):
+            said.append("imports the course kit's own code by name")
+        elif (
+            isinstance(node, ast.Attribute)
+            and _name(node.value) in CHECK_NAMES
+            and not node.attr.startswith("test_")
+        ):
+            said.append(f"reaches into the checks ({_name(node.value)}.{node.attr})")
     return sorted(set(said))
 
 
 def _name(node):
     return node.id if isinstance(node, ast.Name) else None
+
+
+def _callee(node):
+    return node.attr if isinstance(node, ast.Attribute) else _name(node)
+
+
+def _kit_string(node):
+    return isinstance(node, ast.Constant) and str(node.value).split(".")[0] == KIT
+
+
+def event_kind(what):
+    """The report's kind (``events.KINDS``) for a finding's sentence."""
+    if "course kit" in what:
+        return "kit import"
+    if what.startswith("locked cell"):
+        return "locked cell"
+    if what.startswith("not a readable"):
+        return "unreadable"
+    return "tampering"
 
 
 def scan_notebook(path, released, student, assignment):

@@ -9,6 +9,8 @@
   scores and records exactly what the sandboxed run produced.
 """
 
+import json
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 from nbclient import NotebookClient
@@ -25,6 +27,21 @@ from coursekit.grading.sandbox import SandboxedKernelManager
 PRISTINE_CHECKS = 'tests = __import__("coursekit.grading.pristine").grading.pristine.checks(); '
 
 
+class KernelStartError(RuntimeError):
+    """The kernel did not start: a fault of the grading environment, not of the student."""
+
+
+def tail(path, size=3000):
+    """The last ``size`` characters of a text file ('' if there is none)."""
+    try:
+        with open(path, "rb") as f:
+            f.seek(0, 2)
+            f.seek(max(0, f.tell() - size))
+            return f.read().decode("utf-8", "replace").strip()
+    except (OSError, TypeError):
+        return ""
+
+
 def error_output(name, message):
     """An nbformat error output; nbgrader gives a graded cell with one zero points."""
     return NotebookNode(
@@ -38,6 +55,9 @@ class SandboxedExecute(Execute):
     max_restarts = Integer(3, help="fresh kernels after a timeout or a crash").tag(config=True)
     max_output_bytes = Integer(1_000_000, help="per cell, text and images").tag(config=True)
     pristine_checks = Bool(True, help="fresh checks before graded test cells").tag(config=True)
+    incident_log = Unicode(
+        "", help="file for what happened (timeouts, dead kernels, outputs cut), JSON lines"
+    ).tag(config=True)
 
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("kernel_manager_class", SandboxedKernelManager)
@@ -54,7 +74,7 @@ class SandboxedExecute(Execute):
             self._check_assign_resources(resources)
             self._running = None
             try:
-                with self.setup_kernel():
+                with self._kernel():
                     info = self.wait_for_reply(self.kc.kernel_info())
                     self.nb.metadata["language_info"] = info["content"]["language_info"]
                     for index, cell in enumerate(self.nb.cells):
@@ -64,17 +84,51 @@ class SandboxedExecute(Execute):
                         self._running = index
                         self.preprocess_cell(cell, resources, index)
                 return self.nb, self.resources
-            except (CellTimeoutError, DeadKernelError) as error:
+            except Exception as error:
                 if self._running is None:
+                    raise self._start_error(error) from error
+                if not isinstance(error, CellTimeoutError | DeadKernelError):
                     raise
                 failed[self._running] = self._failure(error)
+                self._incident(self._failure_kind(error), self._running, str(error)[:200])
                 self.log.warning("cell %d: %s; restarting the kernel", self._running, error)
         # Too many failures: whatever did not run scores zero.
+        self._incident("kernel died", self._running, "too many restarts; later cells not run")
         for index in range(self._running, len(nb.cells)):
             cell = nb.cells[index]
             if cell.cell_type == "code":
                 cell.outputs = [failed.get(index) or error_output("NotRun", "kernel gave up")]
         return nb, resources
+
+    @contextmanager
+    def _kernel(self):
+        with ExitStack() as stack:
+            try:
+                stack.enter_context(self.setup_kernel())
+            except Exception as error:  # noqa: BLE001  (re-raised with its real cause)
+                raise self._start_error(error) from error
+            yield
+
+    def _start_error(self, error):
+        stderr = tail(self.config.SandboxedKernelManager.get("stderr_log"))
+        return KernelStartError(
+            f"the kernel did not start ({type(error).__name__}: {error})"
+            + (f"; its standard error ends with:\n{stderr}" if stderr else "")
+        )
+
+    @staticmethod
+    def _failure_kind(error):
+        return "timeout" if isinstance(error, CellTimeoutError) else "kernel died"
+
+    def _incident(self, kind, index, detail):
+        """Note one incident in ``incident_log`` (JSON lines: kind, cell, detail)."""
+        if not self.incident_log:
+            return
+        cell = self.nb.cells[index] if index is not None else {}
+        where = nbgrader_meta(cell).get("grade_id") if cell else None
+        line = {"kind": kind, "cell": where or f"cell {index + 1}", "detail": detail}
+        with open(self.incident_log, "a", encoding="utf-8") as f:
+            f.write(json.dumps(line) + "\n")
 
     def _failure(self, error):
         if isinstance(error, CellTimeoutError):
@@ -99,7 +153,9 @@ class SandboxedExecute(Execute):
                 cell, resources = super().preprocess_cell(cell, resources, index)
             finally:
                 cell.source = source
-        cap_outputs(cell, self.max_output_bytes)
+        cut = cap_outputs(cell, self.max_output_bytes)
+        if cut:
+            self._incident("output cut", index, f"{cut:,} bytes of output, cut to the cap")
         return cell, resources
 
 
@@ -111,11 +167,13 @@ def output_size(output):
 
 
 def cap_outputs(cell, max_bytes):
-    """Cut a cell's outputs to ``max_bytes``, saying so in a last stream output."""
+    """Cut a cell's outputs to ``max_bytes``, saying so in a last stream output.
+
+    Returns the size before the cut, or 0 when nothing was cut."""
     outputs = cell.get("outputs", [])
     total = sum(output_size(output) for output in outputs)
     if total <= max_bytes:
-        return
+        return 0
     kept, used = [], 0
     for output in outputs:
         size = output_size(output)
@@ -128,6 +186,7 @@ def cap_outputs(cell, max_bytes):
     note = f"\n[output cut: {total:,} bytes, more than the {max_bytes:,} kept]\n"
     kept.append(NotebookNode(output_type="stream", name="stderr", text=note))
     cell.outputs = kept
+    return total
 
 
 class ReplayExecution(NbGraderPreprocessor):

@@ -2,7 +2,13 @@
 
 Per question: mean score, share of full marks and the most common failure message (the
 first line of the error the graded test cell raised, read from the autograded notebooks).
-The page also lists what the integrity scan found and what went wrong while grading.
+The page also shows the sandbox's protections at the last autograde, the grading problems
+(timeouts, dead kernels, submissions that could not be graded) and, per student and
+assignment, everything worth a look: ``reports/events.csv`` (refused entries and ids,
+unmatched folders, superseded and extra files, limits hit, blocked reads and network,
+processes), the integrity scan (edited cells, tampering, imports of the kit's own code) and
+the gradebook (late work and penalties, stale manual grades). That table is also written as
+``attention.csv``.
 """
 
 import html
@@ -19,10 +25,9 @@ from coursekit.authoring.notebooks import (  # noqa: E402
     is_test_cell,
     read_notebook,
 )
-from coursekit.grading import integrity  # noqa: E402
-from coursekit.grading.export import grade_table, grades_by_student  # noqa: E402
-
-GRADING_LOG = "autograde.csv"
+from coursekit.grading import events, integrity  # noqa: E402
+from coursekit.grading.autograde import SANDBOX_LOG  # noqa: E402
+from coursekit.grading.export import NOT_SUBMITTED, grade_table, status_table  # noqa: E402
 
 
 def failure_messages(course, assignment, notebook):
@@ -114,6 +119,61 @@ def _table(frame):
     return frame.to_html(index=False, escape=True, float_format=lambda x: f"{x:.2f}", border=0)
 
 
+GRADING_KINDS = {"timeout", "kernel died", "execution failed", "unreadable"}
+
+
+def status_events(course):
+    """Late submissions and stale manual grades from the gradebook, as report rows."""
+    rows = []
+    for row in status_table(course).itertuples():
+        if row.status == NOT_SUBMITTED:
+            continue
+        if row.late_seconds > 0:
+            hours = row.late_seconds / 3600
+            rows.append(
+                (
+                    row.student,
+                    row.assignment,
+                    "late",
+                    f"{hours:.1f} h late, penalty {row.penalty:g}",
+                )
+            )
+        if row.stale_cells:
+            rows.append(
+                (row.student, row.assignment, "stale manual grade", f"regrade: {row.stale_cells}")
+            )
+    return rows
+
+
+def attention_table(course, findings):
+    """One row per thing to look at: student, assignment, what, detail (all sources)."""
+    logged = events.read(course)
+    rows = [(e.student, e.assignment, e.kind, e.detail) for e in logged.itertuples()]
+    rows += [
+        (f.student, f.assignment, integrity.event_kind(f.what), f"{f.cell}: {f.what}".strip(": "))
+        for f in findings
+    ]
+    rows += status_events(course)
+    table = pd.DataFrame(rows, columns=["student", "assignment", "kind", "detail"])
+    table = table.drop_duplicates()
+    table["what"] = table["kind"].map(lambda k: events.KINDS.get(k, k))
+    table["student"] = table["student"].replace("", "(no valid id)")
+    return table.sort_values(["student", "assignment", "kind"], key=lambda s: s.str.casefold())
+
+
+def sandbox_section(course):
+    path = course.root / "reports" / SANDBOX_LOG
+    if not path.exists():
+        return []
+    guards = pd.read_csv(path, keep_default_na=False)
+    absent = guards[guards["in force"].astype(str) != "True"]
+    head = "<h2>Sandbox at the last autograde</h2>"
+    if absent.empty:
+        return [head, "<p>Every protection was in force.</p>", _table(guards)]
+    names = ", ".join(absent["protection"])
+    return [head, f"<p class='warn'>Not in force: {html.escape(names)}.</p>", _table(guards)]
+
+
 def write_report(course, out_dir=None, findings=None):
     """Write the statistics (CSV), plots (PNG) and ``report.html`` into ``out_dir``; return it.
 
@@ -126,38 +186,49 @@ def write_report(course, out_dir=None, findings=None):
     stats.to_csv(out_dir / "questions.csv", index=False, float_format="%.3f")
     if findings is None:
         findings = integrity.scan(course)
-    findings = pd.DataFrame(findings)
-    by_student = grades_by_student(course)
+    attention = attention_table(course, findings)
+    attention.to_csv(out_dir / "attention.csv", index=False)
     sections = [f"<h1>Grade report: {html.escape(course.course_id)}</h1>"]
+    sections += sandbox_section(course)
     if grades.empty:
         sections.append("<p>No grades recorded yet: run autograde first.</p>")
     else:
         plot_notebook_scores(grades, out_dir / "scores_by_notebook.png")
         plot_question_scores(grades, out_dir / "scores_by_question.png")
+        totals = grades.groupby(["assignment", "student"])[["score", "points"]].sum()
+        means = totals.groupby("assignment").agg(
+            submissions=("score", "size"), mean=("score", "mean"), of=("points", "max")
+        )
         sections += [
-            f"<p>{len(by_student)} students; mean total {by_student['total'].mean():.1f} "
-            f"of {by_student['max'].iloc[0]:g}.</p>",
-            "<h2>Scores by notebook</h2><img src='scores_by_notebook.png'>",
-            "<h2>Scores by question</h2><img src='scores_by_question.png'>",
+            "<h2>Scores by notebook</h2>",
+            "<p>Means over the students who handed the notebook in.</p>",
+            _table(means.reset_index()),
+            "<img src='scores_by_notebook.png' alt='score histograms'>",
+            "<h2>Scores by question</h2>",
+            "<img src='scores_by_question.png' alt='full, partial and zero marks per question'>",
             "<h2>Questions</h2>",
             _table(stats),
         ]
-    sections.append("<h2>For a look by hand</h2>")
-    if findings.empty:
-        sections.append("<p>The integrity scan found nothing.</p>")
+    grading = attention[attention["kind"].isin(GRADING_KINDS)]
+    sections.append("<h2>Grading problems</h2>")
+    sections.append(
+        _table(grading[["student", "assignment", "what", "detail"]])
+        if len(grading)
+        else "<p>None.</p>"
+    )
+    sections.append("<h2>For a look by hand, per student</h2>")
+    if attention.empty:
+        sections.append("<p>Nothing: no refused files, limits, late work or tampering.</p>")
     else:
-        sections.append(_table(findings))
-    log = out_dir / GRADING_LOG
-    if log.exists():
-        problems = pd.read_csv(log, keep_default_na=False)
-        problems = problems[problems["problems"] != ""]
-        sections.append("<h2>Grading problems</h2>")
-        sections.append(_table(problems) if len(problems) else "<p>None.</p>")
+        sections.append(_table(attention[["student", "assignment", "what", "detail"]]))
     page = (
         "<!doctype html><html><head><meta charset='utf-8'><title>Grade report</title>"
-        "<style>body{font-family:sans-serif;max-width:70em;margin:auto}"
-        "table{border-collapse:collapse}td,th{padding:2px 8px;border-bottom:1px solid #ddd;"
-        "text-align:left}</style></head><body>" + "\n".join(sections) + "</body></html>"
+        "<style>body{font-family:sans-serif;max-width:70em;margin:auto;padding:0 1em}"
+        "img{max-width:100%;height:auto}table{border-collapse:collapse;max-width:100%}"
+        "td,th{padding:2px 8px;border-bottom:1px solid #ddd;text-align:left;"
+        "overflow-wrap:anywhere}.warn{color:#a00;font-weight:bold}</style></head><body>"
+        + "\n".join(sections)
+        + "</body></html>"
     )
     (out_dir / "report.html").write_text(page, encoding="utf-8")
     return out_dir

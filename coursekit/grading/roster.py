@@ -1,6 +1,7 @@
 """The class roster, ``admin/roster.csv``: who the students are, and their LMS ids.
 
-Columns: ``id`` (the nbgrader student id; spaces and non-ASCII letters are fine),
+Columns: ``id`` (the nbgrader student id, checked by ``ids.student_id``: spaces and non-ASCII
+letters are fine, ``/``, ``..``, ``+`` and control characters are not),
 ``first_name``, ``last_name``, ``email``, ``lms_id`` (the participant id the learning
 platform puts in its download folder names). See ``admin/roster.example.csv``.
 """
@@ -12,6 +13,7 @@ from pathlib import Path
 
 from coursekit.config import ADMIN_DIR
 from coursekit.grading.course import GradingError
+from coursekit.grading.ids import RefusedName, student_id
 
 DEFAULT_ROSTER = ADMIN_DIR / "roster.csv"
 COLUMNS = ("id", "first_name", "last_name", "email", "lms_id")
@@ -25,6 +27,13 @@ def _normalised(name):
 class Roster:
     students: list  # dicts with COLUMNS as keys
 
+    def __post_init__(self):
+        for number, student in enumerate(self.students, 1):
+            try:
+                student["id"] = student_id(student["id"])
+            except RefusedName as error:
+                raise GradingError(f"roster entry {number}: {error}") from error
+
     @classmethod
     def read(cls, path=DEFAULT_ROSTER):
         path = Path(path)
@@ -35,11 +44,18 @@ class Roster:
             missing = [c for c in ("id",) if c not in (reader.fieldnames or [])]
             if missing:
                 raise GradingError(f"{path} has no {missing[0]!r} column (columns: {COLUMNS})")
-            students = [{c: (row.get(c) or "").strip() for c in COLUMNS} for row in reader]
+            students = []
+            for row in reader:
+                student = {c: (row.get(c) or "").strip() for c in COLUMNS}
+                try:
+                    student["id"] = student_id(student["id"])
+                except RefusedName as error:
+                    raise GradingError(f"{path}, line {reader.line_num}: {error}") from error
+                students.append(student)
         ids = [s["id"] for s in students]
         duplicates = sorted({i for i in ids if ids.count(i) > 1})
-        if duplicates or "" in ids:
-            raise GradingError(f"{path}: empty or repeated student ids: {duplicates}")
+        if duplicates:
+            raise GradingError(f"{path}: repeated student ids: {duplicates}")
         return cls(students)
 
     def write(self, path):

@@ -1,24 +1,31 @@
-"""Run a student's kernel in a sandbox: bubblewrap for files and network, rlimits for resources.
+"""Run a student's kernel in a sandbox: bubblewrap for files and network, limits for resources.
 
-What the sandbox does (see ``admin/instructor-notes.md``, "Sandbox"):
+What the sandbox does (see ``admin/instructor-notes.md``, "Grading untrusted notebooks"):
 
 - **Files.** The kernel sees a read-only system (``/usr``, ``/etc/fonts``, the Python it runs
   on, the venv), the course's check package (``coursekit/`` and ``problem_unittests.py``),
-  the grader's Keras datasets folder if there is one (public data), its own working folder
-  (read-write) and an empty ``/tmp``. It does not see ``solutions/``,
-  the gradebook, ``admin/``, other students' submissions or anyone's home folder.
+  the grader's Keras datasets folder if there is one (public data), the files of its own
+  submission (read-only) and two small private tmpfs folders it may write: its working folder
+  and ``/tmp``, each capped at ``Limits.disk`` bytes. It does not see ``solutions/``, the
+  gradebook, ``admin/``, other students' submissions or anyone's home folder, and what it
+  writes vanishes with it.
 - **Network.** A network namespace of its own with only a loopback device: no route out.
   The kernel talks to the grader over IPC (Unix) sockets in a private runtime folder.
 - **Processes.** Its own PID namespace; it dies with the grader (``--die-with-parent``).
-- **Resources.** rlimits, set just before the kernel starts: address space (memory bombs
-  raise ``MemoryError`` or kill only the kernel), file size, open files and CPU time.
+  ``Limits.processes`` caps processes and threads. Linux does not apply that cap to root, so
+  a root grader runs each kernel as an unprivileged uid of its own (``launch.py``).
+- **Resources.** rlimits, set by ``launch.py`` just before the kernel starts: address space
+  (memory bombs raise ``MemoryError`` or kill only the kernel), file size, open files, CPU.
 - **Environment.** Cleared; only the variables in ``KEPT_ENVIRONMENT`` pass.
+- **Watch.** ``launch.py``'s audit hook logs paths opened outside the sandbox's folders,
+  network use and new processes, for the instructor's report.
 
-Without bubblewrap (``bwrap`` not installed or not allowed), kernels run with the rlimits
-only and ``sandbox_problem()`` says why, so callers can warn.
+Without bubblewrap (not installed, not allowed, or not Linux) kernels run with the limits
+that still apply; ``protections()`` says which, and callers print it.
 """
 
 import os
+import random
 import shutil
 import subprocess
 import sys
@@ -35,6 +42,7 @@ from coursekit.datasets.paths import keras_datasets_dir
 
 GIB = 2**30
 MIB = 2**20
+LAUNCHER = Path(__file__).with_name("launch.py")
 KEPT_ENVIRONMENT = (
     "NBGRADER_EXECUTION",
     "COURSE_FAST",
@@ -44,92 +52,197 @@ KEPT_ENVIRONMENT = (
     "TZ",
     "OMP_NUM_THREADS",
 )
+# Uids for kernels started by a root grader: far above any real account, one per kernel.
+KERNEL_UIDS = (2**24, 2**30)
+MAX_BOUND_ENTRIES = 256  # files of one submission shown to its kernel
 
 
 @dataclass(frozen=True)
 class Limits:
-    """Resource limits for one kernel (bytes and seconds)."""
+    """Resource limits for one kernel (bytes, seconds, counts)."""
 
     memory: int = 4 * GIB  # address space: TensorFlow alone maps about 2.5 GiB
     file_size: int = 256 * MIB
+    disk: int = 512 * MIB  # each writable folder (working folder, /tmp); needs bubblewrap
     open_files: int = 1024
     cpu_seconds: int = 1800
-
-    def command_prefix(self):
-        """A prefix that sets the limits, then runs the rest of the command in their place.
-
-        Python's ``resource`` rather than util-linux's ``prlimit``, so it also runs on macOS
-        (which accepts but does not enforce an address-space limit).
-        """
-        values = (self.memory, self.file_size, self.open_files, self.cpu_seconds)
-        return [sys.executable, "-c", SET_LIMITS_THEN_EXEC, *map(str, values), "--"]
+    processes: int = 256  # processes and threads together (TensorFlow starts dozens)
 
 
-SET_LIMITS_THEN_EXEC = """\
-import os, resource, sys
-for name, value in zip(("RLIMIT_AS", "RLIMIT_FSIZE", "RLIMIT_NOFILE", "RLIMIT_CPU"), sys.argv[1:5]):
-    try:
-        resource.setrlimit(getattr(resource, name), (int(value), int(value)))
-    except (AttributeError, OSError, ValueError):
-        pass  # a limit this system does not offer
-os.execvp(sys.argv[6], sys.argv[6:])
-"""
+def running_as_root():
+    return hasattr(os, "geteuid") and os.geteuid() == 0
+
+
+def user_tasks():
+    """Processes and threads of this user now (Linux), else None."""
+    proc = Path("/proc")
+    if not (proc / "self" / "status").exists():
+        return None
+    total, uid = 0, os.getuid()
+    for status in proc.glob("[0-9]*/status"):
+        try:
+            fields = dict(line.split(":", 1) for line in status.read_text().splitlines())
+        except (OSError, ValueError):
+            continue
+        if int(fields.get("Uid", "-1").split()[0]) == uid:
+            total += int(fields.get("Threads", "1"))
+    return total
+
+
+def kernel_python():
+    """The Python the kernel runs: this one, through its real folder (a venv reached by a
+    symlink is not on the sandbox's paths under the link's name)."""
+    exe = Path(sys.executable)
+    return str(exe.parent.resolve() / exe.name)
+
+
+def both_names(path):
+    """``{resolved path: name to show it under}`` for a path and, if it differs, its link."""
+    path = Path(path).absolute()
+    real = path.resolve()
+    return {(real, real), (real, path)}
 
 
 def readable_paths():
-    """What a kernel must read: the Python it runs on, the venv and the course's checks."""
-    paths = {Path(sys.base_prefix), Path(sys.prefix)}
-    paths |= {REPO_ROOT / "coursekit", REPO_ROOT / "problem_unittests.py"}
-    return sorted(path.resolve() for path in paths if path.exists())
+    """(source, destination) pairs a kernel must read: the Python, the venv, the checks."""
+    import coursekit
+
+    package = Path(coursekit.__file__).parent
+    pairs = set()
+    for path in (sys.base_prefix, sys.prefix, Path(sys.executable).parent):
+        pairs |= both_names(path)
+    for path in (package, REPO_ROOT / "coursekit", REPO_ROOT / "problem_unittests.py"):
+        if path.exists():
+            pairs |= both_names(path)
+    return sorted(pairs)
 
 
-def bwrap_args(workdir, runtime_dir, keras_home=None):
-    """A bubblewrap command prefix that shows the kernel only what it needs.
-
-    ``workdir``: the notebook's folder (read-write, the kernel's cwd); ``runtime_dir``: the
-    folder holding the kernel's connection file and IPC sockets (read-write);
-    ``keras_home``: a Keras folder whose ``datasets/`` the notebooks may read (read-only,
-    exported as KERAS_HOME); datasets not there fall back to fast mode's stand-ins.
-    """
-    args = ["bwrap", "--unshare-all", "--die-with-parent", "--new-session", "--clearenv"]
-    args += ["--ro-bind", "/usr", "/usr"]
-    for link in ("bin", "lib", "lib64", "sbin"):
-        target = Path("/", link)
-        if target.is_symlink():
-            args += ["--symlink", os.readlink(target), str(target)]
-        elif target.exists():
-            args += ["--ro-bind", str(target), str(target)]
-    for path in ("/etc/fonts", "/etc/localtime", "/etc/alternatives", "/etc/ssl"):
-        if Path(path).exists():
-            args += ["--ro-bind", path, path]
-    args += ["--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp", "--dir", "/tmp/home"]
-    for path in readable_paths():
-        args += ["--ro-bind", str(path), str(path)]
-    for path in (runtime_dir, workdir):
-        args += ["--bind", str(path), str(path)]
-    environment = {name: os.environ[name] for name in KEPT_ENVIRONMENT if name in os.environ}
-    environment.update(
-        HOME="/tmp/home",
-        PATH=f"{Path(sys.executable).parent}:/usr/bin:/bin",
-        MPLCONFIGDIR="/tmp/home/.matplotlib",
-        TF_CPP_MIN_LOG_LEVEL="2",
-        COURSE_OFFLINE="1",
-        PYTHONDONTWRITEBYTECODE="1",
-    )
-    if keras_home is not None:
-        args += ["--ro-bind", str(keras_home), str(keras_home)]
-        environment["KERAS_HOME"] = str(keras_home)
-    for name, value in sorted(environment.items()):
-        args += ["--setenv", name, value]
-    args += ["--chdir", str(workdir), "--"]
+def with_parents(dest, done):
+    """``--dir`` arguments (mode 755) for the folders above ``dest`` not made yet: bubblewrap
+    would copy the host's modes, and a private parent (``/root``, 700) hides the rest from a
+    kernel that runs as another user."""
+    args = []
+    for parent in reversed(Path(dest).parents):
+        if str(parent) in ("/", "/tmp", "/usr") or parent in done:
+            continue
+        done.add(parent)
+        args += ["--perms", "0755", "--dir", str(parent)]
     return args
+
+
+@dataclass(frozen=True)
+class KernelSandbox:
+    """Everything one kernel's command line needs, on the grader's side."""
+
+    workdir: Path  # the notebook's folder: its files shown read-only, a tmpfs over it
+    runtime_dir: Path  # the connection file and the IPC sockets (read-write)
+    limits: Limits = Limits()
+    keras_home: str | None = None  # a Keras folder whose datasets/ notebooks may read
+    activity_log: str | None = None  # where launch.py writes what it watched
+    uid: int | None = None  # run the kernel as this uid (a root grader)
+
+    def bwrap_args(self):
+        """The bubblewrap prefix that shows the kernel only what it needs."""
+        args = ["bwrap", "--die-with-parent", "--new-session", "--clearenv"]
+        if self.uid is None:
+            args += ["--unshare-all"]
+        else:
+            # No user namespace: launch.py switches to ``uid`` itself, so the process limit,
+            # which Linux keys on the real uid, applies; these two capabilities are all it
+            # keeps until then, and it loses them with the switch.
+            args += ["--unshare-ipc", "--unshare-pid", "--unshare-net", "--unshare-uts"]
+            args += ["--unshare-cgroup-try", "--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID"]
+        args += ["--ro-bind", "/usr", "/usr"]
+        for link in ("bin", "lib", "lib64", "sbin"):
+            target = Path("/", link)
+            if target.is_symlink():
+                args += ["--symlink", os.readlink(target), str(target)]
+            elif target.exists():
+                args += ["--ro-bind", str(target), str(target)]
+        for path in ("/etc/fonts", "/etc/localtime", "/etc/alternatives", "/etc/ssl"):
+            if Path(path).exists():
+                args += ["--ro-bind", path, path]
+        disk = str(self.limits.disk)
+        args += ["--proc", "/proc", "--dev", "/dev"]
+        args += ["--perms", "01777", "--size", disk, "--tmpfs", "/tmp"]
+        args += ["--perms", "0777", "--dir", "/tmp/home"]
+        done = set()
+        for source, dest in readable_paths():
+            args += with_parents(dest, done) + ["--ro-bind", str(source), str(dest)]
+        args += with_parents(self.runtime_dir, done)
+        args += ["--bind", str(self.runtime_dir), str(self.runtime_dir)]
+        args += with_parents(self.workdir, done)
+        args += ["--perms", "0777", "--size", disk, "--tmpfs", str(self.workdir)]
+        for entry in sorted(self.workdir.iterdir())[:MAX_BOUND_ENTRIES]:
+            args += ["--ro-bind", str(entry), str(entry)]
+        if self.activity_log:
+            args += with_parents(self.activity_log, done)
+            args += ["--bind", self.activity_log, self.activity_log]
+        environment = {name: os.environ[name] for name in KEPT_ENVIRONMENT if name in os.environ}
+        environment.update(
+            HOME="/tmp/home",
+            PATH=f"{Path(kernel_python()).parent}:/usr/bin:/bin",
+            MPLCONFIGDIR="/tmp/home/.matplotlib",
+            TF_CPP_MIN_LOG_LEVEL="2",
+            COURSE_OFFLINE="1",
+            PYTHONDONTWRITEBYTECODE="1",
+        )
+        if self.keras_home:
+            args += with_parents(self.keras_home, done)
+            args += ["--ro-bind", str(self.keras_home), str(self.keras_home)]
+            environment["KERAS_HOME"] = str(self.keras_home)
+        for name, value in sorted(environment.items()):
+            args += ["--setenv", name, value]
+        return args + ["--chdir", str(self.workdir), "--"]
+
+    def launcher_args(self, sandboxed):
+        """``python launch.py <limits> --`` for inside the sandbox (or instead of it)."""
+        limits = self.limits
+        processes = limits.processes
+        if not sandboxed:
+            # Without a user namespace or a uid of its own the limit counts every process
+            # of this user: allow what runs already, plus the kernel's share.
+            tasks = user_tasks()
+            processes = None if running_as_root() or tasks is None else tasks + processes
+        args = [kernel_python(), str(LAUNCHER)]
+        values = {
+            "--memory": limits.memory,
+            "--file-size": limits.file_size,
+            "--open-files": limits.open_files,
+            "--cpu": limits.cpu_seconds,
+            "--processes": processes,
+            "--uid": self.uid if sandboxed else None,
+            "--watch": self.activity_log,
+        }
+        for flag, value in values.items():
+            if value is not None:
+                args += [flag, str(value)]
+        if self.activity_log:
+            allowed = ["/usr", "/proc", "/sys", "/dev", "/etc", "/tmp", "/bin", "/lib", "/lib64"]
+            allowed += [str(self.workdir), str(self.runtime_dir), self.activity_log]
+            allowed += sorted({str(dest) for _, dest in readable_paths()})
+            # Python looks for problem_unittests' bytecode beside it (and finds none).
+            allowed += sorted({str(dest.parent / "__pycache__") for _, dest in readable_paths()})
+            if self.keras_home:
+                allowed.append(str(self.keras_home))
+            for path in allowed:
+                args += ["--allow", path]
+        return args + ["--"]
+
+    def command(self, kernel_cmd):
+        """The whole command that starts ``kernel_cmd`` in the sandbox (or under limits)."""
+        if kernel_cmd and Path(kernel_cmd[0]).resolve() == Path(sys.executable).resolve():
+            kernel_cmd = [kernel_python(), *kernel_cmd[1:]]
+        if sandbox_problem() is not None:
+            return self.launcher_args(False) + kernel_cmd
+        return self.bwrap_args() + self.launcher_args(True) + kernel_cmd
 
 
 @cache
 def sandbox_problem():
     """None when bubblewrap works here, else a sentence saying why it does not."""
     if shutil.which("bwrap") is None:
-        return "bubblewrap is not installed (Debian: apt-get install bubblewrap)"
+        return "bubblewrap is not installed (Debian/Ubuntu: apt-get install bubblewrap)"
     probe = ["bwrap", "--unshare-all", "--ro-bind", "/", "/", "--", "true"]
     result = subprocess.run(probe, capture_output=True, text=True)
     if result.returncode != 0:
@@ -137,8 +250,34 @@ def sandbox_problem():
     return None
 
 
+def protections(limits=Limits()):
+    """[(protection, in force here?, how or why not)] for the banner and the report."""
+    problem = sandbox_problem()
+    boxed = problem is None
+    linux = sys.platform.startswith("linux")
+    if boxed:
+        processes = f"at most {limits.processes} processes and threads per kernel"
+    elif running_as_root() or not linux:
+        processes = "none: without bubblewrap a root grader cannot cap processes"
+    else:
+        processes = f"this user's processes now plus {limits.processes}"
+    rows = [
+        ("files hidden", boxed, "bubblewrap" if boxed else problem),
+        ("no network", boxed, "bubblewrap" if boxed else problem),
+        ("process limit", boxed or (linux and not running_as_root()), processes),
+        (
+            "disk limit",
+            boxed,
+            f"{limits.disk // MIB} MiB per writable folder" if boxed else "per file only",
+        ),
+        ("memory limit", linux, f"{limits.memory / GIB:g} GiB" if linux else "not enforced"),
+        ("cell time limit", True, "per cell, from the grading settings"),
+    ]
+    return rows
+
+
 class SandboxedKernelManager(AsyncKernelManager):
-    """A kernel manager whose kernels start inside ``bwrap_args`` and under ``Limits``.
+    """A kernel manager whose kernels start inside ``KernelSandbox`` and under ``Limits``.
 
     Uses IPC transport: the kernel has no network, not even the grader's loopback.
     Configured like any traitlets class (``SandboxedKernelManager.memory = ...``).
@@ -146,10 +285,14 @@ class SandboxedKernelManager(AsyncKernelManager):
 
     memory = Integer(Limits.memory, help="address-space limit, bytes").tag(config=True)
     cpu_seconds = Integer(Limits.cpu_seconds, help="CPU-time limit, seconds").tag(config=True)
+    processes = Integer(Limits.processes, help="processes and threads").tag(config=True)
+    disk = Integer(Limits.disk, help="bytes per writable folder").tag(config=True)
     keras_home = Unicode(
         help="a Keras folder whose datasets/ graded notebooks may read (default: the "
         "grader's own Keras cache, when it has datasets)"
     ).tag(config=True)
+    activity_log = Unicode("", help="file for what the kernel's watch saw").tag(config=True)
+    stderr_log = Unicode("", help="file for the kernel's standard error").tag(config=True)
 
     @default("keras_home")
     def _keras_home_default(self):
@@ -158,30 +301,56 @@ class SandboxedKernelManager(AsyncKernelManager):
 
     async def _async_pre_start_kernel(self, **kw):
         self._workdir = Path(kw.get("cwd") or os.getcwd()).resolve()
-        # The kernel's own start-up banner and warnings are not the student's output.
         kw.setdefault("stdout", subprocess.DEVNULL)
-        kw.setdefault("stderr", subprocess.DEVNULL)
+        # The kernel's standard error (and bubblewrap's, and the launcher's) is kept: when a
+        # kernel will not start, it holds the real cause.
+        self._stderr = open(self.stderr_log, "ab") if self.stderr_log else None  # noqa: SIM115
+        kw.setdefault("stderr", self._stderr or subprocess.DEVNULL)
+        self._uid = getattr(self, "_uid", None)
         if sandbox_problem() is None and self.transport != "ipc":
             # A private folder for the connection file and the sockets: the only part of
-            # the grader's file system, besides the notebook's folder, that the kernel sees.
+            # the grader's file system, besides the notebook's files, that the kernel sees.
             runtime_dir = Path(tempfile.mkdtemp(prefix="coursekit-kernel-"))
             self._runtime_dir = runtime_dir
             self.transport = "ipc"
             self.ip = str(runtime_dir / "kernel")
             self.connection_file = str(runtime_dir / "kernel.json")
-        return await super()._async_pre_start_kernel(**kw)
+            if running_as_root():
+                self._uid = random.randrange(*KERNEL_UIDS)
+        command, kw = await super()._async_pre_start_kernel(**kw)
+        if self._uid is not None:
+            owned = [self._runtime_dir, self.connection_file]
+            owned += [self.activity_log] if self.activity_log else []
+            for path in owned:
+                os.chown(path, self._uid, self._uid)
+        elif self.activity_log:
+            os.chmod(self.activity_log, 0o666)
+        return command, kw
 
     async def _async_cleanup_resources(self, restart=False):
         await super()._async_cleanup_resources(restart=restart)
+        if getattr(self, "_stderr", None):
+            self._stderr.close()
+            self._stderr = None
         if not restart and getattr(self, "_runtime_dir", None):
             shutil.rmtree(self._runtime_dir, ignore_errors=True)
 
     def format_kernel_cmd(self, extra_arguments=None):
         command = super().format_kernel_cmd(extra_arguments)
-        limits = Limits(memory=self.memory, cpu_seconds=self.cpu_seconds)
-        if sandbox_problem() is not None:
-            return limits.command_prefix() + command
-        workdir = getattr(self, "_workdir", None) or Path.cwd()
-        runtime_dir = Path(self.connection_file).resolve().parent
-        keras_home = self.keras_home or None
-        return limits.command_prefix() + bwrap_args(workdir, runtime_dir, keras_home) + command
+        if self.activity_log:
+            Path(self.activity_log).touch()
+        limits = Limits(
+            memory=self.memory,
+            cpu_seconds=self.cpu_seconds,
+            processes=self.processes,
+            disk=self.disk,
+        )
+        sandbox = KernelSandbox(
+            workdir=getattr(self, "_workdir", None) or Path.cwd(),
+            runtime_dir=Path(self.connection_file).resolve().parent,
+            limits=limits,
+            keras_home=self.keras_home or None,
+            activity_log=self.activity_log or None,
+            uid=getattr(self, "_uid", None),
+        )
+        return sandbox.command(command)

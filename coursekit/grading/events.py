@@ -1,0 +1,84 @@
+"""What the instructor must be told: one log of events, ``reports/events.csv``.
+
+Every step that meets something worth a look (collect refusing a zip entry, the sandbox
+cutting a cell, a stale manual grade, a late submission) records an ``Event``; the report
+groups them per student and assignment. Each step *replaces* its own earlier events for the
+same scope, so a rerun never piles up stale lines and never erases another step's.
+
+Only the instructor's process writes this file (one writer, like the gradebook).
+"""
+
+import csv
+from dataclasses import asdict, dataclass, fields
+
+import pandas as pd
+
+EVENTS_FILE = "events.csv"
+
+# kind -> how the report names it. A kind not listed here is still shown, under its own name.
+KINDS = {
+    # collect
+    "refused entry": "zip or exchange entry refused (unsafe name, link or size)",
+    "refused id": "student id refused",
+    "unmatched folder": "LMS folder matching nobody on the roster",
+    "superseded": "an older or second notebook for the same assignment, not graded",
+    "extra file": "file handed in besides the notebook, ignored by grading",
+    # autograde
+    "timeout": "cell stopped at the time limit",
+    "kernel died": "kernel died (memory, crash or exit) and was restarted",
+    "output cut": "output cut to the per-cell cap",
+    "memory limit": "memory limit hit",
+    "process limit": "process limit hit",
+    "disk limit": "file or disk limit hit",
+    "blocked file": "tried to read or write outside its folder",
+    "blocked network": "tried to use the network",
+    "kit import": "answer imports the course kit's own code",
+    "tampering": "answer tampers with the checks or the interpreter",
+    "locked cell": "locked cell deleted or edited",
+    "unreadable": "not a readable notebook",
+    "execution failed": "could not be graded",
+    # gradebook
+    "late": "submitted after the due date",
+    "stale manual grade": "answer changed since it was graded by hand",
+}
+
+
+@dataclass(frozen=True)
+class Event:
+    step: str  # "collect", "autograde", "record", ...
+    assignment: str
+    student: str  # "" when there is no (valid) student id, e.g. a refused zip entry
+    kind: str  # a key of KINDS
+    detail: str  # one line, for the instructor: what exactly, and what was done
+
+
+COLUMNS = [f.name for f in fields(Event)]
+
+
+def path(course):
+    return course.root / "reports" / EVENTS_FILE
+
+
+def read(course):
+    """All events as a DataFrame with ``COLUMNS`` (empty when none were recorded)."""
+    file = path(course)
+    if not file.exists():
+        return pd.DataFrame(columns=COLUMNS)
+    return pd.read_csv(file, keep_default_na=False, dtype=str)
+
+
+def replace(course, step, assignment, events, students=None):
+    """Record ``events`` of ``step`` on ``assignment``, dropping that step's earlier events there.
+
+    ``students``: limit the drop to these ids (a rerun for one student keeps the others').
+    """
+    old = read(course)
+    drop = (old["step"] == step) & (old["assignment"] == assignment)
+    if students is not None:
+        drop &= old["student"].isin(list(students))
+    new = pd.DataFrame([asdict(e) for e in events], columns=COLUMNS)
+    table = pd.concat([old[~drop], new], ignore_index=True)
+    file = path(course)
+    file.parent.mkdir(parents=True, exist_ok=True)
+    table.to_csv(file, index=False, quoting=csv.QUOTE_MINIMAL)
+    return file

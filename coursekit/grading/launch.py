@@ -1,0 +1,119 @@
+"""Start a student's kernel: set its limits, drop root, watch what it does, run ipykernel.
+
+Run by path, inside the sandbox, before any student code (standard library only)::
+
+    python launch.py --memory B --file-size B --open-files N --cpu S --processes N
+                     [--uid UID] [--watch LOG --allow DIR ...] -- python -m ipykernel_launcher ...
+
+- **Limits** are rlimits; ``--processes`` is ``RLIMIT_NPROC``, which Linux does not enforce on
+  root, so a root grader passes ``--uid``: the launcher switches to that unprivileged uid
+  (one per kernel, so each kernel has its own process budget) before anything else runs.
+- **Watch**: a Python audit hook (PEP 578; it cannot be removed once added) writes one line
+  per notable event to ``LOG``: files opened or listed outside the ``--allow`` folders,
+  network use, new processes. It is the student's own process that writes it, so it is a
+  report for the instructor, not a protection: the sandbox is the protection.
+"""
+
+import argparse
+import os
+import resource
+import runpy
+import sys
+
+LIMITS = {
+    "memory": "RLIMIT_AS",
+    "file_size": "RLIMIT_FSIZE",
+    "open_files": "RLIMIT_NOFILE",
+    "cpu": "RLIMIT_CPU",
+    "processes": "RLIMIT_NPROC",
+}
+LINES_PER_KIND = 20  # then only every 10th, 100th, ... occurrence is written
+PROCESS_EVENTS = {"os.fork", "os.forkpty", "os.posix_spawn", "os.spawn", "os.system", "os.exec"}
+NETWORK_EVENTS = {"socket.connect", "socket.sendto", "socket.getaddrinfo", "socket.bind"}
+LISTING_EVENTS = {"os.listdir", "os.scandir", "os.chdir"}
+QUIET_PROGRAMS = {"uname"}  # platform.uname() runs it: libraries do, not students
+
+
+def set_limits(args):
+    for name, rlimit in LIMITS.items():
+        value = getattr(args, name)
+        if value is None or not hasattr(resource, rlimit):
+            continue
+        try:
+            resource.setrlimit(getattr(resource, rlimit), (value, value))
+        except (OSError, ValueError):
+            pass  # a limit this system does not offer; sandbox.protections() says so
+
+
+def drop_root(uid):
+    os.setgroups([])
+    os.setgid(uid)
+    os.setuid(uid)
+
+
+def inside(path, roots):
+    return any(path == root or path.startswith(root.rstrip("/") + "/") for root in roots)
+
+
+def watch(log_path, allowed):
+    """Add the audit hook that reports to ``log_path``."""
+    log = open(log_path, "a", buffering=1, encoding="utf-8", errors="replace")  # noqa: SIM115
+    counts = {}
+    busy = []
+
+    def note(kind, detail):
+        counts[kind] = n = counts.get(kind, 0) + 1
+        if n <= LINES_PER_KIND or str(n).rstrip("0") == "1":
+            log.write(f"{kind}\t{n}\t{detail[:300]}\n".replace("\r", " "))
+
+    def hook(event, args):
+        if busy:
+            return
+        busy.append(1)
+        try:
+            if event == "open" or event in LISTING_EVENTS:
+                path = args[0] if args else None
+                if isinstance(path, str | bytes) and path:
+                    full = os.path.abspath(os.fsdecode(path))
+                    if not inside(full, allowed):
+                        note("file", f"{event} {full}")
+            elif event in NETWORK_EVENTS:
+                note("network", f"{event} {args[1] if len(args) > 1 else ''}")
+            elif event in PROCESS_EVENTS or event == "subprocess.Popen":
+                program = os.fsdecode(args[0]) if args and isinstance(args[0], str | bytes) else ""
+                if os.path.basename(program) not in QUIET_PROGRAMS:
+                    note("process", f"{event} {program}")
+        except Exception:  # noqa: BLE001  (the watch must never break the kernel)
+            pass
+        finally:
+            busy.pop()
+
+    sys.addaudithook(hook)
+
+
+def main(argv):
+    split = argv.index("--")
+    parser = argparse.ArgumentParser()
+    for name in LIMITS:
+        parser.add_argument("--" + name.replace("_", "-"), type=int)
+    parser.add_argument("--uid", type=int)
+    parser.add_argument("--watch")
+    parser.add_argument("--allow", action="append", default=[])
+    args = parser.parse_args(argv[:split])
+    command = argv[split + 1 :]
+    if args.uid is not None and os.getuid() == 0:
+        drop_root(args.uid)
+    set_limits(args)
+    if args.watch:
+        watch(args.watch, [os.path.abspath(a) for a in args.allow])
+    if command[1:3] == ["-m", "ipykernel_launcher"] and args.watch:
+        # Run ipykernel in this process, so the audit hook stays on.
+        sys.argv = ["ipykernel_launcher", *command[3:]]
+        sys.path[0] = os.getcwd()
+        runpy.run_module("ipykernel_launcher", run_name="__main__", alter_sys=True)
+    else:
+        os.execvp(command[0], command)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

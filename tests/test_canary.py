@@ -1,0 +1,90 @@
+"""The canary: a broken grading environment stops the batch with its real cause, before any
+student is touched; a venv reached through a symlink grades like any other."""
+
+import hashlib
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from coursekit.config import REPO_ROOT
+from coursekit.grading.autograde import Settings, autograde
+from coursekit.grading.course import Course, GradingError
+from coursekit.grading.export import grade_table
+from coursekit.grading.sandbox import MIB, Limits, sandbox_problem
+from tests.test_grading import SOLVED, filled, hand_in, tiny_solution
+
+pytestmark = pytest.mark.xdist_group("canary")
+
+
+def digest(path):
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+def snapshot(root):
+    """{relative path: sha256} of every file under ``root``."""
+    return {
+        str(p.relative_to(root)): digest(p) for p in sorted(Path(root).rglob("*")) if p.is_file()
+    }
+
+
+@pytest.fixture
+def course(tmp_path):
+    solutions = tmp_path / "solutions"
+    solutions.mkdir()
+    nbformat.write(tiny_solution(), solutions / "tiny.ipynb")
+    course = Course(tmp_path / "course")
+    course.add_assignment("tiny", solutions_dir=solutions)
+    released = nbformat.read(course.path("release", ".", "tiny") / "tiny.ipynb", 4)
+    hand_in(course, "tiny", "ana", filled(released, **SOLVED))
+    hand_in(course, "tiny", "bo", "not json")
+    return course
+
+
+def assert_untouched(course, before):
+    after = snapshot(course.root)
+    ignored = ("reports/", ".autograde.lock")
+    assert {k: v for k, v in after.items() if not k.startswith(ignored)} == before
+    assert not (course.root / ".executed").exists()
+    assert not list(course.root.glob("autograded/*"))
+
+
+def test_a_kernel_that_cannot_start_stops_the_batch(course):
+    before = snapshot(course.root)
+    tiny = Settings(timeout=10, limits=Limits(memory=48 * MIB))  # too small for Python
+    with pytest.raises(GradingError) as caught:
+        autograde(course, jobs=1, settings=tiny, log=lambda *a: None)
+    message = str(caught.value)
+    assert "no student was graded" in message and "tiny:" in message
+    assert "kernel" in message  # the real cause, not "see the above traceback"
+    assert_untouched(course, before)  # not even the unreadable notebook was renamed
+
+
+@pytest.mark.skipif(bool(sandbox_problem()), reason=str(sandbox_problem()))
+def test_a_path_missing_in_the_sandbox_is_named(course):
+    before = snapshot(course.root)
+    broken = Settings(timeout=10, keras_home="/nonexistent/keras-home")
+    with pytest.raises(GradingError, match="/nonexistent/keras-home"):
+        autograde(course, jobs=1, settings=broken, log=lambda *a: None)
+    assert_untouched(course, before)
+
+
+def test_a_venv_reached_through_a_symlink_grades(course, tmp_path):
+    link = tmp_path / "venv-link"
+    link.symlink_to(Path(sys.prefix))
+    python = link / "bin" / Path(sys.executable).name
+    env = {**os.environ, "PATH": f"{link / 'bin'}:{os.environ['PATH']}"}
+    result = subprocess.run(
+        [str(python), "-m", "coursekit", "autograde", "--course", str(course.root)]
+        + ["--timeout", "30", "--jobs", "1"],
+        capture_output=True,
+        text=True,
+        cwd=REPO_ROOT,
+        env=env,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    scores = grade_table(course).groupby("student")["score"].sum()
+    assert scores["ana"] == 3 and scores["bo"] == 0
