@@ -9,6 +9,8 @@ export PATH := $(abspath $(BIN)):$(PATH)
 # Instructor commands take ARGS, e.g. make autograde ARGS="01_data_preparation --jobs 4";
 # COURSE is the nbgrader course folder (make formgrader COURSE=demo/course after make demo).
 COURSE ?= course
+# Jupyter refuses to run as root unless told: containers and CI machines often are root.
+ALLOW_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root)
 GRADING := release collect autograde feedback export report
 
 .PHONY: setup demo test lab build check formgrader $(GRADING)
@@ -30,7 +32,7 @@ test: setup
 	$(BIN)/python -m pytest
 
 lab: setup
-	$(BIN)/jupyter lab --notebook-dir=.
+	$(BIN)/jupyter lab $(ALLOW_ROOT) --notebook-dir=.
 
 build: setup
 	$(BIN)/python -m coursekit build
@@ -42,4 +44,4 @@ $(GRADING): setup
 	$(BIN)/python -m coursekit $@ --course $(COURSE) $(ARGS)
 
 formgrader: setup
-	cd $(COURSE) && $(abspath $(BIN))/jupyter lab --ServerApp.default_url=/formgrader
+	cd $(COURSE) && $(abspath $(BIN))/jupyter lab $(ALLOW_ROOT) --ServerApp.default_url=/formgrader

@@ -16,3 +16,8 @@ c.ClearSolutions.text_stub = "YOUR ANSWER HERE"
 # autogrades, which coursekit.config.fast_mode() honours); a cell that runs longer than
 # this is stopped and the notebook graded as it stands.
 c.Execute.timeout = 120
+
+# Late work: nbgrader's default ("none") shows a late submission as late with no penalty;
+# "zero" gives a late notebook zero. Due dates are set per assignment in the formgrader or
+# with `nbgrader db assignment add NAME --duedate=...`. The export applies the penalty.
+# c.LateSubmissionPlugin.penalty_method = "zero"

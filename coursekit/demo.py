@@ -22,10 +22,11 @@ from coursekit.config import NOTEBOOKS_DIR, REPO_ROOT, SOLUTIONS_DIR
 from coursekit.grading import exchange, integrity
 from coursekit.grading.autograde import Settings, autograde
 from coursekit.grading.course import Course
-from coursekit.grading.export import export_csv, grade_table
+from coursekit.grading.export import export, grade_table
 from coursekit.grading.feedback import generate_feedback
-from coursekit.grading.report import write_report
+from coursekit.grading.report import attention_table, write_report
 from coursekit.grading.roster import Roster
+from coursekit.grading.sandbox import protections
 
 OUT_DIR = REPO_ROOT / "demo"
 NOTEBOOKS = ("01_data_preparation", "03_softmax")
@@ -81,62 +82,103 @@ def outputs_text(course, student, notebook):
     return "\n".join(parts)
 
 
-def hostile_verdicts(course, students, outcomes, findings, notebook):
-    """(case, student, score, handled, how) for each hostile student."""
+# case -> (the protection it needs, from sandbox.protections(); None: nbgrader or the kit)
+NEEDS = {
+    "infinite loop": "cell time limit",
+    "memory bomb": "memory limit",
+    "kernel crash": None,
+    "reads solutions and gradebook": "files hidden",
+    "network": "no network",
+    "overwrites the checks": None,
+    "50 MB of output": None,
+    "fork loop": "process limit",
+    "vandal": "disk limit",
+    "imports the kit's checks": None,
+    "not valid JSON": None,
+    "deleted locked cell": None,
+    "edited locked cell": None,
+}
+
+
+def hostile_verdicts(course, students, attention, notebook, guards):
+    """(case, student, score, verdict, what happened) per hostile student; verdict is
+    "held", "FAILED", or "absent here" when this machine lacks the protection."""
     grades = grade_table(course)
     grades = grades[grades["notebook"] == notebook]
     scores = grades.groupby("student")["score"].sum()
     one_hot = grades[grades["question"] == "test_one_hot"].set_index("student")["score"]
-    flagged = {(f.student, f.what) for f in findings}
-    problems = {(o.student, o.assignment): o.problems for o in outcomes}
+    in_force = {name: ok for name, ok, _ in guards}
     rows = []
     for s in students:
-        if (
-            s.kind in ("full", "partial", "blank", "missing one")
-            and s.id.isascii()
-            and (" " not in s.id)
-        ):
+        if s.kind not in NEEDS:
+            if s.id.isascii() and " " not in s.id:
+                continue
+            verdict = "held" if s.id in scores.index else "FAILED"
+            rows.append((f"id {s.id!r}", s.id, scores.get(s.id, 0.0), verdict, "graded under it"))
             continue
+        seen = attention[(attention["student"] == s.id) & (attention["assignment"] == notebook)]
+        kinds = set(seen["kind"])
         text = outputs_text(course, s.id, notebook)
         path = course.path("autograded", s.id, notebook) / f"{notebook}.ipynb"
         checks = {
-            "infinite loop": ("CellTimeoutError" in text, f"cell stopped after {CELL_TIMEOUT} s"),
+            "infinite loop": ("timeout" in kinds, f"cell stopped after {CELL_TIMEOUT} s; reported"),
             "memory bomb": (
-                "MemoryError" in text or "KernelDied" in text,
-                "stopped by the memory limit",
+                bool({"memory limit", "kernel died"} & kinds),
+                "MemoryError or a dead kernel, later cells graded; reported",
             ),
-            "kernel crash": ("KernelDied" in text, "kernel restarted, later cells graded"),
+            "kernel crash": ("kernel died" in kinds, "kernel restarted, later cells graded"),
             "reads solutions and gradebook": (
                 text.count("blocked:") >= 2 and "read /" not in text,
-                "both files invisible in the sandbox",
+                "both reads failed, the files are not in the sandbox; reported"
+                if "read /" not in text
+                else "the reads succeeded; reported",
             ),
-            "network": ("blocked:" in text and "connected" not in text, "no route out"),
+            "network": (
+                "blocked:" in text and "connected" not in text,
+                "no route out; reported" if "connected" not in text else "it connected; reported",
+            ),
             "overwrites the checks": (
-                one_hot.get(s.id) == 0
-                and any(w.startswith("replaces tests.") for (sid, w) in flagged if sid == s.id),
-                "its wrong one_hot still scored 0; flagged in the report",
+                one_hot.get(s.id) == 0 and "tampering" in kinds,
+                "its wrong one_hot still scored 0; flagged",
             ),
-            "100 MB of output": (
-                path.exists() and path.stat().st_size < 5_000_000,
-                "outputs cleared, then cut to 1 MB per cell",
+            "50 MB of output": (
+                path.exists() and path.stat().st_size < 5_000_000 and "output cut" in kinds,
+                "outputs cleared, then cut to 1 MB per cell; reported",
             ),
-            "not valid JSON": (
-                any("not a readable notebook" in p for p in problems.get((s.id, notebook), [])),
-                "kept as .unreadable, graded 0",
+            "fork loop": (
+                "process limit" in kinds,
+                "fork refused at the process limit; reported"
+                if "process limit" in kinds
+                else "processes started without a limit; reported",
             ),
-            "deleted locked cell": (
-                (s.id, "locked cell deleted") in flagged,
-                "flagged, cell scored 0",
+            "vandal": (
+                "disk limit" in kinds and "kept:" in text and "blocked file" in kinds,
+                "its files read-only, writes stopped at the disk cap, snooping reported"
+                if "disk limit" in kinds
+                else "writes went through (per-file cap only); reported",
             ),
-            "edited locked cell": (
-                (s.id, "locked cell edited") in flagged,
-                "restored by nbgrader, flagged",
-            ),
+            "imports the kit's checks": ("kit import" in kinds, "flagged for a look by hand"),
+            "not valid JSON": ("unreadable" in kinds, "kept as .unreadable, graded 0"),
+            "deleted locked cell": ("locked cell" in kinds, "flagged, its cell scored 0"),
+            "edited locked cell": ("locked cell" in kinds, "restored by nbgrader, flagged"),
         }
-        handled, how = checks.get(s.kind, (s.id in scores.index, "graded under this id"))
-        case = s.kind if s.kind in checks else f"id {s.id!r}"
-        rows.append((case, s.id, scores.get(s.id, 0.0), handled, how))
+        held, how = checks[s.kind]
+        needs = NEEDS[s.kind]
+        verdict = "held" if held else "absent here" if needs and not in_force[needs] else "FAILED"
+        rows.append((s.kind, s.id, scores.get(s.id, 0.0), verdict, how))
     return rows
+
+
+def banner(guards):
+    """Print which protections are in force on this machine, and how to get the others."""
+    print(f"{'protection':<18}{'here':<8}how")
+    for name, ok, how in guards:
+        print(f"{name:<18}{'yes' if ok else 'ABSENT':<8}{how}")
+    if not all(ok for _, ok, _ in guards):
+        print(
+            "Absent protections are reported, not failed: install bubblewrap (Debian/Ubuntu: "
+            "apt-get install bubblewrap) and grade on Linux to have them all."
+        )
 
 
 def run_demo(out_dir=OUT_DIR, notebooks=NOTEBOOKS, jobs=None):
@@ -182,18 +224,19 @@ def run_demo(out_dir=OUT_DIR, notebooks=NOTEBOOKS, jobs=None):
     step("collect")
     for notebook in notebooks:
         from_exchange = exchange.collect(course, notebook)
-        # the "100 MB of output" notebook is over nbgrader's 100 MB cap per file: let it in
-        lms = exchange.collect_lms_zip(course, zips[notebook], notebook, roster, 200_000_000)
+        lms = exchange.collect_lms_zip(course, zips[notebook], notebook, roster)
         print(
             f"{notebook}: {len(from_exchange.collected)} from the exchange, "
             f"{len(lms.collected)} from the LMS zip; not on the roster, kept in unmatched/: "
             f"{', '.join(lms.unmatched) or 'none'}"
         )
 
-    step("autograde in parallel, sandboxed")
-    t0 = time.perf_counter()
+    step("autograde in parallel, in the sandbox")
     settings = Settings(timeout=CELL_TIMEOUT)
-    outcomes = autograde(course, notebooks, jobs=jobs, settings=settings)
+    guards = protections(settings.limits)
+    banner(guards)
+    t0 = time.perf_counter()
+    outcomes = autograde(course, notebooks, jobs=jobs, settings=settings, log=lambda *_: None)
     grading_seconds = time.perf_counter() - t0
     print(
         f"graded {len(outcomes)} submissions in {grading_seconds:.0f} s "
@@ -202,29 +245,35 @@ def run_demo(out_dir=OUT_DIR, notebooks=NOTEBOOKS, jobs=None):
 
     step("feedback, grades and report")
     feedback = [path for n in notebooks for path in generate_feedback(course, n)]
-    csv_path = export_csv(course)
+    exported = [export(course, fmt, roster=roster)[0] for fmt in ("csv", "moodle", "canvas")]
     findings = integrity.scan(course)
     report_dir = write_report(course, findings=findings)
+    attention = attention_table(course, findings)
     print(
-        f"{len(feedback)} feedback pages, {csv_path.name}, report with "
-        f"{len(findings)} integrity findings"
+        f"{len(feedback)} feedback pages; {', '.join(p.name for p in exported)}; report with "
+        f"{len(attention)} lines for a look by hand"
     )
 
     step("hostile submissions")
-    verdicts = hostile_verdicts(course, students, outcomes, findings, notebooks[0])
-    print(f"{'case':<32}{'student':<20}{'score':>6}  handled")
-    for case, student, score, handled, how in verdicts:
-        print(f"{case:<32}{student:<20}{score:>6.1f}  {'yes' if handled else 'NO'}: {how}")
+    verdicts = hostile_verdicts(course, students, attention, notebooks[0], guards)
+    print(f"{'case':<32}{'student':<16}{'score':>6}  verdict: what happened")
+    for case, student, score, verdict, how in verdicts:
+        print(f"{case:<32}{student:<16}{score:>6.1f}  {verdict}: {how}")
 
     step("summary")
     totals = grade_table(course).groupby(["notebook", "student"])["score"].sum()
     print(f"{'notebook':<24}{'students':>9}{'mean score':>12}")
     for notebook, scores in totals.groupby("notebook"):
         print(f"{notebook:<24}{len(scores):>9}{scores.mean():>12.2f}")
-    print(f"\ngrades:    {csv_path}")
+    print(
+        f"\ngrades:    {exported[0]} (and for Moodle and Canvas: {exported[1].name}, "
+        f"{exported[2].name})"
+    )
     print(f"report:    {report_dir / 'report.html'}")
     print(f"feedback:  {course.root / 'feedback'}")
     print(f"gradebook: {course.root / 'gradebook.db'} (open it with `make formgrader`)")
     print(f"demo finished in {time.perf_counter() - start:.0f} s")
-    failed = [v for v in verdicts if not v[3]]
+    failed = [v for v in verdicts if v[3] == "FAILED"]
+    if failed:
+        print(f"{len(failed)} case(s) not handled although this machine has the protection")
     return 1 if problems or failed else 0

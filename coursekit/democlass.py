@@ -69,8 +69,46 @@ def hostile_cells(course_root):
         "except OSError as _error:\n    print('blocked:', _error)",
         "overwrites the checks": "tests.test_one_hot = lambda *args, **kwargs: print('✔ fine')\n"
         "tests.test_read_cifar_batch = tests.test_one_hot",
-        "100 MB of output": "print('x' * 100_000_000)",
+        "50 MB of output": "print('x' * 50_000_000)",
+        "fork loop": FORK_LOOP,
+        "vandal": VANDAL.format(home=str(course_root.parent), course=str(course_root)),
+        "imports the kit's checks": "from coursekit.checks import data_preparation as _kit",
     }
+
+
+FORK_LOOP = """\
+import os, time
+_children = []
+try:
+    for _ in range(300):
+        _pid = os.fork()
+        if _pid == 0:
+            time.sleep(5)
+            os._exit(0)
+        _children.append(_pid)
+    print("forked", len(_children))
+except OSError as _error:
+    print("fork refused after", len(_children), _error)"""
+VANDAL = """\
+import os
+for _folder in [{home!r}, {course!r}, os.path.expanduser("~root")]:
+    try:
+        print("listed", _folder, len(os.listdir(_folder)))
+    except OSError as _error:
+        print("blocked:", _error)
+for _name in os.listdir("."):
+    try:
+        os.remove(_name)
+        print("deleted", _name)
+    except OSError as _error:
+        print("kept:", _error)
+try:
+    for _i in range(4):
+        with open(f"junk{{_i}}", "wb") as _f:
+            _f.write(bytes(200 * 2**20))
+    print("wrote 800 MB")
+except OSError as _error:
+    print("disk:", _error)"""
 
 
 # Cases that change the notebook file rather than a cell.
@@ -191,9 +229,9 @@ def hostile_notebook(case, released, notebook, course_root):
         cell = next(g for g, source in answers.items() if "one_hot" in defined_functions(source))
         answers[cell] += f"\n\n\n{wrong}"
     nb = fill(released, answers)
-    if case == "100 MB of output":  # the file itself, as saved in JupyterLab, is 100 MB too
+    if case == "50 MB of output":  # the file itself, as saved in JupyterLab, is 50 MB too
         answer = answer_cells(nb)[0]
-        answer.outputs = [nbformat.v4.new_output("stream", name="stdout", text="x" * 100_000_000)]
+        answer.outputs = [nbformat.v4.new_output("stream", name="stdout", text="x" * 50_000_000)]
     return nb
 
 
@@ -214,8 +252,8 @@ def make_class(size=32, seed=0):
     students.append(Student("Søren Ødegård", "Søren", "Ødegård", "41901", "partial"))
     for number, student in enumerate(students):
         student.route = "lms" if number % 2 else "exchange"
-    for student in students:  # nbgrader's exchange refuses a 100 MB folder; an LMS may not
-        if student.kind in ("100 MB of output", "not valid JSON"):
+    for student in students:  # the big and the broken files come through the LMS zip
+        if student.kind in ("50 MB of output", "not valid JSON"):
             student.route = "lms"
     rng.shuffle(students)
     return students

@@ -1,15 +1,17 @@
-"""The notebooks' look: inline admin/custom.css into the page."""
+"""The notebooks' look: inline the course stylesheet (``coursekit/custom.css``, package data)
+into the page, so it travels with the package to students, the grading sandbox and feedback."""
 
-from coursekit.config import ADMIN_DIR
+from pathlib import Path
+
+STYLESHEET = Path(__file__).with_name("custom.css")
 
 
-def inline_css(path=ADMIN_DIR / "custom.css"):
+def inline_css(path=STYLESHEET):
     """Display the course stylesheet as an HTML ``<style>`` output (a no-op outside Jupyter)."""
     from IPython.display import HTML, display
 
     try:
-        css = path.read_text(encoding="utf-8")
+        css = Path(path).read_text(encoding="utf-8")
     except OSError:
-        print(f"(course styles not found at {path}; the notebook works without them)")
-        return
+        return  # the notebook works without its styles; no path of anyone's machine is shown
     display(HTML(f"<style>{css}</style>"))

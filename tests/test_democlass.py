@@ -52,3 +52,13 @@ def test_hostile_file_cases(released, tmp_path):
     edited = democlass.hostile_notebook("edited locked cell", released, NOTEBOOK, tmp_path)
     tests = [cell for cell in edited.cells if is_test_cell(cell)]
     assert any(cell.source.startswith("# the test was here") for cell in tests)
+
+
+def test_every_hostile_case_has_a_verdict_and_its_protection():
+    from coursekit import demo
+    from coursekit.grading.sandbox import protections
+
+    cases = set(democlass.hostile_cells(NOTEBOOKS_DIR)) | set(democlass.FILE_CASES)
+    assert cases == set(demo.NEEDS)
+    known = {name for name, _, _ in protections()}
+    assert {need for need in demo.NEEDS.values() if need} <= known

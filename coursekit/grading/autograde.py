@@ -178,7 +178,13 @@ def sandbox_config(settings):
 def last_error(result):
     """The most telling line of a failed nbgrader API call."""
     text = result.get("error") or result.get("log") or ""
-    lines = [line for line in text.splitlines() if line.strip()]
+    # nbgrader ends its log with "NbGraderException: Please see the above traceback": the
+    # cause is the error line before that.
+    lines = [
+        line
+        for line in text.splitlines()
+        if line.strip() and "NbGraderException" not in line and "Please see the" not in line
+    ]
     errors = [line for line in lines if "Error" in line or "error" in line]
     return (errors or lines or ["unknown error"])[-1].strip()
 
@@ -274,6 +280,12 @@ def autograde(course, assignments=None, students=None, jobs=None, settings=Setti
             shutil.rmtree(executed_root, ignore_errors=True)
         write_log(course, ordered)
         record_events(course, ordered)
+        for assignment in assignments:
+            refused = [
+                events.Event("autograde", assignment, "", "refused id", f"submitted/{name}: {why}")
+                for name, why in course.refused_folders(assignment)
+            ]
+            events.replace(course, "autograde", assignment, refused, students=[""])
     return ordered
 
 

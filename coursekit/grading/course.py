@@ -53,6 +53,8 @@ class Course:
             f"load_subconfig({str(ADMIN_DIR / 'nbgrader_config.py')!r})  # noqa: F821\n"
             f"c.CourseDirectory.root = {str(self.root)!r}\n"
             f"c.Exchange.root = {str(self.exchange)!r}\n"
+            "# nbgrader's own collect (and the formgrader's) refuses unsafe inbound folders too\n"
+            'c.ExchangeFactory.collect = "coursekit.grading.exchange.SafeCollect"\n'
         )
         path = self.root / "nbgrader_config.py"
         if not path.exists() or path.read_text() != text:
@@ -92,7 +94,30 @@ class Course:
         submitted = self.root / "submitted"
         if not submitted.exists():
             return []
-        return sorted(p.parent.name for p in submitted.glob(f"*/{assignment}") if p.is_dir())
+        from coursekit.grading.ids import RefusedName, student_id
+
+        found = []
+        for path in sorted(submitted.glob(f"*/{assignment}")):
+            try:
+                # A folder put there by hand under a name collect would refuse is not graded;
+                # autograde's caller hears of it through ``refused_folders``.
+                if path.is_dir() and student_id(path.parent.name):
+                    found.append(path.parent.name)
+            except RefusedName:
+                pass
+        return found
+
+    def refused_folders(self, assignment):
+        """``submitted/<name>/<assignment>`` folders whose name is no valid student id."""
+        from coursekit.grading.ids import RefusedName, student_id
+
+        refused = []
+        for path in sorted((self.root / "submitted").glob(f"*/{assignment}")):
+            try:
+                student_id(path.parent.name)
+            except RefusedName as error:
+                refused.append((path.parent.name, str(error)))
+        return refused
 
     def add_assignment(self, notebook, solutions_dir=SOLUTIONS_DIR):
         """Copy ``solutions/<notebook>.ipynb`` into ``source/`` and generate its release.

@@ -87,8 +87,8 @@ class SandboxedExecute(Execute):
             except Exception as error:
                 if self._running is None:
                     raise self._start_error(error) from error
-                if not isinstance(error, CellTimeoutError | DeadKernelError):
-                    raise
+                # Anything else (a forked child garbling the kernel's messages, say) is this
+                # cell's failure too: it scores zero and the rest runs in a new kernel.
                 failed[self._running] = self._failure(error)
                 self._incident(self._failure_kind(error), self._running, str(error)[:200])
                 self.log.warning("cell %d: %s; restarting the kernel", self._running, error)
@@ -131,6 +131,13 @@ class SandboxedExecute(Execute):
             f.write(json.dumps(line) + "\n")
 
     def _failure(self, error):
+        if not isinstance(error, CellTimeoutError | DeadKernelError):
+            return error_output(
+                "KernelBroken",
+                f"the grader could not follow the kernel while it ran this cell "
+                f"({type(error).__name__}: {str(error)[:200]}); a process it started may "
+                "have written to the kernel's channels; the cells after it ran in a new kernel",
+            )
         if isinstance(error, CellTimeoutError):
             return error_output(
                 "CellTimeoutError",
