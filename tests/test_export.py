@@ -25,6 +25,7 @@ from coursekit.grading.export import (
 )
 from coursekit.grading.roster import Roster
 from coursekit.grading.sandbox import sandbox_problem
+from tests.test_grading import filled
 
 pytestmark = pytest.mark.xdist_group("export")
 
@@ -317,14 +318,6 @@ def tiny_solution():
         ),
         answer_cell(ANSWER, "explain", 2),
     ]
-    return nb
-
-
-def filled(released, **answers):
-    nb = nbformat.from_dict(released)
-    for c in nb.cells:
-        if nbgrader_meta(c).get("grade_id") in answers:
-            c.source = answers[nbgrader_meta(c)["grade_id"]]
     return nb
 
 

@@ -16,6 +16,7 @@ import pytest
 
 from coursekit.authoring.notebooks import nbgrader_meta
 from coursekit.config import REPO_ROOT, SOLUTIONS_DIR
+from coursekit.democlass import FORK_LOOP, VANDAL
 from coursekit.grading import events, integrity
 from coursekit.grading.autograde import Settings, autograde
 from coursekit.grading.course import Course
@@ -89,40 +90,6 @@ PROBE = (
 )
 
 
-FORKS = """\
-import os, time
-children = []
-try:
-    for _ in range(1000):
-        pid = os.fork()
-        if pid == 0:
-            time.sleep(3)
-            os._exit(0)
-        children.append(pid)
-except OSError as error:
-    print("fork refused after", len(children), error)
-"""
-VANDAL = """\
-import os
-for folder in [{!r}, {!r}]:
-    try:
-        print(os.listdir(folder))
-    except OSError as error:
-        print("blocked:", error)
-for name in os.listdir("."):
-    try:
-        os.remove(name)
-    except OSError as error:
-        print("kept:", error)
-try:
-    for i in range(8):
-        with open(f"junk{{i}}", "wb") as f:
-            f.write(bytes(200 * 2**20))
-except OSError as error:
-    print("disk:", error)
-"""
-
-
 def submissions(course, released):
     """{student id: submission} covering the ordinary and every hostile case."""
     solved = filled(released, **SOLVED)
@@ -172,10 +139,14 @@ def submissions(course, released):
             "print('TMP', sorted(os.listdir('/tmp')))\n" + SOLVED["one_hot"],
             double=SOLVED["double"],
         ),
-        "forker": filled(released, one_hot=FORKS + SOLVED["one_hot"], double=SOLVED["double"]),
+        "forker": filled(
+            released, one_hot=FORK_LOOP + "\n" + SOLVED["one_hot"], double=SOLVED["double"]
+        ),
         "vandal": filled(
             released,
-            one_hot=VANDAL.format(str(course.root), str(Path.home())) + SOLVED["one_hot"],
+            one_hot=VANDAL.format(home=str(Path.home()), course=str(course.root))
+            + "\n"
+            + SOLVED["one_hot"],
             double=SOLVED["double"],
         ),
         "sleeper": filled(

@@ -340,7 +340,10 @@ def record_events(course, outcomes):
     by_assignment = {}
     for outcome in outcomes:
         found = list(outcome.events)
+        unreadable = any("not a readable notebook" in p for p in outcome.problems)
         for problem in outcome.problems:
+            if unreadable and problem.startswith("execution failed"):
+                continue  # no notebook left to run: said by the "unreadable" line
             kind = "unreadable" if "not a readable notebook" in problem else "execution failed"
             found.append(
                 events.Event("autograde", outcome.assignment, outcome.student, kind, problem)

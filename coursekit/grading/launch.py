@@ -32,6 +32,7 @@ PROCESS_EVENTS = {"os.fork", "os.forkpty", "os.posix_spawn", "os.spawn", "os.sys
 NETWORK_EVENTS = {"socket.connect", "socket.sendto", "socket.getaddrinfo", "socket.bind"}
 LISTING_EVENTS = {"os.listdir", "os.scandir", "os.chdir"}
 QUIET_PROGRAMS = {"uname"}  # platform.uname() runs it: libraries do, not students
+QUIET_PATHS = ("/tmp/ipykernel_",)  # ipykernel's cell files, read back for tracebacks
 
 
 def set_limits(args):
@@ -55,8 +56,12 @@ def inside(path, roots):
     return any(path == root or path.startswith(root.rstrip("/") + "/") for root in roots)
 
 
-def watch(log_path, allowed):
-    """Add the audit hook that reports to ``log_path``."""
+def watch(log_path, allowed, skeleton=()):
+    """Add the audit hook that reports to ``log_path``.
+
+    A path is outside when it is not under ``allowed``, and, under ``/tmp`` (the kernel's
+    own scratch), when it is under ``skeleton``: the folders bubblewrap made only to hold
+    the mounts, where anything else is the grader's, hidden."""
     log = open(log_path, "a", buffering=1, encoding="utf-8", errors="replace")  # noqa: SIM115
     counts = {}
     busy = []
@@ -75,7 +80,12 @@ def watch(log_path, allowed):
                 path = args[0] if args else None
                 if isinstance(path, str | bytes) and path:
                     full = os.path.abspath(os.fsdecode(path))
-                    if not inside(full, allowed):
+                    scratch = (
+                        inside(full, ["/tmp"])
+                        and not inside(full, skeleton)
+                        and os.path.isdir(os.path.dirname(full))  # a grader's path is not
+                    )
+                    if not (inside(full, allowed) or scratch or full.startswith(QUIET_PATHS)):
                         note("file", f"{event} {full}")
             elif event in NETWORK_EVENTS:
                 note("network", f"{event} {args[1] if len(args) > 1 else ''}")
@@ -99,13 +109,14 @@ def main(argv):
     parser.add_argument("--uid", type=int)
     parser.add_argument("--watch")
     parser.add_argument("--allow", action="append", default=[])
+    parser.add_argument("--skeleton", action="append", default=[])
     args = parser.parse_args(argv[:split])
     command = argv[split + 1 :]
     if args.uid is not None and os.getuid() == 0:
         drop_root(args.uid)
     set_limits(args)
     if args.watch:
-        watch(args.watch, [os.path.abspath(a) for a in args.allow])
+        watch(args.watch, [os.path.abspath(a) for a in args.allow], args.skeleton)
     if command[1:3] == ["-m", "ipykernel_launcher"] and args.watch:
         # Run ipykernel in this process, so the audit hook stays on.
         sys.argv = ["ipykernel_launcher", *command[3:]]

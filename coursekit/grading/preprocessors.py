@@ -90,7 +90,7 @@ class SandboxedExecute(Execute):
                 # Anything else (a forked child garbling the kernel's messages, say) is this
                 # cell's failure too: it scores zero and the rest runs in a new kernel.
                 failed[self._running] = self._failure(error)
-                self._incident(self._failure_kind(error), self._running, str(error)[:200])
+                self._incident(self._failure_kind(error), self._running, self._summary(error))
                 self.log.warning("cell %d: %s; restarting the kernel", self._running, error)
         # Too many failures: whatever did not run scores zero.
         self._incident("kernel died", self._running, "too many restarts; later cells not run")
@@ -115,6 +115,14 @@ class SandboxedExecute(Execute):
             f"the kernel did not start ({type(error).__name__}: {error})"
             + (f"; its standard error ends with:\n{stderr}" if stderr else "")
         )
+
+    def _summary(self, error):
+        if isinstance(error, CellTimeoutError):
+            return f"stopped after {self.timeout} s; the cells after it ran in a new kernel"
+        if isinstance(error, DeadKernelError):
+            return "the kernel died; the cells after it ran in a new kernel"
+        first = (str(error).strip().splitlines() or [""])[0]
+        return f"{type(error).__name__}: {first[:150]}; the cells after it ran in a new kernel"
 
     @staticmethod
     def _failure_kind(error):

@@ -152,6 +152,7 @@ def attention_table(course, findings):
     rows += [
         (f.student, f.assignment, integrity.event_kind(f.what), f"{f.cell}: {f.what}".strip(": "))
         for f in findings
+        if integrity.event_kind(f.what) != "unreadable"  # autograde's events say it already
     ]
     rows += status_events(course)
     table = pd.DataFrame(rows, columns=["student", "assignment", "kind", "detail"])
@@ -226,7 +227,7 @@ def write_report(course, out_dir=None, findings=None):
         "<style>body{font-family:sans-serif;max-width:70em;margin:auto;padding:0 1em}"
         "img{max-width:100%;height:auto}table{border-collapse:collapse;max-width:100%}"
         "td,th{padding:2px 8px;border-bottom:1px solid #ddd;text-align:left;"
-        "overflow-wrap:anywhere}.warn{color:#a00;font-weight:bold}</style></head><body>"
+        "overflow-wrap:break-word}.warn{color:#a00;font-weight:bold}</style></head><body>"
         + "\n".join(sections)
         + "</body></html>"
     )

@@ -218,9 +218,15 @@ class KernelSandbox:
             if value is not None:
                 args += [flag, str(value)]
         if self.activity_log:
-            allowed = ["/usr", "/proc", "/sys", "/dev", "/etc", "/tmp", "/bin", "/lib", "/lib64"]
-            allowed += [str(self.workdir), str(self.runtime_dir), self.activity_log]
-            allowed += sorted({str(dest) for _, dest in readable_paths()})
+            allowed = ["/usr", "/proc", "/sys", "/dev", "/etc", "/tmp/home", "/bin", "/lib"]
+            allowed += ["/lib64", str(self.workdir), str(self.runtime_dir), self.activity_log]
+            bound = sorted({str(dest) for _, dest in readable_paths()})
+            allowed += bound
+            bound += [str(self.workdir), str(self.runtime_dir), self.activity_log]
+            bound += [self.keras_home] if self.keras_home else []
+            for folder in sorted({str(p) for b in bound for p in Path(b).parents}):
+                if Path(folder).is_relative_to("/tmp") and folder != "/tmp":
+                    args += ["--skeleton", folder]
             # Python looks for problem_unittests' bytecode beside it (and finds none).
             allowed += sorted({str(dest.parent / "__pycache__") for _, dest in readable_paths()})
             if self.keras_home:
