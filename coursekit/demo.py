@@ -142,8 +142,8 @@ def hostile_verdicts(course, students, attention, notebook, guards):
                 "its wrong one_hot still scored 0; flagged",
             ),
             "50 MB of output": (
-                path.exists() and path.stat().st_size < 5_000_000 and "output cut" in kinds,
-                "outputs cleared, then cut to 1 MB per cell; reported",
+                path.exists() and path.stat().st_size < 10_000_000 and "output cut" in kinds,
+                "outputs cleared, then cut to 5 MB per cell; reported",
             ),
             "fork loop": (
                 "process limit" in kinds,

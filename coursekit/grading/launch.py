@@ -31,7 +31,7 @@ LINES_PER_KIND = 20  # then only every 10th, 100th, ... occurrence is written
 PROCESS_EVENTS = {"os.fork", "os.forkpty", "os.posix_spawn", "os.spawn", "os.system", "os.exec"}
 NETWORK_EVENTS = {"socket.connect", "socket.sendto", "socket.getaddrinfo", "socket.bind"}
 LISTING_EVENTS = {"os.listdir", "os.scandir", "os.chdir"}
-QUIET_PROGRAMS = {"uname"}  # platform.uname() runs it: libraries do, not students
+QUIET_PROGRAMS = {"uname", "fc-list"}  # platform.uname(), matplotlib's fonts: not students
 QUIET_PATHS = ("/tmp/ipykernel_",)  # ipykernel's cell files, read back for tracebacks
 
 

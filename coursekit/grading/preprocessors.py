@@ -53,7 +53,7 @@ class SandboxedExecute(Execute):
     """nbgrader's ``Execute`` with sandboxed kernels, restarts, fresh checks and output caps."""
 
     max_restarts = Integer(3, help="fresh kernels after a timeout or a crash").tag(config=True)
-    max_output_bytes = Integer(1_000_000, help="per cell, text and images").tag(config=True)
+    max_output_bytes = Integer(5_000_000, help="per cell, text and images").tag(config=True)
     pristine_checks = Bool(True, help="fresh checks before graded test cells").tag(config=True)
     incident_log = Unicode(
         "", help="file for what happened (timeouts, dead kernels, outputs cut), JSON lines"
