@@ -65,7 +65,7 @@ def release(args):
 
 def collect(args):
     """Collect submissions from the exchange, or from an LMS zip (--zip) via the roster."""
-    from coursekit.grading import exchange
+    from coursekit.grading import exchange, lms
     from coursekit.grading.roster import Roster
 
     course = _course(args)
@@ -74,7 +74,7 @@ def collect(args):
             raise GradingError("--zip needs exactly one assignment name")
         roster = Roster.read(args.roster)
         name = args.assignments[0]
-        results = [(name, exchange.collect_lms_zip(course, args.zip, name, roster))]
+        results = [(name, lms.collect_lms_zip(course, args.zip, name, roster))]
     else:
         results = [(name, exchange.collect(course, name)) for name in _assignments(args, course)]
     for name, result in results:

@@ -19,7 +19,7 @@ from coursekit import democlass
 from coursekit.authoring.build import generate_student_versions
 from coursekit.authoring.lint import check_course
 from coursekit.config import NOTEBOOKS_DIR, REPO_ROOT, SOLUTIONS_DIR
-from coursekit.grading import exchange, integrity
+from coursekit.grading import exchange, integrity, lms
 from coursekit.grading.autograde import Settings, autograde
 from coursekit.grading.course import Course
 from coursekit.grading.export import export, grade_table
@@ -224,11 +224,11 @@ def run_demo(out_dir=OUT_DIR, notebooks=NOTEBOOKS, jobs=None):
     step("collect")
     for notebook in notebooks:
         from_exchange = exchange.collect(course, notebook)
-        lms = exchange.collect_lms_zip(course, zips[notebook], notebook, roster)
+        from_lms = lms.collect_lms_zip(course, zips[notebook], notebook, roster)
         print(
             f"{notebook}: {len(from_exchange.collected)} from the exchange, "
-            f"{len(lms.collected)} from the LMS zip; not on the roster, kept in unmatched/: "
-            f"{', '.join(lms.unmatched) or 'none'}"
+            f"{len(from_lms.collected)} from the LMS zip; not on the roster, kept in unmatched/: "
+            f"{', '.join(from_lms.unmatched) or 'none'}"
         )
 
     step("autograde in parallel, in the sandbox")

@@ -7,15 +7,14 @@ import subprocess
 import sys
 from pathlib import Path
 
-import nbformat
 import pytest
 
 from coursekit.config import REPO_ROOT
 from coursekit.grading.autograde import Settings, autograde
-from coursekit.grading.course import Course, GradingError
+from coursekit.grading.course import GradingError
 from coursekit.grading.export import grade_table
 from coursekit.grading.sandbox import MIB, Limits, sandbox_problem
-from tests.test_grading import SOLVED, filled, hand_in, tiny_solution
+from tests.test_grading import SOLVED, filled, hand_in, tiny_course
 
 pytestmark = pytest.mark.xdist_group("canary")
 
@@ -33,12 +32,7 @@ def snapshot(root):
 
 @pytest.fixture
 def course(tmp_path):
-    solutions = tmp_path / "solutions"
-    solutions.mkdir()
-    nbformat.write(tiny_solution(), solutions / "tiny.ipynb")
-    course = Course(tmp_path / "course")
-    course.add_assignment("tiny", solutions_dir=solutions)
-    released = nbformat.read(course.path("release", ".", "tiny") / "tiny.ipynb", 4)
+    course, released = tiny_course(tmp_path)
     hand_in(course, "tiny", "ana", filled(released, **SOLVED))
     hand_in(course, "tiny", "bo", "not json")
     return course

@@ -14,7 +14,7 @@ import nbformat
 import pytest
 
 from coursekit import cli
-from coursekit.grading import events, exchange, ids
+from coursekit.grading import events, exchange, ids, lms
 from coursekit.grading.course import Course, GradingError
 from coursekit.grading.roster import Roster
 
@@ -113,7 +113,7 @@ def make_zip(path, *entries):
 def collect_zip(course, tmp_path, *entries, name="all.zip", who=None, **caps):
     archive = make_zip(tmp_path / name, *entries)
     with contained(course, tmp_path):
-        return exchange.collect_lms_zip(course, archive, "tiny", who or roster(), **caps)
+        return lms.collect_lms_zip(course, archive, "tiny", who or roster(), **caps)
 
 
 def recorded(course, kind, student=None):
@@ -222,7 +222,7 @@ def test_lms_folder_through_a_roster_with_a_bad_id_is_refused_at_read(course, tm
     archive = make_zip(tmp_path / "all.zip", entry("Eve Evil_51003_assignsubmission_file_/a.ipynb"))
     with contained(course, tmp_path, whole=True):
         with pytest.raises(GradingError, match="line 5"):
-            exchange.collect_lms_zip(course, archive, "tiny", bad)
+            lms.collect_lms_zip(course, archive, "tiny", bad)
 
 
 def test_exchange_submit_refuses_a_bad_id_before_writing(course, tmp_path):
@@ -415,9 +415,7 @@ def test_zip_bomb_entry_is_cut_by_the_bytes_that_come_out(course, tmp_path):
                 out.write(zeros)
     assert archive.stat().st_size < 2_000_000
     with contained(course, tmp_path):
-        result = exchange.collect_lms_zip(
-            course, archive, "tiny", roster(), max_entry_bytes=1_000_000
-        )
+        result = lms.collect_lms_zip(course, archive, "tiny", roster(), max_entry_bytes=1_000_000)
     assert result.collected == ["bob"] and submitted_ids(course) == ["bob"]
     assert any("over 1000000 bytes" in d for d in recorded(course, "refused entry", "alice"))
 
@@ -431,7 +429,7 @@ def test_zip_over_its_total_cap_is_refused_whole(course, tmp_path):
     )
     with contained(course, tmp_path):
         with pytest.raises(GradingError, match="zip bomb"):
-            exchange.collect_lms_zip(course, archive, "tiny", roster(), max_zip_bytes=1_000_000)
+            lms.collect_lms_zip(course, archive, "tiny", roster(), max_zip_bytes=1_000_000)
     assert not (course.root / "submitted").exists() and not (course.root / "unmatched").exists()
     assert any("big.zip" in d for d in recorded(course, "refused entry"))
 
@@ -448,7 +446,7 @@ def test_zip_entry_whose_header_lies_about_its_size(course, tmp_path):
     archive.write_bytes(raw)
     assert zipfile.ZipFile(archive).infolist()[0].file_size == 100
     with contained(course, tmp_path):
-        result = exchange.collect_lms_zip(course, archive, "tiny", roster(), max_entry_bytes=1000)
+        result = lms.collect_lms_zip(course, archive, "tiny", roster(), max_entry_bytes=1000)
     assert result.collected == ["bob"] and submitted_ids(course) == ["bob"]
     assert any("unreadable" in d for d in recorded(course, "refused entry", "alice"))
 
@@ -461,7 +459,7 @@ def test_zip_local_header_naming_another_path(course, tmp_path):
     raw[30 : 30 + len(name)] = evil.encode()  # the local header's copy of the name
     archive.write_bytes(raw)
     with contained(course, tmp_path):
-        result = exchange.collect_lms_zip(course, archive, "tiny", roster())
+        result = lms.collect_lms_zip(course, archive, "tiny", roster())
     assert result.collected == []
     assert any("unreadable" in d for d in recorded(course, "refused entry", "bob"))
 
@@ -590,7 +588,7 @@ def test_lms_collect_never_opens_the_gradebook(course, tmp_path):
     course.db_path.rename(aside)
     try:
         archive = make_zip(tmp_path / "all.zip", entry(f"{ALICE}/tiny.ipynb"))
-        assert exchange.collect_lms_zip(course, archive, "tiny", roster()).collected == ["alice"]
+        assert lms.collect_lms_zip(course, archive, "tiny", roster()).collected == ["alice"]
         assert not course.db_path.exists()
     finally:
         aside.rename(course.db_path)
@@ -600,7 +598,7 @@ def test_unknown_assignment_is_refused(course, tmp_path):
     archive = make_zip(tmp_path / "all.zip", entry(f"{ALICE}/x.ipynb"))
     with contained(course, tmp_path, whole=True):
         with pytest.raises(GradingError, match="release nope first"):
-            exchange.collect_lms_zip(course, archive, "nope", roster())
+            lms.collect_lms_zip(course, archive, "nope", roster())
 
 
 # -- the command line -------------------------------------------------------------------------

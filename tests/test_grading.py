@@ -165,16 +165,21 @@ def submissions(course, released):
     }
 
 
-@pytest.fixture(scope="module")
-def graded(tmp_path_factory):
-    """The tiny course with every submission graded by our parallel autograde."""
-    root = tmp_path_factory.mktemp("grading")
+def tiny_course(root):
+    """A course under ``root`` with ``tiny_solution`` released as assignment ``tiny``;
+    returns it and the released notebook."""
     solutions = root / "solutions"
     solutions.mkdir()
     nbformat.write(tiny_solution(), solutions / "tiny.ipynb")
     course = Course(root / "course")
     course.add_assignment("tiny", solutions_dir=solutions)
-    released = nbformat.read(course.path("release", ".", "tiny") / "tiny.ipynb", 4)
+    return course, nbformat.read(course.path("release", ".", "tiny") / "tiny.ipynb", 4)
+
+
+@pytest.fixture(scope="module")
+def graded(tmp_path_factory):
+    """The tiny course with every submission graded by our parallel autograde."""
+    course, released = tiny_course(tmp_path_factory.mktemp("grading"))
     subs = submissions(course, released)
     for student, nb in subs.items():
         hand_in(course, "tiny", student, nb)

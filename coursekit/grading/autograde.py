@@ -38,9 +38,10 @@ from nbgrader.preprocessors import (
     SaveAutoGrades,
 )
 from tqdm.auto import tqdm
+from traitlets.config import Config
 
 from coursekit.authoring.notebooks import NotebookError, is_test_cell, nbgrader_meta, read_notebook
-from coursekit.grading import events, incidents
+from coursekit.grading import events, incidents, manual
 from coursekit.grading.course import Course, GradingError
 from coursekit.grading.preprocessors import KernelStartError, ReplayExecution, SandboxedExecute
 from coursekit.grading.sandbox import Limits, protections, sandbox_problem
@@ -195,10 +196,6 @@ def record_grades(course, outcomes, executed_root):
     Manual grades are settled around each recording (``manual``): kept and unflagged where
     the answer is unchanged, flagged as stale (an event) where it changed.
     """
-    from traitlets.config import Config
-
-    from coursekit.grading import events, manual
-
     # The caller's settings (late penalty plugin, ...) hold for the recording too.
     settings = {k: dict(v) for k, v in course.config.items() if isinstance(v, Config)}
     settings["Autograde"] = {
@@ -279,13 +276,7 @@ def autograde(course, assignments=None, students=None, jobs=None, settings=Setti
         finally:
             shutil.rmtree(executed_root, ignore_errors=True)
         write_log(course, ordered)
-        record_events(course, ordered)
-        for assignment in assignments:
-            refused = [
-                events.Event("autograde", assignment, "", "refused id", f"submitted/{name}: {why}")
-                for name, why in course.refused_folders(assignment)
-            ]
-            events.replace(course, "autograde", assignment, refused, students=[""])
+        record_events(course, ordered, assignments)
     return ordered
 
 
@@ -335,9 +326,19 @@ def canary_shortfall(outcome, root):
     )
 
 
-def record_events(course, outcomes):
-    """Replace each graded submission's ``autograde`` events in ``reports/events.csv``."""
-    by_assignment = {}
+def record_events(course, outcomes, assignments):
+    """Replace each graded submission's ``autograde`` events in ``reports/events.csv``, and
+    each assignment's list of ``submitted/`` folders whose name is no student id."""
+    by_assignment = {
+        assignment: (
+            [
+                events.Event("autograde", assignment, "", "refused id", f"submitted/{name}: {why}")
+                for name, why in course.refused_folders(assignment)
+            ],
+            {""},
+        )
+        for assignment in assignments
+    }
     for outcome in outcomes:
         found = list(outcome.events)
         unreadable = any("not a readable notebook" in p for p in outcome.problems)
@@ -348,7 +349,7 @@ def record_events(course, outcomes):
             found.append(
                 events.Event("autograde", outcome.assignment, outcome.student, kind, problem)
             )
-        by_assignment.setdefault(outcome.assignment, ([], set()))
+        by_assignment.setdefault(outcome.assignment, ([], {""}))
         by_assignment[outcome.assignment][0].extend(found)
         by_assignment[outcome.assignment][1].add(outcome.student)
     for assignment, (found, students) in by_assignment.items():

@@ -91,33 +91,28 @@ class Course:
 
     def students(self, assignment):
         """Ids of the students with a submission of ``assignment`` in ``submitted/``."""
-        submitted = self.root / "submitted"
-        if not submitted.exists():
-            return []
+        # A folder put there by hand under a name collect would refuse is not graded;
+        # autograde reports it from ``refused_folders``.
+        return [name for name, refusal in self._submitted(assignment) if refusal is None]
+
+    def refused_folders(self, assignment):
+        """[(name, why)] of ``submitted/<name>/<assignment>`` folders whose name is no id."""
+        return [(name, refusal) for name, refusal in self._submitted(assignment) if refusal]
+
+    def _submitted(self, assignment):
+        """[(folder name, None or why it is no valid student id)] under ``submitted/``."""
         from coursekit.grading.ids import RefusedName, student_id
 
         found = []
-        for path in sorted(submitted.glob(f"*/{assignment}")):
-            try:
-                # A folder put there by hand under a name collect would refuse is not graded;
-                # autograde's caller hears of it through ``refused_folders``.
-                if path.is_dir() and student_id(path.parent.name):
-                    found.append(path.parent.name)
-            except RefusedName:
-                pass
-        return found
-
-    def refused_folders(self, assignment):
-        """``submitted/<name>/<assignment>`` folders whose name is no valid student id."""
-        from coursekit.grading.ids import RefusedName, student_id
-
-        refused = []
         for path in sorted((self.root / "submitted").glob(f"*/{assignment}")):
+            if not path.is_dir():
+                continue
             try:
                 student_id(path.parent.name)
+                found.append((path.parent.name, None))
             except RefusedName as error:
-                refused.append((path.parent.name, str(error)))
-        return refused
+                found.append((path.parent.name, str(error)))
+        return found
 
     def add_assignment(self, notebook, solutions_dir=SOLUTIONS_DIR):
         """Copy ``solutions/<notebook>.ipynb`` into ``source/`` and generate its release.

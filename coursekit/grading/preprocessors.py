@@ -89,8 +89,8 @@ class SandboxedExecute(Execute):
                     raise self._start_error(error) from error
                 # Anything else (a forked child garbling the kernel's messages, say) is this
                 # cell's failure too: it scores zero and the rest runs in a new kernel.
-                failed[self._running] = self._failure(error)
-                self._incident(self._failure_kind(error), self._running, self._summary(error))
+                kind, summary, failed[self._running] = self._failure(error)
+                self._incident(kind, self._running, summary)
                 self.log.warning("cell %d: %s; restarting the kernel", self._running, error)
         # Too many failures: whatever did not run scores zero.
         self._incident("kernel died", self._running, "too many restarts; later cells not run")
@@ -116,18 +116,6 @@ class SandboxedExecute(Execute):
             + (f"; its standard error ends with:\n{stderr}" if stderr else "")
         )
 
-    def _summary(self, error):
-        if isinstance(error, CellTimeoutError):
-            return f"stopped after {self.timeout} s; the cells after it ran in a new kernel"
-        if isinstance(error, DeadKernelError):
-            return "the kernel died; the cells after it ran in a new kernel"
-        first = (str(error).strip().splitlines() or [""])[0]
-        return f"{type(error).__name__}: {first[:150]}; the cells after it ran in a new kernel"
-
-    @staticmethod
-    def _failure_kind(error):
-        return "timeout" if isinstance(error, CellTimeoutError) else "kernel died"
-
     def _incident(self, kind, index, detail):
         """Note one incident in ``incident_log`` (JSON lines: kind, cell, detail)."""
         if not self.incident_log:
@@ -139,24 +127,27 @@ class SandboxedExecute(Execute):
             f.write(json.dumps(line) + "\n")
 
     def _failure(self, error):
-        if not isinstance(error, CellTimeoutError | DeadKernelError):
-            return error_output(
-                "KernelBroken",
-                f"the grader could not follow the kernel while it ran this cell "
-                f"({type(error).__name__}: {str(error)[:200]}); a process it started may "
-                "have written to the kernel's channels; the cells after it ran in a new kernel",
-            )
+        """(incident kind, one line for the report, the error output that stands in for the
+        cell's outputs) for an error that stopped a cell."""
+        after = "the cells after it ran in a new kernel"
         if isinstance(error, CellTimeoutError):
-            return error_output(
-                "CellTimeoutError",
-                f"this cell ran longer than {self.timeout} s and was stopped (an endless loop?); "
-                "the cells after it ran in a new kernel",
+            message = (
+                f"this cell ran longer than {self.timeout} s and was stopped (an endless loop?)"
             )
-        return error_output(
-            "KernelDied",
-            "the Python kernel died running this cell (memory limit, crash or exit); "
-            "the cells after it ran in a new kernel",
+            summary = f"stopped after {self.timeout} s; {after}"
+            return "timeout", summary, error_output("CellTimeoutError", f"{message}; {after}")
+        if isinstance(error, DeadKernelError):
+            message = "the Python kernel died running this cell (memory limit, crash or exit)"
+            summary = f"the kernel died; {after}"
+            return "kernel died", summary, error_output("KernelDied", f"{message}; {after}")
+        first = (str(error).strip().splitlines() or [""])[0]
+        message = (
+            f"the grader could not follow the kernel while it ran this cell "
+            f"({type(error).__name__}: {str(error)[:200]}); a process it started may "
+            "have written to the kernel's channels"
         )
+        summary = f"{type(error).__name__}: {first[:150]}; {after}"
+        return "kernel died", summary, error_output("KernelBroken", f"{message}; {after}")
 
     def preprocess_cell(self, cell, resources, index):
         if not (self.pristine_checks and is_test_cell(cell)):

@@ -97,12 +97,13 @@ def kernel_python():
 
 
 def both_names(path):
-    """``{resolved path: name to show it under}`` for a path and, if it differs, its link."""
+    """``{(resolved path, name to show it under)}``: the path itself, and its link if any."""
     path = Path(path).absolute()
     real = path.resolve()
     return {(real, real), (real, path)}
 
 
+@cache
 def readable_paths():
     """(source, destination) pairs a kernel must read: the Python, the venv, the checks."""
     import coursekit
@@ -114,7 +115,7 @@ def readable_paths():
     for path in (package, REPO_ROOT / "coursekit", REPO_ROOT / "problem_unittests.py"):
         if path.exists():
             pairs |= both_names(path)
-    return sorted(pairs)
+    return tuple(sorted(pairs))
 
 
 def with_parents(dest, done):
@@ -217,23 +218,23 @@ class KernelSandbox:
         for flag, value in values.items():
             if value is not None:
                 args += [flag, str(value)]
-        if self.activity_log:
-            allowed = ["/usr", "/proc", "/sys", "/dev", "/etc", "/tmp/home", "/bin", "/lib"]
-            allowed += ["/lib64", str(self.workdir), str(self.runtime_dir), self.activity_log]
-            bound = sorted({str(dest) for _, dest in readable_paths()})
-            allowed += bound
-            bound += [str(self.workdir), str(self.runtime_dir), self.activity_log]
-            bound += [self.keras_home] if self.keras_home else []
-            for folder in sorted({str(p) for b in bound for p in Path(b).parents}):
-                if Path(folder).is_relative_to("/tmp") and folder != "/tmp":
-                    args += ["--skeleton", folder]
-            # Python looks for problem_unittests' bytecode beside it (and finds none).
-            allowed += sorted({str(dest.parent / "__pycache__") for _, dest in readable_paths()})
-            if self.keras_home:
-                allowed.append(str(self.keras_home))
-            for path in allowed:
-                args += ["--allow", path]
-        return args + ["--"]
+        return args + (self.watch_args() if self.activity_log else []) + ["--"]
+
+    def watch_args(self):
+        """``--allow`` the folders the kernel sees; ``--skeleton`` the folders under /tmp that
+        bubblewrap made only to hold those mounts (anything else in them is the grader's)."""
+        readable = sorted({str(dest) for _, dest in readable_paths()})
+        mine = [str(self.workdir), str(self.runtime_dir), self.activity_log]
+        mine += [str(self.keras_home)] if self.keras_home else []
+        allowed = ["/usr", "/proc", "/sys", "/dev", "/etc", "/tmp/home", "/bin", "/lib", "/lib64"]
+        allowed += readable + mine
+        # Python looks for problem_unittests' bytecode beside it (and finds none).
+        allowed += sorted({str(Path(path).parent / "__pycache__") for path in readable})
+        parents = {str(parent) for path in readable + mine for parent in Path(path).parents}
+        skeleton = sorted(p for p in parents if Path(p).is_relative_to("/tmp") and p != "/tmp")
+        return [arg for path in allowed for arg in ("--allow", path)] + [
+            arg for path in skeleton for arg in ("--skeleton", path)
+        ]
 
     def command(self, kernel_cmd):
         """The whole command that starts ``kernel_cmd`` in the sandbox (or under limits)."""
