@@ -3,11 +3,13 @@
 Run by path, inside the sandbox, before any student code (standard library only)::
 
     python launch.py --memory B --file-size B --open-files N --cpu S --processes N
-                     [--uid UID] [--watch LOG --allow DIR ...] -- python -m ipykernel_launcher ...
+                     [--uid UID] [--env NAME=VALUE ...] [--watch LOG --allow DIR ...]
+                     -- python -m ipykernel_launcher ...
 
 - **Limits** are rlimits; ``--processes`` is ``RLIMIT_NPROC``, which Linux does not enforce on
   root, so a root grader passes ``--uid``: the launcher switches to that unprivileged uid
   (one per kernel, so each kernel has its own process budget) before anything else runs.
+- **Environment**: ``--env`` sets variables (HOME and the like) where no sandbox does.
 - **Watch**: a Python audit hook (PEP 578; it cannot be removed once added) writes one line
   per notable event to ``LOG``: files opened or listed outside the ``--allow`` folders,
   network use, new processes. It is the student's own process that writes it, so it is a
@@ -110,8 +112,10 @@ def main(argv):
     parser.add_argument("--watch")
     parser.add_argument("--allow", action="append", default=[])
     parser.add_argument("--skeleton", action="append", default=[])
+    parser.add_argument("--env", action="append", default=[], help="NAME=VALUE to set")
     args = parser.parse_args(argv[:split])
     command = argv[split + 1 :]
+    os.environ.update(item.split("=", 1) for item in args.env)
     if args.uid is not None and os.getuid() == 0:
         drop_root(args.uid)
     set_limits(args)

@@ -141,6 +141,22 @@ class KernelSandbox:
     keras_home: str | None = None  # a Keras folder whose datasets/ notebooks may read
     activity_log: str | None = None  # where launch.py writes what it watched
     uid: int | None = None  # run the kernel as this uid (a root grader)
+    home: str = "/tmp/home"  # the kernel's HOME; without bubblewrap, a private folder
+
+    def environment(self):
+        """What the kernel's environment sets, with or without bubblewrap."""
+        environment = {name: os.environ[name] for name in KEPT_ENVIRONMENT if name in os.environ}
+        environment.update(
+            HOME=self.home,
+            PATH=f"{Path(kernel_python()).parent}:/usr/bin:/bin",
+            MPLCONFIGDIR=f"{self.home}/.matplotlib",
+            TF_CPP_MIN_LOG_LEVEL="2",
+            COURSE_OFFLINE="1",
+            PYTHONDONTWRITEBYTECODE="1",
+        )
+        if self.keras_home:
+            environment["KERAS_HOME"] = str(self.keras_home)
+        return environment
 
     def bwrap_args(self):
         """The bubblewrap prefix that shows the kernel only what it needs."""
@@ -166,7 +182,7 @@ class KernelSandbox:
         disk = str(self.limits.disk)
         args += ["--proc", "/proc", "--dev", "/dev"]
         args += ["--perms", "01777", "--size", disk, "--tmpfs", "/tmp"]
-        args += ["--perms", "0777", "--dir", "/tmp/home"]
+        args += ["--perms", "0777", "--dir", self.home]
         done = set()
         for source, dest in readable_paths():
             args += with_parents(dest, done) + ["--ro-bind", str(source), str(dest)]
@@ -179,20 +195,10 @@ class KernelSandbox:
         if self.activity_log:
             args += with_parents(self.activity_log, done)
             args += ["--bind", self.activity_log, self.activity_log]
-        environment = {name: os.environ[name] for name in KEPT_ENVIRONMENT if name in os.environ}
-        environment.update(
-            HOME="/tmp/home",
-            PATH=f"{Path(kernel_python()).parent}:/usr/bin:/bin",
-            MPLCONFIGDIR="/tmp/home/.matplotlib",
-            TF_CPP_MIN_LOG_LEVEL="2",
-            COURSE_OFFLINE="1",
-            PYTHONDONTWRITEBYTECODE="1",
-        )
         if self.keras_home:
             args += with_parents(self.keras_home, done)
             args += ["--ro-bind", str(self.keras_home), str(self.keras_home)]
-            environment["KERAS_HOME"] = str(self.keras_home)
-        for name, value in sorted(environment.items()):
+        for name, value in sorted(self.environment().items()):
             args += ["--setenv", name, value]
         return args + ["--chdir", str(self.workdir), "--"]
 
@@ -218,6 +224,10 @@ class KernelSandbox:
         for flag, value in values.items():
             if value is not None:
                 args += [flag, str(value)]
+        if not sandboxed:  # bubblewrap sets these itself, in a cleared environment
+            args += [
+                a for k, v in sorted(self.environment().items()) for a in ("--env", f"{k}={v}")
+            ]
         return args + (self.watch_args() if self.activity_log else []) + ["--"]
 
     def watch_args(self):
@@ -226,7 +236,7 @@ class KernelSandbox:
         readable = sorted({str(dest) for _, dest in readable_paths()})
         mine = [str(self.workdir), str(self.runtime_dir), self.activity_log]
         mine += [str(self.keras_home)] if self.keras_home else []
-        allowed = ["/usr", "/proc", "/sys", "/dev", "/etc", "/tmp/home", "/bin", "/lib", "/lib64"]
+        allowed = ["/usr", "/proc", "/sys", "/dev", "/etc", self.home, "/bin", "/lib", "/lib64"]
         allowed += readable + mine
         # Python looks for problem_unittests' bytecode beside it (and finds none).
         allowed += sorted({str(Path(path).parent / "__pycache__") for path in readable})
@@ -324,6 +334,11 @@ class SandboxedKernelManager(AsyncKernelManager):
             self.connection_file = str(runtime_dir / "kernel.json")
             if running_as_root():
                 self._uid = random.randrange(*KERNEL_UIDS)
+        elif sandbox_problem() is not None and not getattr(self, "_runtime_dir", None):
+            # No sandbox: still a HOME of its own, not the grader's (its IPython profile,
+            # caches and configuration stay out of reach and out of the report).
+            self._runtime_dir = Path(tempfile.mkdtemp(prefix="coursekit-kernel-"))
+            (self._runtime_dir / "home").mkdir()
         command, kw = await super()._async_pre_start_kernel(**kw)
         if self._uid is not None:
             owned = [self._runtime_dir, self.connection_file]
@@ -359,5 +374,6 @@ class SandboxedKernelManager(AsyncKernelManager):
             keras_home=self.keras_home or None,
             activity_log=self.activity_log or None,
             uid=getattr(self, "_uid", None),
+            **({} if sandbox_problem() is None else {"home": str(self._runtime_dir / "home")}),
         )
         return sandbox.command(command)
