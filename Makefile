@@ -17,16 +17,16 @@ GRADING := release collect autograde feedback export report
 
 setup: $(STAMP)
 
-$(STAMP): requirements.txt requirements-dev.txt constraints.txt pyproject.toml
+$(STAMP): requirements.txt requirements-dev.txt constraints.txt pyproject.toml admin/pyproject.toml
 	$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 10), "Python 3.10 or newer is needed"'
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -r requirements.txt -r requirements-dev.txt -c constraints.txt
-	$(BIN)/python -m pip install --quiet --no-deps -e .
+	$(BIN)/python -m pip install --quiet --no-deps -e . -e admin
 	touch $(STAMP)
 
 demo: setup
-	$(BIN)/python -m coursekit demo
+	$(BIN)/python -m courseadmin demo
 
 test: setup
 	$(BIN)/python -m pytest
@@ -35,13 +35,13 @@ lab: setup
 	$(BIN)/jupyter lab $(ALLOW_ROOT) --notebook-dir=.
 
 build: setup
-	$(BIN)/python -m coursekit build
+	$(BIN)/python -m courseadmin build
 
 check: setup
-	$(BIN)/python -m coursekit check
+	$(BIN)/python -m courseadmin check
 
 $(GRADING): setup
-	$(BIN)/python -m coursekit $@ --course $(COURSE) $(ARGS)
+	$(BIN)/python -m courseadmin $@ --course $(COURSE) $(ARGS)
 
 formgrader: setup
 	cd $(COURSE) && $(abspath $(BIN))/jupyter lab $(ALLOW_ROOT) --ServerApp.default_url=/formgrader

@@ -1,4 +1,4 @@
-"""nbgrader configuration for the course (read by `python -m coursekit` and by nbgrader).
+"""nbgrader configuration for the course (read by `python -m courseadmin` and by nbgrader).
 
 The course's single source is ``solutions/``; the kit copies each notebook into
 nbgrader's ``source/<notebook name>/`` so that every notebook is one assignment.

@@ -18,10 +18,10 @@ from pathlib import Path
 
 import nbformat
 
-from coursekit import democlass
-from coursekit.grading.autograde import Settings, autograde
-from coursekit.grading.course import Course
-from coursekit.grading.export import grade_table
+from courseadmin import democlass
+from courseadmin.grading.autograde import Settings, autograde
+from courseadmin.grading.course import Course
+from courseadmin.grading.export import grade_table
 
 
 def ordinary_class(course, notebook, size):

@@ -21,8 +21,9 @@ import numpy as np
 
 os.environ.setdefault("COURSE_OFFLINE", "1")  # look for the datasets, never download them
 
-from coursekit.authoring.notebooks import solution_functions  # noqa: E402
-from coursekit.config import SOLUTIONS_DIR, fast_mode  # noqa: E402
+from courseadmin.authoring.notebooks import solution_functions  # noqa: E402
+from courseadmin.paths import SOLUTIONS_DIR  # noqa: E402
+from coursekit.config import fast_mode  # noqa: E402
 from coursekit.datasets import DatasetError, load_cifar10, synthetic  # noqa: E402
 
 EPOCHS = 40

@@ -19,8 +19,8 @@ import numpy as np
 
 os.environ.setdefault("COURSE_OFFLINE", "1")  # look for the datasets, never download them
 
-from coursekit.authoring.notebooks import solution_functions  # noqa: E402
-from coursekit.config import SOLUTIONS_DIR  # noqa: E402
+from courseadmin.authoring.notebooks import solution_functions  # noqa: E402
+from courseadmin.paths import SOLUTIONS_DIR  # noqa: E402
 from coursekit.datasets import load_fashion_mnist  # noqa: E402
 
 SEED = 0

@@ -22,8 +22,8 @@ os.environ.setdefault("COURSE_OFFLINE", "1")  # never download; real data or a c
 
 from sklearn.neighbors import KNeighborsClassifier  # noqa: E402
 
-from coursekit.authoring.notebooks import solution_functions  # noqa: E402
-from coursekit.config import SOLUTIONS_DIR  # noqa: E402
+from courseadmin.authoring.notebooks import solution_functions  # noqa: E402
+from courseadmin.paths import SOLUTIONS_DIR  # noqa: E402
 from coursekit.datasets import (  # noqa: E402
     DatasetError,
     load_cifar10,

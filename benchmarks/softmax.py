@@ -22,8 +22,8 @@ os.environ.setdefault("COURSE_OFFLINE", "1")  # benchmarks never download
 from sklearn.exceptions import ConvergenceWarning  # noqa: E402
 from sklearn.linear_model import LogisticRegression  # noqa: E402
 
-from coursekit.authoring.notebooks import solution_functions  # noqa: E402
-from coursekit.config import SOLUTIONS_DIR  # noqa: E402
+from courseadmin.authoring.notebooks import solution_functions  # noqa: E402
+from courseadmin.paths import SOLUTIONS_DIR  # noqa: E402
 from coursekit.datasets import DatasetError, load_cifar10, load_fashion_mnist  # noqa: E402
 from coursekit.datasets.loaders import cifar10_places, has_cifar10_batches  # noqa: E402
 

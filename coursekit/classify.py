@@ -5,7 +5,7 @@
     image = classify.load_image("my_cat.jpg", classify.input_size(model))
     classify.top_k(model, image, classify.class_names_for("cifar_cnn.keras", model))
 
-or from a shell: ``python -m coursekit classify cifar_cnn.keras my_cat.jpg``.
+or from a shell: ``python -m courseadmin classify cifar_cnn.keras my_cat.jpg``.
 
 Models are saved in Keras' native ``.keras`` format; :func:`save_model` writes the class
 names next to it (``cifar_cnn.classes.json``) so that the command line can name the classes.

@@ -1,12 +1,6 @@
-"""Run-time settings shared by the notebooks and the tools: fast mode and folders."""
+"""Run-time settings of the notebooks: fast mode."""
 
 import os
-from pathlib import Path
-
-REPO_ROOT = Path(__file__).resolve().parents[1]
-SOLUTIONS_DIR = REPO_ROOT / "solutions"
-NOTEBOOKS_DIR = REPO_ROOT / "notebooks"
-ADMIN_DIR = REPO_ROOT / "admin"
 
 FAST_ENV = "COURSE_FAST"
 NBGRADER_ENV = "NBGRADER_EXECUTION"

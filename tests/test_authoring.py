@@ -7,10 +7,10 @@ import sys
 import nbformat
 import pytest
 
-from coursekit.authoring.build import generate_student_versions
-from coursekit.authoring.lint import check_course, leak_problems, metadata_problems, sync_problems
-from coursekit.authoring.notebooks import NotebookError, read_notebook
-from coursekit.config import NOTEBOOKS_DIR, REPO_ROOT, SOLUTIONS_DIR
+from courseadmin.authoring.build import generate_student_versions
+from courseadmin.authoring.lint import check_course, leak_problems, metadata_problems, sync_problems
+from courseadmin.authoring.notebooks import NotebookError, read_notebook
+from courseadmin.paths import NOTEBOOKS_DIR, REPO_ROOT, SOLUTIONS_DIR
 
 NOTEBOOK = "01_data_preparation.ipynb"
 
@@ -39,7 +39,10 @@ def test_committed_course_is_clean_and_in_sync():
 
 def test_cli_check_passes_on_the_committed_course():
     done = subprocess.run(
-        [sys.executable, "-m", "coursekit", "check"], cwd=REPO_ROOT, capture_output=True, text=True
+        [sys.executable, "-m", "courseadmin", "check"],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
     )
     assert done.returncode == 0, done.stderr
     assert "0 problem(s)" in done.stdout

@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from coursekit.config import REPO_ROOT
-from coursekit.grading.autograde import Settings, autograde
-from coursekit.grading.course import GradingError
-from coursekit.grading.export import grade_table
-from coursekit.grading.sandbox import MIB, Limits, sandbox_problem
+from courseadmin.grading.autograde import Settings, autograde
+from courseadmin.grading.course import GradingError
+from courseadmin.grading.export import grade_table
+from courseadmin.grading.sandbox import MIB, Limits, sandbox_problem
+from courseadmin.paths import REPO_ROOT
 from tests.test_grading import SOLVED, filled, hand_in, tiny_course
 
 pytestmark = pytest.mark.xdist_group("canary")
@@ -72,7 +72,7 @@ def test_a_venv_reached_through_a_symlink_grades(course, tmp_path):
     python = link / "bin" / Path(sys.executable).name
     env = {**os.environ, "PATH": f"{link / 'bin'}:{os.environ['PATH']}"}
     result = subprocess.run(
-        [str(python), "-m", "coursekit", "autograde", "--course", str(course.root)]
+        [str(python), "-m", "courseadmin", "autograde", "--course", str(course.root)]
         + ["--timeout", "30", "--jobs", "1"],
         capture_output=True,
         text=True,

@@ -5,9 +5,9 @@ import random
 import nbformat
 import pytest
 
-from coursekit import democlass
-from coursekit.authoring.notebooks import answer_cells, is_test_cell
-from coursekit.config import NOTEBOOKS_DIR
+from courseadmin import democlass
+from courseadmin.authoring.notebooks import answer_cells, is_test_cell
+from courseadmin.paths import NOTEBOOKS_DIR
 
 NOTEBOOK = "01_data_preparation"
 
@@ -55,8 +55,8 @@ def test_hostile_file_cases(released, tmp_path):
 
 
 def test_every_hostile_case_has_a_verdict_and_its_protection():
-    from coursekit import demo
-    from coursekit.grading.sandbox import protections
+    from courseadmin import demo
+    from courseadmin.grading.sandbox import protections
 
     cases = set(democlass.hostile_cells(NOTEBOOKS_DIR)) | set(democlass.FILE_CASES)
     assert cases == set(demo.NEEDS)

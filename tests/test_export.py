@@ -8,12 +8,12 @@ import pandas as pd
 import pytest
 from nbgrader.preprocessors import AssignLatePenalties
 
-from coursekit.authoring.notebooks import nbgrader_meta
-from coursekit.cli import main as cli
-from coursekit.grading import events, manual
-from coursekit.grading.autograde import Settings, autograde
-from coursekit.grading.course import Course
-from coursekit.grading.export import (
+from courseadmin.authoring.notebooks import nbgrader_meta
+from courseadmin.cli import main as cli
+from courseadmin.grading import events, manual
+from courseadmin.grading.autograde import Settings, autograde
+from courseadmin.grading.course import Course
+from courseadmin.grading.export import (
     GRADED,
     NOT_SUBMITTED,
     PENDING,
@@ -23,8 +23,8 @@ from coursekit.grading.export import (
     grades_by_student,
     status_table,
 )
-from coursekit.grading.roster import Roster
-from coursekit.grading.sandbox import sandbox_problem
+from courseadmin.grading.roster import Roster
+from courseadmin.grading.sandbox import sandbox_problem
 from tests.test_grading import filled
 
 pytestmark = pytest.mark.xdist_group("export")

@@ -14,17 +14,17 @@ import nbformat
 import pandas as pd
 import pytest
 
-from coursekit.authoring.notebooks import nbgrader_meta
-from coursekit.config import REPO_ROOT, SOLUTIONS_DIR
-from coursekit.democlass import FORK_LOOP, VANDAL
-from coursekit.grading import events, integrity
-from coursekit.grading.autograde import Settings, autograde
-from coursekit.grading.course import Course
-from coursekit.grading.export import export_csv, grade_table
-from coursekit.grading.preprocessors import cap_outputs
-from coursekit.grading.report import write_report
-from coursekit.grading.roster import Roster
-from coursekit.grading.sandbox import GIB, KernelSandbox, Limits, protections, sandbox_problem
+from courseadmin.authoring.notebooks import nbgrader_meta
+from courseadmin.democlass import FORK_LOOP, VANDAL
+from courseadmin.grading import events, integrity
+from courseadmin.grading.autograde import Settings, autograde
+from courseadmin.grading.course import Course
+from courseadmin.grading.export import export_csv, grade_table
+from courseadmin.grading.preprocessors import cap_outputs
+from courseadmin.grading.report import write_report
+from courseadmin.grading.roster import Roster
+from courseadmin.grading.sandbox import GIB, KernelSandbox, Limits, protections, sandbox_problem
+from courseadmin.paths import REPO_ROOT, SOLUTIONS_DIR
 
 pytestmark = pytest.mark.xdist_group("grading")  # one worker builds the graded class once
 needs_bwrap = pytest.mark.skipif(bool(sandbox_problem()), reason=str(sandbox_problem()))
@@ -359,7 +359,7 @@ def test_cap_outputs_keeps_errors_and_says_what_was_cut():
 
 
 def test_roster_errors_are_clear(tmp_path):
-    from coursekit.grading.course import GradingError
+    from courseadmin.grading.course import GradingError
 
     (tmp_path / "r.csv").write_text("id,first_name\na,A\na,B\n")
     with pytest.raises(GradingError, match="repeated student ids"):
@@ -371,7 +371,7 @@ def test_roster_errors_are_clear(tmp_path):
 def test_cli_release_collect_grade_export(tmp_path):
     """The commands an instructor types, on notebook 01 with one LMS submission."""
     course_dir = tmp_path / "course"
-    run = [sys.executable, "-m", "coursekit"]
+    run = [sys.executable, "-m", "courseadmin"]
 
     def cli(*args):
         result = subprocess.run(run + list(args), capture_output=True, text=True, cwd=REPO_ROOT)

@@ -12,8 +12,8 @@ from scipy.spatial.distance import cdist
 from sklearn.model_selection import KFold, cross_val_score
 from sklearn.neighbors import KNeighborsClassifier
 
-from coursekit.authoring.notebooks import solution_functions
-from coursekit.config import SOLUTIONS_DIR
+from courseadmin.authoring.notebooks import solution_functions
+from courseadmin.paths import SOLUTIONS_DIR
 from coursekit.datasets import DatasetError, load_fashion_mnist, synthetic
 
 KS = range(1, 21)

@@ -8,8 +8,8 @@ import re
 
 import pytest
 
-from coursekit.config import NOTEBOOKS_DIR, SOLUTIONS_DIR
-from coursekit.execute import CellExecutionError, printed_text, run_notebook
+from courseadmin.execute import CellExecutionError, printed_text, run_notebook
+from courseadmin.paths import NOTEBOOKS_DIR, SOLUTIONS_DIR
 
 SOLUTIONS = sorted(SOLUTIONS_DIR.glob("*.ipynb"))
 CHECK_CALL = re.compile(r"^tests\.test_(\w+)\(", re.MULTILINE)

@@ -6,7 +6,7 @@ import sys
 
 import yaml
 
-from coursekit.config import REPO_ROOT
+from courseadmin.paths import REPO_ROOT
 
 PIN = re.compile(r"^([A-Za-z0-9_.\-]+)==([^;\s]+)\s*(;.*)?$")
 

@@ -7,6 +7,7 @@ one success line when every assertion holds, the first failure otherwise.
 """
 
 import ast
+import base64
 import contextlib
 import copy
 import functools
@@ -15,8 +16,12 @@ import signal
 import textwrap
 import threading
 import tracemalloc
+from dataclasses import dataclass
 
 import numpy as np
+
+from coursekit.checks import recordings
+from coursekit.checks.recordings import Case
 
 # Calls that hide a Python loop behind a function.
 LOOPING_CALLS = {"vectorize", "apply_along_axis", "apply_over_axes", "frompyfunc", "map"}
@@ -30,31 +35,117 @@ LOOP_NODES = {
 }
 
 
-def feedback_check(name):
-    """Decorate ``check(fn, rng)`` as the student-facing ``test_<name>(fn, seed=0)``.
+RESULTS_MIME = "application/vnd.coursekit.results+json"  # a hidden check's results, for the grader
+CHECKS = {}  # exercise name -> Check, filled by @feedback_check
 
-    ``seed`` picks the random inputs: the visible check uses the default, the
-    hidden autograder tests pass other seeds.
+
+@dataclass(frozen=True)
+class Check:
+    """What the tools know of a check: the student-facing function and its recorded parts.
+
+    ``inputs(rng)`` returns the argument tuples of the recorded calls; ``judge(result, case)``
+    raises ``AssertionError`` naming the mistake when ``result`` is not ``case.expected``.
+    Both are None for checks that are all code (model inspection, training runs).
+    """
+
+    name: str
+    run: object
+    inputs: object = None
+    judge: object = None
+
+
+class Cases:
+    """The recorded calls of one run of a check, and where their results go.
+
+    Visible seed: each result is judged at once against the recording shipped with the
+    package. Any other seed (the autograder's hidden tests): the expectations are not here;
+    the results are kept and handed to the grader, which judges them outside this kernel.
+    """
+
+    def __init__(self, check, cases, rng, hidden):
+        self.check, self.cases, self.rng, self.hidden = check, cases, rng, hidden
+        self.results = {}
+
+    def __iter__(self):
+        return iter(self.cases)
+
+    def __len__(self):
+        return len(self.cases)
+
+    def call(self, fn, case, **kwargs):
+        """``fn(*case.args)`` on copies, judged; a changed input and a wrong value both said."""
+        return call(fn, *case.args, judge=lambda result: self.answer(case, result), **kwargs)
+
+    def answer(self, case, result):
+        """Judge ``result`` for ``case`` now, or keep it for the grader (hidden seeds)."""
+        if self.hidden:
+            self.results[self.cases.index(case)] = result
+        else:
+            self.check.judge(result, case)
+
+
+def feedback_check(name, *, inputs=None, judge=None):
+    """Decorate a check as the student-facing ``test_<name>(fn, seed=0)``.
+
+    Without ``inputs`` the check is ``check(fn, rng)``, all code. With ``inputs`` and
+    ``judge`` it is ``check(fn, cases)``: it runs its property checks (loops, mutation,
+    gradients of the student's own function) and passes each recorded case through
+    ``cases.call(fn, case)``. ``seed`` picks the inputs: the visible check uses the default,
+    the hidden autograder tests pass other seeds, whose expectations only the grader holds.
     """
 
     def decorate(check):
         @functools.wraps(check)
-        def run(fn, seed=0):
+        def run(fn, seed=recordings.VISIBLE_SEED):
             __tracebackhide__ = True  # pytest shows the student's failure, not this frame
             if not callable(fn):
                 raise AssertionError(
                     f"Pass the function itself, as in tests.test_{name}({name}), "
                     f"not the result of calling it (got a {type(fn).__name__})."
                 )
-            check(fn, np.random.default_rng(seed))
+            rng = np.random.default_rng(seed)
+            if inputs is None:
+                check(fn, rng)
+            elif seed == recordings.VISIBLE_SEED:
+                recorded = recordings.visible_cases(name)
+                if recorded is None:
+                    raise RuntimeError(
+                        f"The recorded expectations of {name} are missing from the course kit "
+                        "(coursekit/checks/recordings): reinstall it, or run `make build`."
+                    )
+                check(fn, Cases(CHECKS[name], recorded, rng, hidden=False))
+            else:
+                args = inputs(np.random.default_rng(seed))
+                cases = Cases(CHECKS[name], [Case(tuple(a)) for a in args], rng, hidden=True)
+                check(fn, cases)
+                hand_over(name, seed, cases)
+                print(f"\u2714 {name}: ran on the autograder's inputs; the grader judges them.")
+                return
             print(f"\u2714 {name}: all tests passed.")
 
         run.__doc__ = (
             f"Check a student's `{name}`; print one line if right, else raise AssertionError."
         )
+        CHECKS[name] = Check(name, run, inputs, judge)
         return run
 
     return decorate
+
+
+def hand_over(name, seed, cases):
+    """Display a hidden check's results for the grader (a MIME bundle, no expectation in it)."""
+    bundle = {
+        "exercise": name,
+        "seed": seed,
+        "inputs": recordings.digest([case.args for case in cases]),
+        "results": base64.b64encode(recordings.to_bytes(recordings.loose(cases.results))).decode(),
+    }
+    try:
+        from IPython.display import display
+
+        display({RESULTS_MIME: bundle}, raw=True)
+    except ImportError:  # outside Jupyter there is no grader to hand them to
+        pass
 
 
 # The checks use small inputs: a call that runs this long is stuck, most often in a loop.
@@ -91,7 +182,7 @@ def time_limit(seconds):
         signal.signal(signal.SIGALRM, previous)
 
 
-def call(fn, *args, hint="", copy_args=True, uncopied=(), **kwargs):
+def call(fn, *args, hint="", copy_args=True, uncopied=(), judge=None, **kwargs):
     """Call ``fn`` on deep copies of ``args`` and return its result.
 
     Raises ``AssertionError`` if ``fn`` raises (``NotImplementedError`` excepted:
@@ -100,7 +191,9 @@ def call(fn, *args, hint="", copy_args=True, uncopied=(), **kwargs):
     With ``copy_args=False`` ``fn`` gets ``args`` themselves and mutation is the
     caller's to check (for functions that must change an array and restore it).
     The arguments at the positions ``uncopied`` (random generators, meant to advance)
-    and the keyword arguments ``kwargs`` reach ``fn`` as they are.
+    and the keyword arguments ``kwargs`` reach ``fn`` as they are. ``judge(result)``, if
+    given, is applied before the inputs are compared, so that a function that both changes
+    its input and returns a wrong value is told both.
     """
     copies = copy.deepcopy(args) if copy_args else args
     passed = tuple(args[i] if i in uncopied else value for i, value in enumerate(copies))
@@ -116,18 +209,44 @@ def call(fn, *args, hint="", copy_args=True, uncopied=(), **kwargs):
             "never changes) or a loop over every pixel."
         ) from None
     except Exception as error:
+        if isinstance(error, (OverflowError, FloatingPointError)) and has_uint8(args):
+            hint = (hint + "\n" if hint else "") + UINT8_ADVICE
         raise AssertionError(
             f"{fn.__name__}({describe_args(args)}) raised {type(error).__name__}: {error}"
             + (f"\n{hint}" if hint else "")
         ) from error
+    wrong = None
+    if judge is not None:
+        try:
+            judge(result)
+        except AssertionError as error:
+            wrong = error
     for position, (original, value) in enumerate(zip(args, passed)):
         if copy_args and position not in uncopied and not same_value(original, value):
             raise AssertionError(
                 f"{fn.__name__} changed its argument `{parameter_name(fn, position)}` in place. "
                 "The caller's data must stay as it was: work on a copy "
                 "(for example `x = x.astype(np.float32)` or `x = x.copy()`)."
+                + (f"\nIts result is also wrong: {wrong}" if wrong else "")
             )
+    if wrong is not None:
+        raise wrong
     return result
+
+
+UINT8_ADVICE = (
+    "The images are uint8 (0..255), whose arithmetic wraps around or overflows "
+    "(np.uint8(3) - np.uint8(5) is 254, np.uint8(20) ** 2 is 144): convert them with "
+    ".astype(np.float64) before subtracting, squaring or summing."
+)
+
+
+def has_uint8(args):
+    """True when any argument (or item of a list or tuple argument) is a uint8 array."""
+    return any(
+        has_uint8(a) if isinstance(a, (list, tuple)) else getattr(a, "dtype", None) == np.uint8
+        for a in args
+    )
 
 
 def same_value(a, b):

@@ -8,8 +8,8 @@ the notebook teaches. Wrong answers are written out in each notebook's module.
 import types
 from dataclasses import dataclass
 
-from coursekit.authoring import notebooks
-from coursekit.config import SOLUTIONS_DIR
+from courseadmin.authoring import notebooks
+from courseadmin.paths import SOLUTIONS_DIR
 
 REFERENCES = {}  # exercise name -> reference function
 WRONG_ANSWERS = {}  # exercise name -> [WrongAnswer, ...]
@@ -20,6 +20,7 @@ class WrongAnswer:
     exercise: str
     fn: object
     says: str  # a fragment the check's message must contain
+    mistake: str = None  # its name in the check's messages; its results are then recorded
 
     @property
     def id(self):
@@ -37,11 +38,15 @@ def solution_functions(notebook):
     return types.SimpleNamespace(**functions)
 
 
-def wrong(exercise, says):
-    """Register the decorated function as a wrong answer to ``exercise``."""
+def wrong(exercise, says, mistake=None):
+    """Register the decorated function as a wrong answer to ``exercise``.
+
+    With ``mistake``, ``make build`` records its results on the check's inputs, and the
+    check names the mistake (its message ``mistake``) when a student's result matches them.
+    """
 
     def register(fn):
-        WRONG_ANSWERS.setdefault(exercise, []).append(WrongAnswer(exercise, fn, says))
+        WRONG_ANSWERS.setdefault(exercise, []).append(WrongAnswer(exercise, fn, says, mistake))
         return fn
 
     return register

@@ -1,6 +1,6 @@
 """Feedback for students: nbgrader's HTML of each graded notebook, with scores and comments."""
 
-from coursekit.grading.course import GradingError
+from courseadmin.grading.course import GradingError
 
 
 def generate_feedback(course, assignment, student=None):

@@ -24,6 +24,7 @@ Without bubblewrap (not installed, not allowed, or not Linux) kernels run with t
 that still apply; ``protections()`` says which, and callers print it.
 """
 
+import importlib.util
 import os
 import random
 import shutil
@@ -37,7 +38,6 @@ from pathlib import Path
 from jupyter_client.manager import AsyncKernelManager
 from traitlets import Integer, Unicode, default
 
-from coursekit.config import REPO_ROOT
 from coursekit.datasets.paths import keras_datasets_dir
 
 GIB = 2**30
@@ -105,16 +105,17 @@ def both_names(path):
 
 @cache
 def readable_paths():
-    """(source, destination) pairs a kernel must read: the Python, the venv, the checks."""
-    import coursekit
-
-    package = Path(coursekit.__file__).parent
-    pairs = set()
+    """(source, destination) pairs a kernel must read: the Python, the venv, the student
+    runtime (``coursekit`` and ``problem_unittests``, wherever they are installed) and the
+    launcher. The rest of the instructor's side (``courseadmin``, solutions, hidden
+    expectations) is not among them."""
+    pairs = both_names(LAUNCHER)
     for path in (sys.base_prefix, sys.prefix, Path(sys.executable).parent):
         pairs |= both_names(path)
-    for path in (package, REPO_ROOT / "coursekit", REPO_ROOT / "problem_unittests.py"):
-        if path.exists():
-            pairs |= both_names(path)
+    for module in ("coursekit", "problem_unittests"):
+        spec = importlib.util.find_spec(module)
+        path = Path(spec.origin)
+        pairs |= both_names(path.parent if path.name == "__init__.py" else path)
     return tuple(sorted(pairs))
 
 

@@ -14,9 +14,9 @@ from nbgrader.apps import NbGraderAPI
 from nbgrader.coursedir import CourseDirectory
 from sqlalchemy.exc import SAWarning
 
-from coursekit.authoring.build import course_config, put_scripts_on_path
-from coursekit.authoring.notebooks import NotebookError, read_notebook
-from coursekit.config import ADMIN_DIR, REPO_ROOT, SOLUTIONS_DIR
+from courseadmin.authoring.build import course_config, put_scripts_on_path
+from courseadmin.authoring.notebooks import NotebookError, read_notebook
+from courseadmin.paths import ADMIN_DIR, REPO_ROOT, SOLUTIONS_DIR
 
 DEFAULT_ROOT = REPO_ROOT / "course"
 
@@ -54,7 +54,7 @@ class Course:
             f"c.CourseDirectory.root = {str(self.root)!r}\n"
             f"c.Exchange.root = {str(self.exchange)!r}\n"
             "# nbgrader's own collect (and the formgrader's) refuses unsafe inbound folders too\n"
-            'c.ExchangeFactory.collect = "coursekit.grading.exchange.SafeCollect"\n'
+            'c.ExchangeFactory.collect = "courseadmin.grading.exchange.SafeCollect"\n'
         )
         path = self.root / "nbgrader_config.py"
         if not path.exists() or path.read_text() != text:
@@ -101,7 +101,7 @@ class Course:
 
     def _submitted(self, assignment):
         """[(folder name, None or why it is no valid student id)] under ``submitted/``."""
-        from coursekit.grading.ids import RefusedName, student_id
+        from courseadmin.grading.ids import RefusedName, student_id
 
         found = []
         for path in sorted((self.root / "submitted").glob(f"*/{assignment}")):

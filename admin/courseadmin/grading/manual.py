@@ -16,8 +16,8 @@ from dataclasses import dataclass
 
 from nbgrader.api import MissingEntry
 
-from coursekit.authoring.notebooks import NotebookError, nbgrader_meta, read_notebook
-from coursekit.grading.events import Event
+from courseadmin.authoring.notebooks import NotebookError, nbgrader_meta, read_notebook
+from courseadmin.grading.events import Event
 
 NO_CELL = "\0absent"  # the graded cell is not in the notebook (deleted, or no notebook)
 

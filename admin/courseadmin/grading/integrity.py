@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from nbgrader.utils import compute_checksum
 
-from coursekit.authoring.notebooks import (
+from courseadmin.authoring.notebooks import (
     NotebookError,
     is_test_cell,
     nbgrader_meta,

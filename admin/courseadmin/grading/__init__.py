@@ -1,4 +1,4 @@
 """The instructor's pipeline on nbgrader: release, collect, autograde, feedback, export, report.
 
-Kept free of imports: ``coursekit.grading.pristine`` is imported inside students' kernels.
+The fresh checks imported inside students' kernels are ``coursekit.pristine`` (the runtime).
 """

@@ -19,12 +19,12 @@ from nbformat import NotebookNode
 from nbgrader.preprocessors import Execute, NbGraderPreprocessor
 from traitlets import Bool, Integer, Unicode
 
-from coursekit.authoring.notebooks import is_test_cell, nbgrader_meta, read_notebook
-from coursekit.grading.sandbox import SandboxedKernelManager
+from courseadmin.authoring.notebooks import is_test_cell, nbgrader_meta, read_notebook
+from courseadmin.grading.sandbox import SandboxedKernelManager
 
 # Run (silently, on one line so tracebacks keep their line numbers) before every graded test
 # cell: a student cannot make the hidden tests pass by replacing tests.test_<name>.
-PRISTINE_CHECKS = 'tests = __import__("coursekit.grading.pristine").grading.pristine.checks(); '
+PRISTINE_CHECKS = 'tests = __import__("coursekit.pristine").pristine.checks(); '
 
 
 class KernelStartError(RuntimeError):

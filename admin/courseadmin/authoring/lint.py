@@ -9,8 +9,8 @@ import tempfile
 from collections import Counter
 from pathlib import Path
 
-from coursekit.authoring.build import generate_student_versions
-from coursekit.authoring.notebooks import (
+from courseadmin.authoring.build import generate_student_versions
+from courseadmin.authoring.notebooks import (
     SECRET_REGIONS,
     NotebookError,
     answer_cells,
@@ -19,7 +19,9 @@ from coursekit.authoring.notebooks import (
     read_notebook,
     secret_lines,
 )
-from coursekit.config import NOTEBOOKS_DIR, SOLUTIONS_DIR
+from courseadmin.authoring.record import HIDDEN_CALL, recorded_exercises, stale_recordings
+from courseadmin.paths import NOTEBOOKS_DIR, SOLUTIONS_DIR
+from coursekit.checks.recordings import VISIBLE_SEED
 
 
 def check_course(solutions_dir=SOLUTIONS_DIR, notebooks_dir=NOTEBOOKS_DIR):
@@ -40,7 +42,7 @@ def check_course(solutions_dir=SOLUTIONS_DIR, notebooks_dir=NOTEBOOKS_DIR):
                 problems.append(str(error))
     if problems:
         return problems  # building would stop on the same errors
-    return sync_problems(solutions_dir, notebooks_dir)
+    return sync_problems(solutions_dir, notebooks_dir) + recording_problems(solutions_dir)
 
 
 def metadata_problems(path, nb):
@@ -71,7 +73,7 @@ def metadata_problems(path, nb):
     problems += [
         f"{path.name}: grade_id '{i}' is used by {n} cells." for i, n in ids.items() if i and n > 1
     ]
-    return problems + exercise_pattern_problems(path, nb)
+    return problems + exercise_pattern_problems(path, nb) + hidden_test_problems(path, nb)
 
 
 def exercise_pattern_problems(path, nb):
@@ -90,6 +92,38 @@ def exercise_pattern_problems(path, nb):
             ):
                 problems.append(f"{path.name} cell {number}: `{name}` has no graded test cell.")
     return problems
+
+
+def hidden_test_problems(path, nb):
+    """A graded cell of a recorded check may only run it with a hidden seed: any other line
+    (an expected value, an assert) would be in the reach of the student's code while it runs,
+    and the visible seed's expectations ship with the runtime."""
+    recorded = set(recorded_exercises())
+    problems = []
+    for number, cell in enumerate(nb.cells, start=1):
+        if not (nbgrader_meta(cell).get("grade") and cell.cell_type == "code"):
+            continue
+        calls = HIDDEN_CALL.findall(cell.source)
+        if not any(exercise in recorded for exercise, _ in calls):
+            continue
+        where = f"{path.name} cell {number}"
+        for line in secret_lines(cell.source):
+            if line and not line.startswith("#") and not HIDDEN_CALL.fullmatch(line):
+                problems.append(
+                    f"{where}: the hidden tests of a recorded check hold only "
+                    f"`tests.test_<name>(<name>, seed=<n>)` lines, not {line[:60]!r}"
+                )
+        problems += [
+            f"{where}: {exercise} runs with the visible seed in a graded cell"
+            for exercise, seed in calls
+            if int(seed) == VISIBLE_SEED
+        ]
+    return problems
+
+
+def recording_problems(solutions_dir=SOLUTIONS_DIR):
+    """Recordings missing, stale or misplaced (see ``record.py``)."""
+    return stale_recordings() if Path(solutions_dir) == SOLUTIONS_DIR else []
 
 
 def leak_problems(source, student, student_path):

@@ -18,7 +18,7 @@ import stat
 import unicodedata
 from pathlib import Path
 
-from coursekit.grading.course import GradingError
+from courseadmin.grading.course import GradingError
 
 MAX_ID_CHARS = 64
 MAX_NAME_BYTES = 255

@@ -6,7 +6,7 @@ from pathlib import Path
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
 
-from coursekit.authoring.notebooks import read_notebook
+from courseadmin.authoring.notebooks import read_notebook
 
 __all__ = ["CellExecutionError", "run_notebook", "printed_text"]
 

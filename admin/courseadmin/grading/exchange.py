@@ -25,11 +25,11 @@ from nbgrader.coursedir import CourseDirectory
 from nbgrader.exchange.default import ExchangeCollect, ExchangeSubmit
 from nbgrader.utils import capture_log, parse_utc, temp_attrs
 
-from coursekit.authoring.build import course_config
-from coursekit.grading import events
-from coursekit.grading.course import GradingError
-from coursekit.grading.events import Event
-from coursekit.grading.ids import RefusedName, file_name, student_id
+from courseadmin.authoring.build import course_config
+from courseadmin.grading import events
+from courseadmin.grading.course import GradingError
+from courseadmin.grading.events import Event
+from courseadmin.grading.ids import RefusedName, file_name, student_id
 
 STAMP = "%Y-%m-%d %H:%M:%S.%f"
 REFUSED = ("refused entry", "refused id")

@@ -28,12 +28,12 @@ from pathlib import Path
 
 from nbgrader.utils import parse_utc
 
-from coursekit.grading import events
-from coursekit.grading.course import GradingError
-from coursekit.grading.events import Event
-from coursekit.grading.exchange import STAMP, Collected
-from coursekit.grading.ids import RefusedName, file_name, safe_join, student_id, zip_entry_parts
-from coursekit.grading.roster import Roster
+from courseadmin.grading import events
+from courseadmin.grading.course import GradingError
+from courseadmin.grading.events import Event
+from courseadmin.grading.exchange import STAMP, Collected
+from courseadmin.grading.ids import RefusedName, file_name, safe_join, student_id, zip_entry_parts
+from courseadmin.grading.roster import Roster
 
 MOODLE_FOLDER = re.compile(r"^(?P<name>.+?)_(?P<lms_id>\d+)_assignsubmission_\w*$")
 MAX_ZIP_BYTES = 4 * 10**9  # unpacked, all entries together

@@ -15,18 +15,18 @@ from pathlib import Path
 
 import nbformat
 
-from coursekit import democlass
-from coursekit.authoring.build import generate_student_versions
-from coursekit.authoring.lint import check_course
-from coursekit.config import NOTEBOOKS_DIR, REPO_ROOT, SOLUTIONS_DIR
-from coursekit.grading import exchange, integrity, lms
-from coursekit.grading.autograde import Settings, autograde
-from coursekit.grading.course import Course
-from coursekit.grading.export import export, grade_table
-from coursekit.grading.feedback import generate_feedback
-from coursekit.grading.report import attention_table, write_report
-from coursekit.grading.roster import Roster
-from coursekit.grading.sandbox import protections
+from courseadmin import democlass
+from courseadmin.authoring.build import generate_student_versions
+from courseadmin.authoring.lint import check_course
+from courseadmin.grading import exchange, integrity, lms
+from courseadmin.grading.autograde import Settings, autograde
+from courseadmin.grading.course import Course
+from courseadmin.grading.export import export, grade_table
+from courseadmin.grading.feedback import generate_feedback
+from courseadmin.grading.report import attention_table, write_report
+from courseadmin.grading.roster import Roster
+from courseadmin.grading.sandbox import protections
+from courseadmin.paths import NOTEBOOKS_DIR, REPO_ROOT, SOLUTIONS_DIR
 
 OUT_DIR = REPO_ROOT / "demo"
 NOTEBOOKS = ("01_data_preparation", "03_softmax")

@@ -17,8 +17,8 @@ from nbgrader.coursedir import CourseDirectory
 from nbgrader.utils import compute_checksum
 from traitlets.config import Config, PyFileConfigLoader
 
-from coursekit.authoring.notebooks import NotebookError, nbgrader_meta, read_notebook
-from coursekit.config import ADMIN_DIR, NOTEBOOKS_DIR, SOLUTIONS_DIR
+from courseadmin.authoring.notebooks import NotebookError, nbgrader_meta, read_notebook
+from courseadmin.paths import ADMIN_DIR, NOTEBOOKS_DIR, SOLUTIONS_DIR
 
 
 def put_scripts_on_path():

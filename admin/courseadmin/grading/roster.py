@@ -11,9 +11,9 @@ import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
-from coursekit.config import ADMIN_DIR
-from coursekit.grading.course import GradingError
-from coursekit.grading.ids import RefusedName, student_id
+from courseadmin.grading.course import GradingError
+from courseadmin.grading.ids import RefusedName, student_id
+from courseadmin.paths import ADMIN_DIR
 
 DEFAULT_ROSTER = ADMIN_DIR / "roster.csv"
 COLUMNS = ("id", "first_name", "last_name", "email", "lms_id")

@@ -20,14 +20,14 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
 
-from coursekit.authoring.notebooks import (  # noqa: E402
+from courseadmin.authoring.notebooks import (  # noqa: E402
     NotebookError,
     is_test_cell,
     read_notebook,
 )
-from coursekit.grading import events, integrity  # noqa: E402
-from coursekit.grading.autograde import SANDBOX_LOG  # noqa: E402
-from coursekit.grading.export import NOT_SUBMITTED, grade_table, status_table  # noqa: E402
+from courseadmin.grading import events, integrity  # noqa: E402
+from courseadmin.grading.autograde import SANDBOX_LOG  # noqa: E402
+from courseadmin.grading.export import NOT_SUBMITTED, grade_table, status_table  # noqa: E402
 
 
 def failure_messages(course, assignment, notebook):

@@ -22,13 +22,13 @@ from functools import cache
 
 import nbformat
 
-from coursekit.authoring.notebooks import (
+from courseadmin.authoring.notebooks import (
     answer_cells,
     is_test_cell,
     nbgrader_meta,
     read_notebook,
 )
-from coursekit.config import REPO_ROOT, SOLUTIONS_DIR
+from courseadmin.paths import REPO_ROOT, SOLUTIONS_DIR
 
 FIRST = "Amara Bruno Chen Dario Elif Farid Greta Hana Ivo Jonas Kofi Lena Mateo Nadia Omar Priya"
 LAST = "Okafor Rossi Wang Silva Yilmaz Haddad Berg Sato Petrov Weber Mensah Novak Garcia Khan Ali"

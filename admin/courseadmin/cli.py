@@ -1,14 +1,15 @@
-"""The course command line: ``python -m coursekit <command>`` (also ``make <command>``)."""
+"""The course command line: ``python -m courseadmin <command>`` (also ``make <command>``)."""
 
 import argparse
 import sys
 from pathlib import Path
 
-from coursekit.authoring.build import generate_student_versions
-from coursekit.authoring.lint import check_course
-from coursekit.authoring.notebooks import NotebookError
-from coursekit.config import ADMIN_DIR, NOTEBOOKS_DIR, REPO_ROOT, SOLUTIONS_DIR
-from coursekit.grading.course import GradingError
+from courseadmin.authoring.build import generate_student_versions
+from courseadmin.authoring.lint import check_course
+from courseadmin.authoring.notebooks import NotebookError
+from courseadmin.authoring.record import write_recordings
+from courseadmin.grading.course import GradingError
+from courseadmin.paths import ADMIN_DIR, NOTEBOOKS_DIR, REPO_ROOT, SOLUTIONS_DIR
 
 DEFAULT_COURSE = REPO_ROOT / "course"
 DEFAULT_ROSTER = ADMIN_DIR / "roster.csv"
@@ -23,6 +24,8 @@ def build(args):
         return 1
     for path in written:
         print(f"built {path.relative_to(REPO_ROOT)}")
+    for path in write_recordings():
+        print(f"recorded {path.relative_to(REPO_ROOT)}")
     return check(args)
 
 
@@ -37,13 +40,13 @@ def check(args):
 
 def demo(args):
     """Grade a demo class end to end: release, hand in, collect, autograde, report."""
-    from coursekit.demo import run_demo
+    from courseadmin.demo import run_demo
 
     return run_demo(jobs=args.jobs)
 
 
 def _course(args):
-    from coursekit.grading.course import Course
+    from courseadmin.grading.course import Course
 
     return Course(args.course)
 
@@ -54,7 +57,7 @@ def _assignments(args, course):
 
 def release(args):
     """Release notebooks to the exchange and as zips for an LMS (course/lms/)."""
-    from coursekit.grading import exchange, ids
+    from courseadmin.grading import exchange, ids
 
     course = _course(args)
     for name in args.assignments:
@@ -65,8 +68,8 @@ def release(args):
 
 def collect(args):
     """Collect submissions from the exchange, or from an LMS zip (--zip) via the roster."""
-    from coursekit.grading import exchange, lms
-    from coursekit.grading.roster import Roster
+    from courseadmin.grading import exchange, lms
+    from courseadmin.grading.roster import Roster
 
     course = _course(args)
     if args.zip:
@@ -94,8 +97,8 @@ def collect(args):
 
 def autograde(args):
     """Grade submissions in parallel, each in a sandbox, into nbgrader's gradebook."""
-    from coursekit.grading.autograde import Settings, autograde
-    from coursekit.grading.sandbox import GIB, Limits
+    from courseadmin.grading.autograde import Settings, autograde
+    from courseadmin.grading.sandbox import GIB, Limits
 
     course = _course(args)
     settings = Settings(timeout=args.timeout, limits=Limits(memory=int(args.memory * GIB)))
@@ -110,7 +113,7 @@ def autograde(args):
 
 def feedback(args):
     """Write feedback HTML for each student and notebook (course/feedback/)."""
-    from coursekit.grading.feedback import generate_feedback
+    from courseadmin.grading.feedback import generate_feedback
 
     course = _course(args)
     for name in _assignments(args, course):
@@ -120,7 +123,7 @@ def feedback(args):
 
 def export(args):
     """Write grades as CSV for the instructor, or for import into Moodle or Canvas."""
-    from coursekit.grading.export import export as write_grades
+    from courseadmin.grading.export import export as write_grades
 
     roster = args.roster
     if roster is None and DEFAULT_ROSTER.exists():
@@ -136,7 +139,7 @@ def export(args):
 
 def report(args):
     """Write per-question statistics, score plots and report.html (course/reports/)."""
-    from coursekit.grading.report import write_report
+    from courseadmin.grading.report import write_report
 
     print(f"wrote {write_report(_course(args)) / 'report.html'}")
     return 0

@@ -56,7 +56,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from coursekit.grading.roster import Roster
+from courseadmin.grading.roster import Roster
 
 NOT_SUBMITTED = "not submitted"
 PENDING = "pending manual grading"

@@ -13,8 +13,8 @@ import json
 from collections import defaultdict
 from pathlib import Path
 
-from coursekit.authoring.notebooks import NotebookError, read_notebook
-from coursekit.grading.events import Event
+from courseadmin.authoring.notebooks import NotebookError, read_notebook
+from courseadmin.grading.events import Event
 
 STEP = "autograde"
 WATCHED = {"file": "blocked file", "network": "blocked network", "process": "processes"}

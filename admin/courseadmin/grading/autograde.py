@@ -7,8 +7,10 @@ Two passes:
    ``SandboxedExecute`` in place of ``Execute``: one process per core, one sandboxed kernel
    each. Nothing in the course's own gradebook is written.
 2. **Record, serially.** nbgrader's ``autograde`` runs on the course itself with
-   ``ReplayExecution`` in place of ``Execute``: the same sanitising (locked cells restored
-   from the gradebook), the same scoring, late penalties and gradebook writes as
+   ``ReplayExecution`` in place of ``Execute``, then ``JudgeHiddenResults``, which judges
+   the hidden tests' results against expectations that never enter a student's kernel
+   (``hidden.py``): the same sanitising (locked cells restored from the gradebook), the
+   same scoring, late penalties and gradebook writes as
    ``nbgrader autograde``, from one process, so concurrency never touches the gradebook.
    Manual grades and comments already entered survive, as they do with nbgrader.
 
@@ -40,19 +42,25 @@ from nbgrader.preprocessors import (
 from tqdm.auto import tqdm
 from traitlets.config import Config
 
-from coursekit.authoring.notebooks import NotebookError, is_test_cell, nbgrader_meta, read_notebook
-from coursekit.grading import events, incidents, manual
-from coursekit.grading.course import Course, GradingError
-from coursekit.grading.preprocessors import KernelStartError, ReplayExecution, SandboxedExecute
-from coursekit.grading.sandbox import Limits, protections, sandbox_problem
+from courseadmin.authoring.notebooks import (
+    NotebookError,
+    is_test_cell,
+    nbgrader_meta,
+    read_notebook,
+)
+from courseadmin.grading import events, incidents, manual
+from courseadmin.grading.course import Course, GradingError
+from courseadmin.grading.hidden import JudgeHiddenResults, judge_notebook
+from courseadmin.grading.preprocessors import KernelStartError, ReplayExecution, SandboxedExecute
+from courseadmin.grading.sandbox import Limits, protections, sandbox_problem
 
 UNREADABLE_SUFFIX = ".unreadable"
 SANDBOX_LOG = "sandbox.csv"  # the protections in force at the last autograde
 
 
-def _after_execute(executor):
+def _after_execute(*executors):
     return [
-        executor,
+        *executors,
         IgnorePattern,
         ClearMetadataPreprocessor,
         LimitOutput,
@@ -200,7 +208,7 @@ def record_grades(course, outcomes, executed_root):
     settings = {k: dict(v) for k, v in course.config.items() if isinstance(v, Config)}
     settings["Autograde"] = {
         **settings.get("Autograde", {}),
-        "autograde_preprocessors": _after_execute(ReplayExecution),
+        "autograde_preprocessors": _after_execute(ReplayExecution, JudgeHiddenResults),
     }
     settings["ReplayExecution"] = {"executed_root": str(executed_root)}
     course = Course(course.root, **settings)
@@ -313,7 +321,7 @@ def canary_shortfall(outcome, root):
         return outcome.kernel_failed or "; ".join(outcome.problems) or "it could not be graded"
     failing = []
     for path in sorted((root / CANARY / outcome.assignment).glob("*.ipynb")):
-        for cell in read_notebook(path).cells:
+        for cell in judge_notebook(read_notebook(path)).cells:
             errors = [o for o in cell.get("outputs", []) if o.get("output_type") == "error"]
             if is_test_cell(cell) and errors:
                 grade_id = nbgrader_meta(cell).get("grade_id")

@@ -1,0 +1,5 @@
+import sys
+
+from courseadmin.cli import main
+
+sys.exit(main())

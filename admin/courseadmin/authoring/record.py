@@ -1,0 +1,161 @@
+"""Record the checks' expectations: ``make build`` writes them, ``make check`` finds them stale.
+
+For each exercise whose check has recorded parts (``inputs`` and ``judge``), and for each
+seed it is run with, the check's inputs go through the solution notebook's own function
+(the expected results) and through every wrong answer of ``tests/answers`` that names its
+mistake (the diagnosis table). The visible seed's recording ships with the student runtime
+(``coursekit/checks/recordings/<exercise>.npz``); the hidden seeds', which the solution
+notebooks' graded cells use, stay here (``admin/hidden/<exercise>.npz``) and are read by
+the grader only.
+"""
+
+import copy
+import re
+import warnings
+from pathlib import Path
+
+import numpy as np
+
+from courseadmin.authoring.notebooks import is_test_cell, read_notebook
+from courseadmin.paths import ADMIN_DIR, SOLUTIONS_DIR
+from coursekit.checks import recordings
+from coursekit.checks.framework import CHECKS
+from coursekit.checks.recordings import VISIBLE_SEED, Case
+
+HIDDEN_DIR = ADMIN_DIR / "hidden"
+# How a graded cell runs a check with a hidden seed: tests.test_<exercise>(<fn>, seed=<n>)
+HIDDEN_CALL = re.compile(r"tests\.test_(\w+)\(\s*\w+\s*,\s*seed\s*=\s*(\d+)\s*\)")
+# Recordings are rebuilt on other machines: float results may differ in the last bits.
+STALE_RTOL = 1e-9
+
+
+def answers():
+    """``(references, wrong answers)`` of every notebook, from ``tests/answers``."""
+    import problem_unittests  # noqa: F401  (registers every check)
+    from tests.answers import all_notebooks
+    from tests.answers.registry import REFERENCES, WRONG_ANSWERS
+
+    all_notebooks()
+    return REFERENCES, WRONG_ANSWERS
+
+
+def recorded_exercises():
+    """The exercises whose checks compare with recordings, by name."""
+    import problem_unittests  # noqa: F401  (registers every check)
+
+    return sorted(name for name, check in CHECKS.items() if check.inputs is not None)
+
+
+def hidden_seeds(solutions_dir=SOLUTIONS_DIR):
+    """``{exercise: [seed, ...]}`` of the checks the solutions' graded cells run."""
+    seeds = {}
+    for path in sorted(Path(solutions_dir).glob("*.ipynb")):
+        for cell in read_notebook(path).cells:
+            if is_test_cell(cell):
+                for exercise, seed in HIDDEN_CALL.findall(cell.source):
+                    seeds.setdefault(exercise, set()).add(int(seed))
+    return {exercise: sorted(found) for exercise, found in seeds.items()}
+
+
+def run_quietly(fn, args):
+    """``fn(*copies of args)``, NumPy's warnings silenced (the wrong answers overflow)."""
+    with warnings.catch_warnings(), np.errstate(all="ignore"):
+        warnings.simplefilter("ignore")
+        return fn(*copy.deepcopy(args))
+
+
+def record_cases(exercise, seed, reference, wrong_answers):
+    """The recorded :class:`Case` list of ``exercise`` for ``seed``."""
+    check = CHECKS[exercise]
+    cases = []
+    for args in check.inputs(np.random.default_rng(seed)):
+        args = tuple(args)
+        expected = run_quietly(reference, args)
+        same = recordings.digest(expected)
+        mistakes = []
+        for answer in wrong_answers:
+            if answer.mistake is None:
+                continue
+            try:
+                output = run_quietly(answer.fn, args)
+                recordings.encode(output, {})
+            except Exception:  # noqa: BLE001  (a wrong answer that fails here shows itself)
+                continue
+            if recordings.digest(output) != same:
+                mistakes.append((answer.mistake, output))
+        cases.append(Case(args, expected, mistakes))
+    return cases
+
+
+def record_all(exercises=None):
+    """``{path: {seed: cases}}`` for every recorded exercise (or those named)."""
+    references, wrong = answers()
+    hidden = hidden_seeds()
+    files = {}
+    for exercise in exercises or recorded_exercises():
+        reference, wrong_answers = references[exercise], wrong.get(exercise, [])
+        files[recordings.recording_path(exercise)] = {
+            VISIBLE_SEED: record_cases(exercise, VISIBLE_SEED, reference, wrong_answers)
+        }
+        files[recordings.recording_path(exercise, HIDDEN_DIR)] = {
+            seed: record_cases(exercise, seed, reference, wrong_answers)
+            for seed in hidden.get(exercise, [])
+            if seed != VISIBLE_SEED
+        }
+    return files
+
+
+def write_recordings(exercises=None):
+    """Write every recording; return the paths written."""
+    files = record_all(exercises)
+    for path, seeds in files.items():
+        recordings.write(path, seeds)
+    return sorted(files)
+
+
+def same_recording(a, b):
+    """True when two decoded recordings hold the same values (floats up to ``STALE_RTOL``)."""
+    if isinstance(a, (list, tuple)):
+        return isinstance(b, (list, tuple)) and len(a) == len(b) and all(map(same_recording, a, b))
+    if isinstance(a, dict):
+        return (
+            isinstance(b, dict)
+            and a.keys() == b.keys()
+            and all(same_recording(a[k], b[k]) for k in a)
+        )
+    if isinstance(a, Case):
+        return isinstance(b, Case) and same_recording(
+            recordings.case_tree(a), recordings.case_tree(b)
+        )
+    if isinstance(a, (np.ndarray, np.generic)):
+        b = np.asarray(b)
+        a = np.asarray(a)
+        if a.dtype != b.dtype or a.shape != b.shape:
+            return False
+        if a.dtype.kind in "fc":
+            return bool(np.allclose(a, b, rtol=STALE_RTOL, atol=0, equal_nan=True))
+        return bool(np.array_equal(a, b))
+    if isinstance(a, float) and isinstance(b, float):
+        return bool(np.isclose(a, b, rtol=STALE_RTOL, atol=0, equal_nan=True))
+    return type(a) is type(b) and a == b
+
+
+def stale_recordings():
+    """Problems: recordings missing, out of date or left over; empty when all are current."""
+    problems = []
+    files = record_all()
+    for path, seeds in files.items():
+        if not path.exists():
+            problems.append(f"{path.name}: no recording in {path.parent}; run `make build`")
+        elif not same_recording(recordings.read(path), seeds):
+            problems.append(f"{path.parent.name}/{path.name} is stale; run `make build`")
+    for folder in (recordings.PACKAGE_DIR, HIDDEN_DIR):
+        for path in sorted(Path(folder).glob("*.npz")):
+            if path not in files:
+                problems.append(f"{path.parent.name}/{path.name} belongs to no recorded check")
+    for path in sorted(Path(recordings.PACKAGE_DIR).glob("*.npz")):
+        if set(recordings.read(path)) != {VISIBLE_SEED}:
+            problems.append(
+                f"{path.name} in the student runtime holds a seed other than the visible one"
+            )
+    return problems

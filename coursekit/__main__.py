@@ -1,5 +1,0 @@
-import sys
-
-from coursekit.cli import main
-
-sys.exit(main())

@@ -1,0 +1,1 @@
+"""Feedback checks, one module per notebook (or notebook section); see framework.py."""

@@ -1,0 +1,174 @@
+"""Recorded expectations: what the solution and its named mistakes return on a check's inputs.
+
+``make build`` runs each exercise's inputs (``inputs(rng)`` of its check, for one seed)
+through the solution notebook's own function and through the wrong answers of
+``tests/answers`` and saves them here, so that the checks hold no answer: a check compares
+the student's result with the recorded one, and names the mistake whose recorded result it
+matches. The visible seed's recordings ship with the package (``checks/recordings/``); the
+hidden seeds' stay with the instructor (``admin/hidden/``) and are compared by the grader.
+
+A recording is an ``.npz`` file (no pickles) per exercise: the arrays, and one JSON tree
+(``__tree__``) that holds everything else and points at the arrays by key.
+"""
+
+import hashlib
+import io
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+PACKAGE_DIR = Path(__file__).with_name("recordings")  # the visible seed's recordings
+VISIBLE_SEED = 0
+TREE = "__tree__"
+
+
+@dataclass
+class Case:
+    """One call of a check: its arguments, the solution's result, the mistakes' results.
+
+    ``mistakes`` is a list of ``(mistake, result)`` pairs, in the order the wrong answers are
+    registered; ``expected`` is None while the grader still holds it (hidden seeds).
+    """
+
+    args: tuple
+    expected: object = None
+    mistakes: list = field(default_factory=list)
+
+
+# --- encoding: nested values with arrays <-> a JSON tree and named arrays -------------
+
+
+def encode(value, arrays):
+    """The JSON tree of ``value``; its arrays are added to ``arrays`` under new keys."""
+    if isinstance(value, (np.ndarray, np.generic)):
+        key = f"a{len(arrays)}"
+        arrays[key] = np.asarray(value)
+        return {"array": key, "scalar": isinstance(value, np.generic)}
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    if isinstance(value, tuple):
+        return {"tuple": [encode(v, arrays) for v in value]}
+    if isinstance(value, list):
+        return [encode(v, arrays) for v in value]
+    if isinstance(value, dict):
+        return {"dict": {str(k): encode(v, arrays) for k, v in value.items()}}
+    if isinstance(value, Opaque):
+        return {"opaque": type(value).__name__}
+    raise TypeError(f"cannot record a {type(value).__name__}")
+
+
+class Opaque:
+    """Stands for a value that cannot be recorded (a model, a generator, an object array).
+
+    It keeps the original type's name, so that a judge that says "should be a NumPy array,
+    not a <type>" still names what the student returned.
+    """
+
+    def __repr__(self):
+        return f"<{type(self).__name__}>"
+
+
+def opaque(type_name):
+    return type(type_name, (Opaque,), {})()
+
+
+def loose(value):
+    """``value`` with whatever :func:`encode` cannot hold replaced by :class:`Opaque` stand-ins.
+
+    For a student's results, which may be anything.
+    """
+    if isinstance(value, np.ndarray) and value.dtype.hasobject:
+        return opaque("object_array")
+    if isinstance(value, (np.ndarray, np.generic, bool, int, float, str)) or value is None:
+        return value
+    if isinstance(value, tuple):
+        return tuple(loose(v) for v in value)
+    if isinstance(value, list):
+        return [loose(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): loose(v) for k, v in value.items()}
+    return opaque(type(value).__name__)
+
+
+def decode(tree, arrays):
+    """The value that :func:`encode` turned into ``tree``."""
+    if isinstance(tree, list):
+        return [decode(v, arrays) for v in tree]
+    if not isinstance(tree, dict):
+        return tree
+    if "array" in tree:
+        array = np.array(arrays[tree["array"]])  # a copy, so no check can change the recording
+        return array[()] if tree["scalar"] else array
+    if "tuple" in tree:
+        return tuple(decode(v, arrays) for v in tree["tuple"])
+    if "opaque" in tree:
+        return opaque(tree["opaque"])
+    return {k: decode(v, arrays) for k, v in tree["dict"].items()}
+
+
+def to_bytes(value):
+    """``value`` (nested lists, tuples, dicts, arrays, numbers) as ``.npz`` bytes."""
+    arrays = {}
+    tree = encode(value, arrays)
+    buffer = io.BytesIO()
+    np.savez_compressed(buffer, **arrays, **{TREE: np.frombuffer(json.dumps(tree).encode(), "u1")})
+    return buffer.getvalue()
+
+
+def from_bytes(data):
+    """The value that :func:`to_bytes` wrote."""
+    with np.load(io.BytesIO(data), allow_pickle=False) as npz:
+        arrays = {key: npz[key] for key in npz.files}
+    return decode(json.loads(arrays.pop(TREE).tobytes()), arrays)
+
+
+def digest(value):
+    """A short fingerprint of ``value`` (arrays by dtype, shape and bytes)."""
+    arrays = {}
+    tree = encode(value, arrays)
+    hasher = hashlib.sha256(json.dumps(tree, sort_keys=True).encode())
+    for key in sorted(arrays, key=lambda k: int(k[1:])):
+        array = np.ascontiguousarray(arrays[key])
+        hasher.update(f"{array.dtype.str}{array.shape}".encode())
+        hasher.update(array.tobytes())
+    return hasher.hexdigest()[:16]
+
+
+# --- files: {seed: [Case, ...]} per exercise -----------------------------------------
+
+
+def case_tree(case):
+    return {"args": case.args, "expected": case.expected, "mistakes": case.mistakes}
+
+
+def write(path, seeds):
+    """Save ``{seed: [Case, ...]}`` to ``path`` (an ``.npz``)."""
+    value = {str(seed): [case_tree(case) for case in cases] for seed, cases in seeds.items()}
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    Path(path).write_bytes(to_bytes(value))
+
+
+def read(path):
+    """``{seed: [Case, ...]}`` from ``path``; ``{}`` when there is no such file."""
+    try:
+        data = Path(path).read_bytes()
+    except FileNotFoundError:
+        return {}
+    seeds = from_bytes(data)
+    return {
+        int(seed): [
+            Case(tuple(c["args"]), c["expected"], [tuple(m) for m in c["mistakes"]]) for c in cases
+        ]
+        for seed, cases in seeds.items()
+    }
+
+
+def recording_path(exercise, folder=PACKAGE_DIR):
+    return Path(folder) / f"{exercise}.npz"
+
+
+def visible_cases(exercise):
+    """The recorded cases of the visible seed, from the package; None if not recorded."""
+    return read(recording_path(exercise)).get(VISIBLE_SEED)
