@@ -10,5 +10,8 @@ from coursekit.checks.cifar_cnn import *  # noqa: F403
 from coursekit.checks.data_preparation import *  # noqa: F403
 from coursekit.checks.keras_cnn import *  # noqa: F403
 from coursekit.checks.knn import *  # noqa: F403
-from coursekit.checks.mlp import *  # noqa: F403
+from coursekit.checks.mlp_deep import *  # noqa: F403
+from coursekit.checks.mlp_optimisers import *  # noqa: F403
+from coursekit.checks.mlp_training import *  # noqa: F403
+from coursekit.checks.mlp_two_layer import *  # noqa: F403
 from coursekit.checks.softmax import *  # noqa: F403

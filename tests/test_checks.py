@@ -1,43 +1,69 @@
-"""Every feedback check passes its reference and rejects every realistic wrong answer."""
+"""Every feedback check passes its reference and rejects every realistic wrong answer.
 
+Checks with recorded expectations run with the visible seed (judged in the check) and with
+each hidden seed the solutions' graded cells use, judged as the grader judges them
+(``courseadmin.grading.hidden``), outside the check.
+"""
+
+import IPython.display
 import numpy as np
 import pytest
 
 import problem_unittests
-from coursekit.checks import framework
-from tests.answers import (  # noqa: F401  (importing a module registers its answers)
-    backprop,
-    cifar_cnn,
-    data_preparation,
-    keras_cnn,
-    knn,
-    mlp,
-    softmax,
-)
+from courseadmin.authoring.record import HIDDEN_DIR, hidden_seeds
+from courseadmin.grading.hidden import judge_bundle
+from coursekit.checks import framework, recordings
+from coursekit.checks.framework import CHECKS, RESULTS_MIME
+from tests.answers import all_notebooks
 from tests.answers.registry import REFERENCES, WRONG_ANSWERS
 
-SEEDS = [0, 1, 2, 3]
+all_notebooks()
+UNRECORDED_SEEDS = [0, 1, 2, 3]
+HIDDEN_SEEDS = hidden_seeds()
 WRONG = [answer for answers in WRONG_ANSWERS.values() for answer in answers]
+
+
+def seeds_of(exercise):
+    if CHECKS[exercise].judge is None:
+        return UNRECORDED_SEEDS
+    return [recordings.VISIBLE_SEED, *HIDDEN_SEEDS.get(exercise, [])]
 
 
 def check_for(exercise):
     return getattr(problem_unittests, f"test_{exercise}")
 
 
-@pytest.mark.parametrize("seed", SEEDS)
-@pytest.mark.parametrize("exercise", sorted(REFERENCES))
-def test_reference_passes(exercise, seed, capsys):
-    check_for(exercise)(REFERENCES[exercise], seed=seed)
-    assert capsys.readouterr().out.strip() == f"\u2714 {exercise}: all tests passed."
+def graded(exercise, fn, seed, monkeypatch):
+    """Run ``test_<exercise>(fn, seed)`` as the autograder does: the kernel's part, then,
+    for a hidden seed of a recorded check, the grader's judgement of the results."""
+    shown = []
+    monkeypatch.setattr(IPython.display, "display", lambda data, raw=False: shown.append(data))
+    check_for(exercise)(fn, seed=seed)
+    check = CHECKS[exercise]
+    if check.judge is None or seed == recordings.VISIBLE_SEED:
+        return
+    [bundle] = [data[RESULTS_MIME] for data in shown if RESULTS_MIME in data]
+    cases = recordings.read(recordings.recording_path(exercise, HIDDEN_DIR))[seed]
+    message = judge_bundle(bundle, cases, check)
+    if message:
+        raise AssertionError(message)
 
 
-@pytest.mark.parametrize("seed", SEEDS)
-@pytest.mark.parametrize("answer", WRONG, ids=[answer.id for answer in WRONG])
-def test_wrong_answer_is_named(answer, seed, capsys):
+RUNS = [(exercise, seed) for exercise in sorted(REFERENCES) for seed in seeds_of(exercise)]
+WRONG_RUNS = [(answer, seed) for answer in WRONG for seed in seeds_of(answer.exercise)]
+
+
+@pytest.mark.parametrize("exercise, seed", RUNS, ids=[f"{e}-{s}" for e, s in RUNS])
+def test_reference_passes(exercise, seed, capsys, monkeypatch):
+    graded(exercise, REFERENCES[exercise], seed, monkeypatch)
+    assert capsys.readouterr().out.startswith(f"\u2714 {exercise}: ")
+
+
+@pytest.mark.parametrize("answer, seed", WRONG_RUNS, ids=[f"{a.id}-{s}" for a, s in WRONG_RUNS])
+def test_wrong_answer_is_named(answer, seed, capsys, monkeypatch):
     with pytest.raises(AssertionError) as failure:
-        check_for(answer.exercise)(answer.fn, seed=seed)
+        graded(answer.exercise, answer.fn, seed, monkeypatch)
     assert answer.says in str(failure.value)
-    assert "all tests passed" not in capsys.readouterr().out
 
 
 @pytest.mark.parametrize("exercise", sorted(REFERENCES))

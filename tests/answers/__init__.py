@@ -9,7 +9,18 @@ student code cannot import them.
 # Each notebook's module registers its answers when imported; tests/test_checks.py imports
 # them all, the demo class only those of the notebooks it grades.
 
-NOTEBOOKS = ("data_preparation", "knn", "softmax", "backprop", "mlp", "keras_cnn", "cifar_cnn")
+NOTEBOOKS = (
+    "data_preparation",
+    "knn",
+    "softmax",
+    "backprop",
+    "mlp_two_layer",
+    "mlp_training",
+    "mlp_optimisers",
+    "mlp_deep",
+    "keras_cnn",
+    "cifar_cnn",
+)
 
 
 def all_notebooks():

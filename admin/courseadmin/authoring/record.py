@@ -29,20 +29,20 @@ HIDDEN_CALL = re.compile(r"tests\.test_(\w+)\(\s*\w+\s*,\s*seed\s*=\s*(\d+)\s*\)
 STALE_RTOL = 1e-9
 
 
-def answers():
-    """``(references, wrong answers)`` of every notebook, from ``tests/answers``."""
-    import problem_unittests  # noqa: F401  (registers every check)
-    from tests.answers import all_notebooks
+def answers(exercise):
+    """``(reference, wrong answers)`` of ``exercise``, from ``tests/answers/<module>.py``, the
+    module named like the check's own (``coursekit/checks/<module>.py``)."""
+    import importlib
+
     from tests.answers.registry import REFERENCES, WRONG_ANSWERS
 
-    all_notebooks()
-    return REFERENCES, WRONG_ANSWERS
+    module = CHECKS[exercise].run.__module__.rsplit(".", 1)[-1]
+    importlib.import_module(f"tests.answers.{module}")
+    return REFERENCES[exercise], WRONG_ANSWERS.get(exercise, [])
 
 
 def recorded_exercises():
     """The exercises whose checks compare with recordings, by name."""
-    import problem_unittests  # noqa: F401  (registers every check)
-
     return sorted(name for name, check in CHECKS.items() if check.inputs is not None)
 
 
@@ -89,11 +89,10 @@ def record_cases(exercise, seed, reference, wrong_answers):
 
 def record_all(exercises=None):
     """``{path: {seed: cases}}`` for every recorded exercise (or those named)."""
-    references, wrong = answers()
     hidden = hidden_seeds()
     files = {}
     for exercise in exercises or recorded_exercises():
-        reference, wrong_answers = references[exercise], wrong.get(exercise, [])
+        reference, wrong_answers = answers(exercise)
         files[recordings.recording_path(exercise)] = {
             VISIBLE_SEED: record_cases(exercise, VISIBLE_SEED, reference, wrong_answers)
         }
