@@ -1,10 +1,12 @@
 """How the checks compare a result with a recorded one: the tolerances and the verdict.
 
-One home for every tolerance. A judge (``judge(result, case)``) checks the result's type
-and shape (code), then calls :func:`verdict`: the result is right when it is
-:func:`close` to the solution's recorded result; otherwise the first named mistake whose
-recorded result it matches says what is wrong, then the relations the check computes
-from the expected result alone (transposed, scaled, another dtype), then a plain message.
+One home for every tolerance. A judge (``judge(results, cases)``, one result per recorded
+case) checks each result's type and shape (code), then calls :func:`verdict`: the run is
+right when every result is :func:`close` to the solution's recorded one; otherwise a named
+mistake whose recorded results match every wrong result says what is wrong; failing that,
+the first wrong result is judged alone: a mistake it matches, then the relations the check
+computes from the expected result alone (transposed, scaled, another dtype), then a plain
+message.
 """
 
 import numpy as np
@@ -59,25 +61,51 @@ def placeholder(result, case):
     if isinstance(result, list) and not result:
         return "it returned an empty list: the template's placeholder is still there."
     for arg in case.args:
-        if result is arg or (
+        if (
             isinstance(arg, np.ndarray)
             and isinstance(result, np.ndarray)
             and result.shape == arg.shape
             and result.dtype == arg.dtype
             and np.array_equal(result, arg)
-            and not close(result, case.expected)
         ):
             return "it returned its input unchanged: the template's placeholder is still there."
     return None
 
 
-def verdict(result, case, name, messages, *, same=close, relations=(), otherwise=None):
+def verdict(results, cases, name, messages, *, same=close, relations=(), otherwise=None):
+    """Raise ``AssertionError`` naming the mistake unless every result is its case's expected.
+
+    See :func:`verdict_one` for the arguments.
+    """
+    wrong = [(r, c) for r, c in zip(results, cases) if not same(r, c.expected)]
+    if not wrong:
+        return
+    for result, case in wrong:
+        template = placeholder(result, case)
+        if template:
+            raise AssertionError(f"{name}: {template}")
+    names = dict.fromkeys(m for _, case in wrong for m, _ in case.mistakes)
+    for mistake in names:
+        if all(
+            any(m == mistake and same(result, output) for m, output in case.mistakes)
+            for result, case in wrong
+        ):
+            raise AssertionError(say(messages[mistake], *wrong[0]))
+    verdict_one(*wrong[0], name, messages, same=same, relations=relations, otherwise=otherwise)
+
+
+def say(text, result, case):
+    return text(result, case) if callable(text) else text
+
+
+def verdict_one(result, case, name, messages, *, same=close, relations=(), otherwise=None):
     """Raise ``AssertionError`` naming the mistake unless ``result`` is ``case.expected``.
 
     messages: ``{mistake: text}``, or ``{mistake: text(result, case)}``, for the named
     mistakes recorded in ``case.mistakes``. relations: functions ``(result, case) ->
-    message or None`` computed from the expected result alone. otherwise: the message when
-    nothing explains the difference (a default names the function and the shapes).
+    message or None`` computed from the expected result alone. otherwise: the message (or
+    ``message(result, case)``) when nothing explains the difference (a default names the
+    function and its arguments).
     """
     if same(result, case.expected):
         return
@@ -86,13 +114,13 @@ def verdict(result, case, name, messages, *, same=close, relations=(), otherwise
         raise AssertionError(f"{name}: {template}")
     mistake = named_mistake(result, case, same)
     if mistake is not None:
-        text = messages[mistake]
-        raise AssertionError(text(result, case) if callable(text) else text)
+        raise AssertionError(say(messages[mistake], result, case))
     for relation in relations:
         text = relation(result, case)
         if text:
             raise AssertionError(text)
     raise AssertionError(
-        otherwise
-        or f"{name} returned wrong values for arguments ({', '.join(map(describe, case.args))})."
+        say(otherwise, result, case)
+        if otherwise
+        else f"{name} returned wrong values for arguments ({', '.join(map(describe, case.args))})."
     )

@@ -43,9 +43,10 @@ CHECKS = {}  # exercise name -> Check, filled by @feedback_check
 class Check:
     """What the tools know of a check: the student-facing function and its recorded parts.
 
-    ``inputs(rng)`` returns the argument tuples of the recorded calls; ``judge(result, case)``
-    raises ``AssertionError`` naming the mistake when ``result`` is not ``case.expected``.
-    Both are None for checks that are all code (model inspection, training runs).
+    ``inputs(rng)`` returns the argument tuples of the recorded calls; ``judge(results,
+    cases)`` raises ``AssertionError`` naming the mistake when the results (one per case,
+    in order) are not the recorded ones. Both are None for checks that are all code (model
+    inspection, training runs).
     """
 
     name: str
@@ -57,14 +58,17 @@ class Check:
 class Cases:
     """The recorded calls of one run of a check, and where their results go.
 
-    Visible seed: each result is judged at once against the recording shipped with the
-    package. Any other seed (the autograder's hidden tests): the expectations are not here;
-    the results are kept and handed to the grader, which judges them outside this kernel.
+    The check calls ``cases.call(fn, case)`` for every case, so the whole run is judged at
+    once (a named mistake must explain every wrong result). Visible seed: the run is judged
+    when the check returns, against the recording shipped with the package; a changed
+    input and a wrong value are told together. Any other seed (the autograder's hidden
+    tests): the expectations are not here; the results are handed to the grader, which
+    judges them outside this kernel, and a changed input fails at once.
     """
 
     def __init__(self, check, cases, rng, hidden):
         self.check, self.cases, self.rng, self.hidden = check, cases, rng, hidden
-        self.results = {}
+        self.results, self.changed = {}, None
 
     def __iter__(self):
         return iter(self.cases)
@@ -73,24 +77,44 @@ class Cases:
         return len(self.cases)
 
     def call(self, fn, case, **kwargs):
-        """``fn(*case.args)`` on copies, judged; a changed input and a wrong value both said."""
-        return call(fn, *case.args, judge=lambda result: self.answer(case, result), **kwargs)
+        """``fn(*case.args)`` on copies; its result is kept for the judge and returned."""
+        result, changed = call_watching(fn, case.args, **kwargs)
+        if changed and self.hidden:
+            raise AssertionError(changed)
+        self.changed = self.changed or changed
+        self.results[self.cases.index(case)] = result
+        return result
 
-    def answer(self, case, result):
-        """Judge ``result`` for ``case`` now, or keep it for the grader (hidden seeds)."""
+    def ordered_results(self):
+        missing = [i for i in range(len(self.cases)) if i not in self.results]
+        if missing:
+            raise AssertionError(f"{self.check.name} was not called on every input of the check.")
+        return [self.results[i] for i in range(len(self.cases))]
+
+    def finish(self):
+        """Judge the run (visible seed) or hand its results to the grader (hidden seeds)."""
         if self.hidden:
-            self.results[self.cases.index(case)] = result
-        else:
-            self.check.judge(result, case)
+            hand_over(self.check.name, self.seed, self)
+            return
+        try:
+            self.check.judge(self.ordered_results(), self.cases)
+        except AssertionError as wrong:
+            if self.changed:
+                raise AssertionError(
+                    f"{self.changed}\nIts results are also wrong: {wrong}"
+                ) from None
+            raise
+        if self.changed:
+            raise AssertionError(self.changed)
 
 
 def feedback_check(name, *, inputs=None, judge=None):
     """Decorate a check as the student-facing ``test_<name>(fn, seed=0)``.
 
     Without ``inputs`` the check is ``check(fn, rng)``, all code. With ``inputs`` and
-    ``judge`` it is ``check(fn, cases)``: it runs its property checks (loops, mutation,
-    gradients of the student's own function) and passes each recorded case through
-    ``cases.call(fn, case)``. ``seed`` picks the inputs: the visible check uses the default,
+    ``judge`` it is ``check(fn, cases)``: it runs its property checks (loops, gradients of
+    the student's own function, ...) with ``cases.rng`` and calls ``cases.call(fn, case)``
+    for every recorded case. ``seed`` picks the inputs: the visible check uses the default,
     the hidden autograder tests pass other seeds, whose expectations only the grader holds.
     """
 
@@ -106,22 +130,26 @@ def feedback_check(name, *, inputs=None, judge=None):
             rng = np.random.default_rng(seed)
             if inputs is None:
                 check(fn, rng)
-            elif seed == recordings.VISIBLE_SEED:
+                print(f"\u2714 {name}: all tests passed.")
+                return
+            hidden = seed != recordings.VISIBLE_SEED
+            if hidden:
+                recorded = [Case(tuple(a)) for a in inputs(np.random.default_rng(seed))]
+            else:
                 recorded = recordings.visible_cases(name)
                 if recorded is None:
                     raise RuntimeError(
                         f"The recorded expectations of {name} are missing from the course kit "
                         "(coursekit/checks/recordings): reinstall it, or run `make build`."
                     )
-                check(fn, Cases(CHECKS[name], recorded, rng, hidden=False))
-            else:
-                args = inputs(np.random.default_rng(seed))
-                cases = Cases(CHECKS[name], [Case(tuple(a)) for a in args], rng, hidden=True)
-                check(fn, cases)
-                hand_over(name, seed, cases)
+            cases = Cases(CHECKS[name], recorded, rng, hidden)
+            cases.seed = seed
+            check(fn, cases)
+            cases.finish()
+            if hidden:
                 print(f"\u2714 {name}: ran on the autograder's inputs; the grader judges them.")
-                return
-            print(f"\u2714 {name}: all tests passed.")
+            else:
+                print(f"\u2714 {name}: all tests passed.")
 
         run.__doc__ = (
             f"Check a student's `{name}`; print one line if right, else raise AssertionError."
@@ -182,7 +210,7 @@ def time_limit(seconds):
         signal.signal(signal.SIGALRM, previous)
 
 
-def call(fn, *args, hint="", copy_args=True, uncopied=(), judge=None, **kwargs):
+def call(fn, *args, hint="", copy_args=True, uncopied=(), **kwargs):
     """Call ``fn`` on deep copies of ``args`` and return its result.
 
     Raises ``AssertionError`` if ``fn`` raises (``NotImplementedError`` excepted:
@@ -191,10 +219,19 @@ def call(fn, *args, hint="", copy_args=True, uncopied=(), judge=None, **kwargs):
     With ``copy_args=False`` ``fn`` gets ``args`` themselves and mutation is the
     caller's to check (for functions that must change an array and restore it).
     The arguments at the positions ``uncopied`` (random generators, meant to advance)
-    and the keyword arguments ``kwargs`` reach ``fn`` as they are. ``judge(result)``, if
-    given, is applied before the inputs are compared, so that a function that both changes
-    its input and returns a wrong value is told both.
+    and the keyword arguments ``kwargs`` reach ``fn`` as they are.
     """
+    result, changed = call_watching(
+        fn, args, hint=hint, copy_args=copy_args, uncopied=uncopied, **kwargs
+    )
+    if changed:
+        raise AssertionError(changed)
+    return result
+
+
+def call_watching(fn, args, hint="", copy_args=True, uncopied=(), **kwargs):
+    """:func:`call`, but a changed input is returned as a message, not raised:
+    ``(result, message or None)``."""
     copies = copy.deepcopy(args) if copy_args else args
     passed = tuple(args[i] if i in uncopied else value for i, value in enumerate(copies))
     try:
@@ -215,23 +252,14 @@ def call(fn, *args, hint="", copy_args=True, uncopied=(), judge=None, **kwargs):
             f"{fn.__name__}({describe_args(args)}) raised {type(error).__name__}: {error}"
             + (f"\n{hint}" if hint else "")
         ) from error
-    wrong = None
-    if judge is not None:
-        try:
-            judge(result)
-        except AssertionError as error:
-            wrong = error
     for position, (original, value) in enumerate(zip(args, passed)):
         if copy_args and position not in uncopied and not same_value(original, value):
-            raise AssertionError(
+            return result, (
                 f"{fn.__name__} changed its argument `{parameter_name(fn, position)}` in place. "
                 "The caller's data must stay as it was: work on a copy "
                 "(for example `x = x.astype(np.float32)` or `x = x.copy()`)."
-                + (f"\nIts result is also wrong: {wrong}" if wrong else "")
             )
-    if wrong is not None:
-        raise wrong
-    return result
+    return result, None
 
 
 UINT8_ADVICE = (

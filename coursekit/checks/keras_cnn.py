@@ -11,6 +11,7 @@ import math
 
 import numpy as np
 
+from coursekit.checks.compare import verdict
 from coursekit.checks.framework import call, describe, expect, feedback_check
 
 __all__ = ["test_conv_output_size", "test_net_1", "test_net_2"]
@@ -21,47 +22,30 @@ __all__ = ["test_conv_output_size", "test_net_1", "test_net_2"]
 # ----------------------------------------------------------------------------------------------
 
 
-def conv_size(n, k, s=1, p=0):
-    return (n + 2 * p - k) // s + 1
+# What each formula students write by mistake gets wrong (their results are recorded from
+# the wrong answers in tests/answers/keras_cnn.py).
+CONV_SIZE_MESSAGES = {
+    "no_plus_one": "you forgot the + 1: with k = n (no padding, any stride) the kernel fits "
+    "exactly once, so the output has 1 pixel, not 0. The formula is floor((n + 2p - k) / s) + 1.",
+    "padding_once": "you added the padding once, but `padding` zeros are added on each side of "
+    "the axis: the padded axis has n + 2p pixels.",
+    "no_stride": "you ignored the stride: with stride s the kernel moves s pixels at a time, so "
+    "there are about s times fewer positions. Divide (n + 2p - k) by s (rounding down) before "
+    "+ 1.",
+    "minus_padding": "you subtracted the padding instead of adding it: zeros added on both "
+    "sides make the axis longer, n + 2p pixels.",
+    "rounds_up": "you rounded up: a last step that would stick out of the padded image is not "
+    "taken, so round (n + 2p - k) / s down (floor, `//`).",
+    "plus_one_divided": "you divided (n + 2p - k + 1) by the stride: the + 1 (the kernel's "
+    "first position) comes after the division: floor((n + 2p - k) / s) + 1.",
+    "no_defaults": "with the defaults (stride=1, padding=0, Keras' 'valid') the output has "
+    "n - k + 1 pixels. Give `stride` the default 1 and `padding` the default 0.",
+}
 
 
-# Formulas students write by mistake, each with what it gets wrong.
-CONV_SIZE_MISTAKES = [
-    (
-        lambda n, k, s, p: (n + 2 * p - k) // s,
-        "you forgot the + 1: with k = n (no padding, any stride) the kernel fits exactly once, "
-        "so the output has 1 pixel, not 0. The formula is floor((n + 2p - k) / s) + 1.",
-    ),
-    (
-        lambda n, k, s, p: (n + p - k) // s + 1,
-        "you added the padding once, but `padding` zeros are added on each side of the axis: "
-        "the padded axis has n + 2p pixels.",
-    ),
-    (
-        lambda n, k, s, p: n + 2 * p - k + 1,
-        "you ignored the stride: with stride s the kernel moves s pixels at a time, so there "
-        "are about s times fewer positions. Divide (n + 2p - k) by s (rounding down) before + 1.",
-    ),
-    (
-        lambda n, k, s, p: (n - 2 * p - k) // s + 1,
-        "you subtracted the padding instead of adding it: zeros added on both sides make the "
-        "axis longer, n + 2p pixels.",
-    ),
-    (
-        lambda n, k, s, p: -(-(n + 2 * p - k) // s) + 1,
-        "you rounded up: a last step that would stick out of the padded image is not taken, so "
-        "round (n + 2p - k) / s down (floor, `//`).",
-    ),
-    (
-        lambda n, k, s, p: (n + 2 * p - k + 1) // s,
-        "you divided (n + 2p - k + 1) by the stride: the + 1 (the kernel's first position) "
-        "comes after the division: floor((n + 2p - k) / s) + 1.",
-    ),
-]
-
-
-def conv_size_cases(rng):
-    """(n, k, s, p) cases with every kind of stride and padding; n + 2p >= k."""
+def conv_size_inputs(rng):
+    """Argument tuples (n, k, s, p), n + 2p >= k, with every kind of stride and padding, then
+    two calls (n, k) that rely on the defaults."""
     cases = [
         (28, 3, 1, 0),
         (28, 3, 2, 0),
@@ -76,45 +60,39 @@ def conv_size_cases(rng):
         s = int(rng.integers(1, 5))
         n = int(rng.integers(max(k - 2 * p, 1), 64))
         cases.append((n, k, s, p))
-    return cases
+    return cases + [(28, 3), (int(rng.integers(8, 40)), int(rng.integers(1, 6)))]
 
 
-@feedback_check("conv_output_size")
-def test_conv_output_size(conv_output_size, rng):
-    cases = conv_size_cases(rng)
-    results = [call(conv_output_size, n, k, s, p) for n, k, s, p in cases]
-    for (n, k, s, p), result in zip(cases, results):
+def judge_conv_size(results, cases):
+    for result, case in zip(results, cases):
         expect(
             not isinstance(result, (bool, np.bool_))
             and isinstance(result, (int, np.integer, float, np.floating)),
-            f"conv_output_size({n}, {k}, {s}, {p}) returned {describe(result)}; "
-            "return one number, an int.",
+            f"conv_output_size{case.args} returned {describe(result)}; return one number, an int.",
         )
         if isinstance(result, (float, np.floating)):
             raise AssertionError(
-                f"conv_output_size({n}, {k}, {s}, {p}) returned the float {result!r}: a size "
-                "is a whole number of pixels. Use floor division `//`, not `/`, so the result "
-                "is an int rounded down."
+                f"conv_output_size{case.args} returned the float {result!r}: a size is a whole "
+                "number of pixels. Use floor division `//`, not `/`, so the result is an int "
+                "rounded down."
             )
-    wrong = [(case, result) for case, result in zip(cases, results) if result != conv_size(*case)]
-    if wrong:
-        for formula, mistake in CONV_SIZE_MISTAKES:
-            if all(result == formula(*case) for case, result in zip(cases, results)):
-                raise AssertionError(f"conv_output_size: {mistake}")
-        (n, k, s, p), result = wrong[0]
-        raise AssertionError(
-            f"conv_output_size({n}, {k}, stride={s}, padding={p}) returned {result}, which is "
-            "wrong. Count the positions of the kernel along the padded axis of n + 2p pixels, "
-            "moving s pixels at a time: floor((n + 2p - k) / s) + 1."
-        )
-    for n, k in [(28, 3), (int(rng.integers(8, 40)), int(rng.integers(1, 6)))]:
-        result = call(conv_output_size, n, k)
-        expect(
-            result == n - k + 1,
-            f"conv_output_size({n}, {k}) returned {describe(result)}: with the defaults "
-            "(stride=1, padding=0, Keras' 'valid') the output has n - k + 1 pixels. Give "
-            "`stride` the default 1 and `padding` the default 0.",
-        )
+    verdict(
+        results,
+        cases,
+        "conv_output_size",
+        {k: f"conv_output_size: {v}" for k, v in CONV_SIZE_MESSAGES.items()},
+        otherwise=lambda result, case: (
+            f"conv_output_size{case.args} returned {result}, which is wrong. Count the positions "
+            "of the kernel along the padded axis of n + 2p pixels, moving s pixels at a time: "
+            "floor((n + 2p - k) / s) + 1."
+        ),
+    )
+
+
+@feedback_check("conv_output_size", inputs=conv_size_inputs, judge=judge_conv_size)
+def test_conv_output_size(conv_output_size, cases):
+    for case in cases:
+        cases.call(conv_output_size, case)
 
 
 # ----------------------------------------------------------------------------------------------

@@ -16,17 +16,17 @@ layers = keras.layers
 # --- conv_output_size -------------------------------------------------------------------
 
 
-@wrong("conv_output_size", says="forgot the + 1")
+@wrong("conv_output_size", says="forgot the + 1", mistake="no_plus_one")
 def conv_output_size_without_plus_one(input_size, kernel_size, stride=1, padding=0):
     return (input_size + 2 * padding - kernel_size) // stride
 
 
-@wrong("conv_output_size", says="added the padding once")
+@wrong("conv_output_size", says="added the padding once", mistake="padding_once")
 def conv_output_size_padding_one_side(input_size, kernel_size, stride=1, padding=0):
     return (input_size + padding - kernel_size) // stride + 1
 
 
-@wrong("conv_output_size", says="ignored the stride")
+@wrong("conv_output_size", says="ignored the stride", mistake="no_stride")
 def conv_output_size_ignores_stride(input_size, kernel_size, stride=1, padding=0):
     return input_size + 2 * padding - kernel_size + 1
 
@@ -36,17 +36,17 @@ def conv_output_size_true_division(input_size, kernel_size, stride=1, padding=0)
     return (input_size + 2 * padding - kernel_size) / stride + 1
 
 
-@wrong("conv_output_size", says="you rounded up")
+@wrong("conv_output_size", says="you rounded up", mistake="rounds_up")
 def conv_output_size_rounds_up(input_size, kernel_size, stride=1, padding=0):
     return math.ceil((input_size + 2 * padding - kernel_size) / stride) + 1
 
 
-@wrong("conv_output_size", says="subtracted the padding")
+@wrong("conv_output_size", says="subtracted the padding", mistake="minus_padding")
 def conv_output_size_subtracts_padding(input_size, kernel_size, stride=1, padding=0):
     return (input_size - 2 * padding - kernel_size) // stride + 1
 
 
-@wrong("conv_output_size", says="Give `stride` the default 1")
+@wrong("conv_output_size", says="Give `stride` the default 1", mistake="no_defaults")
 def conv_output_size_no_defaults(input_size, kernel_size, stride=None, padding=None):
     return (input_size + 2 * (padding or 0) - kernel_size) // (stride or 2) + 1
 

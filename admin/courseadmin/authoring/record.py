@@ -16,8 +16,9 @@ from pathlib import Path
 
 import numpy as np
 
+import problem_unittests  # noqa: F401  (registers every check)
 from courseadmin.authoring.notebooks import is_test_cell, read_notebook
-from courseadmin.paths import ADMIN_DIR, SOLUTIONS_DIR
+from courseadmin.paths import ADMIN_DIR, REPO_ROOT, SOLUTIONS_DIR
 from coursekit.checks import recordings
 from coursekit.checks.framework import CHECKS
 from coursekit.checks.recordings import VISIBLE_SEED, Case
@@ -33,7 +34,10 @@ def answers(exercise):
     """``(reference, wrong answers)`` of ``exercise``, from ``tests/answers/<module>.py``, the
     module named like the check's own (``coursekit/checks/<module>.py``)."""
     import importlib
+    import sys
 
+    if str(REPO_ROOT) not in sys.path:  # tests/ is the repository's, not an installed package
+        sys.path.insert(0, str(REPO_ROOT))
     from tests.answers.registry import REFERENCES, WRONG_ANSWERS
 
     module = CHECKS[exercise].run.__module__.rsplit(".", 1)[-1]

@@ -45,13 +45,12 @@ def judge_bundle(bundle, cases, check):
         results = recordings.from_bytes(base64.b64decode(bundle["results"]))
     except Exception:  # noqa: BLE001  (whatever came out of the kernel, it is not ours)
         return f"{check.name}: the hidden test's results could not be read."
-    for index, case in enumerate(cases):
-        if str(index) not in results:
-            return f"{check.name} was not called on every hidden input."
-        try:
-            check.judge(results[str(index)], case)
-        except AssertionError as wrong:
-            return f"{wrong} (hidden test)"
+    if not isinstance(results, dict) or any(str(i) not in results for i in range(len(cases))):
+        return f"{check.name} was not called on every hidden input."
+    try:
+        check.judge([results[str(i)] for i in range(len(cases))], cases)
+    except AssertionError as wrong:
+        return f"{wrong} (hidden test)"
     return None
 
 
