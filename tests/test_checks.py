@@ -15,7 +15,7 @@ from courseadmin.grading.hidden import judge_bundle
 from coursekit.checks import framework, recordings
 from coursekit.checks.framework import CHECKS, RESULTS_MIME
 from tests.answers import all_notebooks
-from tests.answers.registry import REFERENCES, WRONG_ANSWERS
+from tests.answers.registry import CORRECT_VARIANTS, REFERENCES, WRONG_ANSWERS
 
 all_notebooks()
 UNRECORDED_SEEDS = [0, 1, 2, 3]

@@ -13,6 +13,7 @@ from courseadmin.paths import SOLUTIONS_DIR
 
 REFERENCES = {}  # exercise name -> reference function
 WRONG_ANSWERS = {}  # exercise name -> [WrongAnswer, ...]
+CORRECT_VARIANTS = {}  # exercise name -> [function, ...]: right answers written another way
 
 
 @dataclass(frozen=True)
@@ -47,6 +48,18 @@ def wrong(exercise, says, mistake=None):
 
     def register(fn):
         WRONG_ANSWERS.setdefault(exercise, []).append(WrongAnswer(exercise, fn, says, mistake))
+        return fn
+
+    return register
+
+
+def right(exercise):
+    """Register the decorated function as a correct answer to ``exercise`` written the way
+    students also write it (NumPy's default argsort, ``np.eye(n)[labels]``, float64
+    intermediates): the check must pass it."""
+
+    def register(fn):
+        CORRECT_VARIANTS.setdefault(exercise, []).append(fn)
         return fn
 
     return register
