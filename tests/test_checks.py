@@ -59,6 +59,24 @@ def test_reference_passes(exercise, seed, capsys, monkeypatch):
     assert capsys.readouterr().out.startswith(f"\u2714 {exercise}: ")
 
 
+VARIANT_RUNS = [
+    (exercise, fn, seed)
+    for exercise, variants in sorted(CORRECT_VARIANTS.items())
+    for fn in variants
+    for seed in seeds_of(exercise)
+]
+
+
+@pytest.mark.parametrize(
+    "exercise, fn, seed",
+    VARIANT_RUNS,
+    ids=[f"{e}-{fn.__name__}-{s}" for e, fn, s in VARIANT_RUNS],
+)
+def test_correct_variant_passes(exercise, fn, seed, capsys, monkeypatch):
+    graded(exercise, fn, seed, monkeypatch)
+    assert capsys.readouterr().out.startswith(f"\u2714 {exercise}: ")
+
+
 @pytest.mark.parametrize("answer, seed", WRONG_RUNS, ids=[f"{a.id}-{s}" for a, s in WRONG_RUNS])
 def test_wrong_answer_is_named(answer, seed, capsys, monkeypatch):
     with pytest.raises(AssertionError) as failure:
