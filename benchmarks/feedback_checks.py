@@ -1,40 +1,90 @@
-"""How long each feedback check takes: on the reference answer and on each wrong answer.
+"""How long the feedback checks take: ``import problem_unittests``, then each check on the
+reference answer and on its wrong answers, and, for recorded checks, a hidden seed's two
+halves (the kernel's run, the grader's judgement).
 
-DESIGN.md asks for well under a second per check. Run: python -m benchmarks.feedback_checks
+DESIGN.md asks for well under a second per check (a Keras model build may take a few).
+Run: python -m benchmarks.feedback_checks [exercise ...]
 """
 
 import contextlib
 import io
 import statistics
+import subprocess
+import sys
 import time
 
+import IPython.display
+
 import problem_unittests
-from tests.answers import REFERENCES, WRONG_ANSWERS
+from courseadmin.authoring.record import HIDDEN_DIR, hidden_seeds
+from courseadmin.grading.hidden import judge_bundle
+from coursekit.checks import recordings
+from coursekit.checks.framework import CHECKS, RESULTS_MIME
+from tests.answers import all_notebooks
+from tests.answers.registry import REFERENCES, WRONG_ANSWERS
 
-REPEATS = 5
+REPEATS = 3
 
 
-def seconds(check, fn):
-    """Median wall time of ``check(fn)`` over REPEATS runs, output and failures swallowed."""
+def import_seconds():
+    """Wall time of ``import problem_unittests`` in a fresh interpreter (median of 3)."""
+    code = "import time; t = time.perf_counter(); import problem_unittests; "
+    code += "print(time.perf_counter() - t)"
+    runs = [
+        float(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True).stdout)
+        for _ in range(3)
+    ]
+    return statistics.median(runs)
+
+
+def seconds(run):
+    """Median wall time of ``run()`` over REPEATS runs, output and failures swallowed."""
     times = []
     for _ in range(REPEATS):
         start = time.perf_counter()
         with contextlib.suppress(AssertionError), contextlib.redirect_stdout(io.StringIO()):
-            check(fn)
+            run()
         times.append(time.perf_counter() - start)
     return statistics.median(times)
 
 
-def main():
-    print(f"{'check':<34}{'reference':>12}{'slowest wrong':>16}{'wrong answers':>15}")
-    for exercise, reference in sorted(REFERENCES.items()):
+def hidden_halves(exercise, seed):
+    """(kernel seconds, grader seconds) of the reference on a hidden seed."""
+    shown = []
+    display = IPython.display.display
+    IPython.display.display = lambda data, raw=False: shown.append(data)
+    try:
         check = getattr(problem_unittests, f"test_{exercise}")
-        wrong = [seconds(check, answer.fn) for answer in WRONG_ANSWERS[exercise]]
-        print(
-            f"{exercise:<34}{seconds(check, reference) * 1e3:>10.1f}ms"
-            f"{max(wrong) * 1e3:>14.1f}ms{len(wrong):>15}"
+        kernel = seconds(lambda: check(REFERENCES[exercise], seed=seed))
+    finally:
+        IPython.display.display = display
+    bundle = next(data[RESULTS_MIME] for data in shown if RESULTS_MIME in data)
+    cases = recordings.read(recordings.recording_path(exercise, HIDDEN_DIR))[seed]
+    grader = seconds(lambda: judge_bundle(bundle, cases, CHECKS[exercise]))
+    return kernel, grader
+
+
+def main(only=()):
+    all_notebooks()
+    print(f"import problem_unittests: {import_seconds() * 1e3:.0f} ms\n")
+    seeds = hidden_seeds()
+    header = f"{'check':<34}{'recorded':>9}{'reference':>12}{'slowest wrong':>15}"
+    print(header + f"{'hidden: kernel':>16}{'grader':>10}")
+    for exercise in sorted(only or REFERENCES):
+        check = getattr(problem_unittests, f"test_{exercise}")
+        reference = seconds(lambda c=check, fn=REFERENCES[exercise]: c(fn))
+        wrong = max(
+            (seconds(lambda c=check, fn=a.fn: c(fn)) for a in WRONG_ANSWERS.get(exercise, [])),
+            default=0.0,
         )
+        recorded = CHECKS[exercise].judge is not None
+        line = f"{exercise:<34}{'yes' if recorded else 'no':>9}"
+        line += f"{reference * 1e3:>10.1f}ms{wrong * 1e3:>13.1f}ms"
+        if recorded and seeds.get(exercise):
+            kernel, grader = hidden_halves(exercise, seeds[exercise][0])
+            line += f"{kernel * 1e3:>14.1f}ms{grader * 1e3:>8.1f}ms"
+        print(line)
 
 
 if __name__ == "__main__":
-    main()
+    main(sys.argv[1:])
