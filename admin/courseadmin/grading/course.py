@@ -25,6 +25,19 @@ DEFAULT_ROOT = REPO_ROOT / "course"
 warnings.filterwarnings("ignore", category=SAWarning)
 
 
+# nbgrader's own autograde preprocessors, with the hidden tests' judge after execution.
+NBGRADER_AUTOGRADE = [
+    "nbgrader.preprocessors.Execute",
+    "courseadmin.grading.hidden.JudgeHiddenResults",
+    "nbgrader.preprocessors.IgnorePattern",
+    "nbconvert.preprocessors.ClearMetadataPreprocessor",
+    "nbgrader.preprocessors.LimitOutput",
+    "nbgrader.preprocessors.SaveAutoGrades",
+    "nbgrader.preprocessors.AssignLatePenalties",
+    "nbgrader.preprocessors.CheckCellMetadata",
+]
+
+
 class GradingError(Exception):
     """A step of the grading pipeline could not be done; the message says why."""
 
@@ -55,6 +68,8 @@ class Course:
             f"c.Exchange.root = {str(self.exchange)!r}\n"
             "# nbgrader's own collect (and the formgrader's) refuses unsafe inbound folders too\n"
             'c.ExchangeFactory.collect = "courseadmin.grading.exchange.SafeCollect"\n'
+            "# and nbgrader's own autograde judges the hidden tests' results (hidden.py)\n"
+            f"c.Autograde.autograde_preprocessors = {NBGRADER_AUTOGRADE!r}\n"
         )
         path = self.root / "nbgrader_config.py"
         if not path.exists() or path.read_text() != text:
