@@ -18,7 +18,10 @@ from tests.test_grading import cell, filled, hand_in
 pytestmark = pytest.mark.xdist_group("hidden_grading")
 needs_bwrap = pytest.mark.skipif(bool(sandbox_problem()), reason=str(sandbox_problem()))
 
-RIGHT = "def conv_output_size(n, k, stride=1, padding=0):\n    return (n + 2 * padding - k) // stride + 1\n"
+RIGHT = (
+    "def conv_output_size(n, k, stride=1, padding=0):\n"
+    "    return (n + 2 * padding - k) // stride + 1\n"
+)
 ANSWER = (
     RIGHT.replace("    return", "    ### BEGIN SOLUTION\n    return") + "    ### END SOLUTION\n"
 )
