@@ -182,3 +182,58 @@ def test_rebuild_of_untouched_notebooks_makes_no_copies(course):
     solutions, notebooks = course
     generate_student_versions(solutions, notebooks)
     assert not list(notebooks.glob("*.bak"))
+
+
+# --- recorded expectations -------------------------------------------------------------
+
+
+def copy_recordings(tmp_path):
+    from courseadmin.authoring.record import HIDDEN_DIR
+    from coursekit.checks.recordings import PACKAGE_DIR
+
+    package, hidden = tmp_path / "package", tmp_path / "hidden"
+    shutil.copytree(PACKAGE_DIR, package)
+    shutil.copytree(HIDDEN_DIR, hidden)
+    return package, hidden
+
+
+def test_the_committed_recordings_are_current(tmp_path):
+    from courseadmin.authoring.record import stale_recordings
+
+    assert stale_recordings(*copy_recordings(tmp_path)) == []
+
+
+def test_a_changed_missing_or_misplaced_recording_is_found(tmp_path):
+    from courseadmin.authoring.record import stale_recordings
+    from coursekit.checks import recordings
+
+    package, hidden = copy_recordings(tmp_path)
+    seeds = recordings.read(package / "conv_output_size.npz")
+    seeds[0][0].expected += 1  # the solution's result, changed
+    recordings.write(package / "conv_output_size.npz", seeds)
+    recordings.write(package / "gone.npz", {0: []})
+    hidden_seeds = recordings.read(hidden / "conv_output_size.npz")
+    (hidden / "conv_output_size.npz").unlink()
+    recordings.write(package / "conv_output_size_extra.npz", hidden_seeds)
+    problems = "\n".join(stale_recordings(package, hidden))
+    assert "package/conv_output_size.npz is stale" in problems
+    assert "gone.npz belongs to no recorded check" in problems
+    assert "conv_output_size.npz: no recording in" in problems
+    assert "conv_output_size_extra.npz in the student runtime holds a seed" in problems
+
+
+def test_a_graded_cell_of_a_recorded_check_holds_only_seeded_calls(tmp_path):
+    from courseadmin.authoring.lint import hidden_test_problems
+
+    nb = nbformat.v4.new_notebook()
+    meta = {"grade": True, "solution": False, "locked": True, "points": 1, "grade_id": "t"}
+    source = (
+        "### BEGIN HIDDEN TESTS\ntests.test_conv_output_size(conv_output_size, seed=646)\n"
+        "assert conv_output_size(28, 3) == 26\n### END HIDDEN TESTS"
+    )
+    nb.cells = [nbformat.v4.new_code_cell(source, metadata={"nbgrader": meta})]
+    [problem] = hidden_test_problems(tmp_path / "nb.ipynb", nb)
+    assert "assert conv_output_size(28, 3) == 26" in problem
+    nb.cells[0].source = "tests.test_conv_output_size(conv_output_size, seed=0)"
+    [problem] = hidden_test_problems(tmp_path / "nb.ipynb", nb)
+    assert "visible seed" in problem

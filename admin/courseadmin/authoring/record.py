@@ -91,16 +91,16 @@ def record_cases(exercise, seed, reference, wrong_answers):
     return cases
 
 
-def record_all(exercises=None):
+def record_all(exercises=None, package_dir=recordings.PACKAGE_DIR, hidden_dir=HIDDEN_DIR):
     """``{path: {seed: cases}}`` for every recorded exercise (or those named)."""
     hidden = hidden_seeds()
     files = {}
     for exercise in exercises or recorded_exercises():
         reference, wrong_answers = answers(exercise)
-        files[recordings.recording_path(exercise)] = {
+        files[recordings.recording_path(exercise, package_dir)] = {
             VISIBLE_SEED: record_cases(exercise, VISIBLE_SEED, reference, wrong_answers)
         }
-        files[recordings.recording_path(exercise, HIDDEN_DIR)] = {
+        files[recordings.recording_path(exercise, hidden_dir)] = {
             seed: record_cases(exercise, seed, reference, wrong_answers)
             for seed in hidden.get(exercise, [])
             if seed != VISIBLE_SEED
@@ -143,20 +143,20 @@ def same_recording(a, b):
     return type(a) is type(b) and a == b
 
 
-def stale_recordings():
+def stale_recordings(package_dir=recordings.PACKAGE_DIR, hidden_dir=HIDDEN_DIR):
     """Problems: recordings missing, out of date or left over; empty when all are current."""
     problems = []
-    files = record_all()
+    files = record_all(package_dir=package_dir, hidden_dir=hidden_dir)
     for path, seeds in files.items():
         if not path.exists():
             problems.append(f"{path.name}: no recording in {path.parent}; run `make build`")
         elif not same_recording(recordings.read(path), seeds):
             problems.append(f"{path.parent.name}/{path.name} is stale; run `make build`")
-    for folder in (recordings.PACKAGE_DIR, HIDDEN_DIR):
+    for folder in (package_dir, hidden_dir):
         for path in sorted(Path(folder).glob("*.npz")):
             if path not in files:
                 problems.append(f"{path.parent.name}/{path.name} belongs to no recorded check")
-    for path in sorted(Path(recordings.PACKAGE_DIR).glob("*.npz")):
+    for path in sorted(Path(package_dir).glob("*.npz")):
         if set(recordings.read(path)) != {VISIBLE_SEED}:
             problems.append(
                 f"{path.name} in the student runtime holds a seed other than the visible one"
