@@ -136,21 +136,50 @@ def keras_cache(home):
 # ----------------------------------------------------------------------------------------------
 
 
-def test_cifar_batch_shapes_dtypes_and_channel_order(tmp_path):
+def write_batch_everywhere(folder, images, labels):
+    """The same batch as all six batches of ``folder``."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for name in CIFAR_FILES:
+        write_batch(folder / name, images, labels)
+
+
+def test_cifar_folder_shapes_dtypes_and_channel_order(tmp_path):
     images = np.zeros((2, 32, 32, 3), dtype=np.uint8)
     images[0, 0, 0] = [255, 0, 0]  # pure red, top-left
     images[0, 0, 1] = [0, 255, 0]  # pure green, one to the right (row-major)
     images[1, 31, 0] = [0, 0, 255]  # pure blue, bottom-left
-    write_batch(tmp_path / "data_batch_1", images, [3, 9])
+    write_batch_everywhere(tmp_path, images, [3, 9])
 
-    x, y = formats.read_cifar_batch(tmp_path / "data_batch_1")
+    (x_train, y_train), (x, y) = formats._read_cifar_folder(tmp_path)
 
-    assert x.shape == (2, 32, 32, 3) and x.dtype == np.uint8
+    assert x.shape == (2, 32, 32, 3) and x.dtype == np.uint8 and x.flags.c_contiguous
     assert y.dtype == np.int64 and y.tolist() == [3, 9]
     assert x[0, 0, 0].tolist() == [255, 0, 0]
     assert x[0, 0, 1].tolist() == [0, 255, 0]
     assert x[1, 31, 0].tolist() == [0, 0, 255]
     np.testing.assert_array_equal(x, images)
+    np.testing.assert_array_equal(x_train, np.concatenate([images] * 5))
+    assert y_train.tolist() == [3, 9] * 5
+
+
+def test_no_dataset_reader_passes_a_notebook_exercise():
+    """The runtime's CIFAR-10 reader is not notebook 01's read_cifar_batch or read_cifar."""
+    import problem_unittests
+    from tests.leaks import passes, student_functions
+
+    readers = {
+        name: fn for name, fn in student_functions().items() if name.startswith("coursekit.datas")
+    }
+    assert "coursekit.datasets.formats._read_cifar_folder" in readers
+    for exercise in ("read_cifar_batch", "read_cifar"):
+        check = getattr(problem_unittests, f"test_{exercise}")
+        assert not [name for name, fn in readers.items() if passes(check, fn)], exercise
+
+    def batch_reader(file):  # the contract the runtime's reader had: the search finds it
+        rows, labels = formats._read_cifar_rows(file)
+        return rows.reshape(-1, 3, 32, 32).transpose(0, 2, 3, 1), labels
+
+    assert passes(problem_unittests.test_read_cifar_batch, batch_reader)
 
 
 def test_load_cifar10_reads_all_batches_in_order(tmp_path):
@@ -231,9 +260,10 @@ def test_missing_cifar10_outside_fast_mode_says_how_to_get_it(tmp_path, monkeypa
 def test_truncated_or_hostile_cifar_pickle_is_a_clear_error(tmp_path):
     images = np.zeros((2, 32, 32, 3), dtype=np.uint8)
     write_batch(tmp_path / "good", images, [0, 1])
+    assert formats._read_cifar_rows(tmp_path / "good")[0].shape == (2, 3072)
     (tmp_path / "truncated").write_bytes((tmp_path / "good").read_bytes()[:100])
     with pytest.raises(DatasetError, match="truncated"):
-        formats.read_cifar_batch(tmp_path / "truncated")
+        formats._read_cifar_rows(tmp_path / "truncated")
 
     class Hostile:  # unpickling would call os.getcwd(): harmless, but code all the same
         def __reduce__(self):
@@ -241,19 +271,19 @@ def test_truncated_or_hostile_cifar_pickle_is_a_clear_error(tmp_path):
 
     (tmp_path / "hostile").write_bytes(pickle.dumps({b"data": Hostile()}, protocol=2))
     with pytest.raises(DatasetError, match="hostile.*refusing to load"):
-        formats.read_cifar_batch(tmp_path / "hostile")
+        formats._read_cifar_rows(tmp_path / "hostile")
 
     (tmp_path / "nokeys").write_bytes(pickle.dumps({b"labels": [0]}, protocol=2))
     with pytest.raises(DatasetError, match="missing key"):
-        formats.read_cifar_batch(tmp_path / "nokeys")
+        formats._read_cifar_rows(tmp_path / "nokeys")
 
     write_batch(tmp_path / "badlabels", images, [0, 10])
     with pytest.raises(DatasetError, match=r"0\.\.9"):
-        formats.read_cifar_batch(tmp_path / "badlabels")
+        formats._read_cifar_rows(tmp_path / "badlabels")
 
     write_batch(tmp_path / "toofewlabels", images, [0])
     with pytest.raises(DatasetError, match="2 images but 1 labels"):
-        formats.read_cifar_batch(tmp_path / "toofewlabels")
+        formats._read_cifar_rows(tmp_path / "toofewlabels")
 
 
 def test_cifar_writers_round_trip_in_the_official_format(tmp_path):
@@ -271,7 +301,9 @@ def test_cifar_writers_round_trip_in_the_official_format(tmp_path):
     assert batch[b"data"].shape == (4, 3072) and batch[b"labels"] == [0, 9, 4, 4]
     np.testing.assert_array_equal(batch[b"data"][:, :1024].reshape(4, 32, 32), images[..., 0])
 
-    x, y = formats.read_cifar_batch(tmp_path / "batch")
+    for name in CIFAR_FILES:
+        formats.write_cifar_batch(tmp_path / name, images, labels)
+    (x_train, y_train), (x, y) = formats._read_cifar_folder(tmp_path)
     np.testing.assert_array_equal(x, images)
     np.testing.assert_array_equal(y, labels)
     assert formats.read_cifar_meta(tmp_path / "batches.meta") == CIFAR10_CLASSES
@@ -283,11 +315,14 @@ def test_keras_reader_agrees_with_ours(tmp_path):
     images = rng.integers(0, 256, size=(3, 32, 32, 3), dtype=np.uint8)
     # Keras refuses the `_codecs.encode` calls Python 3 writes for bytes at protocol 2, so
     # the independent fixture uses protocol 4; the package writer emits Python-2 strings.
-    write_batch(tmp_path / "fixture", images, [1, 2, 3], protocol=4)
-    formats.write_cifar_batch(tmp_path / "ours", images, [1, 2, 3])
-    for name in ("fixture", "ours"):
-        keras_data, keras_labels = keras_cifar.load_batch(str(tmp_path / name))
-        x, y = formats.read_cifar_batch(tmp_path / name)
+    for folder in ("fixture", "ours"):
+        (tmp_path / folder).mkdir()
+    for name in CIFAR_FILES:
+        write_batch(tmp_path / "fixture" / name, images, [1, 2, 3], protocol=4)
+        formats.write_cifar_batch(tmp_path / "ours" / name, images, [1, 2, 3])
+    for folder in ("fixture", "ours"):
+        keras_data, keras_labels = keras_cifar.load_batch(str(tmp_path / folder / "test_batch"))
+        _, (x, y) = formats._read_cifar_folder(tmp_path / folder)
         np.testing.assert_array_equal(keras_data.transpose(0, 2, 3, 1), x)
         assert list(keras_labels) == y.tolist()
 

@@ -1,4 +1,5 @@
-"""Notebook 02's solution agrees with scikit-learn and SciPy on the same data.
+"""Notebook 02's solution agrees with scikit-learn and SciPy on the same data, and its
+checks' inputs are as the checks promise (no distance ties, uint8 rows).
 
 The functions are the solution notebook's own (its answer cells, run as a module), so
 this tests what the notebook teaches: distances against SciPy's cdist, predictions
@@ -12,8 +13,11 @@ from scipy.spatial.distance import cdist
 from sklearn.model_selection import KFold, cross_val_score
 from sklearn.neighbors import KNeighborsClassifier
 
+import problem_unittests  # noqa: F401  (registers the checks)
 from courseadmin.authoring.notebooks import solution_functions
+from courseadmin.authoring.record import hidden_seeds
 from courseadmin.paths import SOLUTIONS_DIR
+from coursekit.checks.framework import CHECKS
 from coursekit.datasets import DatasetError, load_fashion_mnist, synthetic
 
 KS = range(1, 21)
@@ -117,3 +121,45 @@ def test_predictions_match_sklearn_on_real_fashion_mnist(knn, monkeypatch):
         ours = knn["knn_predict"](dists, labels_train, k)
         theirs = sklearn_predictions(data_train, labels_train, data_test, k)
         np.testing.assert_array_equal(ours, theirs, err_msg=f"k = {k}")
+
+
+# --- the checks' inputs -------------------------------------------------------------------
+
+VOTES = ("knn_predict", "evaluate_knn", "cross_validate_knn")
+CHECK_SEEDS = [0, *sorted({seed for name in VOTES for seed in hidden_seeds().get(name, [])})]
+
+
+def squared_distances(rows1, rows2):
+    """(N1, N2) squared L2 distances, exact for integer rows."""
+    rows1, rows2 = rows1.astype(np.float64), rows2.astype(np.float64)
+    return ((rows1[:, None, :] - rows2[None, :, :]) ** 2).sum(axis=2)
+
+
+def tie_free(dists):
+    return all(len(np.unique(row)) == len(row) for row in dists)
+
+
+@pytest.mark.parametrize("seed", CHECK_SEEDS)
+def test_knn_inputs_have_no_equal_distances(seed):
+    """A kNN sorting with NumPy's default (unstable) argsort must pass: no distance ties."""
+    for dists, _, _ in CHECKS["knn_predict"].inputs(np.random.default_rng(seed)):
+        assert tie_free(dists)
+    for data_train, _, data_test, _, _ in CHECKS["evaluate_knn"].inputs(
+        np.random.default_rng(seed)
+    ):
+        assert tie_free(squared_distances(data_test, data_train))
+    for data, _, _, _ in CHECKS["cross_validate_knn"].inputs(np.random.default_rng(seed)):
+        assert tie_free(squared_distances(data, data))  # every fold against every other
+
+
+@pytest.mark.parametrize("exercise", ["evaluate_knn", "cross_validate_knn"])
+def test_accuracy_checks_use_uint8_rows_and_their_float_copies(exercise):
+    """As the notebook calls them (x_train is uint8); the float64 copies tell a uint8 failure."""
+    cases = CHECKS[exercise].inputs(np.random.default_rng(0))
+    rows = [args[0] for args in cases]
+    assert any(r.dtype == np.uint8 for r in rows)
+    assert any(
+        r.dtype == np.uint8
+        and any(np.array_equal(r, other) for other in rows if other.dtype == float)
+        for r in rows
+    )

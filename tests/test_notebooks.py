@@ -1,6 +1,7 @@
 """Notebooks execute as students and the autograder run them (fast mode).
 
-Every solution notebook runs to the end with all its checks passing; every student
+Every solution notebook runs to the end with all its checks passing (the hidden seeds of
+recorded checks judged as the grader judges them); every student
 notebook runs up to its first unanswered exercise, which raises NotImplementedError.
 """
 
@@ -9,6 +10,7 @@ import re
 import pytest
 
 from courseadmin.execute import CellExecutionError, printed_text, run_notebook
+from courseadmin.grading.hidden import judge_notebook
 from courseadmin.paths import NOTEBOOKS_DIR, SOLUTIONS_DIR
 
 SOLUTIONS = sorted(SOLUTIONS_DIR.glob("*.ipynb"))
@@ -21,13 +23,16 @@ def test_there_are_notebooks():
 
 @pytest.mark.parametrize("path", SOLUTIONS, ids=[p.stem for p in SOLUTIONS])
 def test_solution_runs_and_passes_its_checks(path):
-    nb = run_notebook(path, fast=True)
+    nb = judge_notebook(run_notebook(path, fast=True))
     checks = [
         cell for cell in nb.cells if cell.cell_type == "code" and CHECK_CALL.search(cell.source)
     ]
     assert checks, f"{path.name} has no visible check cells"
     for cell in checks:
-        assert "all tests passed" in printed_text(cell), cell.source
+        errors = [out.get("evalue") for out in cell.outputs if out.output_type == "error"]
+        assert not errors, (cell.source, errors)
+        printed = printed_text(cell)
+        assert "all tests passed" in printed or "the grader judges them" in printed, cell.source
 
 
 @pytest.mark.parametrize("path", SOLUTIONS, ids=[p.stem for p in SOLUTIONS])

@@ -1,11 +1,16 @@
 """Notebook 03's checks beyond the reference and wrong answers (tests/test_checks.py)."""
 
+import inspect
+
+import IPython.display
 import numpy as np
 import pytest
 
 import problem_unittests
+from coursekit.checks import recordings
 from coursekit.checks import softmax as checks
 from tests.answers import softmax as answers
+from tests.leaks import passes
 
 solution = answers.solution
 
@@ -70,9 +75,55 @@ def test_gradient_slightly_off_fails_with_the_threshold_stated():
         problem_unittests.test_softmax_loss_and_grad(loss_and_grad_slightly_off)
 
 
-def test_gradient_inputs_keep_every_entry_away_from_zero():
-    rng = np.random.default_rng(0)
-    for _ in range(20):
-        W, b, X, y = checks.random_problem(rng, 5, 7, 3, 0.1)
-        _, dW, db = checks.reference_loss_and_grad(W, b, X, y, 0.1)
-        assert min(np.abs(dW).min(), np.abs(db).min()) > 1e-4
+def hidden_run(check, fn, seed, monkeypatch):
+    """The kernel's half of a hidden test: the check's property checks and its calls."""
+    monkeypatch.setattr(IPython.display, "display", lambda data, raw=False: None)
+    check(fn, seed=seed)
+
+
+def test_own_gradient_check_names_the_mistake_in_the_hidden_tests_kernel(monkeypatch):
+    with pytest.raises(AssertionError, match="wrong sign"):
+        hidden_run(
+            problem_unittests.test_softmax_loss_and_grad,
+            answers.loss_and_grad_wrong_sign,
+            seed=303,
+            monkeypatch=monkeypatch,
+        )
+
+
+def test_own_gradient_check_catches_a_gradient_right_only_on_the_recorded_inputs():
+    recorded = {
+        recordings.digest(case.args): case.expected
+        for case in recordings.visible_cases("softmax_loss_and_grad")
+    }
+
+    def recorded_answers_only(W, b, X, y, reg):  # no loop: the check forbids them
+        if recordings.digest((W, b, X, y, reg)) in recorded:
+            return recorded[recordings.digest((W, b, X, y, reg))]
+        loss, dW, db = solution.softmax_loss_and_grad(W, b, X, y, reg)
+        return loss, 2 * dW, db
+
+    with pytest.raises(AssertionError, match="dW is not the gradient of your own loss"):
+        problem_unittests.test_softmax_loss_and_grad(recorded_answers_only)
+
+
+def test_loss_inputs_hold_one_sample_thousands_above_the_others():
+    for seed in (0, 303):
+        spreads = [
+            np.ptp((X @ W + b).max(axis=1))
+            for W, b, X, _, _ in checks.loss_inputs(np.random.default_rng(seed))
+        ]
+        assert max(spreads) > 2000
+
+
+def test_no_function_of_the_check_module_passes_a_check():
+    functions = [
+        fn
+        for fn in vars(checks).values()
+        if inspect.isfunction(fn)
+        and fn.__module__ == checks.__name__
+        and not fn.__name__.startswith("test_")
+    ]
+    for exercise in ["softmax", "cross_entropy_loss", "softmax_loss_and_grad", "predict_softmax"]:
+        check = getattr(problem_unittests, f"test_{exercise}")
+        assert not [fn.__name__ for fn in functions if passes(check, fn)], exercise

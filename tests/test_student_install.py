@@ -101,7 +101,6 @@ def test_a_finished_notebook_runs_in_fast_mode_from_a_temporary_folder(student_p
     assert "\u2714 one_hot: all tests passed." in printed
 
 
-@pytest.mark.xfail(strict=True, reason="issue 11 in progress: reference code still in checks")
 def test_no_function_a_student_installs_passes_any_check(student_python, tmp_path):
     done = subprocess.run(
         [str(student_python), str(REPO_ROOT / "tests" / "leaks.py")],

@@ -1,12 +1,17 @@
 """Feedback checks for notebook 07, a convolutional network on CIFAR-10.
 
 Keras is imported inside the checks (not at import time), so that ``import problem_unittests``
-stays quick in the notebooks that do not use it. The network checks build small batches of
-random images and run one training step eagerly: a few seconds at most.
+stays quick in the notebooks that do not use it. The network checks (``data_augmentation``,
+``cifar_net``) inspect the student's layers and run them on small batches of random images,
+with one training step eagerly: a few seconds at most; they hold no answer, so they stay
+code. ``per_class_accuracy`` compares with recorded expectations
+(``recordings/per_class_accuracy.npz``).
 """
 
 import numpy as np
 
+from coursekit.checks.compare import close, placeholder, verdict
+from coursekit.checks.data_preparation import call_every_case
 from coursekit.checks.framework import call, expect, expect_array, feedback_check
 
 __all__ = ["test_data_augmentation", "test_cifar_net", "test_per_class_accuracy"]
@@ -226,6 +231,19 @@ def check_training_step(model, name, images, nb_classes, rng):
 # ----------------------------------------------------------------------------------------------
 
 
+# What each wrong share students compute gets wrong (their results are recorded from the
+# wrong answers in tests/answers/cifar_cnn.py).
+PER_CLASS_MESSAGES = {
+    "overall": "every entry of per_class_accuracy is the overall accuracy: compute one share "
+    "per class, among the images whose true label is that class.",
+    "precision": "per_class_accuracy divides by how often each class was predicted (that is "
+    "the precision, the columns of the confusion matrix): divide by how many images truly are "
+    "of each class (its row).",
+    "counts": "per_class_accuracy returns the number of correct predictions per class; divide "
+    "by the number of images of each class to get a share between 0 and 1.",
+}
+
+
 def predictions_for(rng, labels, nb_classes, all_predicted):
     """Predictions right about 60% of the time; optionally never predicting the last class."""
     wrong = rng.random(len(labels)) < 0.4
@@ -237,60 +255,86 @@ def predictions_for(rng, labels, nb_classes, all_predicted):
     return predictions
 
 
-@feedback_check("per_class_accuracy")
-def test_per_class_accuracy(per_class_accuracy, rng):
-    from sklearn.metrics import confusion_matrix
-
+def per_class_inputs(rng):
+    """Argument tuples (labels (N,), predictions (N,), nb_classes), every class in labels: two
+    small cases of known shares ([0.5, 1, 0] and [1, 1]), then random ones where every class is
+    predicted, and where the last class never is."""
+    cases = [
+        (np.array([0, 0, 1, 1, 2]), np.array([0, 1, 1, 1, 0]), 3),
+        (np.array([1, 0]), np.array([1, 0]), 2),
+    ]
     for all_predicted in (True, False):
         nb_classes = int(rng.integers(3, 11))
         n = int(rng.integers(60, 200))
         labels = np.concatenate([np.arange(nb_classes), rng.integers(nb_classes, size=n)])
         labels = rng.permutation(labels)
-        predictions = predictions_for(rng, labels, nb_classes, all_predicted)
-        matrix = confusion_matrix(labels, predictions, labels=np.arange(nb_classes))
-        expected = np.diag(matrix) / matrix.sum(axis=1)  # rows: true classes
+        cases.append((labels, predictions_for(rng, labels, nb_classes, all_predicted), nb_classes))
+    return cases
 
-        result = call(per_class_accuracy, labels, predictions, nb_classes)
-        what = f"per_class_accuracy(labels, predictions, {nb_classes})"
+
+def same_shares(result, expected):
+    """:func:`close`, a NaN (a mistake's 0 / 0 for a class never predicted) equal to a NaN."""
+    try:
+        result, expected = np.asarray(result, dtype=np.float64), np.asarray(expected, np.float64)
+    except (TypeError, ValueError):
+        return False
+    nan = np.isnan(expected)
+    return (
+        result.shape == expected.shape
+        and np.array_equal(np.isnan(result), nan)
+        and close(result[~nan], expected[~nan])
+    )
+
+
+def shifted_by_one_class(result, case):
+    expected = case.expected
+    if len(expected) < 3:  # one entry compared: it says nothing
+        return None
+    if np.allclose(result[:-1], expected[1:]) or np.allclose(result[1:], expected[:-1]):
+        return (
+            f"{call_text(case)} is off by one class: entry k must be the accuracy on class k, "
+            "and the classes are numbered 0 to nb_classes - 1."
+        )
+    return None
+
+
+def percentages(result, case):
+    if np.allclose(result, 100 * case.expected):
+        return f"{call_text(case)} returns percentages; return shares between 0 and 1."
+    return None
+
+
+def call_text(case):
+    return f"per_class_accuracy(labels, predictions, {case.args[2]})"
+
+
+def judge_per_class(results, cases):
+    for result, case in zip(results, cases):
+        nb_classes, what = case.args[2], call_text(case)
         if isinstance(result, np.ndarray) and result.ndim == 1 and len(result) < nb_classes:
             raise AssertionError(
                 f"{what} has shape {result.shape}, fewer entries than the {nb_classes} classes: "
-                "the last classes are never predicted here, and they get no count from "
-                "np.bincount unless you pass minlength=nb_classes."
+                "a class that is never (correctly) predicted gets no count from np.bincount "
+                "unless you pass minlength=nb_classes."
             )
+        template = placeholder(result, case)
+        expect(template is None, f"per_class_accuracy: {template}")
         expect_array(result, what, shape=(nb_classes,), kind="f")
-        if np.allclose(result, expected, atol=1e-6):
-            continue
-        expect(
-            not np.allclose(result, np.mean(labels == predictions)),
-            f"every entry of {what} is the overall accuracy: compute one share per class, "
-            "among the images whose true label is that class.",
-        )
-        with np.errstate(divide="ignore", invalid="ignore"):
-            precision = np.diag(matrix) / matrix.sum(axis=0)
-        expect(
-            not np.allclose(result, precision, equal_nan=True),
-            f"{what} divides by how often each class was predicted (that is the precision, the "
-            "columns of the confusion matrix): divide by how many images truly are of each class "
-            "(its row).",
-        )
-        expect(
-            not np.allclose(result[:-1], expected[1:])
-            and not np.allclose(result[1:], expected[:-1]),
-            f"{what} is off by one class: entry k must be the accuracy on class k, and the "
-            "classes are numbered 0 to nb_classes - 1.",
-        )
-        expect(
-            not np.allclose(result, np.diag(matrix)),
-            f"{what} returns the number of correct predictions per class; divide by the number "
-            "of images of each class to get a share between 0 and 1.",
-        )
-        expect(
-            not np.allclose(result, 100 * expected),
-            f"{what} returns percentages; return shares between 0 and 1.",
-        )
-        raise AssertionError(
-            f"{what} is wrong for some classes: entry k is the share of the images of true class "
-            "k that were predicted as k (the diagonal of the confusion matrix divided by its "
-            "row sums)."
-        )
+    verdict(
+        results,
+        cases,
+        "per_class_accuracy",
+        PER_CLASS_MESSAGES,
+        same=same_shares,
+        relations=[shifted_by_one_class, percentages],
+        otherwise=lambda result, case: (
+            f"{call_text(case)} is wrong for some classes: entry k is the share of the images "
+            "of true class k that were predicted as k (the diagonal of the confusion matrix "
+            "divided by its row sums)."
+        ),
+    )
+
+
+@feedback_check("per_class_accuracy", inputs=per_class_inputs, judge=judge_per_class)
+def test_per_class_accuracy(per_class_accuracy, cases):
+    call_every_case(per_class_accuracy, cases)

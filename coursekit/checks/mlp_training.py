@@ -1,4 +1,13 @@
-"""Feedback checks for notebook 05, part 2: training and testing the two-layer network."""
+"""Feedback checks for notebook 05, part 2: training and testing the two-layer network.
+
+train_mlp and test_mlp have one right result for given inputs: it is recorded from the
+solution notebook (with the results of the usual mistakes, ``tests/answers/mlp_training.py``)
+and the judges compare. run_mlp_training draws its initial weights from a seeded generator,
+and every order of draws is right, so its check is all code: it watches the call of the
+student's train_mlp (the initial weights' shapes and Xavier statistics, the data and
+settings passed on) and compares what it returns with the student's own train_mlp and
+test_mlp.
+"""
 
 import contextlib
 import copy
@@ -6,6 +15,7 @@ import inspect
 
 import numpy as np
 
+from coursekit.checks.compare import close, verdict
 from coursekit.checks.framework import (
     call,
     expect,
@@ -17,27 +27,18 @@ from coursekit.checks.framework import (
 from coursekit.checks.mlp_common import (
     NAMES,
     SHAPES_HINT,
-    all_close,
-    close,
-    one_hot,
+    call_each,
+    judge_part,
+    no_placeholder,
     scalar,
 )
-from coursekit.checks.mlp_two_layer import two_layer_forward, two_layer_grads, two_layer_problem
+from coursekit.checks.mlp_two_layer import two_layer_problem
 
 __all__ = [
     "test_train_mlp",
     "test_test_mlp",
     "test_run_mlp_training",
 ]
-
-
-def cross_entropy_step(params, data, labels, learning_rate):
-    grads = two_layer_grads(params, data, one_hot(labels, params[2].shape[1]), "ce")
-    return [p - learning_rate * g for p, g in zip(params, grads)]
-
-
-def accuracy(params, data, labels):
-    return np.mean(two_layer_forward(params, data).argmax(axis=1) == labels)
 
 
 def blobs(rng, n, d_in, classes, spread=1.0):
@@ -48,64 +49,59 @@ def blobs(rng, n, d_in, classes, spread=1.0):
     return centres[labels] + rng.normal(0, spread, size=(n, d_in)), labels
 
 
-@feedback_check("train_mlp")
-def test_train_mlp(train_mlp, rng):
-    params, _ = two_layer_problem(rng)
-    d_in, d_out = params[0].shape[0], params[2].shape[1]
-    data, labels = blobs(rng, int(rng.integers(12, 20)), d_in, d_out)
-    learning_rate, num_epoch = 1.0, int(rng.integers(4, 7))
-    result = call(
-        train_mlp,
-        *params,
-        data,
-        labels,
-        learning_rate,
-        num_epoch,
-        hint="train_mlp calls your learn_once_cross_entropy and forward: check them first.",
+# --- train_mlp -----------------------------------------------------------------------
+
+
+def train_mlp_inputs(rng):
+    """(w1, b1, w2, b2, data_train, labels_train, learning_rate, num_epoch): two samples,
+    identity w1 and zero w2, all classified right after 3 epochs; then two random problems."""
+    two = (np.eye(2), np.zeros((1, 2)), np.zeros((2, 2)), np.zeros((1, 2)))
+    cases = [(*two, np.eye(2), np.array([0, 1]), 1.0, 3)]
+    for _ in range(2):
+        params, _ = two_layer_problem(rng)
+        d_in, classes = params[0].shape[0], params[2].shape[1]
+        data, labels = blobs(rng, int(rng.integers(12, 20)), d_in, classes)
+        cases.append((*params, data, labels, 1.0, int(rng.integers(4, 7))))
+    return cases
+
+
+TRAIN_MESSAGES = {
+    "initial_weights": "train_mlp: it returned the initial weights: keep what "
+    "learn_once_cross_entropy returns, w1, b1, w2, b2, loss = learn_once_cross_entropy(w1, b1, "
+    "w2, b2, ...).",
+    "one_step": "train_mlp: the weights are those after one single step: each epoch must start "
+    "from the weights of the previous epoch, not from the initial ones.",
+    "one_step_too_few": "train_mlp: one step too few: take num_epoch steps, "
+    "for epoch in range(num_epoch).",
+    "one_step_too_many": "train_mlp: one step too many: take num_epoch steps, "
+    "for epoch in range(num_epoch).",
+}
+
+
+def wrong_training(result, case):
+    num_epoch = case.args[7]
+    return (
+        f"train_mlp: the weights after {num_epoch} epochs are not those of {num_epoch} steps of "
+        "learn_once_cross_entropy with this learning rate (train_mlp calls your "
+        "learn_once_cross_entropy and forward: if their checks pass, look at how the weights "
+        "go from one epoch to the next)."
     )
-    expect_tuple(result, "train_mlp", 5)
-    trajectory = [params]
-    for _ in range(num_epoch + 1):
-        trajectory.append(cross_entropy_step(trajectory[-1], data, labels, learning_rate))
-    new = list(result[:4])
-    for what, value, old in zip(NAMES, new, params):
-        expect_array(value, f"The trained {what}", shape=old.shape)
-    if not all_close(new, trajectory[num_epoch]):
-        known = [
-            (
-                0,
-                "it returned the initial weights: keep what learn_once_cross_entropy "
-                "returns, w1, b1, w2, b2, loss = learn_once_cross_entropy(w1, b1, w2, b2, ...).",
-            ),
-            (
-                1,
-                "the weights are those after one single step: each epoch must start from the "
-                "weights of the previous epoch, not from the initial ones.",
-            ),
-            (
-                num_epoch - 1,
-                "one step too few: take num_epoch steps, for epoch in range(num_epoch).",
-            ),
-            (
-                num_epoch + 1,
-                "one step too many: take num_epoch steps, for epoch in range(num_epoch).",
-            ),
-        ]
-        for steps, message in known:
-            expect(not all_close(new, trajectory[steps]), f"train_mlp: {message}")
-        raise AssertionError(
-            f"train_mlp: the weights after {num_epoch} epochs are not those of {num_epoch} "
-            "steps of learn_once_cross_entropy with this learning rate (if that check passes, "
-            "look at how the weights go from one epoch to the next)."
-        )
-    accuracies = result[4]
+
+
+def check_accuracies(accuracies, case):
+    """train_accuracies: num_epoch fractions, each after (or, also accepted, before) its
+    epoch's step."""
+    num_epoch, expected = case.args[7], np.asarray(case.expected[4], dtype=float)
     expect(
         np.ndim(accuracies) == 1,
         "train_accuracies should hold one accuracy per epoch (a list of num_epoch numbers), "
         f"not {type(accuracies).__name__}"
         + (f" of shape {np.shape(accuracies)}." if np.ndim(accuracies) else "."),
     )
-    accuracies = np.asarray(accuracies, dtype=float)
+    try:
+        accuracies = np.asarray(accuracies, dtype=float)
+    except (TypeError, ValueError):
+        raise AssertionError("train_accuracies should hold numbers, one per epoch.") from None
     expect(
         len(accuracies) == num_epoch,
         f"train_accuracies holds {len(accuracies)} values for {num_epoch} epochs: one per epoch.",
@@ -115,47 +111,85 @@ def test_train_mlp(train_mlp, rng):
         "the accuracies should be fractions in [0, 1], not percentages: np.mean(predictions "
         "== labels_train).",
     )
-    after = [accuracy(trajectory[k + 1], data, labels) for k in range(num_epoch)]
-    before = [accuracy(trajectory[k], data, labels) for k in range(num_epoch)]
     expect(
-        close(accuracies, after) or close(accuracies, before),
+        close(accuracies, expected) or close(accuracies[1:], expected[:-1]),
         "train_accuracies[i] should be the accuracy on data_train after epoch i's step: the "
         "fraction of samples whose predicted class forward(...).argmax(axis=1) equals the label.",
     )
 
 
-@feedback_check("test_mlp")
-def test_test_mlp(test_mlp, rng):
-    params, _ = two_layer_problem(rng)
-    n, d_out = int(rng.integers(8, 14)), params[2].shape[1]
-    data = rng.normal(size=(n, params[0].shape[0]))
-    predicted = two_layer_forward(params, data).argmax(axis=1)
-    correct = int(rng.choice([k for k in range(2, n - 1) if 2 * k != n]))
-    labels = (predicted + rng.integers(1, d_out, size=n)) % d_out  # all wrong...
-    right = rng.choice(n, size=correct, replace=False)
-    labels[right] = predicted[right]  # ... but `correct` of them
-    result = call(test_mlp, *params, data, labels, hint=SHAPES_HINT)
-    if np.shape(result) == (n,):
-        raise AssertionError(
-            "test_mlp returned one value per sample: the accuracy is their mean, one number."
-        )
-    value = scalar(result, "test_mlp's result")
-    expected = correct / n
-    if np.isclose(value, correct):
-        raise AssertionError(
-            "test_mlp returned the number of correct predictions: divide by the number of "
-            "samples (np.mean(predictions == labels_test))."
-        )
-    expect(not np.isclose(value, 1 - expected), "test_mlp returned the error rate, 1 - accuracy.")
-    expect(
-        not np.isclose(value, 100 * expected),
-        "test_mlp should return a fraction in [0, 1], not a percentage.",
+def judge_train_mlp(results, cases):
+    for result, case in zip(results, cases):
+        expect_tuple(result, "train_mlp", 5)
+        for what, value, old in zip(NAMES, result, case.args):
+            expect_array(value, f"The trained {what}", shape=old.shape)
+    judge_part(
+        results,
+        cases,
+        lambda trained: tuple(trained[:4]),
+        "train_mlp",
+        TRAIN_MESSAGES,
+        otherwise=wrong_training,
     )
-    expect(
-        np.isclose(value, expected),
-        "test_mlp's accuracy is not the fraction of samples whose predicted class "
-        "(forward(...).argmax(axis=1), one class per row) equals the label.",
+    for result, case in zip(results, cases):
+        check_accuracies(result[4], case)
+
+
+@feedback_check("train_mlp", inputs=train_mlp_inputs, judge=judge_train_mlp)
+def test_train_mlp(train_mlp, cases):
+    hint = "train_mlp calls your learn_once_cross_entropy and forward: check them first."
+    call_each(train_mlp, cases, hint=hint)
+
+
+# --- test_mlp ------------------------------------------------------------------------
+
+
+def test_mlp_inputs(rng):
+    """(w1, b1, w2, b2, data_test, labels_test): a network that predicts class 0 for every
+    sample (3 of 4 labels are 0: accuracy 0.75), then random networks and labels."""
+    one = (np.ones((1, 1)), np.zeros((1, 1)), np.array([[1.0, -1.0]]), np.zeros((1, 2)))
+    cases = [(*one, np.ones((4, 1)), np.array([0, 0, 0, 1]))]
+    for _ in range(3):
+        params, _ = two_layer_problem(rng)
+        n, classes = int(rng.integers(8, 14)), params[2].shape[1]
+        data = rng.normal(size=(n, params[0].shape[0]))
+        cases.append((*params, data, rng.integers(0, classes, size=n)))
+    return cases
+
+
+TEST_MESSAGES = {
+    "count": "test_mlp returned the number of correct predictions: divide by the number of "
+    "samples (np.mean(predictions == labels_test)).",
+    "error_rate": "test_mlp returned the error rate, 1 - accuracy.",
+    "percent": "test_mlp should return a fraction in [0, 1], not a percentage.",
+}
+
+
+def judge_test_mlp(results, cases):
+    no_placeholder(results, cases, "test_mlp")
+    for result, case in zip(results, cases):
+        if np.shape(result) == case.args[5].shape:
+            raise AssertionError(
+                "test_mlp returned one value per sample: the accuracy is their mean, one number."
+            )
+        scalar(result, "test_mlp's result")
+    verdict(
+        results,
+        cases,
+        "test_mlp",
+        TEST_MESSAGES,
+        otherwise="test_mlp's accuracy is not the fraction of samples whose predicted class "
+        "(forward(...).argmax(axis=1), one class per row) equals the label (test_mlp calls your "
+        "forward: check it first).",
     )
+
+
+@feedback_check("test_mlp", inputs=test_mlp_inputs, judge=judge_test_mlp)
+def test_test_mlp(test_mlp, cases):
+    call_each(test_mlp, cases, hint=SHAPES_HINT)
+
+
+# --- run_mlp_training ------------------------------------------------------------------
 
 
 @contextlib.contextmanager
@@ -292,16 +326,27 @@ def test_run_mlp_training(run_mlp_training, rng):
         close(np.asarray(train_accuracies, dtype=float), np.asarray(trained[4], dtype=float)),
         "run_mlp_training should return the train_accuracies that train_mlp returned.",
     )
+    check_test_accuracy(run_mlp_training, trained[:4], test_accuracy, arguments)
+
+
+def check_test_accuracy(run_mlp_training, weights, test_accuracy, arguments):
+    """test_accuracy: what the student's own test_mlp says of the trained ``weights`` on
+    data_test (not on data_train)."""
+    data_train, labels_train, data_test, labels_test = arguments[:4]
     test_accuracy = scalar(test_accuracy, "test_accuracy (second value)")
-    trained_params = list(trained[:4])
-    expected = accuracy(trained_params, data_test, labels_test)
-    if not np.isclose(test_accuracy, expected) and np.isclose(
-        test_accuracy, accuracy(trained_params, data_train, labels_train)
-    ):
-        raise AssertionError(
-            "test_accuracy was measured on the training data: use test_mlp on data_test."
-        )
+    own_test = getattr(run_mlp_training, "__globals__", {}).get("test_mlp")
     expect(
-        np.isclose(test_accuracy, expected),
-        "test_accuracy should be test_mlp of the trained network on data_test and labels_test.",
+        callable(own_test),
+        "run_mlp_training tests the trained network with your test_mlp: define it first.",
     )
+    hint = "run_mlp_training calls your test_mlp: check it first."
+    on_test = scalar(call(own_test, *weights, data_test, labels_test, hint=hint), "test_mlp")
+    if not np.isclose(test_accuracy, on_test):
+        on_train = call(own_test, *weights, data_train, labels_train, hint=hint)
+        expect(
+            not np.isclose(test_accuracy, scalar(on_train, "test_mlp")),
+            "test_accuracy was measured on the training data: use test_mlp on data_test.",
+        )
+        raise AssertionError(
+            "test_accuracy should be test_mlp of the trained network on data_test and labels_test."
+        )

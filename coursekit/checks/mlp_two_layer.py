@@ -1,34 +1,29 @@
-"""Feedback checks for notebook 05, part 1: activations and the two-layer sigmoid network."""
+"""Feedback checks for notebook 05, part 1: activations and the two-layer sigmoid network.
 
-import copy
+Every check here is driven by recordings: ``inputs(rng)`` gives the calls, the solution's
+results and those of the usual mistakes (``tests/answers/mlp_two_layer.py``) are recorded
+by ``make build``, and the judges say which mistake a student's results match. A step of
+gradient descent is judged in two parts, the loss first, then the updated parameters.
+"""
 
 import numpy as np
 
+from coursekit.checks.compare import close, verdict
 from coursekit.checks.framework import (
-    call,
     expect,
     expect_array,
     expect_tuple,
     feedback_check,
 )
 from coursekit.checks.mlp_common import (
-    GRAD_TOLERANCE,
     NAMES,
     SHAPES_HINT,
-    all_close,
-    bias_mistake,
+    all_finite,
     bias_shape_mistake,
-    close,
-    gradient_error,
-    gradient_mismatch,
-    near,
-    numerical_grads,
-    one_hot,
-    proportion,
+    call_each,
+    judge_part,
+    no_placeholder,
     scalar,
-    scale_mistake,
-    sigmoid,
-    softmax,
 )
 
 __all__ = [
@@ -39,68 +34,110 @@ __all__ = [
     "test_forward",
 ]
 
+LARGE = 30  # |x| above which a sigmoid's NaN comes from exp overflowing (inputs: ±40, ±1000)
+OVERFLOW = (
+    "returned NaN or inf for scores around 1000: np.exp(1000) overflows. Subtract each "
+    "row's largest score before np.exp (the softmax does not change)."
+)
+
 # --- activations ----------------------------------------------------------------------
 
 
-@feedback_check("sigmoid")
-def test_sigmoid(sigmoid_fn, rng):
-    x = rng.normal(0, 3, size=(int(rng.integers(2, 5)), int(rng.integers(2, 6))))
-    result = call(sigmoid_fn, x)
-    expect_array(result, "sigmoid's result", shape=x.shape, kind="f")
-    if close(result, sigmoid(-x)):
-        raise AssertionError(
-            "mind the minus sign: sigmoid(x) = 1 / (1 + exp(-x)) grows with x (sigmoid(3) is "
-            "about 0.95); yours decreases."
-        )
-    if close(result, np.tanh(x)):
-        raise AssertionError("that is tanh, with values in (-1, 1); sigmoid's lie in (0, 1).")
-    if close(result, sigmoid(x) * (1 - sigmoid(x))):
-        raise AssertionError(
-            "you returned the derivative sigmoid(x) (1 - sigmoid(x)), not the function."
-        )
-    expect(close(result, sigmoid(x)), "sigmoid's values are not 1 / (1 + exp(-x)).")
-    extreme = np.array([-1000.0, -40.0, 0.0, 40.0, 1000.0])
-    with np.errstate(over="ignore", invalid="ignore"):
-        result = call(sigmoid_fn, extreme)
-    expect(
-        isinstance(result, np.ndarray) and np.all(np.isfinite(result)),
-        "sigmoid returned NaN for large inputs (x = 1000): exp(x) / (1 + exp(x)) becomes "
-        "inf / inf. Write it as 1 / (1 + np.exp(-x)), which tends to 1 / inf = 0 or 1 / 1 = 1.",
-    )
-    with np.errstate(over="ignore"):
-        expected = sigmoid(extreme)
-    expect(close(result, expected), "sigmoid is wrong for large |x| (x = ±40, ±1000).")
+def sigmoid_inputs(rng):
+    """Arrays x: sigmoid(log 3) = 0.75, then |x| up to 1000 (exp overflows), then random
+    arrays of one, two and three axes."""
+    cases = [(np.array([0.0, np.log(3)]),), (np.array([-1000.0, -40.0, 0.0, 40.0, 1000.0]),)]
+    shapes = [(int(rng.integers(3, 8)),), (int(rng.integers(2, 5)), int(rng.integers(2, 6)))]
+    for shape in shapes + [(2, 3, int(rng.integers(2, 4)))]:
+        cases.append((rng.normal(0, 3, size=shape),))
+    return cases
 
 
-@feedback_check("relu")
-def test_relu(relu_fn, rng):
-    x = rng.normal(size=(int(rng.integers(2, 5)), int(rng.integers(3, 6))))
-    x.flat[0], x.flat[1] = -abs(x.flat[0]) - 0.5, abs(x.flat[1]) + 1.5  # a negative, a value > 1
-    result = call(relu_fn, x)
-    expect_array(result, "relu's result")
-    if result.shape != x.shape and result.shape in [(x.shape[1],), (x.shape[0],), ()]:
-        raise AssertionError(
-            f"relu returned shape {result.shape} for an input of shape {x.shape}: np.max "
-            "reduces an array along an axis; np.maximum(x, 0) compares entry by entry."
+SIGMOID_MESSAGES = {
+    "minus_sign": "sigmoid: mind the minus sign: sigmoid(x) = 1 / (1 + exp(-x)) grows with x "
+    "(sigmoid(3) is about 0.95); yours decreases.",
+    "tanh": "sigmoid: that is tanh, with values in (-1, 1); sigmoid's lie in (0, 1).",
+    "derivative": "sigmoid: you returned the derivative sigmoid(x) (1 - sigmoid(x)), not the "
+    "function.",
+}
+
+
+def wrong_for_large_x(result, case):
+    if np.abs(case.args[0]).max() > LARGE:
+        return "sigmoid is wrong for large |x| (x = ±40, ±1000)."
+    return None
+
+
+def judge_sigmoid(results, cases):
+    no_placeholder(results, cases, "sigmoid")
+    for result, case in zip(results, cases):
+        x = case.args[0]
+        expect_array(result, "sigmoid's result", shape=x.shape, kind="f")
+        bad = ~np.isfinite(result)
+        expect(
+            not bad.any() or np.abs(x[bad]).min() <= LARGE,
+            "sigmoid returned NaN for large inputs (x = 1000): exp(x) / (1 + exp(x)) becomes "
+            "inf / inf. Write it as 1 / (1 + np.exp(-x)), which tends to 1 / inf = 0 or "
+            "1 / 1 = 1.",
         )
-    expect(result.shape == x.shape, f"relu returned shape {result.shape}, expected {x.shape}.")
-    expected = np.maximum(x, 0)
-    if close(result, np.abs(x)):
-        raise AssertionError("negative values must become 0, not their absolute value.")
-    if close(result, np.clip(x, 0, 1)):
-        raise AssertionError("ReLU does not stop at 1: max(0, x) keeps every positive value.")
-    if close(result, x > 0):
-        raise AssertionError("you returned the derivative of ReLU (x > 0), not ReLU itself.")
-    if close(result, np.where(x > 0, x, 0.01 * x)):
-        raise AssertionError("negative values become exactly 0 (yours is a leaky ReLU).")
-    expect(close(result, expected), "relu's values are not max(0, x).")
-    x32 = x.astype(np.float32)
-    result = call(relu_fn, x32)
-    expect(
-        isinstance(result, np.ndarray) and result.dtype == np.float32,
-        f"relu turned float32 into {getattr(result, 'dtype', type(result).__name__)}: keep "
-        "the input's dtype (np.maximum(x, 0) does), float32 networks run twice as fast.",
+    verdict(
+        results,
+        cases,
+        "sigmoid",
+        SIGMOID_MESSAGES,
+        relations=[wrong_for_large_x],
+        otherwise="sigmoid's values are not 1 / (1 + exp(-x)).",
     )
+
+
+@feedback_check("sigmoid", inputs=sigmoid_inputs, judge=judge_sigmoid)
+def test_sigmoid(sigmoid_fn, cases):
+    with np.errstate(over="ignore", invalid="ignore"):  # exp(1000) overflows to inf: fine
+        call_each(sigmoid_fn, cases)
+
+
+def relu_inputs(rng):
+    """Arrays x, each with a negative entry, one in (0, 1) and one above 1: a fixed row,
+    then random float64 arrays and a float32 one (relu keeps the dtype)."""
+    cases = [(np.array([[-2.0, 0.0, 3.5]]),)]
+    for dtype in (np.float64, np.float64, np.float32):
+        x = rng.normal(size=(int(rng.integers(2, 5)), int(rng.integers(3, 6))))
+        x.flat[:3] = -abs(x.flat[0]) - 0.5, abs(x.flat[1]) + 1.5, rng.uniform(0.1, 0.9)
+        cases.append((x.astype(dtype),))
+    return cases
+
+
+RELU_MESSAGES = {
+    "abs": "relu: negative values must become 0, not their absolute value.",
+    "clip": "relu: ReLU does not stop at 1: max(0, x) keeps every positive value.",
+    "derivative": "relu: you returned the derivative of ReLU (x > 0), not ReLU itself.",
+    "leaky": "relu: negative values become exactly 0 (yours is a leaky ReLU).",
+}
+
+
+def judge_relu(results, cases):
+    no_placeholder(results, cases, "relu")
+    for result, case in zip(results, cases):
+        x = case.args[0]
+        expect_array(result, "relu's result")
+        if result.shape != x.shape and result.shape in [(x.shape[1],), (x.shape[0],), ()]:
+            raise AssertionError(
+                f"relu returned shape {result.shape} for an input of shape {x.shape}: np.max "
+                "reduces an array along an axis; np.maximum(x, 0) compares entry by entry."
+            )
+        expect(result.shape == x.shape, f"relu returned shape {result.shape}, expected {x.shape}.")
+    verdict(results, cases, "relu", RELU_MESSAGES, otherwise="relu's values are not max(0, x).")
+    for result, case in zip(results, cases):
+        expect(
+            result.dtype == case.args[0].dtype,
+            f"relu turned {case.args[0].dtype} into {result.dtype}: keep the input's dtype "
+            "(np.maximum(x, 0) does), float32 networks run twice as fast.",
+        )
+
+
+@feedback_check("relu", inputs=relu_inputs, judge=judge_relu)
+def test_relu(relu_fn, cases):
+    call_each(relu_fn, cases)
 
 
 # --- the two-layer sigmoid network ------------------------------------------------------
@@ -119,89 +156,107 @@ def two_layer_problem(rng):
     return params, rng.normal(size=(n, d_in))
 
 
-def two_layer_loss(params, data, targets, output):
-    """The loss of the two-layer network; output "mse" (sigmoid) or "ce" (softmax)."""
-    w1, b1, w2, b2 = params
-    z2 = sigmoid(data @ w1 + b1) @ w2 + b2
-    if output == "mse":
-        return np.mean((sigmoid(z2) - targets) ** 2)
-    return -np.sum(targets * np.log(softmax(z2))) / len(data)
+def learn_once_mse_inputs(rng):
+    """(w1, b1, w2, b2, data, targets, learning_rate): a network of zeros, whose outputs are
+    all sigmoid(0) = 0.5 (loss 0.25 on targets 1), then two random problems."""
+    zeros = [np.zeros((2, 3)), np.zeros((1, 3)), np.zeros((3, 1)), np.zeros((1, 1))]
+    cases = [(*zeros, np.ones((4, 2)), np.ones((4, 1)), 1.0)]
+    for _ in range(2):
+        params, data = two_layer_problem(rng)
+        cases.append((*params, data, rng.random((len(data), params[2].shape[1])), 0.3))
+    return cases
 
 
-def two_layer_grads(params, data, targets, output, mistake=None, learning_rate=None):
-    """Gradients [dw1, db1, dw2, db2] of the two-layer network, or those of a known mistake."""
-    w1, b1, w2, b2 = params
-    z1 = data @ w1 + b1
-    a1 = sigmoid(z1)
-    z2 = a1 @ w2 + b2
-    if output == "mse":
-        a2 = sigmoid(z2)
-        d_z2 = 2 * (a2 - targets) / a2.size
-        if mistake == "z derivative":
-            d_z2 = d_z2 * z2 * (1 - z2)
-        elif mistake != "output derivative":
-            d_z2 = d_z2 * a2 * (1 - a2)
-    else:
-        a2 = softmax(z2)
-        d_z2 = (a2 - targets) / len(data)
-        if mistake == "softmax derivative":
-            d_z2 = d_z2 * a2 * (1 - a2)
-    d_w2 = a1.T @ d_z2
-    backward_w2 = w2 - learning_rate * d_w2 if mistake == "updated w2" else w2
-    d_a1 = d_z2 @ backward_w2.T
-    if mistake == "hidden derivative":
-        d_z1 = d_a1
-    elif mistake == "z derivative":
-        d_z1 = d_a1 * z1 * (1 - z1)
-    else:
-        d_z1 = d_a1 * a1 * (1 - a1)
-    return [data.T @ d_z1, d_z1.sum(axis=0, keepdims=True), d_w2, d_z2.sum(axis=0, keepdims=True)]
+def learn_once_cross_entropy_inputs(rng):
+    """(w1, b1, w2, b2, data, labels_train, learning_rate): a network of zeros (four equally
+    likely classes, loss log 4), two random problems, then one whose scores are about 1000."""
+    zeros = [np.zeros((2, 3)), np.zeros((1, 3)), np.zeros((3, 4)), np.zeros((1, 4))]
+    cases = [(*zeros, np.ones((2, 2)), np.array([0, 0]), 1.0)]
+    for shift in (0, 0, 1000):
+        (w1, b1, w2, b2), data = two_layer_problem(rng)
+        labels = rng.integers(0, w2.shape[1], size=len(data))
+        cases.append((w1, b1, w2, b2 + shift, data, labels, 0.3))
+    return cases
 
 
-TWO_LAYER_MISTAKES = {  # mistake: (the networks where it can happen, message)
-    "output derivative": (
-        "mse",
-        "you forgot the derivative of the output sigmoid: d_z2 = d_a2 * a2 * (1 - a2).",
+def batch_size(case):
+    return len(case.args[4])
+
+
+def d_out(case):
+    return case.args[2].shape[1]
+
+
+STEP_MESSAGES = {  # the updated parameters of learn_once_mse and learn_once_cross_entropy
+    "batch_factor": lambda result, case: (
+        f"your gradient is N = {batch_size(case)} times too large (N, the batch size). The "
+        "loss is a mean over the N samples, so its gradient carries the batch-size factor "
+        "1 / N: divide by N once, where the backward pass starts."
     ),
-    "hidden derivative": (
-        "mse ce",
-        "you forgot the derivative of the hidden sigmoid: d_z1 = (d_z2 @ w2.T) * a1 * (1 - a1).",
+    "divided_twice": lambda result, case: (
+        f"your gradient is N = {batch_size(case)} times too small: you divided by the batch "
+        "size N twice. Divide once, where the gradient of the loss starts (d_z2)."
     ),
-    "z derivative": (
-        "mse ce",
-        "the sigmoid's derivative is a * (1 - a) with a = sigmoid(z), the layer's output; you "
-        "used z * (1 - z).",
+    "sum": lambda result, case: (
+        f"your gradient is N x d_out = {batch_size(case) * d_out(case)} times too large: the "
+        "loss is the mean of the squared errors over all N x d_out entries, d_a2 = 2 * "
+        "(a2 - targets) / a2.size. (N is the batch-size factor.)"
     ),
-    "softmax derivative": (
-        "ce",
-        "with a softmax output and the cross-entropy, d_z2 is simply (a2 - y) / N: do not "
-        "multiply by a2 * (1 - a2) (that is the sigmoid's derivative, for the MSE network).",
+    "per_sample_mean": lambda result, case: (
+        f"your gradient is d_out = {d_out(case)} times too large: the mean runs over all "
+        "N x d_out entries, so d_a2 = 2 * (a2 - targets) / (N * d_out) (a2.size)."
     ),
-    "updated w2": (
-        "mse ce",
-        "you backpropagated through the updated w2. Compute every gradient first (d_a1 = "
-        "d_z2 @ w2.T with the w2 of the forward pass), then update the parameters.",
+    "half": "your gradient is half the right one: the derivative of (a2 - y)**2 is 2 (a2 - y).",
+    "output_derivative": "you forgot the derivative of the output sigmoid: "
+    "d_z2 = d_a2 * a2 * (1 - a2).",
+    "hidden_derivative": "you forgot the derivative of the hidden sigmoid: "
+    "d_z1 = (d_z2 @ w2.T) * a1 * (1 - a1).",
+    "z_derivative": "the sigmoid's derivative is a * (1 - a) with a = sigmoid(z), the layer's "
+    "output; you used z * (1 - z).",
+    "softmax_derivative": "with a softmax output and the cross-entropy, d_z2 is simply "
+    "(a2 - y) / N: do not multiply by a2 * (1 - a2) (that is the sigmoid's derivative, for "
+    "the MSE network).",
+    "bias_mean": lambda result, case: (
+        f"the gradients of the biases are N = {batch_size(case)} times too small: you averaged "
+        "over the batch (np.mean), but d_z already holds the factor 1 / N. A bias is added to "
+        "every sample, so its gradient sums their contributions: "
+        "np.sum(d_z, axis=0, keepdims=True)."
     ),
+    "bias_sum_all": "the gradient of b2 is one number repeated: you summed d_z2 over all its "
+    "axes. Sum over the samples only, np.sum(d_z2, axis=0, keepdims=True).",
+    "updated_w2": "you backpropagated through the updated w2. Compute every gradient first "
+    "(d_a1 = d_z2 @ w2.T with the w2 of the forward pass), then update the parameters.",
+    "ascent": "your step goes uphill: gradient descent subtracts the gradient, "
+    "param = param - learning_rate * gradient.",
+    "no_learning_rate": "your step ignores the learning rate: "
+    "param = param - learning_rate * gradient.",
+    "learning_rate_twice": "you multiplied the gradient by the learning rate twice.",
+}
+
+LOSS_MESSAGES = {  # their loss; "{name}" is the exercise
+    "loss_after_update": "{name} returned the loss after the update: return the loss of the "
+    "forward pass, computed before the parameters change.",
+    "loss_sum": "{name}: the loss is a mean, not a sum.",
+    "loss_row_sums": "{name}: the loss is the mean over all N x d_out entries, "
+    "np.mean((a2 - targets) ** 2), not a mean over the samples of a sum.",
+}
+
+OUTPUT_LAYER = {
+    "mse": "d_z2 = 2 * (a2 - targets) / a2.size * a2 * (1 - a2)",
+    "ce": "d_z2 = (a2 - y) / N",
+}
+LOSS = {
+    "mse": "the mean squared error of sigmoid outputs, np.mean((a2 - targets) ** 2).",
+    "ce": "the cross-entropy of the softmax outputs, -sum(y * log(a2)) / N.",
 }
 
 
-def check_two_layer_step(fn, rng, output):
-    """The shared check of learn_once_mse (output "mse") and learn_once_cross_entropy ("ce")."""
-    name = fn.__name__
-    params, data = two_layer_problem(rng)
-    n, d_out = len(data), params[2].shape[1]
-    if output == "mse":
-        targets = rng.random((n, d_out))
-        last = targets
-    else:
-        last = rng.integers(0, d_out, size=n)
-        targets = one_hot(last, d_out)
-    learning_rate = 0.3
-    result = call(fn, *params, data, last, learning_rate, hint=SHAPES_HINT)
+def check_step_types(result, case, name):
+    """The five values of a step, each of the right kind and shape."""
     expect_tuple(result, name, 5)
-    new, loss = list(result[:4]), result[4]
-    for what, old, value in zip(NAMES, params, new):
-        expect_array(value, f"The new {what} (value {NAMES.index(what) + 1} of 5)")
+    n = batch_size(case)
+    for number, (what, old, value) in enumerate(zip(NAMES, case.args, result), start=1):
+        expect_array(value, f"The new {what} (value {number} of 5)")
         if what[0] == "b":
             mistake = bias_shape_mistake(f"The new {what}", value.shape, n, old.shape[1])
             expect(mistake is None, f"{name}: {mistake}")
@@ -210,168 +265,140 @@ def check_two_layer_step(fn, rng, output):
             f"The new {what} has shape {value.shape}; it must keep the shape of {what}, "
             f"{old.shape}.",
         )
-    loss = scalar(loss, f"The loss returned by {name} (5th value)")
-    expected_loss = two_layer_loss(params, data, targets, output)
-    if not close(loss, expected_loss):
-        if close(loss, two_layer_loss(new, data, targets, output)):
-            raise AssertionError(
-                f"{name} returned the loss after the update: return the loss of the forward "
-                "pass, computed before the parameters change."
+    scalar(result[4], f"The loss returned by {name} (5th value)")
+    if case.args[3].max() > 500:  # the scores are about 1000
+        expect(all_finite(result), f"{name} {OVERFLOW}")
+
+
+def wrong_layer(name, output):
+    """The message for updated parameters no recorded mistake explains: which layer is wrong
+    (the output layer's gradient flows into the hidden layer's, so it is named first)."""
+
+    def message(result, case):
+        wrong = [what for what, r, e in zip(NAMES, result, case.expected) if not close(r, e)]
+        if {"w2", "b2"} & set(wrong):
+            advice = (
+                f"Start with the output layer: {OUTPUT_LAYER[output]}, d_w2 = a1.T @ d_z2, "
+                "d_b2 = np.sum(d_z2, axis=0, keepdims=True)."
             )
-        if close(loss, expected_loss * n * (d_out if output == "mse" else 1)):
-            raise AssertionError(f"{name}: the loss is a mean, not a sum.")
-        if output == "mse" and close(loss, expected_loss * d_out):
-            raise AssertionError(
-                f"{name}: the loss is the mean over all N x d_out entries, "
-                "np.mean((a2 - targets) ** 2), not a mean over the samples of a sum."
+        else:
+            advice = (
+                "The output layer is right; look at the hidden layer: d_z1 = (d_z2 @ w2.T) * "
+                "a1 * (1 - a1), d_w1 = data.T @ d_z1, d_b1 = np.sum(d_z1, axis=0, keepdims=True)."
             )
-        raise AssertionError(
-            f"{name}: the loss is not "
-            + (
-                "the mean squared error of sigmoid outputs, np.mean((a2 - targets) ** 2)."
-                if output == "mse"
-                else "the cross-entropy of the softmax outputs, -sum(y * log(a2)) / N."
-            )
-        )
-    step = [(old - value) / learning_rate for old, value in zip(params, new)]
-    work = copy.deepcopy(params)
-    numeric = numerical_grads(lambda: two_layer_loss(work, data, targets, output), work)
-    errors = [gradient_error(g, h) for g, h in zip(step, numeric)]
-    if max(errors) >= GRAD_TOLERANCE:
-        mistake = diagnose_two_layer(
-            step, numeric, errors, params, data, targets, output, learning_rate
-        )
-        raise AssertionError(f"{name}: {mistake}")
-    if output == "ce":  # scores around 1000: exp overflows unless the max is subtracted
-        shifted = params[:3] + [params[3] + 1000]
-        with np.errstate(all="ignore"):
-            result = call(fn, *shifted, data, last, learning_rate, hint=SHAPES_HINT)
-        expect(
-            all(np.all(np.isfinite(np.asarray(value, dtype=float))) for value in result),
-            f"{name} returned NaN or inf for scores around 1000: np.exp(1000) overflows. "
-            "Subtract each row's largest score before np.exp (the softmax does not change).",
-        )
-
-
-def diagnose_two_layer(step, numeric, errors, params, data, targets, output, learning_rate):
-    """Name the mistake of a two-layer gradient step that failed the numerical check.
-
-    step: the student's (old - new) / learning_rate per parameter; numeric: the numerical
-    gradients; errors: their relative errors.
-    """
-    n, d_out = len(data), targets.shape[1]
-    if not any(np.any(s) for s in step):
+        verb = "is" if len(wrong) == 1 else "are"
         return (
-            "the parameters did not change. Return the updated arrays "
-            "(w1 = w1 - learning_rate * d_w1, ...)."
+            f"{name}: the new {', '.join(wrong)} {verb} not what one step of gradient descent "
+            f"gives, param - learning_rate * gradient. {advice}"
         )
-    s = proportion(step, numeric)
-    mistake = scale_mistake(s, n, learning_rate)
-    if mistake:
-        return mistake
-    if output == "mse" and near(s, d_out):
-        return (
-            f"your gradient is d_out = {d_out} times too large: the mean runs over "
-            "all N x d_out entries, so d_a2 = 2 * (a2 - targets) / (N * d_out) (a2.size)."
+
+    return message
+
+
+def step_judge(name, output):
+    """The judge of learn_once_mse (output "mse") or learn_once_cross_entropy ("ce")."""
+
+    def judge(results, cases):
+        for result, case in zip(results, cases):
+            check_step_types(result, case, name)
+        judge_part(
+            results,
+            cases,
+            lambda step: step[4],
+            name,
+            {key: text.format(name=name) for key, text in LOSS_MESSAGES.items()},
+            otherwise=f"{name}: the loss is not {LOSS[output]}",
         )
-    if output == "mse" and near(s, n * d_out):
-        return (
-            f"your gradient is N x d_out = {n * d_out} times too large: the loss is the mean "
-            "of the squared errors over all N x d_out entries, d_a2 = 2 * (a2 - targets) / "
-            "a2.size. (N is the batch-size factor.)"
+        judge_part(
+            results,
+            cases,
+            lambda step: tuple(step[:4]),
+            name,
+            {key: prefixed(name, text) for key, text in STEP_MESSAGES.items()},
+            otherwise=wrong_layer(name, output),
         )
-    if output == "mse" and near(s, 0.5):
-        return "your gradient is half the right one: the derivative of (a2 - y)**2 is 2 (a2 - y)."
-    for mistake, (outputs, message) in TWO_LAYER_MISTAKES.items():
-        if output not in outputs.split():
-            continue
-        variant = two_layer_grads(params, data, targets, output, mistake, learning_rate)
-        if all_close(step, variant, rtol=1e-5):
-            return message
-    for what, grad, num, error in zip(NAMES, step, numeric, errors):
-        if error < GRAD_TOLERANCE:
-            continue
-        mistake = bias_mistake(what, grad, num, n) if what[0] == "b" else None
-        mistake = mistake or scale_mistake(proportion([grad], [num]), n)
-        advice = (
-            "Look at d_w1 = data.T @ d_z1 and d_z1 = (d_z2 @ w2.T) * a1 * (1 - a1)."
-            if what in ("w1", "b1")
-            else "Look at d_z2 and d_w2 = a1.T @ d_z2."
-        )
-        return mistake or gradient_mismatch(what, error, advice)
-    return gradient_mismatch("the parameters", max(errors))
+
+    return judge
 
 
-@feedback_check("learn_once_mse")
-def test_learn_once_mse(learn_once_mse, rng):
-    for _ in range(2):
-        check_two_layer_step(learn_once_mse, rng, "mse")
+def prefixed(name, text):
+    if callable(text):
+        return lambda result, case: f"{name}: {text(result, case)}"
+    return f"{name}: {text}"
 
 
-@feedback_check("learn_once_cross_entropy")
-def test_learn_once_cross_entropy(learn_once_cross_entropy, rng):
-    for _ in range(2):
-        check_two_layer_step(learn_once_cross_entropy, rng, "ce")
+@feedback_check(
+    "learn_once_mse", inputs=learn_once_mse_inputs, judge=step_judge("learn_once_mse", "mse")
+)
+def test_learn_once_mse(learn_once_mse, cases):
+    call_each(learn_once_mse, cases, hint=SHAPES_HINT)
 
 
-def two_layer_forward(params, data):
-    w1, b1, w2, b2 = params
-    return softmax(sigmoid(data @ w1 + b1) @ w2 + b2)
+@feedback_check(
+    "learn_once_cross_entropy",
+    inputs=learn_once_cross_entropy_inputs,
+    judge=step_judge("learn_once_cross_entropy", "ce"),
+)
+def test_learn_once_cross_entropy(learn_once_cross_entropy, cases):
+    with np.errstate(all="ignore"):  # scores around 1000 overflow exp unless shifted
+        call_each(learn_once_cross_entropy, cases, hint=SHAPES_HINT)
 
 
-@feedback_check("forward")
-def test_forward(forward, rng):
-    for _ in range(2):
-        params, data = two_layer_problem(rng)
-        w1, b1, w2, b2 = params
-        n, d_out = len(data), w2.shape[1]
-        result = call(forward, *params, data, hint=SHAPES_HINT)
+# --- forward -------------------------------------------------------------------------
+
+
+def forward_inputs(rng):
+    """(w1, b1, w2, b2, data): a network whose hidden units are all 0.5, so that the scores
+    of class 1 are 1 above class 0's (probability sigmoid(1)); two random networks; one
+    whose scores are about 1000."""
+    w1, b1, w2, b2 = np.zeros((2, 3)), np.zeros((1, 3)), np.ones((3, 2)), np.array([[0.0, 1.0]])
+    cases = [(w1, b1, w2, b2, np.ones((4, 2)))]
+    for shift in (0, 0, 1000):
+        (w1, b1, w2, b2), data = two_layer_problem(rng)
+        cases.append((w1, b1, w2, b2 + shift, data))
+    return cases
+
+
+FORWARD_MESSAGES = {
+    "sigmoid_output": "forward: the output layer of this network is a softmax, not a sigmoid: "
+    "the probabilities of each sample must sum to 1.",
+    "scores": "forward: you returned the scores z2: apply the softmax to turn them into "
+    "probabilities.",
+    "softmax_columns": "forward: the softmax normalised each column; each row (one sample) "
+    "must sum to 1: sum over axis=1.",
+    "linear_hidden": "forward: apply the sigmoid to the hidden layer: "
+    "a1 = sigmoid(data @ w1 + b1).",
+    "relu_hidden": "forward: this network's hidden layer is a sigmoid, not a ReLU.",
+}
+
+
+def judge_forward(results, cases):
+    no_placeholder(results, cases, "forward")
+    for result, case in zip(results, cases):
+        n, classes = batch_size(case), d_out(case)
         expect_array(result, "forward's result")
         if result.shape == (n,):
             raise AssertionError(
                 "forward returned one value per sample (the predicted classes?). Return the "
-                f"probabilities, shape (N, d_out) = ({n}, {d_out}); the predicted class is "
+                f"probabilities, shape (N, d_out) = ({n}, {classes}); the predicted class is "
                 "their argmax over axis 1."
             )
         expect(
-            result.shape == (n, d_out),
-            f"forward returned shape {result.shape}, expected (N, d_out) = ({n}, {d_out}).",
+            result.shape == (n, classes),
+            f"forward returned shape {result.shape}, expected (N, d_out) = ({n}, {classes}).",
         )
-        if close(result, two_layer_forward(params, data)):
-            continue
-        z2 = sigmoid(data @ w1 + b1) @ w2 + b2
-        exp_z2 = np.exp(z2)
-        variants = [
-            (
-                sigmoid(z2),
-                "the output layer of this network is a softmax, not a sigmoid: the "
-                "probabilities of each sample must sum to 1.",
-            ),
-            (z2, "you returned the scores z2: apply the softmax to turn them into probabilities."),
-            (
-                exp_z2 / exp_z2.sum(axis=0, keepdims=True),
-                "the softmax normalised each column; "
-                "each row (one sample) must sum to 1: sum over axis=1.",
-            ),
-            (
-                softmax((data @ w1 + b1) @ w2 + b2),
-                "apply the sigmoid to the hidden layer: a1 = sigmoid(data @ w1 + b1).",
-            ),
-            (
-                softmax(np.maximum(data @ w1 + b1, 0) @ w2 + b2),
-                "this network's hidden layer is a sigmoid, not a ReLU.",
-            ),
-        ]
-        for variant, message in variants:
-            expect(not close(result, variant), f"forward: {message}")
-        raise AssertionError(
-            "forward's probabilities are not softmax(sigmoid(data @ w1 + b1) @ w2 + b2)."
-        )
-    shifted = params[:3] + [params[3] + 1000]
-    with np.errstate(all="ignore"):
-        result = call(forward, *shifted, data)
-    expect(
-        np.all(np.isfinite(result)),
-        "forward returned NaN for scores around 1000: np.exp(1000) overflows. Subtract each "
-        "row's largest score before np.exp (the softmax does not change).",
+        if case.args[3].max() > 500:
+            expect(all_finite(result), f"forward {OVERFLOW}")
+    verdict(
+        results,
+        cases,
+        "forward",
+        FORWARD_MESSAGES,
+        otherwise="forward's probabilities are not softmax(sigmoid(data @ w1 + b1) @ w2 + b2).",
     )
+
+
+@feedback_check("forward", inputs=forward_inputs, judge=judge_forward)
+def test_forward(forward, cases):
+    with np.errstate(all="ignore"):  # scores around 1000 overflow exp unless shifted
+        call_each(forward, cases, hint=SHAPES_HINT)

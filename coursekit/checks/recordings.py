@@ -24,7 +24,7 @@ VISIBLE_SEED = 0
 TREE = "__tree__"
 
 
-@dataclass
+@dataclass(eq=False)
 class Case:
     """One call of a check: its arguments, the solution's result, the mistakes' results.
 

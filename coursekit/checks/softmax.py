@@ -1,18 +1,22 @@
 """Feedback checks for notebook 03, the linear softmax classifier.
 
-Each ``test_<name>(fn, seed=0)`` calls the student's function on random inputs drawn from
-``seed``, compares the result with the references below and names the mistake when they
-differ. Gradients are compared with a numerical gradient in float64 (CS231n's gradient
-check): the relative error must stay below ``GRAD_THRESHOLD``.
+softmax, cross_entropy_loss, softmax_loss_and_grad and predict_softmax are judged against
+recordings (``recordings/<exercise>.npz``): the solution's results on the inputs below and
+those of the usual mistakes (``tests/answers/softmax.py``), whose messages are here.
+softmax_loss_and_grad's gradients are also compared with centred differences of the
+student's OWN loss. train_softmax is all code: a stand-in for softmax_loss_and_grad records
+every call, and each minibatch, shuffle and update is checked against what it returned.
 """
 
 import math
-from dataclasses import dataclass
+from collections import namedtuple
 
 import numpy as np
 
+from coursekit.checks.compare import close, verdict
 from coursekit.checks.framework import (
     call,
+    call_watching,
     expect,
     expect_array,
     expect_tuple,
@@ -20,7 +24,6 @@ from coursekit.checks.framework import (
     forbid_loops,
     replacing_global,
 )
-from coursekit.gradcheck import numerical_gradient, relative_error
 
 __all__ = [
     "test_softmax",
@@ -31,38 +34,37 @@ __all__ = [
 ]
 
 GRAD_THRESHOLD = 1e-6  # largest relative error of an analytic gradient, in float64
-NUMPY_QUIET = {"over": "ignore", "under": "ignore", "invalid": "ignore", "divide": "ignore"}
+GRAD_STEP = 1e-5  # step of the centred differences of the student's own loss
+ERROR_NOTE = (  # .format(against what, the error, dW or db)
+    "(Relative error to {}: {:.1e}; a correct {} stays below "
+    + f"{GRAD_THRESHOLD:.0e} in float64.)"
+)
 
 
-# --- the checks' own references (independent of the notebook) --------------------------
-
-
-def reference_softmax(scores):
-    """Row-wise softmax of (N, C) scores, stable."""
-    exp_scores = np.exp(scores - scores.max(axis=1, keepdims=True))
-    return exp_scores / exp_scores.sum(axis=1, keepdims=True)
-
-
-def reference_loss_and_grad(W, b, X, y, reg):
-    """Mean cross-entropy + reg * sum(W**2), and its gradients dW (D, C) and db (C,)."""
-    n = len(X)
-    probs = reference_softmax(X @ W + b)
-    dscores = (probs - np.eye(W.shape[1])[y]) / n  # (N, C)
-    loss = -np.mean(np.log(probs[np.arange(n), y])) + reg * np.sum(W * W)
-    return loss, X.T @ dscores + 2 * reg * W, dscores.sum(axis=0)
-
-
-def close(a, b):
-    """Equal up to float64 rounding (shapes must broadcast)."""
-    try:
-        return bool(np.allclose(a, b, rtol=1e-6, atol=1e-10))
-    except (TypeError, ValueError):
-        return False
+def call_all(fn, cases, hint=""):
+    """``cases.call(fn, case)`` for every case, finding each case by identity (``Cases.call``
+    finds it with ``list.index``, which compares cases by value and fails on arrays)."""
+    with np.errstate(all="ignore"):  # an overflow is the judge's to explain
+        for index, case in enumerate(cases):
+            result, changed = call_watching(fn, case.args, hint=hint)
+            if changed and cases.hidden:
+                raise AssertionError(changed)
+            cases.changed = cases.changed or changed
+            cases.results[index] = result
 
 
 def distinct_sizes(rng, low, high, count):
     """``count`` different integers in [low, high): shapes that tell the axes apart."""
     return [int(size) for size in rng.choice(np.arange(low, high), size=count, replace=False)]
+
+
+def not_finite(result):
+    """True when a number or an array in ``result`` (a tuple too) holds nan or inf."""
+    parts = result if isinstance(result, (tuple, list)) else [result]
+    try:
+        return any(not np.all(np.isfinite(np.asarray(part, dtype=np.float64))) for part in parts)
+    except (TypeError, ValueError):
+        return False
 
 
 # --- softmax -------------------------------------------------------------------------------
@@ -71,125 +73,143 @@ SOFTMAX_HINT = (
     "softmax gets scores of shape (N, C) for any N and C. A row's sum or maximum must keep its "
     "axis to broadcast against (N, C): np.sum(..., axis=1, keepdims=True) has shape (N, 1)."
 )
+SOFTMAX_MESSAGES = {
+    "over_columns": "softmax normalised over the wrong axis: its columns sum to 1. Each row "
+    "holds the C scores of one sample, so exponentiate and divide by each row's sum (axis=1, "
+    "keepdims=True).",
+    "whole_sum": "softmax divided by the sum of the whole array, so all the probabilities "
+    "together sum to 1. Each row (one sample) must sum to 1: sum over axis=1 with "
+    "keepdims=True.",
+    "not_normalised": "each row of softmax(scores) must sum to 1: divide exp(scores) by its "
+    "row sums.",
+    "unstable": "softmax overflows for scores around 1000: np.exp(1000) is inf and inf / inf "
+    "is nan. Subtract the row maximum first (scores - scores.max(axis=1, keepdims=True)): the "
+    "probabilities do not change, and the largest exponent becomes exp(0) = 1.",
+    "global_max": "softmax fails when rows have very different scores (some around 1000, "
+    "others around -1000): subtract each row's own maximum (axis=1, keepdims=True), not the "
+    "maximum of the whole array, or the low rows underflow to 0 / 0.",
+}
 
 
-@feedback_check("softmax")
-def test_softmax(softmax, rng):
+def softmax_inputs(rng):
+    """(scores,) tuples: two small cases, every score around 1000, rows 2000 apart, then
+    random (N, C), (C, N) and (1, C) scores, N != C."""
     n, c = distinct_sizes(rng, 2, 9, 2)
-    for shape in [(n, c), (c, n), (1, int(rng.integers(3, 7)))]:
-        scores = rng.normal(0, 3, size=shape)
-        result = call(softmax, scores, hint=SOFTMAX_HINT)
-        expect_array(result, "softmax's result", shape=shape, kind="f")
-        if shape[0] > 1 and close(result.sum(axis=0), 1) and not close(result.sum(axis=1), 1):
-            raise AssertionError(
-                "softmax normalised over the wrong axis: its columns sum to 1. Each row holds "
-                "the C scores of one sample, so exponentiate and divide by each row's sum "
-                "(axis=1, keepdims=True)."
-            )
-        if shape[0] > 1 and close(result.sum(), 1):
-            raise AssertionError(
-                "softmax divided by the sum of the whole array, so all the probabilities "
-                "together sum to 1. Each row (one sample) must sum to 1: sum over axis=1 with "
-                "keepdims=True."
-            )
-        expect(
-            close(result.sum(axis=1), 1),
-            "each row of softmax(scores) must sum to 1: divide exp(scores) by its row sums.",
-        )
-        expect(
-            close(result, reference_softmax(scores)),
-            "softmax: the rows sum to 1, but the values are not exp(s_k) / sum_j exp(s_j).",
-        )
-    # Large scores: np.exp(1000) overflows to inf, and inf / inf is nan.
     scores = rng.normal(0, 3, size=(n, c))
-    with np.errstate(**NUMPY_QUIET):
-        result = call(softmax, scores + 1000)
-    expect(
-        np.all(np.isfinite(result)),
-        "softmax overflows for scores around 1000: np.exp(1000) is inf and inf / inf is nan. "
-        "Subtract the row maximum first (scores - scores.max(axis=1, keepdims=True)): the "
-        "probabilities do not change, and the largest exponent becomes exp(0) = 1.",
+    far_apart = np.where(np.arange(n) % 2 == 0, 1000.0, -1000.0)[:, None]
+    return [
+        (np.array([[0.0, np.log(3.0)], [5.0, 5.0]]),),
+        (np.array([[1e4, 1e4, -1e4]]),),
+        (scores + 1000,),
+        (scores + far_apart,),
+        (scores,),
+        (rng.normal(0, 3, size=(c, n)),),
+        (rng.normal(0, 3, size=(1, int(rng.integers(3, 7)))),),
+    ]
+
+
+def softmax_sums(result, case):
+    """What the sums of the rows and columns of a wrong result say, or None."""
+    if not_finite(result):
+        rows_far_apart = np.ptp(case.args[0].max(axis=1)) > 500
+        return SOFTMAX_MESSAGES["global_max" if rows_far_apart else "unstable"]
+    rows_sum_to_1 = close(result.sum(axis=1), np.ones(len(result)))
+    if len(result) > 1 and not rows_sum_to_1:
+        if close(result.sum(axis=0), np.ones(result.shape[1])):
+            return SOFTMAX_MESSAGES["over_columns"]
+        if close(result.sum(), 1.0):
+            return SOFTMAX_MESSAGES["whole_sum"]
+    return None if rows_sum_to_1 else SOFTMAX_MESSAGES["not_normalised"]
+
+
+def judge_softmax(results, cases):
+    for result, case in zip(results, cases):
+        expect_array(result, "softmax's result", shape=case.expected.shape, kind="f")
+    verdict(
+        results,
+        cases,
+        "softmax",
+        SOFTMAX_MESSAGES,
+        relations=[softmax_sums],
+        otherwise="softmax: the rows sum to 1, but the values are not exp(s_k) / sum_j exp(s_j).",
     )
-    expect(
-        close(result, reference_softmax(scores)),
-        "softmax(scores + 1000) should equal softmax(scores): adding the same number to a row "
-        "does not change its probabilities.",
-    )
-    # Rows far apart: only each row's own maximum keeps every row in range.
-    offsets = np.where(np.arange(n) % 2 == 0, 1000.0, -1000.0)[:, None]
-    with np.errstate(**NUMPY_QUIET):
-        result = call(softmax, scores + offsets)
-    expect(
-        np.all(np.isfinite(result)) and close(result, reference_softmax(scores)),
-        "softmax fails when rows have very different scores (some around 1000, others around "
-        "-1000): subtract each row's own maximum (axis=1, keepdims=True), not the maximum of "
-        "the whole array, or the low rows underflow to 0 / 0.",
-    )
+
+
+@feedback_check("softmax", inputs=softmax_inputs, judge=judge_softmax)
+def test_softmax(softmax, cases):
+    call_all(softmax, cases, hint=SOFTMAX_HINT)
 
 
 # --- cross_entropy_loss ----------------------------------------------------------------------
 
+CROSS_ENTROPY_MESSAGES = {
+    "summed": "the loss is summed over the batch, not averaged: divide by the number of "
+    "samples N (np.mean over the samples), so it does not grow with the batch size.",
+    "no_minus": "cross_entropy_loss is negative: the loss is MINUS the log-probability of the "
+    "target class (log of a probability is never positive).",
+    "all_entries": "you averaged over all N x C entries: sum over the classes (axis=1) first, "
+    "then average over the N samples.",
+    "zero_log_zero": "cross_entropy_loss is nan when a class that is NOT the target has "
+    "probability exactly 0 (it happens: a softmax underflows to 0): 0 * np.log(0) is "
+    "0 * -inf = nan in NumPy. Take the log of the target class's probability only, e.g. "
+    "np.log(np.sum(probs * targets_one_hot, axis=1)).",
+    "log_base": "use the natural logarithm np.log, not np.log10 or np.log2.",
+}
 
-@feedback_check("cross_entropy_loss")
-def test_cross_entropy_loss(cross_entropy_loss, rng):
+
+def probabilities_and_targets(rng, n, c):
+    """Random (N, C) rows of probabilities (none near 0) and (N, C) one-hot targets."""
+    probs = rng.uniform(0.05, 1.0, size=(n, c))
+    return probs / probs.sum(axis=1, keepdims=True), np.eye(c)[rng.integers(0, c, size=n)]
+
+
+def cross_entropy_inputs(rng):
+    """(probs, targets_one_hot) tuples: two small cases, random (N, C) and (C, N) ones, then
+    one where a class that is not the target has probability exactly 0."""
     n, c = distinct_sizes(rng, 3, 10, 2)
-    for shape in [(n, c), (c, n)]:
-        probs = reference_softmax(rng.normal(0, 2, size=shape))
-        labels = rng.integers(0, shape[1], size=shape[0])
-        targets = np.eye(shape[1])[labels]
-        expected = -np.mean(np.log(probs[np.arange(shape[0]), labels]))
-        result = call(cross_entropy_loss, probs, targets)
-        if np.shape(result) == (shape[0],):
-            raise AssertionError(
-                "cross_entropy_loss returned one loss per sample; return one number, the "
-                "mean over the N samples of the batch (np.mean)."
-            )
+    cases = [
+        (np.array([[0.5, 0.5], [0.9, 0.1]]), np.eye(2)[[0, 0]]),
+        (np.full((4, 10), 0.1), np.eye(10)[[1, 2, 3, 4]]),
+        probabilities_and_targets(rng, n, c),
+        probabilities_and_targets(rng, c, n),
+    ]
+    probs, targets = probabilities_and_targets(rng, n, c)
+    probs[0, (np.argmax(targets[0]) + 1) % c] = 0.0
+    cases.append((probs / probs.sum(axis=1, keepdims=True), targets))
+    return cases
+
+
+def not_finite_loss(result, case):
+    """The message when the loss is nan or inf (inputs with a probability of exactly 0)."""
+    return CROSS_ENTROPY_MESSAGES["zero_log_zero"] if not_finite(result) else None
+
+
+def judge_cross_entropy(results, cases):
+    for result, case in zip(results, cases):
+        expect(
+            len(case.args[0]) == 1 or np.shape(result) != (len(case.args[0]),),
+            "cross_entropy_loss returned one loss per sample; return one number, the mean "
+            "over the N samples of the batch (np.mean).",
+        )
         expect(
             np.ndim(result) == 0,
             f"cross_entropy_loss should return one number (a float), not an array of shape "
             f"{np.shape(result)}: sum over the classes, then average over the samples.",
         )
-        value = float(result)
-        if close(value, -expected):
-            raise AssertionError(
-                "cross_entropy_loss is negative: the loss is MINUS the log-probability of the "
-                "target class (log of a probability is never positive)."
-            )
-        if close(value, shape[0] * expected):
-            raise AssertionError(
-                "the loss is summed over the batch, not averaged: divide by the number of "
-                "samples N (np.mean over the samples), so it does not grow with the batch size."
-            )
-        if close(value, expected / shape[1]):
-            raise AssertionError(
-                "you averaged over all N x C entries: sum over the classes (axis=1) first, "
-                "then average over the N samples."
-            )
-        if close(value, expected / np.log(10)) or close(value, expected / np.log(2)):
-            raise AssertionError("use the natural logarithm np.log, not np.log10 or np.log2.")
-        expect(
-            close(value, expected),
-            "cross_entropy_loss is not the mean over the samples of -sum(targets * log(probs)).",
-        )
-    # A probability of exactly 0 for a class that is not the target (a softmax underflows).
-    probs = reference_softmax(rng.normal(0, 2, size=(n, c)))
-    labels = rng.integers(0, c, size=n)
-    probs[0, (labels[0] + 1) % c] = 0.0
-    probs[0] /= probs[0].sum()
-    targets = np.eye(c)[labels]
-    with np.errstate(**NUMPY_QUIET):
-        result = call(cross_entropy_loss, probs, targets)
-    expect(
-        np.isfinite(float(np.ravel(result)[0])),
-        "cross_entropy_loss is nan when a class that is NOT the target has probability exactly "
-        "0 (it happens: a softmax underflows to 0): 0 * np.log(0) is 0 * -inf = nan in NumPy. "
-        "Take the log of the target class's probability only, e.g. "
-        "np.log(np.sum(probs * targets_one_hot, axis=1)).",
+    verdict(
+        results,
+        cases,
+        "cross_entropy_loss",
+        CROSS_ENTROPY_MESSAGES,
+        relations=[not_finite_loss],
+        otherwise="cross_entropy_loss is not the mean over the samples of "
+        "-sum(targets * log(probs)).",
     )
-    expect(
-        close(float(result), -np.mean(np.log(probs[np.arange(n), labels]))),
-        "cross_entropy_loss is wrong when some probabilities are exactly 0.",
-    )
+
+
+@feedback_check("cross_entropy_loss", inputs=cross_entropy_inputs, judge=judge_cross_entropy)
+def test_cross_entropy_loss(cross_entropy_loss, cases):
+    call_all(cross_entropy_loss, cases)
 
 
 # --- softmax_loss_and_grad -------------------------------------------------------------------
@@ -198,74 +218,69 @@ LOSS_HINT = (
     "Shapes: X (N, D), W (D, C), b (C,), y (N,) integer labels; the scores are X @ W + b, "
     "shape (N, C). Turn y into one-hot targets with np.eye(C)[y]."
 )
+ROW_MAXIMUM = (
+    "Compute the probabilities with your stable softmax, which subtracts each row's own "
+    "maximum (axis=1, keepdims=True)."
+)
+LOSS_MESSAGES = {  # each told after 'softmax_loss_and_grad: '
+    "wrong_sign": "dW has the wrong sign: the gradient of the loss with respect to the scores "
+    "is (P - Y) / N (probabilities minus one-hot targets), not (Y - P) / N.",
+    "no_reg_gradient": "dW is missing the regularisation term: add 2 * reg * W, the "
+    "derivative of reg * sum(W**2).",
+    "half_reg_gradient": "the derivative of reg * sum(W**2) is 2 * reg * W, not reg * W.",
+    "no_penalty": "the loss is missing the regularisation term: add reg * np.sum(W * W) to the "
+    "mean cross-entropy.",
+    "half_penalty": "the penalty is reg * np.sum(W * W), not 0.5 * reg * np.sum(W * W) (and "
+    "its gradient is 2 * reg * W).",
+    "summed_loss": "the loss is not averaged over the batch: it is N times too large. Divide "
+    "the summed cross-entropy by N (your cross_entropy_loss already averages).",
+    "grad_not_averaged": "dW is N times too large: the loss is a mean, so divide "
+    "X.T @ (P - Y) by N.",
+    "bias_one_row": "the bias gradient is not summed over the batch: db holds one sample's "
+    "row. Every sample adds to the bias gradient: db = np.sum(dscores, axis=0).",
+    "bias_regularised": "the bias is not regularised: the penalty is reg * np.sum(W * W), "
+    "without b, so db has no 2 * reg * b term.",
+    "unstable": "it overflows for large scores (b + 1000 should give the same loss and "
+    f"gradients). {ROW_MAXIMUM}",
+    "global_max": "the loss is not finite when one sample's scores are thousands above the "
+    "other samples': a maximum taken over the whole batch leaves the other rows at "
+    f"exp(-3000) = 0, and 0 / 0 is nan. {ROW_MAXIMUM}",
+}
+LOSS_MESSAGES = {key: f"softmax_loss_and_grad: {text}" for key, text in LOSS_MESSAGES.items()}
 
 
-def diagnose_loss(loss, W, b, X, y, reg):
-    """Name the mistake in a loss that differs from the reference, or return None."""
-    expected = reference_loss_and_grad(W, b, X, y, reg)[0]
-    penalty = reg * np.sum(W * W)
-    data_loss = expected - penalty
-    if close(loss, expected):
-        return None
-    if close(loss, len(X) * data_loss + penalty) or close(loss, len(X) * expected):
-        return (
-            "the loss is not averaged over the batch: it is N times too large. Divide the "
-            "summed cross-entropy by N (your cross_entropy_loss already averages)."
-        )
-    if close(loss, data_loss):
-        return (
-            "the loss is missing the regularisation term: add reg * np.sum(W * W) to the mean "
-            "cross-entropy."
-        )
-    if close(loss, expected + reg * np.sum(b * b)):
-        return "the bias is not regularised: the penalty is reg * np.sum(W * W), without b."
-    if close(loss, data_loss + penalty / 2):
-        return "the penalty is reg * np.sum(W * W), not 0.5 * reg * np.sum(W * W)."
-    return "the loss is not the mean cross-entropy of softmax(X @ W + b) plus reg * np.sum(W * W)."
+def loss_problem(rng, n, d, c):
+    """Random W (D, C), b (C,), X (N, D) and y (N,) labels in [0, C)."""
+    W = rng.normal(0, 0.5, size=(d, c))
+    b = rng.normal(0, 0.5, size=c)
+    return W, b, rng.normal(0, 1, size=(n, d)), rng.integers(0, c, size=n)
 
 
-def diagnose_dW(dW, true_dW, W, reg, n):
-    """Name the mistake in dW, which differs from the true gradient ``true_dW``."""
-    penalty = 2 * reg * W
-    data_part = true_dW - penalty  # the gradient of the mean cross-entropy alone
-    if close(dW, -true_dW) or close(dW, penalty - data_part):
-        return (
-            "dW has the wrong sign: the gradient of the loss with respect to the scores is "
-            "(P - Y) / N (probabilities minus one-hot targets), not (Y - P) / N."
-        )
-    if reg and close(dW, data_part):
-        return (
-            "dW is missing the regularisation term: add 2 * reg * W, the derivative of "
-            "reg * sum(W**2)."
-        )
-    if reg and close(dW, data_part + penalty / 2):
-        return "the derivative of reg * sum(W**2) is 2 * reg * W, not reg * W."
-    if close(dW, n * data_part + penalty) or close(dW, n * true_dW):
-        return "dW is N times too large: the loss is a mean, so divide X.T @ (P - Y) by N."
-    return None
+def loss_inputs(rng):
+    """(W, b, X, y, reg) tuples: two small cases, a random problem, the same with every score
+    around 1000, one where sample 0's scores are 3000 above the others', then a random
+    problem of another batch size without regularisation; N, D and C distinct."""
+    y = np.array([0, 1])
+    cases = [
+        (np.zeros((4, 3)), np.zeros(3), np.ones((2, 4)), y, 0.0),
+        (np.ones((4, 3)), np.zeros(3), np.zeros((2, 4)), y, 0.5),
+    ]
+    n, d, c = distinct_sizes(rng, 3, 10, 3)
+    reg = float(rng.choice([0.05, 0.1, 0.3]))
+    W, b, X, y = loss_problem(rng, n, d, c)
+    cases += [(W, b, X, y, reg), (W, b + 1000, X, y, reg)]
+    W, b, X, y = loss_problem(rng, n, d, c)
+    X[:, 0] = 0.0
+    X[0, 0], W[0] = 3.0, W[0] + 1000  # feature 0 adds 3000 to every score of sample 0 only
+    cases.append((W, b, X, y, 0.0))
+    n2 = int(rng.choice(sorted(set(range(2, 13)) - {c, d})))
+    return [*cases, (*loss_problem(rng, n2, d, c), 0.0)]
 
 
-def diagnose_db(db, dscores, b, reg):
-    """Name the mistake in db; ``dscores`` (N, C) is the true gradient wrt the scores."""
-    true_db = dscores.sum(axis=0)
-    if close(db, -true_db):
-        return "db has the wrong sign: it is the sum over the samples of (P - Y) / N."
-    if close(db, dscores[0]) or close(db, len(dscores) * dscores[0]):
-        return (
-            "the bias gradient is not summed over the batch: db holds one sample's row. Every "
-            "sample adds to the bias gradient: db = np.sum(dscores, axis=0)."
-        )
-    if close(db, len(dscores) * true_db):
-        return "db is N times too large: divide by N, the loss is a mean over the samples."
-    if reg and close(db, true_db + 2 * reg * b):
-        return "the bias is not regularised, so db has no 2 * reg * b term."
-    return None
-
-
-def check_loss_and_grad(fn, W, b, X, y, reg):
-    """Compare fn's (loss, dW, db) with the reference loss and numerical gradients."""
-    n, d, c = len(X), *W.shape
-    result = call(fn, W, b, X, y, reg, hint=LOSS_HINT)
+def expect_loss_and_grad(result, args):
+    """A (loss, dW, db) tuple: one number, W's shape (D, C), b's shape (C,)."""
+    W, X = args[0], args[2]
+    (d, c), n = W.shape, len(X)
     expect_tuple(result, "softmax_loss_and_grad", 3)
     loss, dW, db = result
     expect(
@@ -275,7 +290,7 @@ def check_loss_and_grad(fn, W, b, X, y, reg):
     )
     expect_array(dW, "dW (second value)")
     expect(
-        dW.shape != (c, d),
+        dW.shape != (c, d) or c == d,
         f"dW is transposed: it must have W's shape (D, C) = ({d}, {c}); yours is {dW.shape}. "
         "dW = X.T @ dscores.",
     )
@@ -292,93 +307,159 @@ def check_loss_and_grad(fn, W, b, X, y, reg):
         f"get one value per class, shape ({c},).",
     )
     expect_array(db, "db (third value)", shape=(c,))
-    mistake = diagnose_loss(float(loss), W, b, X, y, reg)
-    expect(mistake is None, f"softmax_loss_and_grad: {mistake}")
 
-    # Numerical gradients of the true loss, in float64 (f reads the array being perturbed);
-    # the mistakes are named by comparing with the exact formulas.
-    W, b = W.copy(), b.copy()
-    num_dW = numerical_gradient(lambda: reference_loss_and_grad(W, b, X, y, reg)[0], W)
-    num_db = numerical_gradient(lambda: reference_loss_and_grad(W, b, X, y, reg)[0], b)
-    error = relative_error(dW, num_dW)
-    if error > GRAD_THRESHOLD:
-        mistake = diagnose_dW(dW, reference_loss_and_grad(W, b, X, y, reg)[1], W, reg, n)
-        raise AssertionError(
-            f"softmax_loss_and_grad: {mistake or 'dW does not match the numerical gradient.'} "
-            f"(Relative error to the numerical gradient: {error:.1e}; a correct dW stays below "
-            f"{GRAD_THRESHOLD:.0e} in float64.)"
+
+def gradient_gap(analytic, numerical):
+    """max |analytic - numerical| relative to the largest |analytic| + |numerical|."""
+    scale = np.max(np.abs(analytic) + np.abs(numerical), initial=1e-12)
+    return float(np.max(np.abs(analytic - numerical)) / scale)
+
+
+def wrong_part(result, case):
+    """What overflowed, or which of the loss, dW and db is wrong."""
+    if not_finite(result):
+        W, b, X = case.args[:3]
+        one_sample_far_above = np.ptp((X @ W + b).max(axis=1)) > 1000
+        return LOSS_MESSAGES["global_max" if one_sample_far_above else "unstable"]
+    if not close(result[0], case.expected[0]):
+        return (
+            "softmax_loss_and_grad: the loss is not the mean cross-entropy of "
+            "softmax(X @ W + b) plus reg * np.sum(W * W)."
         )
-    error = relative_error(db, num_db)
+    for name, value, expected in zip(["dW", "db"], result[1:], case.expected[1:]):
+        if not close(value, expected):
+            note = ERROR_NOTE.format(f"the correct {name}", gradient_gap(value, expected), name)
+            return (
+                f"softmax_loss_and_grad: the loss is right, but {name} is not its gradient. {note}"
+            )
+    return None
+
+
+def judge_loss_and_grad(results, cases):
+    for result, case in zip(results, cases):
+        expect_loss_and_grad(result, case.args)
+    verdict(results, cases, "softmax_loss_and_grad", LOSS_MESSAGES, relations=[wrong_part])
+
+
+def own_loss_slopes(fn, args, position):
+    """Centred differences (step GRAD_STEP) of fn's own loss, ``fn(*args)[0]``, with respect
+    to ``args[position]`` (a float array): an array of that argument's shape."""
+    args = list(args)
+    param = args[position] = np.array(args[position], dtype=np.float64)
+    slopes = np.zeros_like(param)
+    for index in np.ndindex(param.shape):
+        saved, losses = param[index], []
+        for step in (GRAD_STEP, -GRAD_STEP):
+            param[index] = saved + step
+            losses.append(float(call_watching(fn, tuple(args), hint=LOSS_HINT)[0][0]))
+        param[index] = saved
+        slopes[index] = (losses[0] - losses[1]) / (2 * GRAD_STEP)
+    return slopes
+
+
+def check_own_gradients(fn, rng):
+    """dW and db must be the gradients of fn's own loss, on a small random problem; a
+    gradient that differs in one of the usual ways is named."""
+    n, d, c = distinct_sizes(rng, 3, 7, 3)
+    reg = 0.3
+    args = (*loss_problem(rng, n, d, c), reg)
+    result = call_watching(fn, args, hint=LOSS_HINT)[0]
+    expect_loss_and_grad(result, args)
+    penalty = 2 * reg * args[0]
+    slopes = own_loss_slopes(fn, args, 0)
+    data = slopes - penalty  # the data loss's part of the slopes
+    error = gradient_gap(result[1], slopes)
     if error > GRAD_THRESHOLD:
-        dscores = (reference_softmax(X @ W + b) - np.eye(c)[y]) / n
-        mistake = diagnose_db(db, dscores, b, reg)
+        for mistake, dW in [
+            ("wrong_sign", penalty - data),
+            ("no_reg_gradient", data),
+            ("half_reg_gradient", data + penalty / 2),
+            ("no_penalty", slopes + penalty),
+            ("summed_loss", penalty + data / n),
+            ("grad_not_averaged", penalty + n * data),
+        ]:
+            if gradient_gap(result[1], dW) < GRAD_THRESHOLD:
+                raise AssertionError(LOSS_MESSAGES[mistake])
         raise AssertionError(
-            f"softmax_loss_and_grad: {mistake or 'db does not match the numerical gradient.'} "
-            f"(Relative error to the numerical gradient: {error:.1e}; a correct db stays below "
-            f"{GRAD_THRESHOLD:.0e} in float64.)"
+            "softmax_loss_and_grad: dW is not the gradient of your own loss. "
+            + ERROR_NOTE.format("the numerical gradient of your loss", error, "dW")
         )
-    return float(loss), dW, db
-
-
-def random_problem(rng, n, d, c, reg):
-    """Random W (D, C), b (C,), X (N, D), y (N,) whose gradients have no entry near 0.
-
-    A relative error |a - n| / (|a| + |n|) means little for an entry close to 0, so inputs
-    are drawn again (deterministically) until every entry of dW and db exceeds 1e-4.
-    """
-    while True:
-        W = rng.normal(0, 0.5, size=(d, c))
-        b = rng.normal(0, 0.5, size=c)
-        X = rng.normal(0, 1, size=(n, d))
-        y = rng.integers(0, c, size=n)
-        _, dW, db = reference_loss_and_grad(W, b, X, y, reg)
-        if min(np.abs(dW).min(), np.abs(db).min()) > 1e-4:
-            return W, b, X, y
-
-
-@feedback_check("softmax_loss_and_grad")
-def test_softmax_loss_and_grad(softmax_loss_and_grad, rng):
-    forbid_loops(softmax_loss_and_grad)
-    n, d, c = distinct_sizes(rng, 3, 14, 3)
-    reg = float(rng.choice([0.05, 0.1, 0.3]))
-    W, b, X, y = random_problem(rng, n, d, c, reg)
-    loss, dW, db = check_loss_and_grad(softmax_loss_and_grad, W, b, X, y, reg)
-    # Another batch size, without regularisation.
-    n2 = int(rng.choice(sorted(set(range(2, 20)) - {c, d})))
-    check_loss_and_grad(softmax_loss_and_grad, *random_problem(rng, n2, d, c, 0.0), 0.0)
-    # Large scores: adding 1000 to every score changes nothing, unless the softmax overflows.
-    with np.errstate(**NUMPY_QUIET):
-        big = call(softmax_loss_and_grad, W, b + 1000, X, y, reg, hint=LOSS_HINT)
+    slopes = own_loss_slopes(fn, args, 1)
+    error = gradient_gap(result[2], slopes)
     expect(
-        np.isfinite(float(big[0])) and close(float(big[0]), loss) and close(big[1], dW),
-        "softmax_loss_and_grad overflows for large scores (b + 1000 should give the same loss "
-        "and gradients): compute the probabilities with your stable softmax, which subtracts "
-        "the row maximum.",
+        error <= GRAD_THRESHOLD,
+        "softmax_loss_and_grad: db is not the gradient of your own loss: it is the sum over the "
+        "samples of (P - Y) / N. Every sample adds to the bias gradient: "
+        "db = np.sum(dscores, axis=0). " + ERROR_NOTE.format("the numerical gradient", error, "db"),
     )
+
+
+@feedback_check("softmax_loss_and_grad", inputs=loss_inputs, judge=judge_loss_and_grad)
+def test_softmax_loss_and_grad(softmax_loss_and_grad, cases):
+    forbid_loops(softmax_loss_and_grad)
+    call_all(softmax_loss_and_grad, cases, hint=LOSS_HINT)
+    try:
+        check_own_gradients(softmax_loss_and_grad, cases.rng)
+    except AssertionError:
+        if not cases.hidden:
+            cases.finish()  # a recorded mistake (and a changed input) is named first
+        raise
 
 
 # --- train_softmax ---------------------------------------------------------------------------
 
+TRAIN_MESSAGES = {
+    "no_call": "train_softmax never called softmax_loss_and_grad: compute each minibatch's "
+    "loss and gradients with softmax_loss_and_grad(W, b, X_batch, y_batch, reg).",
+    "per_epoch": "train_softmax made one update per epoch: make one per minibatch, "
+    "ceil(N / batch_size) in each epoch.",
+    "last_batch": "the last, smaller minibatch of each epoch is skipped: when N is not a "
+    "multiple of batch_size, the last minibatch holds the samples that are left.",
+    "reg": "pass reg on to softmax_loss_and_grad unchanged, so the penalty is trained too.",
+    "labels": "the labels of a minibatch do not belong to its samples: index X and y with the "
+    "same indices, X[batch] and y[batch].",
+    "replacement": "each epoch must use every sample exactly once: cut a permutation of the "
+    "indices (rng.permutation(N)) into minibatches. Drawing indices with replacement "
+    "(rng.choice(N, batch_size)) uses some samples twice and others never.",
+    "no_shuffle": "the minibatches follow the order of the data: shuffle the samples at the "
+    "start of each epoch (rng.permutation(N)); data files are often sorted, by class for "
+    "example.",
+    "same_order": "every epoch visits the samples in the same order: draw a new permutation "
+    "at the start of each epoch.",
+    "large_init": "start from small weights, e.g. W = 0.001 * rng.standard_normal((D, C)): "
+    "large random weights make confident, wrong first predictions.",
+    "epoch_history": "loss_history should hold the loss of every minibatch (one value per "
+    "update), not one per epoch: the curve then shows how each step went.",
+    "history": "loss_history should hold, in order, the loss softmax_loss_and_grad returned "
+    "for each minibatch.",
+    "unseeded": "two runs with the same seed gave different results: make every random choice "
+    "(initial weights, shuffles) with rng = np.random.default_rng(seed).",
+    "fixed_seed": "train_softmax ignores its seed: another seed should shuffle differently. "
+    "Make the random choices with rng = np.random.default_rng(seed).",
+}
+UPDATE_MESSAGES = {  # how an update of W or b ({0}) goes wrong
+    "ascent": "{0} moves up the gradient, so the loss grows: gradient descent subtracts, "
+    "{0} -= learning_rate * d{0}.",
+    "frozen": "{0} never changes during training: update it after each minibatch with "
+    "{0} -= learning_rate * d{0}.",
+    "no_rate": "the step of {0} ignores the learning rate: {0} -= learning_rate * d{0}.",
+    "other": "each update should be {0} -= learning_rate * d{0}, with the gradient "
+    "softmax_loss_and_grad returned for the current minibatch (and the returned {0} should be "
+    "the one after the last update).",
+}
 
-@dataclass
-class Step:
-    """One call of softmax_loss_and_grad during training: its inputs and outputs."""
-
-    W: np.ndarray
-    b: np.ndarray
-    rows: np.ndarray  # indices into the training set of the minibatch's samples
-    aligned: bool  # y_batch are the labels of those samples
-    reg: float
-    loss: float
-    dW: np.ndarray
-    db: np.ndarray
+# One call of softmax_loss_and_grad during training: the minibatch's rows of the training
+# set, whether y_batch are their labels, and what the stand-in got and returned.
+Step = namedtuple("Step", "W b rows aligned reg loss dW db")
 
 
-class LossRecorder:
+class LossStandIn:
     """Stands in for softmax_loss_and_grad during training and records every call.
 
-    It computes the reference loss and gradients, so train_softmax is checked on its own,
-    whatever the student's softmax_loss_and_grad does.
+    It returns the loss and gradients of a least-squares surrogate (the scores X @ W + b
+    against one-hot labels, plus reg * sum(W**2)), not those of the softmax: train_softmax
+    only has to apply them, so it is checked on its own, whatever the student's
+    softmax_loss_and_grad does.
     """
 
     def __init__(self, X, y):
@@ -388,37 +469,30 @@ class LossRecorder:
         W, b = np.array(W, dtype=np.float64), np.array(b, dtype=np.float64)
         X, y = np.asarray(X, dtype=np.float64), np.asarray(y)
         d, c = self.data.shape[1], int(self.labels.max()) + 1
-        if X.ndim != 2 or X.shape[1] != d:
+        if X.ndim != 2 or X.shape[1] != d or W.shape != (d, c) or b.shape != (c,):
             raise ValueError(
-                f"softmax_loss_and_grad got a minibatch X of shape {X.shape}; a minibatch of "
-                f"the training set has shape (batch_size, {d}): X[indices]."
-            )
-        if W.shape != (d, c) or b.shape != (c,):
-            raise ValueError(
-                f"softmax_loss_and_grad got W of shape {W.shape} and b of shape {b.shape}; "
-                f"they should be (D, C) = ({d}, {c}) and (C,) = ({c},), where C = y.max() + 1 "
-                "is the number of classes."
+                f"softmax_loss_and_grad got X {X.shape}, W {W.shape} and b {b.shape}; a "
+                f"minibatch X[indices] has shape (batch_size, {d}), W (D, C) = ({d}, {c}) and b "
+                f"(C,) = ({c},), where C = y.max() + 1 is the number of classes."
             )
         distances = ((X[:, None, :] - self.data[None, :, :]) ** 2).sum(axis=2)
         rows = distances.argmin(axis=1)  # which training samples the minibatch holds
         aligned = y.shape == rows.shape and np.array_equal(y, self.labels[rows])
-        loss, dW, db = reference_loss_and_grad(W, b, X, self.labels[rows], reg)
+        residual = X @ W + b - np.eye(c)[self.labels[rows]]  # (n, C)
+        loss = float(0.5 * np.mean(np.sum(residual**2, axis=1)) + reg * np.sum(W * W))
+        dW, db = X.T @ residual / len(X) + 2 * reg * W, residual.mean(axis=0)
         self.steps.append(Step(W, b, rows, aligned, reg, loss, dW, db))
         return loss, dW.copy(), db.copy()
 
 
 def run_training(fn, X, y, learning_rate, reg, epochs, batch_size, seed):
-    """Call fn with a LossRecorder as its softmax_loss_and_grad; return (result, steps)."""
-    recorder = LossRecorder(X, y)
-    with replacing_global(fn, "softmax_loss_and_grad", recorder):
+    """Call fn with a LossStandIn as its softmax_loss_and_grad; return (result, steps)."""
+    stand_in = LossStandIn(X, y)
+    with replacing_global(fn, "softmax_loss_and_grad", stand_in):
         result = call(fn, X, y, learning_rate, reg, epochs, batch_size, seed)
-    expect(
-        recorder.steps,
-        "train_softmax never called softmax_loss_and_grad: compute each minibatch's loss and "
-        "gradients with softmax_loss_and_grad(W, b, X_batch, y_batch, reg).",
-    )
+    expect(stand_in.steps, TRAIN_MESSAGES["no_call"])
     expect_tuple(result, "train_softmax", 3)
-    return result, recorder.steps
+    return result, stand_in.steps
 
 
 def check_updates(steps, W_out, b_out, learning_rate):
@@ -431,26 +505,37 @@ def check_updates(steps, W_out, b_out, learning_rate):
         ]:
             if close(now, before - learning_rate * grad):
                 continue
-            if close(now, before + learning_rate * grad):
-                raise AssertionError(
-                    f"{name} moves up the gradient, so the loss grows: gradient descent "
-                    f"subtracts, {name} -= learning_rate * d{name}."
-                )
-            if close(now, before):
-                raise AssertionError(
-                    f"{name} never changes during training: update it after each minibatch "
-                    f"with {name} -= learning_rate * d{name}."
-                )
-            if close(now, before - grad):
-                raise AssertionError(
-                    f"the step of {name} ignores the learning rate: "
-                    f"{name} -= learning_rate * d{name}."
-                )
-            raise AssertionError(
-                f"each update should be {name} -= learning_rate * d{name}, with the gradient "
-                "softmax_loss_and_grad returned for the current minibatch (and the returned "
-                f"{name} should be the one after the last update)."
-            )
+            wrong_steps = [before + learning_rate * grad, before, before - grad]
+            for mistake, instead in zip(["ascent", "frozen", "no_rate"], wrong_steps):
+                expect(not close(now, instead), UPDATE_MESSAGES[mistake].format(name))
+            raise AssertionError(UPDATE_MESSAGES["other"].format(name))
+
+
+def check_minibatches(steps, n, epochs, batch_size, reg):
+    """One call per minibatch, the right samples and labels, every sample once per epoch."""
+    per_epoch = math.ceil(n / batch_size)
+    expect(len(steps) != epochs, TRAIN_MESSAGES["per_epoch"])
+    expect(len(steps) != epochs * (n // batch_size), TRAIN_MESSAGES["last_batch"])
+    expect(
+        len(steps) == epochs * per_epoch,
+        f"train_softmax made {len(steps)} updates for {epochs} epochs of {n} samples in "
+        f"minibatches of {batch_size}: expected one per minibatch, {per_epoch} per epoch.",
+    )
+    expect(all(step.reg == reg for step in steps), TRAIN_MESSAGES["reg"])
+    expect(all(step.aligned for step in steps), TRAIN_MESSAGES["labels"])
+    epochs_steps = [steps[e * per_epoch : (e + 1) * per_epoch] for e in range(epochs)]
+    expect(
+        all(len(step.rows) == batch_size for epoch in epochs_steps for step in epoch[:-1]),
+        f"the minibatches should hold batch_size = {batch_size} samples (only the last one of "
+        "an epoch may be smaller).",
+    )
+    epochs_rows = [np.concatenate([step.rows for step in epoch]) for epoch in epochs_steps]
+    expect(
+        all(np.array_equal(np.sort(rows), np.arange(n)) for rows in epochs_rows),
+        TRAIN_MESSAGES["replacement"],
+    )
+    expect(not np.array_equal(epochs_rows[0], np.arange(n)), TRAIN_MESSAGES["no_shuffle"])
+    expect(not np.array_equal(epochs_rows[0], epochs_rows[1]), TRAIN_MESSAGES["same_order"])
 
 
 @feedback_check("train_softmax")
@@ -463,147 +548,84 @@ def test_train_softmax(train_softmax, rng):
     reg, seed = float(rng.choice([0.001, 0.01])), int(rng.integers(1000))
     X = rng.normal(0, 1, size=(n, d))
     y = rng.permutation(np.arange(n) % c)  # every class present: C = y.max() + 1
+    training = (X, y, learning_rate, reg, epochs, batch_size)
 
-    (W_out, b_out, history), steps = run_training(
-        train_softmax, X, y, learning_rate, reg, epochs, batch_size, seed
-    )
-    per_epoch = math.ceil(n / batch_size)
-    if len(steps) == epochs:
-        raise AssertionError(
-            "train_softmax made one update per epoch: make one per minibatch, "
-            "ceil(N / batch_size) in each epoch."
-        )
-    if len(steps) == epochs * (n // batch_size):
-        raise AssertionError(
-            "the last, smaller minibatch of each epoch is skipped: when N is not a multiple of "
-            "batch_size, the last minibatch holds the samples that are left."
-        )
-    expect(
-        len(steps) == epochs * per_epoch,
-        f"train_softmax made {len(steps)} updates for {epochs} epochs of {n} samples in "
-        f"minibatches of {batch_size}: expected one per minibatch, {per_epoch} per epoch.",
-    )
-    expect(
-        all(step.reg == reg for step in steps),
-        "pass reg on to softmax_loss_and_grad unchanged, so the penalty is trained too.",
-    )
-    expect(
-        all(step.aligned for step in steps),
-        "the labels of a minibatch do not belong to its samples: index X and y with the same "
-        "indices, X[batch] and y[batch].",
-    )
-    epochs_rows = [  # the samples of each epoch, in the order they were used
-        np.concatenate([step.rows for step in steps[e * per_epoch : (e + 1) * per_epoch]])
-        for e in range(epochs)
-    ]
-    sizes = [len(step.rows) for step in steps]
-    expect(
-        all(
-            size == batch_size
-            for e in range(epochs)
-            for size in sizes[e * per_epoch : (e + 1) * per_epoch - 1]
-        ),
-        f"the minibatches should hold batch_size = {batch_size} samples (only the last one of "
-        "an epoch may be smaller).",
-    )
-    expect(
-        all(np.array_equal(np.sort(rows), np.arange(n)) for rows in epochs_rows),
-        "each epoch must use every sample exactly once: cut a permutation of the indices "
-        "(rng.permutation(N)) into minibatches. Drawing indices with replacement "
-        "(rng.choice(N, batch_size)) uses some samples twice and others never.",
-    )
-    expect(
-        not np.array_equal(epochs_rows[0], np.arange(n)),
-        "the minibatches follow the order of the data: shuffle the samples at the start of "
-        "each epoch (rng.permutation(N)); data files are often sorted, by class for example.",
-    )
-    expect(
-        not np.array_equal(epochs_rows[0], epochs_rows[1]),
-        "every epoch visits the samples in the same order: draw a new permutation at the "
-        "start of each epoch.",
-    )
+    (W_out, b_out, history), steps = run_training(train_softmax, *training, seed)
+    check_minibatches(steps, n, epochs, batch_size, reg)
     W0, b0 = steps[0].W, steps[0].b
     expect(
         W0.shape == (d, c) and b0.shape == (c,),
         f"W should start with shape (D, C) = ({d}, {c}) and b with shape (C,) = ({c},), where "
-        "C = y.max() + 1 is the number of classes; yours start with "
-        f"{W0.shape} and {b0.shape}.",
+        f"C = y.max() + 1 is the number of classes; yours start with {W0.shape} and "
+        f"{b0.shape}.",
     )
-    expect(
-        np.abs(W0).max() < 0.1,
-        "start from small weights, e.g. W = 0.001 * rng.standard_normal((D, C)): large random "
-        "weights make confident, wrong first predictions.",
-    )
+    expect(np.abs(W0).max() < 0.1, TRAIN_MESSAGES["large_init"])
     expect_array(W_out, "W (first value)", shape=(d, c))
     expect_array(b_out, "b (second value)", shape=(c,))
     check_updates(steps, W_out, b_out, learning_rate)
     losses = np.asarray(history, dtype=np.float64)
+    expect(losses.shape != (epochs,), TRAIN_MESSAGES["epoch_history"])
     expect(
-        losses.shape != (epochs,),
-        "loss_history should hold the loss of every minibatch (one value per update), not one "
-        "per epoch: the curve then shows how each step went.",
+        losses.shape == (len(steps),) and close(losses, np.array([s.loss for s in steps])),
+        TRAIN_MESSAGES["history"],
     )
-    expect(
-        losses.shape == (len(steps),) and close(losses, [step.loss for step in steps]),
-        "loss_history should hold, in order, the loss softmax_loss_and_grad returned for each "
-        "minibatch.",
-    )
-
-    (W_again, _, _), steps_again = run_training(
-        train_softmax, X, y, learning_rate, reg, epochs, batch_size, seed
-    )
+    (W_again, _, _), steps_again = run_training(train_softmax, *training, seed)
     expect(
         len(steps_again) == len(steps)
         and all(np.array_equal(a.rows, b.rows) for a, b in zip(steps, steps_again))
         and close(W_again, W_out),
-        "two runs with the same seed gave different results: make every random choice "
-        "(initial weights, shuffles) with rng = np.random.default_rng(seed).",
+        TRAIN_MESSAGES["unseeded"],
     )
-    _, steps_other = run_training(
-        train_softmax, X, y, learning_rate, reg, epochs, batch_size, seed + 1
-    )
-    expect(
-        not np.array_equal(steps_other[0].rows, steps[0].rows),
-        "train_softmax ignores its seed: another seed should shuffle differently. Make the "
-        "random choices with rng = np.random.default_rng(seed).",
-    )
+    _, steps_other = run_training(train_softmax, *training, seed + 1)
+    expect(not np.array_equal(steps_other[0].rows, steps[0].rows), TRAIN_MESSAGES["fixed_seed"])
 
 
 # --- predict_softmax -------------------------------------------------------------------------
 
+PREDICT_MESSAGES = {
+    "no_bias": "add the bias b to the scores before taking the argmax: X @ W + b.",
+    "argmin": "the predicted class has the largest score: np.argmax, not argmin.",
+    "max_score": "np.max returns the largest score; the label is its position: np.argmax.",
+}
 
-@feedback_check("predict_softmax")
-def test_predict_softmax(predict_softmax, rng):
-    n, d, c = distinct_sizes(rng, 3, 13, 3)
-    W = rng.normal(0, 1, size=(d, c))
-    X = rng.normal(0, 1, size=(n, d))
-    b = rng.normal(0, 2, size=c)
-    while np.array_equal(np.argmax(X @ W + b, axis=1), np.argmax(X @ W, axis=1)):
-        b = rng.normal(0, 2, size=c)  # a bias that changes some predictions
-    scores = X @ W + b
-    result = call(predict_softmax, W, b, X)
-    expect_array(result, "predict_softmax's result")
-    if result.shape == (c,):
-        raise AssertionError(
+
+def predict_inputs(rng):
+    """(W (D, C), b (C,), X (N, D)) tuples: a small case whose bias changes a prediction,
+    then two random ones with N, D and C distinct."""
+    cases = [(np.eye(2), np.array([0.0, 10.0]), np.array([[5.0, 0.0], [20.0, 0.0]]))]
+    for _ in range(2):
+        n, d, c = distinct_sizes(rng, 3, 13, 3)
+        cases.append((rng.normal(0, 1, (d, c)), rng.normal(0, 2, c), rng.normal(0, 1, (n, d))))
+    return cases
+
+
+def judge_predict(results, cases):
+    for result, case in zip(results, cases):
+        n, c, what = len(case.args[2]), len(case.args[1]), "predict_softmax's result"
+        expect_array(result, what)
+        expect(
+            result.shape == (n,) or result.shape != (c,),
             "predict_softmax returned one value per class: take the argmax over the classes "
-            "(axis=1), one label per sample. np.argmax over axis 0 picks a sample per class."
+            "(axis=1), one label per sample. np.argmax over axis 0 picks a sample per class.",
         )
-    if result.shape == (n, c):
-        raise AssertionError(
+        expect(
+            result.shape != (n, c),
             "predict_softmax returned scores or probabilities; return the labels: the index of "
-            "the largest score of each row, np.argmax(..., axis=1)."
+            "the largest score of each row, np.argmax(..., axis=1).",
         )
-    expect_array(result, "predict_softmax's result", shape=(n,))
-    if close(result, scores.max(axis=1)):
-        raise AssertionError(
-            "np.max returns the largest score; the label is its position: np.argmax."
-        )
-    expect_array(result, "predict_softmax's result", kind="iu")
-    if np.array_equal(result, np.argmax(X @ W, axis=1)):
-        raise AssertionError("add the bias b to the scores before taking the argmax: X @ W + b.")
-    if np.array_equal(result, np.argmin(scores, axis=1)):
-        raise AssertionError("the predicted class has the largest score: np.argmax, not argmin.")
-    expect(
-        np.array_equal(result, np.argmax(scores, axis=1)),
-        "predict_softmax: the labels are not the classes with the largest score X @ W + b.",
+        expect_array(result, what, shape=(n,))
+    verdict(
+        results,
+        cases,
+        "predict_softmax",
+        PREDICT_MESSAGES,
+        otherwise="predict_softmax: the labels are not the classes with the largest score "
+        "X @ W + b.",
     )
+    for result in results:  # right values: now the dtype
+        expect_array(result, "predict_softmax's result", kind="iu")
+
+
+@feedback_check("predict_softmax", inputs=predict_inputs, judge=judge_predict)
+def test_predict_softmax(predict_softmax, cases):
+    call_all(predict_softmax, cases)

@@ -126,30 +126,49 @@ def check_labels(labels: np.ndarray, num_classes: int, file) -> np.ndarray:
     return labels.astype(np.int64)
 
 
-def read_cifar_batch(file) -> tuple[np.ndarray, np.ndarray]:
-    """Read one CIFAR-10 python batch (``data_batch_1`` ... ``test_batch``).
+def _read_cifar_rows(file) -> tuple[np.ndarray, np.ndarray]:
+    """One CIFAR-10 python batch as stored, checked.
 
     Returns:
-        images: (N, 32, 32, 3) uint8, channels last (RGB).
+        rows: (N, 3072) uint8, one channel-major image per row (1024 red, green, blue values).
         labels: (N,) int64 in 0..9.
     """
     file = Path(file)
     batch = _load_pickle(file)
     _require_keys(batch, (b"data", b"labels"), file)
-    data = np.asarray(batch[b"data"])
-    if data.dtype != np.uint8 or data.ndim != 2 or data.shape[1] != CIFAR_VALUES:
+    rows = np.asarray(batch[b"data"])
+    if rows.dtype != np.uint8 or rows.ndim != 2 or rows.shape[1] != CIFAR_VALUES:
         raise DatasetError(
             f"{file}: b'data' must be an (N, {CIFAR_VALUES}) uint8 array, got shape "
-            f"{data.shape} and dtype {data.dtype}. The file is corrupt: extract it again."
+            f"{rows.shape} and dtype {rows.dtype}. The file is corrupt: extract it again."
         )
     labels = check_labels(np.asarray(batch[b"labels"]), 10, file)
-    if len(labels) != len(data):
+    if len(labels) != len(rows):
         raise DatasetError(
-            f"{file}: {len(data)} images but {len(labels)} labels. The file is corrupt: "
+            f"{file}: {len(rows)} images but {len(labels)} labels. The file is corrupt: "
             "extract it again."
         )
-    images = data.reshape(-1, 3, CIFAR_SIDE, CIFAR_SIDE).transpose(0, 2, 3, 1)
-    return np.ascontiguousarray(images), labels
+    return rows, labels
+
+
+def _read_cifar_folder(folder):
+    """Read a CIFAR-10 python batches folder into Keras' layout.
+
+    Returns ``(x_train, y_train), (x_test, y_test)``: images (N, 32, 32, 3) uint8, channels
+    last (RGB), and labels (N,) int64 in 0..9; the training set is data_batch_1..5 in order.
+
+    It reads the whole folder at once on purpose: a reader of one batch into images, or of
+    the folder into one (images, labels) pair, would be notebook 01's answer (read_cifar_batch,
+    read_cifar), and the student runtime ships no answer.
+    """
+    folder = Path(folder)
+    splits = []
+    for names in (CIFAR10_DATA_BATCHES, ["test_batch"]):
+        batches = [_read_cifar_rows(folder / name) for name in names]
+        rows = np.concatenate([rows for rows, _ in batches])
+        images = rows.reshape(-1, 3, CIFAR_SIDE, CIFAR_SIDE).transpose(0, 2, 3, 1)
+        splits.append((np.ascontiguousarray(images), np.concatenate([y for _, y in batches])))
+    return tuple(splits)
 
 
 def read_cifar_meta(file) -> list[str]:

@@ -165,8 +165,7 @@ def load_cifar10(path=None) -> Dataset:
     Returns a Dataset with x_train (N, 32, 32, 3) uint8, y_train (N,) int64 and the test split.
     """
     folder = cifar10_dir(path)
-    train = [formats.read_cifar_batch(folder / name) for name in formats.CIFAR10_DATA_BATCHES]
-    x_test, y_test = formats.read_cifar_batch(folder / "test_batch")
+    (x_train, y_train), (x_test, y_test) = formats._read_cifar_folder(folder)
     class_names = list(CIFAR10_CLASSES)
     if (folder / "batches.meta").is_file():
         class_names = formats.read_cifar_meta(folder / "batches.meta")
@@ -175,8 +174,8 @@ def load_cifar10(path=None) -> Dataset:
     if is_synthetic:
         source = f"synthetic stand-in for CIFAR-10 in {folder}"
     return Dataset(
-        x_train=np.concatenate([x for x, _ in train]),
-        y_train=np.concatenate([y for _, y in train]),
+        x_train=x_train,
+        y_train=y_train,
         x_test=x_test,
         y_test=y_test,
         class_names=class_names,

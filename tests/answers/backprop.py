@@ -1,15 +1,35 @@
-"""Wrong answers to notebook 04 (the references are the solution notebook's own functions)."""
+"""Wrong answers to notebook 04 (the references are the solution notebook's own functions).
+
+A ``mistake=`` key names the message of ``coursekit/checks/backprop.py`` that a student with
+that mistake gets: ``make build`` records the answer's results on the check's inputs.
+"""
 
 import numpy as np
 
-from tests.answers.registry import solution_functions, wrong
+from coursekit.checks.backprop import takes_recipe
+from tests.answers.registry import REFERENCES, right, solution_functions, wrong
 
 solution = solution_functions("04_backprop")
 
 # --- numerical_gradient ---------------------------------------------------------------
 
+# The check's recorded inputs hold a recipe of f (plain data) where numerical_gradient takes
+# f: the recorder calls the reference and the wrong answers with those inputs, so they take
+# the recipe too (takes_recipe builds f over the x they receive; a real f passes through).
+REFERENCES["numerical_gradient"] = takes_recipe(solution.numerical_gradient)
 
-@wrong("numerical_gradient", says="one-sided difference")
+
+def wrong_gradient(says, mistake=None):
+    """``@wrong("numerical_gradient", ...)`` for an answer that must also take a recipe of f."""
+
+    def register(fn):
+        wrong("numerical_gradient", says, mistake)(takes_recipe(fn))
+        return fn
+
+    return register
+
+
+@wrong_gradient(says="one-sided difference", mistake="one_sided")
 def numerical_gradient_forward_difference(f, x, h=1e-5):
     grad = np.zeros_like(x)
     f_x = f()
@@ -21,7 +41,7 @@ def numerical_gradient_forward_difference(f, x, h=1e-5):
     return grad
 
 
-@wrong("numerical_gradient", says="one-sided difference")
+@wrong_gradient(says="one-sided difference", mistake="one_sided")
 def numerical_gradient_backward_difference(f, x, h=1e-5):
     grad = np.zeros_like(x)
     f_x = f()
@@ -33,7 +53,7 @@ def numerical_gradient_backward_difference(f, x, h=1e-5):
     return grad
 
 
-@wrong("numerical_gradient", says="perturbed all entries of x at once")
+@wrong_gradient(says="perturbed all entries of x at once", mistake="all_at_once")
 def numerical_gradient_all_at_once(f, x, h=1e-5):
     x += h
     f_plus = f()
@@ -43,7 +63,7 @@ def numerical_gradient_all_at_once(f, x, h=1e-5):
     return np.full(x.shape, (f_plus - f_minus) / (2 * h))
 
 
-@wrong("numerical_gradient", says="perturbed a whole row")
+@wrong_gradient(says="perturbed a whole row", mistake="whole_rows")
 def numerical_gradient_rows(f, x, h=1e-5):
     grad = np.zeros_like(x)
     for i in range(len(x)):
@@ -57,7 +77,7 @@ def numerical_gradient_rows(f, x, h=1e-5):
     return grad
 
 
-@wrong("numerical_gradient", says="put the old value back")
+@wrong_gradient(says="put the old value back")
 def numerical_gradient_not_restored(f, x, h=1e-5):
     grad = np.zeros_like(x)
     for index in np.ndindex(x.shape):
@@ -69,7 +89,7 @@ def numerical_gradient_not_restored(f, x, h=1e-5):
     return grad
 
 
-@wrong("numerical_gradient", says="do not work on x.copy()")
+@wrong_gradient(says="do not work on x.copy()")
 def numerical_gradient_on_a_copy(f, x, h=1e-5):
     x = x.copy()
     grad = np.zeros_like(x)
@@ -84,17 +104,17 @@ def numerical_gradient_on_a_copy(f, x, h=1e-5):
     return grad
 
 
-@wrong("numerical_gradient", says="ignored the argument h")
+@wrong_gradient(says="ignored the argument h", mistake="ignores_h")
 def numerical_gradient_fixed_step(f, x, h=1e-5):
     return solution.numerical_gradient(f, x, 1e-5)
 
 
-@wrong("numerical_gradient", says="divides by 2h, not h")
+@wrong_gradient(says="divides by 2h, not h")
 def numerical_gradient_divides_by_h(f, x, h=1e-5):
     return 2 * solution.numerical_gradient(f, x, h)
 
 
-@wrong("numerical_gradient", says="return an array shaped like x")
+@wrong_gradient(says="return an array shaped like x")
 def numerical_gradient_flat(f, x, h=1e-5):
     grad = np.zeros(x.size)
     for i, index in enumerate(np.ndindex(x.shape)):
@@ -108,9 +128,41 @@ def numerical_gradient_flat(f, x, h=1e-5):
     return grad
 
 
-@wrong("numerical_gradient", says="Give h a default value")
+@wrong_gradient(says="give it a default")
 def numerical_gradient_no_default(f, x, h):
     return solution.numerical_gradient(f, x, h)
+
+
+@right("numerical_gradient")
+def numerical_gradient_nudged_and_undone(f, x, h=1e-5):
+    """Restores x by undoing the nudges (x[index] += h, -= 2h, += h): right up to rounding."""
+    grad = np.zeros_like(x)
+    for index in np.ndindex(x.shape):
+        x[index] += h
+        f_plus = f()
+        x[index] -= 2 * h
+        f_minus = f()
+        x[index] += h
+        grad[index] = (f_plus - f_minus) / (2 * h)
+    return grad
+
+
+@right("numerical_gradient")
+def numerical_gradient_nditer(f, x, h=1e-5):
+    """CS231n's eval_numerical_gradient, with f reading x."""
+    grad = np.zeros_like(x)
+    it = np.nditer(x, flags=["multi_index"], op_flags=["readwrite"])
+    while not it.finished:
+        ix = it.multi_index
+        oldval = x[ix]
+        x[ix] = oldval + h
+        fxph = f()
+        x[ix] = oldval - h
+        fxmh = f()
+        x[ix] = oldval
+        grad[ix] = (fxph - fxmh) / (2 * h)
+        it.iternext()
+    return grad
 
 
 # --- relative_error -------------------------------------------------------------------
@@ -121,32 +173,37 @@ def relative_error_no_guard(a, b):
     return np.max(np.abs(a - b) / (np.abs(a) + np.abs(b)))
 
 
-@wrong("relative_error", says="mean of the entry-wise errors")
+@wrong("relative_error", says="mean of the entry-wise errors", mistake="mean")
 def relative_error_mean(a, b):
     return np.mean(np.abs(a - b) / np.maximum(1e-8, np.abs(a) + np.abs(b)))
 
 
-@wrong("relative_error", says="numerator needs an absolute value")
+@wrong("relative_error", says="numerator needs an absolute value", mistake="signed_numerator")
 def relative_error_signed(a, b):
     return np.max((a - b) / np.maximum(1e-8, np.abs(a) + np.abs(b)))
 
 
-@wrong("relative_error", says="denominator needs absolute values")
+@wrong("relative_error", says="denominator needs absolute values", mistake="signed_denominator")
 def relative_error_signed_denominator(a, b):
     return np.max(np.abs(a - b) / np.maximum(1e-8, a + b))
 
 
-@wrong("relative_error", says="missing abs")
+@wrong("relative_error", says="missing abs", mistake="no_abs")
 def relative_error_no_abs(a, b):
     return np.max((a - b) / np.maximum(1e-8, a + b))
 
 
-@wrong("relative_error", says="divided by |a| only")
+@wrong("relative_error", says="divided by |a| only", mistake="by_a")
 def relative_error_by_a(a, b):
     return np.max(np.abs(a - b) / np.maximum(1e-8, np.abs(a)))
 
 
-@wrong("relative_error", says="divide entry by entry")
+@wrong("relative_error", says="divided by |b| only", mistake="by_b")
+def relative_error_by_b(a, b):
+    return np.max(np.abs(a - b) / np.maximum(1e-8, np.abs(b)))
+
+
+@wrong("relative_error", says="divide entry by entry", mistake="ratio_of_maxima")
 def relative_error_of_maxima(a, b):
     return np.max(np.abs(a - b)) / max(1e-8, np.max(np.abs(a) + np.abs(b)))
 
@@ -162,6 +219,11 @@ def relative_error_loop(a, b):
     for x, y in zip(a.ravel(), b.ravel()):
         worst = max(worst, abs(x - y) / max(1e-8, abs(x) + abs(y)))
     return worst
+
+
+@right("relative_error")
+def relative_error_python_float(a, b):
+    return float((np.abs(a - b) / np.maximum(1e-8, np.abs(a) + np.abs(b))).max())
 
 
 # --- two_layer_backward_mse -----------------------------------------------------------
@@ -182,35 +244,43 @@ def backward_from(grad_z2, a1, w2, data, *, hidden_slope=True, bias=None):
     return data.T @ grad_z1, bias(grad_z1), a1.T @ grad_z2, bias(grad_z2)
 
 
-@wrong("two_layer_backward_mse", says="off by the batch size")
+@wrong("two_layer_backward_mse", says="off by the batch size", mistake="times_n")
 def two_layer_backward_mse_sum_over_samples(w1, b1, w2, b2, data, targets):
     a1, a2, loss = forward_mse(w1, b1, w2, b2, data, targets)
     grad_z2 = 2 * (a2 - targets) / targets.shape[1] * a2 * (1 - a2)  # 1/d_out, but no 1/N
     return loss, *backward_from(grad_z2, a1, w2, data)
 
 
-@wrong("two_layer_backward_mse", says="you divided by N only")
+@wrong("two_layer_backward_mse", says="you divided by N only", mistake="times_d_out")
 def two_layer_backward_mse_mean_over_samples(w1, b1, w2, b2, data, targets):
     a1, a2, loss = forward_mse(w1, b1, w2, b2, data, targets)
     grad_z2 = 2 * (a2 - targets) / len(data) * a2 * (1 - a2)
     return loss, *backward_from(grad_z2, a1, w2, data)
 
 
-@wrong("two_layer_backward_mse", says="N x d_out")
+@wrong("two_layer_backward_mse", says="N x d_out", mistake="times_n_d_out")
 def two_layer_backward_mse_no_mean(w1, b1, w2, b2, data, targets):
     a1, a2, loss = forward_mse(w1, b1, w2, b2, data, targets)
     grad_z2 = 2 * (a2 - targets) * a2 * (1 - a2)
     return loss, *backward_from(grad_z2, a1, w2, data)
 
 
-@wrong("two_layer_backward_mse", says="forgot the derivative of the hidden sigmoid")
+@wrong(
+    "two_layer_backward_mse",
+    says="forgot the derivative of the hidden sigmoid",
+    mistake="no_hidden_slope",
+)
 def two_layer_backward_mse_no_hidden_derivative(w1, b1, w2, b2, data, targets):
     a1, a2, loss = forward_mse(w1, b1, w2, b2, data, targets)
     grad_z2 = 2 * (a2 - targets) / targets.size * a2 * (1 - a2)
     return loss, *backward_from(grad_z2, a1, w2, data, hidden_slope=False)
 
 
-@wrong("two_layer_backward_mse", says="forgot the derivative of the output sigmoid")
+@wrong(
+    "two_layer_backward_mse",
+    says="forgot the derivative of the output sigmoid",
+    mistake="no_output_slope",
+)
 def two_layer_backward_mse_no_output_derivative(w1, b1, w2, b2, data, targets):
     a1, a2, loss = forward_mse(w1, b1, w2, b2, data, targets)
     grad_z2 = 2 * (a2 - targets) / targets.size
@@ -224,21 +294,30 @@ def two_layer_backward_mse_bias_per_sample(w1, b1, w2, b2, data, targets):
     return loss, *backward_from(grad_z2, a1, w2, data, bias=lambda delta: delta)
 
 
-@wrong("two_layer_backward_mse", says="wrong sign")
+@wrong("two_layer_backward_mse", says="averaged dL/dz over the batch", mistake="bias_mean")
+def two_layer_backward_mse_bias_mean(w1, b1, w2, b2, data, targets):
+    a1, a2, loss = forward_mse(w1, b1, w2, b2, data, targets)
+    grad_z2 = 2 * (a2 - targets) / targets.size * a2 * (1 - a2)
+    return loss, *backward_from(
+        grad_z2, a1, w2, data, bias=lambda delta: np.mean(delta, axis=0, keepdims=True)
+    )
+
+
+@wrong("two_layer_backward_mse", says="wrong sign", mistake="sign")
 def two_layer_backward_mse_wrong_sign(w1, b1, w2, b2, data, targets):
     a1, a2, loss = forward_mse(w1, b1, w2, b2, data, targets)
     grad_z2 = 2 * (targets - a2) / targets.size * a2 * (1 - a2)
     return loss, *backward_from(grad_z2, a1, w2, data)
 
 
-@wrong("two_layer_backward_mse", says="keep the 2")
+@wrong("two_layer_backward_mse", says="keep the 2", mistake="half")
 def two_layer_backward_mse_no_two(w1, b1, w2, b2, data, targets):
     a1, a2, loss = forward_mse(w1, b1, w2, b2, data, targets)
     grad_z2 = (a2 - targets) / targets.size * a2 * (1 - a2)
     return loss, *backward_from(grad_z2, a1, w2, data)
 
 
-@wrong("two_layer_backward_mse", says="grad_w1 and grad_b1 do not match the numerical gradient")
+@wrong("two_layer_backward_mse", says="grad_w1 and grad_b1 do not match the gradient")
 def two_layer_backward_mse_slope_of_z1(w1, b1, w2, b2, data, targets):
     a1, a2, loss = forward_mse(w1, b1, w2, b2, data, targets)
     z1 = data @ w1 + b1
@@ -273,6 +352,24 @@ def two_layer_backward_mse_bias_loop(w1, b1, w2, b2, data, targets):
     return loss, grad_w1, grad_b1, grad_w2, grad_b2
 
 
+@right("two_layer_backward_mse")
+def two_layer_backward_mse_ones_row(w1, b1, w2, b2, data, targets):
+    """Bias gradients as a row of ones times dL/dz; the factor applied last."""
+    a1, a2, loss = forward_mse(w1, b1, w2, b2, data, targets)
+    n, d_out = targets.shape
+    delta2 = (a2 - targets) * a2 * (1 - a2)
+    delta1 = (delta2 @ w2.T) * a1 * (1 - a1)
+    ones = np.ones((1, n))
+    scale = 2 / (n * d_out)
+    return (
+        loss,
+        scale * (data.T @ delta1),
+        scale * (ones @ delta1),
+        scale * (a1.T @ delta2),
+        (scale * (ones @ delta2)),
+    )
+
+
 # --- two_layer_backward_cross_entropy ---------------------------------------------------
 
 
@@ -284,32 +381,44 @@ def forward_cross_entropy(w1, b1, w2, b2, data, targets):
     return a1, a2, float(-np.sum(targets * np.log(a2)) / len(data))
 
 
-@wrong("two_layer_backward_cross_entropy", says="off by the batch size")
+@wrong("two_layer_backward_cross_entropy", says="off by the batch size", mistake="times_n")
 def two_layer_backward_cross_entropy_no_mean(w1, b1, w2, b2, data, targets):
     a1, a2, loss = forward_cross_entropy(w1, b1, w2, b2, data, targets)
     return loss, *backward_from(a2 - targets, a1, w2, data)
 
 
-@wrong("two_layer_backward_cross_entropy", says="wrong sign")
+@wrong("two_layer_backward_cross_entropy", says="wrong sign", mistake="sign")
 def two_layer_backward_cross_entropy_wrong_sign(w1, b1, w2, b2, data, targets):
     a1, a2, loss = forward_cross_entropy(w1, b1, w2, b2, data, targets)
     return loss, *backward_from((targets - a2) / len(data), a1, w2, data)
 
 
-@wrong("two_layer_backward_cross_entropy", says="that is the sigmoid's derivative")
+@wrong(
+    "two_layer_backward_cross_entropy",
+    says="that is the sigmoid's derivative",
+    mistake="sigmoid_slope",
+)
 def two_layer_backward_cross_entropy_sigmoid_slope(w1, b1, w2, b2, data, targets):
     a1, a2, loss = forward_cross_entropy(w1, b1, w2, b2, data, targets)
     grad_z2 = (a2 - targets) / len(data) * a2 * (1 - a2)
     return loss, *backward_from(grad_z2, a1, w2, data)
 
 
-@wrong("two_layer_backward_cross_entropy", says="forgot the derivative of the hidden sigmoid")
+@wrong(
+    "two_layer_backward_cross_entropy",
+    says="forgot the derivative of the hidden sigmoid",
+    mistake="no_hidden_slope",
+)
 def two_layer_backward_cross_entropy_no_hidden_derivative(w1, b1, w2, b2, data, targets):
     a1, a2, loss = forward_cross_entropy(w1, b1, w2, b2, data, targets)
     return loss, *backward_from((a2 - targets) / len(data), a1, w2, data, hidden_slope=False)
 
 
-@wrong("two_layer_backward_cross_entropy", says="averaged dL/dz over the batch")
+@wrong(
+    "two_layer_backward_cross_entropy",
+    says="averaged dL/dz over the batch",
+    mistake="bias_mean",
+)
 def two_layer_backward_cross_entropy_bias_mean(w1, b1, w2, b2, data, targets):
     a1, a2, loss = forward_cross_entropy(w1, b1, w2, b2, data, targets)
     grad_z2 = (a2 - targets) / len(data)
@@ -318,7 +427,11 @@ def two_layer_backward_cross_entropy_bias_mean(w1, b1, w2, b2, data, targets):
     )
 
 
-@wrong("two_layer_backward_cross_entropy", says="divided by the batch size twice")
+@wrong(
+    "two_layer_backward_cross_entropy",
+    says="divided by the batch size twice",
+    mistake="divided_twice",
+)
 def two_layer_backward_cross_entropy_twice_mean(w1, b1, w2, b2, data, targets):
     a1, a2, loss = forward_cross_entropy(w1, b1, w2, b2, data, targets)
     grad_w1, grad_b1, grad_w2, grad_b2 = backward_from((a2 - targets) / len(data), a1, w2, data)
@@ -349,3 +462,13 @@ def two_layer_backward_cross_entropy_sample_loop(w1, b1, w2, b2, data, targets):
         grads[2] += np.outer(a1[n], grad_z2[n])
         grads[3] += grad_z2[n]
     return loss, *grads
+
+
+@right("two_layer_backward_cross_entropy")
+def two_layer_backward_cross_entropy_bias_sum_then_reshape(w1, b1, w2, b2, data, targets):
+    a1, a2, loss = forward_cross_entropy(w1, b1, w2, b2, data, targets)
+    delta2 = (a2 - targets) / data.shape[0]
+    delta1 = delta2 @ w2.T * (a1 - a1**2)
+    grad_b1 = delta1.sum(axis=0).reshape(1, -1)
+    grad_b2 = delta2.sum(axis=0)[np.newaxis, :]
+    return loss, data.T @ delta1, grad_b1, a1.T @ delta2, grad_b2

@@ -3,7 +3,7 @@
 import keras
 import numpy as np
 
-from tests.answers.registry import solution_functions, wrong
+from tests.answers.registry import right, solution_functions, wrong
 
 solution = solution_functions("07_cifar_cnn")
 
@@ -166,18 +166,18 @@ def net_without_augmentation(sample_shape, nb_classes):
 # --- per_class_accuracy -------------------------------------------------------------------
 
 
-@wrong("per_class_accuracy", says="is the overall accuracy")
+@wrong("per_class_accuracy", says="is the overall accuracy", mistake="overall")
 def per_class_overall(labels, predictions, nb_classes):
     return np.full(nb_classes, np.mean(labels == predictions))
 
 
-@wrong("per_class_accuracy", says="that is the precision")
+@wrong("per_class_accuracy", says="that is the precision", mistake="precision")
 def per_class_precision(labels, predictions, nb_classes):
     correct = np.bincount(labels[predictions == labels], minlength=nb_classes)
     return correct / np.bincount(predictions, minlength=nb_classes)
 
 
-@wrong("per_class_accuracy", says="that is the precision")
+@wrong("per_class_accuracy", says="that is the precision", mistake="precision")
 def per_class_matrix_transposed(labels, predictions, nb_classes):
     matrix = np.zeros((nb_classes, nb_classes))
     np.add.at(matrix, (predictions, labels), 1)  # rows and columns swapped
@@ -199,6 +199,40 @@ def per_class_bincount_without_minlength(labels, predictions, nb_classes):
     return correct / np.bincount(labels)[: len(correct)]
 
 
-@wrong("per_class_accuracy", says="returns the number of correct predictions")
+@wrong("per_class_accuracy", says="returns the number of correct predictions", mistake="counts")
 def per_class_counts(labels, predictions, nb_classes):
     return np.bincount(labels[predictions == labels], minlength=nb_classes).astype(float)
+
+
+@wrong("per_class_accuracy", says="returns percentages")
+def per_class_percentages(labels, predictions, nb_classes):
+    correct = np.bincount(labels[predictions == labels], minlength=nb_classes)
+    return 100 * correct / np.bincount(labels, minlength=nb_classes)
+
+
+@wrong("per_class_accuracy", says="in place")
+def per_class_sorts_labels(labels, predictions, nb_classes):
+    order = np.argsort(labels, kind="stable")
+    labels[:], predictions[:] = labels[order], predictions[order]
+    correct = np.bincount(labels[predictions == labels], minlength=nb_classes)
+    return correct / np.bincount(labels, minlength=nb_classes)
+
+
+@right("per_class_accuracy")
+def per_class_recall_score(labels, predictions, nb_classes):
+    from sklearn.metrics import recall_score
+
+    return recall_score(labels, predictions, labels=np.arange(nb_classes), average=None)
+
+
+@right("per_class_accuracy")
+def per_class_confusion_matrix(labels, predictions, nb_classes):
+    from sklearn.metrics import confusion_matrix
+
+    matrix = confusion_matrix(labels, predictions, labels=np.arange(nb_classes))
+    return np.diag(matrix) / matrix.sum(axis=1)
+
+
+@right("per_class_accuracy")
+def per_class_loop(labels, predictions, nb_classes):
+    return np.array([np.mean(predictions[labels == k] == k) for k in range(nb_classes)])

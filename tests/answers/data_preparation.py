@@ -6,7 +6,7 @@ from pathlib import Path
 import numpy as np
 from sklearn.model_selection import train_test_split
 
-from tests.answers.registry import solution_functions, wrong
+from tests.answers.registry import right, solution_functions, wrong
 
 solution = solution_functions("01_data_preparation")
 
@@ -99,6 +99,20 @@ def read_cifar_raw_rows(path):
     return np.concatenate([d for d, _ in parts]), np.concatenate([lab for _, lab in parts])
 
 
+@wrong("read_cifar", says="read data_batch_1 to data_batch_5 first, then test_batch")
+def read_cifar_test_batch_first(path):
+    names = ["test_batch"] + BATCHES[:5]
+    parts = [solution.read_cifar_batch(Path(path) / name) for name in names]
+    return np.concatenate([d for d, _ in parts]), np.concatenate([lab for _, lab in parts])
+
+
+@wrong("read_cifar", says="in the order data_batch_5, data_batch_4")
+def read_cifar_batches_reversed(path):
+    parts = [solution.read_cifar_batch(Path(path) / name) for name in BATCHES[4::-1]]
+    parts.append(solution.read_cifar_batch(Path(path) / "test_batch"))
+    return np.concatenate([d for d, _ in parts]), np.concatenate([lab for _, lab in parts])
+
+
 # --- split_dataset -----------------------------------------------------------------
 
 
@@ -148,13 +162,13 @@ def split_dataset_shuffles_input(data, labels, split):
 # --- normalise_images --------------------------------------------------------------
 
 
-@wrong("normalise_images", says="min and max of the batch")
+@wrong("normalise_images", says="min and max of the batch", mistake="batch_min_max")
 def normalise_images_min_max(images):
     images = images.astype(np.float32)
     return (images - images.min()) / (images.max() - images.min())
 
 
-@wrong("normalise_images", says="max of the batch")
+@wrong("normalise_images", says="scaled by the max of the batch", mistake="batch_max")
 def normalise_images_by_max(images):
     return images.astype(np.float32) / images.max()
 
@@ -169,7 +183,7 @@ def normalise_images_float_floor_division(images):
     return images.astype(np.float32) // 255
 
 
-@wrong("normalise_images", says="not 256")
+@wrong("normalise_images", says="not 256", mistake="by_256")
 def normalise_images_by_256(images):
     return images.astype(np.float32) / 256
 
@@ -185,9 +199,19 @@ def normalise_images_in_place(images):
     return images.astype(np.float32)
 
 
-@wrong("normalise_images", says="[-1, 1]")
+@wrong("normalise_images", says="[-1, 1]", mistake="centred")
 def normalise_images_centred(images):
     return images.astype(np.float32) / 127.5 - 1
+
+
+@right("normalise_images")
+def normalise_images_float64_then_float32(images):
+    return (images / 255.0).astype(np.float32)
+
+
+@right("normalise_images")
+def normalise_images_divide_into_float32(images):
+    return np.divide(images, np.float32(255), dtype=np.float32)
 
 
 # --- one_hot -----------------------------------------------------------------------

@@ -1,17 +1,23 @@
-"""Wrong answers to notebook 02 (the references are the solution notebook's own functions)."""
+"""Wrong answers to notebook 02 (the references are the solution notebook's own functions).
 
+Those with ``mistake=`` are recorded by ``make build``: their results on the checks' inputs
+name the mistake (the keys of the messages in ``coursekit/checks/knn.py``). The correct
+variants (``@right``) are kNNs as textbooks write them, with NumPy's default argsort.
+"""
+
+import math
 from collections import Counter
 
 import numpy as np
 
-from tests.answers.registry import solution_functions, wrong
+from tests.answers.registry import right, solution_functions, wrong
 
 solution = solution_functions("02_knn")
 
 # --- distance_matrix_two_loops -----------------------------------------------------
 
 
-@wrong("distance_matrix_two_loops", says="overflow")
+@wrong("distance_matrix_two_loops", says="but not for uint8 images", mistake="uint8_wrap")
 def two_loops_uint8(matrix1, matrix2):
     dists = np.zeros((len(matrix1), len(matrix2)))
     for i in range(len(matrix1)):
@@ -49,7 +55,7 @@ def two_loops_zeros_like(matrix1, matrix2):
     return dists
 
 
-@wrong("distance_matrix_two_loops", says="L1 distances")
+@wrong("distance_matrix_two_loops", says="returned L1 distances", mistake="l1_instead")
 def two_loops_manhattan(matrix1, matrix2):
     matrix1, matrix2 = matrix1.astype(float), matrix2.astype(float)
     dists = np.zeros((len(matrix1), len(matrix2)))
@@ -64,10 +70,29 @@ def two_loops_vectorised(matrix1, matrix2):
     return solution.distance_matrix(matrix1, matrix2)
 
 
+@wrong("distance_matrix_two_loops", says="before subtracting, squaring or summing")
+def two_loops_uint8_result(matrix1, matrix2):
+    """Raises OverflowError on uint8 images: a Python float above 255 into a uint8 array."""
+    dists = np.zeros_like(matrix1, shape=(len(matrix1), len(matrix2)))
+    for i in range(len(matrix1)):
+        for j in range(len(matrix2)):
+            dists[i, j] = math.sqrt(np.sum((matrix1[i].astype(float) - matrix2[j]) ** 2))
+    return dists
+
+
+@right("distance_matrix_two_loops")
+def two_loops_norm(matrix1, matrix2):
+    dists = np.zeros((len(matrix1), len(matrix2)))
+    for i in range(len(matrix1)):
+        for j in range(len(matrix2)):
+            dists[i, j] = np.linalg.norm(matrix1[i].astype(np.float64) - matrix2[j])
+    return dists
+
+
 # --- distance_matrix_one_loop ------------------------------------------------------
 
 
-@wrong("distance_matrix_one_loop", says="overflow")
+@wrong("distance_matrix_one_loop", says="but not for uint8 images", mistake="uint8_wrap")
 def one_loop_uint8(matrix1, matrix2):
     dists = np.zeros((len(matrix1), len(matrix2)))
     for i in range(len(matrix1)):
@@ -108,6 +133,15 @@ def one_loop_vectorised(matrix1, matrix2):
     return solution.distance_matrix(matrix1, matrix2)
 
 
+@right("distance_matrix_one_loop")
+def one_loop_norm(matrix1, matrix2):
+    matrix1, matrix2 = matrix1.astype(np.float64), matrix2.astype(np.float64)
+    dists = np.zeros((len(matrix1), len(matrix2)))
+    for i in range(len(matrix1)):
+        dists[i] = np.linalg.norm(matrix2 - matrix1[i], axis=1)
+    return dists
+
+
 # --- distance_matrix ----------------------------------------------------------------
 
 
@@ -134,7 +168,7 @@ def distance_matrix_no_sqrt(matrix1, matrix2):
     return np.maximum(squares1 + squares2 - 2 * matrix1 @ matrix2.T, 0)
 
 
-@wrong("distance_matrix", says="overflow")
+@wrong("distance_matrix", says="but not for uint8 images", mistake="uint8_wrap")
 def distance_matrix_uint8(matrix1, matrix2):
     squares1 = np.sum(matrix1**2, axis=1)[:, np.newaxis]
     squares2 = np.sum(matrix2**2, axis=1)
@@ -171,10 +205,17 @@ def distance_matrix_no_clip(matrix1, matrix2):
         return np.sqrt(squared)
 
 
+@right("distance_matrix")
+def distance_matrix_abs_before_sqrt(matrix1, matrix2):
+    matrix1, matrix2 = matrix1.astype(np.float64), matrix2.astype(np.float64)
+    squared = (matrix1**2).sum(axis=1)[:, None] + (matrix2**2).sum(axis=1) - 2 * matrix1 @ matrix2.T
+    return np.sqrt(np.abs(squared))
+
+
 # --- distance_matrix_l1 --------------------------------------------------------------
 
 
-@wrong("distance_matrix_l1", says="overflow")
+@wrong("distance_matrix_l1", says="np.abs(np.uint8(3) - np.uint8(5)) is 254", mistake="uint8_wrap")
 def l1_uint8(matrix1, matrix2):
     dists = np.zeros((len(matrix1), len(matrix2)))
     for i in range(len(matrix1)):
@@ -182,7 +223,7 @@ def l1_uint8(matrix1, matrix2):
     return dists
 
 
-@wrong("distance_matrix_l1", says="returned Euclidean (L2) distances")
+@wrong("distance_matrix_l1", says="returned Euclidean (L2) distances", mistake="l2_instead")
 def l1_euclidean(matrix1, matrix2):
     return solution.distance_matrix(matrix1, matrix2)
 
@@ -192,10 +233,28 @@ def l1_with_sqrt(matrix1, matrix2):
     return np.sqrt(solution.distance_matrix_l1(matrix1, matrix2))
 
 
-@wrong("distance_matrix_l1", says="sums the signed differences")
+@wrong("distance_matrix_l1", says="sums the signed differences", mistake="signed_differences")
 def l1_no_abs(matrix1, matrix2):
     matrix1, matrix2 = matrix1.astype(float), matrix2.astype(float)
     return matrix1.sum(axis=1)[:, np.newaxis] - matrix2.sum(axis=1)
+
+
+@wrong("distance_matrix_l1", says="sums the signed differences", mistake="signed_differences")
+def l1_no_abs_other_sign(matrix1, matrix2):
+    matrix1, matrix2 = matrix1.astype(float), matrix2.astype(float)
+    dists = np.zeros((len(matrix1), len(matrix2)))
+    for i in range(len(matrix1)):
+        dists[i] = np.sum(matrix2 - matrix1[i], axis=1)
+    return dists
+
+
+@wrong("distance_matrix_l1", says="sums the signed differences", mistake="signed_differences")
+def l1_abs_of_the_sum(matrix1, matrix2):
+    matrix1, matrix2 = matrix1.astype(float), matrix2.astype(float)
+    dists = np.zeros((len(matrix1), len(matrix2)))
+    for i in range(len(matrix1)):
+        dists[i] = np.abs(np.sum(matrix2 - matrix1[i], axis=1))
+    return dists
 
 
 @wrong("distance_matrix_l1", says="uses 2 nested loops")
@@ -214,6 +273,12 @@ def l1_broadcast_cube(matrix1, matrix2):
     return np.sum(np.abs(difference), axis=2)
 
 
+@right("distance_matrix_l1")
+def l1_norm_ord_1(matrix1, matrix2):
+    matrix1, matrix2 = matrix1.astype(np.float64), matrix2.astype(np.float64)
+    return np.array([np.linalg.norm(matrix2 - row, ord=1, axis=1) for row in matrix1])
+
+
 # --- knn_predict ---------------------------------------------------------------------
 
 
@@ -222,7 +287,7 @@ def majority(votes):
     return np.array([np.bincount(row).argmax() for row in votes])
 
 
-@wrong("knn_predict", says="sorted dists along axis 0")
+@wrong("knn_predict", says="sorted dists along axis 0", mistake="axis_0")
 def knn_predict_axis_0(dists, labels_train, k):
     nearest = np.argsort(dists, axis=0, kind="stable")[:, :k]
     return majority(labels_train[nearest])
@@ -234,25 +299,25 @@ def knn_predict_transposed_sort(dists, labels_train, k):
     return majority(labels_train[nearest])
 
 
-@wrong("knn_predict", says="k is off by one")
+@wrong("knn_predict", says="k is off by one", mistake="k_plus_one")
 def knn_predict_k_plus_one(dists, labels_train, k):
     nearest = np.argsort(dists, axis=1, kind="stable")[:, : k + 1]
     return majority(labels_train[nearest])
 
 
-@wrong("knn_predict", says="skipped the nearest neighbour")
+@wrong("knn_predict", says="skipped the nearest neighbour", mistake="skips_nearest")
 def knn_predict_skips_nearest(dists, labels_train, k):
     nearest = np.argsort(dists, axis=1, kind="stable")[:, 1 : k + 1]
     return majority(labels_train[nearest])
 
 
-@wrong("knn_predict", says="the tie rule")
+@wrong("knn_predict", says="the class of the nearest neighbour", mistake="tie_nearest")
 def knn_predict_most_common(dists, labels_train, k):
     nearest = np.argsort(dists, axis=1, kind="stable")[:, :k]
     return np.array([Counter(row).most_common(1)[0][0] for row in labels_train[nearest]])
 
 
-@wrong("knn_predict", says="you picked the largest")
+@wrong("knn_predict", says="you picked the largest", mistake="tie_largest")
 def knn_predict_largest_label(dists, labels_train, k):
     nearest = np.argsort(dists, axis=1, kind="stable")[:, :k]
     return np.array(
@@ -260,9 +325,24 @@ def knn_predict_largest_label(dists, labels_train, k):
     )
 
 
-@wrong("knn_predict", says="kind='stable'")
-def knn_predict_unstable_sort(dists, labels_train, k):
-    nearest = np.argsort(dists, axis=1, kind="heapsort")[:, :k]
+@right("knn_predict")
+def knn_predict_default_argsort(dists, labels_train, k):
+    """As CS231n writes it: NumPy's default (unstable) argsort, one test image at a time."""
+    predictions = np.zeros(len(dists), dtype=int)
+    for i in range(len(dists)):
+        closest_y = labels_train[np.argsort(dists[i])[:k]]
+        predictions[i] = np.argmax(np.bincount(closest_y))
+    return predictions
+
+
+@right("knn_predict")
+def knn_predict_heapsort(dists, labels_train, k):
+    return majority(labels_train[np.argsort(dists, axis=1, kind="heapsort")[:, :k]])
+
+
+@right("knn_predict")
+def knn_predict_argpartition(dists, labels_train, k):
+    nearest = np.argpartition(dists, k - 1, axis=1)[:, :k]  # the k nearest, in any order
     return majority(labels_train[nearest])
 
 
@@ -291,12 +371,12 @@ def predictions_for(data_train, labels_train, data_test, k):
     return solution.knn_predict(solution.distance_matrix(data_test, data_train), labels_train, k)
 
 
-@wrong("evaluate_knn", says="labels_train")
+@wrong("evaluate_knn", says="(not labels_train)")
 def evaluate_knn_training_labels(data_train, labels_train, data_test, labels_test, k):
     return np.mean(predictions_for(data_train, labels_train, data_test, k) == labels_train)
 
 
-@wrong("evaluate_knn", says="accuracy on the training images")
+@wrong("evaluate_knn", says="accuracy on the training images", mistake="training_images")
 def evaluate_knn_training_images(data_train, labels_train, data_test, labels_test, k):
     return np.mean(predictions_for(data_train, labels_train, data_train, k) == labels_train)
 
@@ -322,7 +402,7 @@ def evaluate_knn_swapped_distances(data_train, labels_train, data_test, labels_t
     return np.mean(solution.knn_predict(dists, labels_train, k) == labels_test)
 
 
-@wrong("evaluate_knn", says="pass k on")
+@wrong("evaluate_knn", says="pass k on", mistake="k_ignored")
 def evaluate_knn_ignores_k(data_train, labels_train, data_test, labels_test, k):
     return np.mean(predictions_for(data_train, labels_train, data_test, 1) == labels_test)
 
@@ -330,6 +410,32 @@ def evaluate_knn_ignores_k(data_train, labels_train, data_test, labels_test, k):
 @wrong("evaluate_knn", says="one number")
 def evaluate_knn_returns_predictions(data_train, labels_train, data_test, labels_test, k):
     return predictions_for(data_train, labels_train, data_test, k) == labels_test
+
+
+def wrapping_distances(matrix1, matrix2):
+    """L2 distances computed on uint8 rows as they are: (a - b) ** 2 wraps around."""
+    dists = np.zeros((len(matrix1), len(matrix2)))
+    for i in range(len(matrix1)):
+        dists[i] = np.sqrt(np.sum((matrix2 - matrix1[i]) ** 2, axis=1))
+    return dists
+
+
+@wrong("evaluate_knn", says="wrong for uint8 images", mistake="uint8_wrap")
+def evaluate_knn_wrapping_distances(data_train, labels_train, data_test, labels_test, k):
+    dists = wrapping_distances(data_test, data_train)
+    return float(np.mean(solution.knn_predict(dists, labels_train, k) == labels_test))
+
+
+@wrong("evaluate_knn", says="divided by the number of training", mistake="train_denominator")
+def evaluate_knn_training_count(data_train, labels_train, data_test, labels_test, k):
+    correct = predictions_for(data_train, labels_train, data_test, k) == labels_test
+    return np.sum(correct) / len(labels_train)
+
+
+@right("evaluate_knn")
+def evaluate_knn_default_argsort(data_train, labels_train, data_test, labels_test, k):
+    dists = one_loop_norm(data_test, data_train)
+    return np.mean(knn_predict_default_argsort(dists, labels_train, k) == labels_test)
 
 
 # --- cross_validate_knn ----------------------------------------------------------------
@@ -349,7 +455,7 @@ def cross_validate_means(data, labels, ks, num_folds):
     return solution.cross_validate_knn(data, labels, ks, num_folds).mean(axis=1)
 
 
-@wrong("cross_validate_knn", says="also in the training set")
+@wrong("cross_validate_knn", says="also in the training set", mistake="validation_in_training")
 def cross_validate_leaks_fold(data, labels, ks, num_folds):
     data_folds, label_folds = np.array_split(data, num_folds), np.array_split(labels, num_folds)
     accuracies = np.zeros((len(ks), num_folds))
@@ -373,7 +479,7 @@ def cross_validate_np_split(data, labels, ks, num_folds):
     return accuracies
 
 
-@wrong("cross_validate_knn", says="every num_folds-th sample")
+@wrong("cross_validate_knn", says="every num_folds-th sample", mistake="interleaved")
 def cross_validate_interleaved(data, labels, ks, num_folds):
     accuracies = np.zeros((len(ks), num_folds))
     for i in range(num_folds):
@@ -401,3 +507,43 @@ def cross_validate_nested_lists(data, labels, ks, num_folds):
 def cross_validate_shuffled_folds(data, labels, ks, num_folds):
     order = np.random.default_rng(0).permutation(len(data))
     return solution.cross_validate_knn(data[order], labels[order], ks, num_folds)
+
+
+@wrong("cross_validate_knn", says="validated on the others", mistake="swapped_roles")
+def cross_validate_swapped_roles(data, labels, ks, num_folds):
+    data_folds, label_folds = np.array_split(data, num_folds), np.array_split(labels, num_folds)
+    accuracies = np.zeros((len(ks), num_folds))
+    for i in range(num_folds):
+        data_val = np.concatenate(data_folds[:i] + data_folds[i + 1 :])
+        labels_val = np.concatenate(label_folds[:i] + label_folds[i + 1 :])
+        for j, k in enumerate(ks):
+            accuracies[j, i] = fold_accuracy(data_folds[i], label_folds[i], data_val, labels_val, k)
+    return accuracies
+
+
+@wrong("cross_validate_knn", says="wrong for uint8 images", mistake="uint8_wrap")
+def cross_validate_wrapping_distances(data, labels, ks, num_folds):
+    data_folds, label_folds = np.array_split(data, num_folds), np.array_split(labels, num_folds)
+    accuracies = np.zeros((len(ks), num_folds))
+    for i in range(num_folds):
+        data_train = np.concatenate(data_folds[:i] + data_folds[i + 1 :])
+        labels_train = np.concatenate(label_folds[:i] + label_folds[i + 1 :])
+        dists = wrapping_distances(data_folds[i], data_train)
+        for j, k in enumerate(ks):
+            predictions = solution.knn_predict(dists, labels_train, k)
+            accuracies[j, i] = np.mean(predictions == label_folds[i])
+    return accuracies
+
+
+@right("cross_validate_knn")
+def cross_validate_default_argsort(data, labels, ks, num_folds):
+    data_folds, label_folds = np.array_split(data, num_folds), np.array_split(labels, num_folds)
+    accuracies = np.zeros((len(ks), num_folds))
+    for i in range(num_folds):
+        data_train = np.concatenate(data_folds[:i] + data_folds[i + 1 :])
+        labels_train = np.concatenate(label_folds[:i] + label_folds[i + 1 :])
+        dists = one_loop_norm(data_folds[i], data_train)
+        for j, k in enumerate(ks):
+            predictions = knn_predict_default_argsort(dists, labels_train, k)
+            accuracies[j, i] = np.mean(predictions == label_folds[i])
+    return accuracies

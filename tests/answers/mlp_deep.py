@@ -1,22 +1,14 @@
 """Wrong answers to notebook 05: the ReLU network of any depth, dropout, training.
 
 The references are the solution notebook's own functions; the checks are in
-coursekit/checks/mlp_deep.py."""
+coursekit/checks/mlp_deep.py. A wrong answer with ``mistake=`` has its results recorded:
+the check names that mistake (its ``*_MESSAGES``) when a student's results match them."""
 
 import numpy as np
 
-from tests.answers.mlp_training import xavier
-from tests.answers.registry import solution_functions, wrong
+from tests.answers.registry import right, solution_functions, wrong
 
 solution = solution_functions("05_mlp")
-
-# What the answers below call by name, as a student's function calls the notebook's globals
-# (the run_mlp_training check watches the call of train_mlp).
-sigmoid = solution.sigmoid
-forward = solution.forward
-learn_once_cross_entropy = solution.learn_once_cross_entropy
-train_mlp = solution.train_mlp
-test_mlp = solution.test_mlp
 
 
 def softmax(scores, axis=1, stable=True):
@@ -24,6 +16,11 @@ def softmax(scores, axis=1, stable=True):
         scores = scores - scores.max(axis=axis, keepdims=True)
     exp_scores = np.exp(scores)
     return exp_scores / exp_scores.sum(axis=axis, keepdims=True)
+
+
+def xavier(fan_in, fan_out, rng):
+    limit = np.sqrt(6 / (fan_in + fan_out))
+    return rng.uniform(-limit, limit, size=(fan_in, fan_out))
 
 
 # --- init_layers ---------------------------------------------------------------------
@@ -75,6 +72,15 @@ def init_layers_random(sizes, rng):
     return [(np.sqrt(6 / (i + o)) * rng.random((i, o)), np.zeros((1, o))) for i, o in pairs(sizes)]
 
 
+@right("init_layers")
+def init_layers_scaled_random(sizes, rng):
+    limits = [np.sqrt(6 / (i + o)) for i, o in pairs(sizes)]
+    return [
+        (limit * (2 * rng.random((i, o)) - 1), np.zeros((1, o)))
+        for limit, (i, o) in zip(limits, pairs(sizes))
+    ]
+
+
 # --- relu_network_forward ------------------------------------------------------------
 
 
@@ -86,17 +92,17 @@ def network_scores(layers, data, activation=lambda z: np.maximum(z, 0)):
     return a @ w + b
 
 
-@wrong("relu_network_forward", says="no ReLU on the last layer")
+@wrong("relu_network_forward", says="no ReLU on the last layer", mistake="relu_output")
 def relu_network_forward_relu_output(layers, data):
     return softmax(np.maximum(network_scores(layers, data), 0))
 
 
-@wrong("relu_network_forward", says="use ReLU here, not the sigmoid")
+@wrong("relu_network_forward", says="use ReLU here, not the sigmoid", mistake="sigmoid_hidden")
 def relu_network_forward_sigmoid(layers, data):
-    return softmax(network_scores(layers, data, sigmoid))
+    return softmax(network_scores(layers, data, solution.sigmoid))
 
 
-@wrong("relu_network_forward", says="apply relu after every hidden layer")
+@wrong("relu_network_forward", says="apply relu after every hidden layer", mistake="linear_hidden")
 def relu_network_forward_linear(layers, data):
     return softmax(network_scores(layers, data, lambda z: z))
 
@@ -107,14 +113,27 @@ def relu_network_forward_two_layers(layers, data):
     return softmax(np.maximum(data @ w1 + b1, 0) @ w2 + b2)
 
 
+@wrong("relu_network_forward", says="apply the softmax", mistake="no_softmax")
+def relu_network_forward_scores(layers, data):
+    return network_scores(layers, data)
+
+
 @wrong("relu_network_forward", says="scores around 1000")
 def relu_network_forward_unstable(layers, data):
     return softmax(network_scores(layers, data), stable=False)
 
 
-@wrong("relu_network_forward", says="each row (one sample) must sum to 1")
+@wrong("relu_network_forward", says="each row (one sample) must sum to 1", mistake="columns")
 def relu_network_forward_columns(layers, data):
     return softmax(network_scores(layers, data), axis=0)
+
+
+@right("relu_network_forward")
+def relu_network_forward_log_sum_exp(layers, data):
+    scores = network_scores(layers, data, lambda z: np.where(z > 0, z, 0.0))
+    top = scores.max(axis=1, keepdims=True)
+    log_total = top + np.log(np.sum(np.exp(scores - top), axis=1, keepdims=True))
+    return np.exp(scores - log_total)
 
 
 # --- dropout_forward -----------------------------------------------------------------
@@ -174,6 +193,14 @@ def dropout_forward_boolean_mask(a, keep_prob, rng, training):
     return a * keep / keep_prob, keep
 
 
+@right("dropout_forward")
+def dropout_forward_uniform(a, keep_prob, rng, training):
+    if not training:
+        return a.copy(), np.ones(a.shape, dtype=a.dtype)
+    mask = np.where(rng.uniform(size=a.shape) < keep_prob, 1 / keep_prob, 0).astype(a.dtype)
+    return a * mask, mask
+
+
 # --- relu_network_loss_and_grads -----------------------------------------------------
 
 
@@ -195,7 +222,7 @@ def network_loss_and_grads(layers, data, labels, keep_prob, rng, mistake=None):
     d_z = probs.copy()
     d_z[np.arange(n), labels] -= 1
     if mistake != "batch factor":
-        d_z /= n
+        d_z /= n * n if mistake == "divided twice" else n
 
     def bias(d_z):
         if mistake == "bias not summed":
@@ -210,28 +237,35 @@ def network_loss_and_grads(layers, data, labels, keep_prob, rng, mistake=None):
         a_in, z, mask = caches[i]
         if mistake != "mask not in backward":
             d_a = d_a * mask
-        d_z = d_a if mistake == "relu derivative" else d_a * (z > 0)
+        if mistake == "relu derivative":
+            d_z = d_a
+        elif mistake == "sigmoid derivative":
+            d_z = d_a * np.maximum(z, 0) * (1 - np.maximum(z, 0))
+        else:
+            d_z = d_a * (z > 0)
         grads.insert(0, (a_in.T @ d_z, bias(d_z)))
     return loss, grads
 
 
-def network_answer(mistake, says):
+def network_answer(mistake, says, key=None):
     def relu_network_loss_and_grads(layers, data, labels, keep_prob, rng):
         return network_loss_and_grads(layers, data, labels, keep_prob, rng, mistake)
 
     relu_network_loss_and_grads.__name__ = (
         f"relu_network_loss_and_grads_{mistake.replace(' ', '_')}"
     )
-    wrong("relu_network_loss_and_grads", says=says)(relu_network_loss_and_grads)
+    wrong("relu_network_loss_and_grads", says=says, mistake=key)(relu_network_loss_and_grads)
 
 
-network_answer("batch factor", says="batch-size factor")
-network_answer("relu derivative", says="forgot ReLU's derivative")
+network_answer("batch factor", says="batch-size factor", key="batch_factor")
+network_answer("divided twice", says="divided by the batch size N twice", key="divided_twice")
+network_answer("relu derivative", says="forgot ReLU's derivative", key="relu_derivative")
+network_answer("sigmoid derivative", says="not a * (1 - a)", key="sigmoid_derivative")
 network_answer("bias not summed", says="not summed over the batch")
-network_answer("bias mean", says="you averaged over the batch")
+network_answer("bias mean", says="you averaged over the batch", key="bias_mean")
 network_answer("no dropout", says="ignores keep_prob")
 network_answer("mask not in backward", says="multiply the gradient by the same mask")
-network_answer("loss sum", says="not a sum")
+network_answer("loss sum", says="not a sum", key="loss_sum")
 
 
 @wrong("relu_network_loss_and_grads", says="any number of (w, b) pairs")
@@ -240,7 +274,42 @@ def relu_network_loss_and_grads_one_hidden_layer(layers, data, labels, keep_prob
     return network_loss_and_grads([(w1, b1), (w2, b2)], data, labels, keep_prob, rng)
 
 
+@right("relu_network_loss_and_grads")
+def relu_network_loss_and_grads_log_softmax(layers, data, labels, keep_prob, rng):
+    a, caches = data, []
+    for w, b in layers[:-1]:
+        z = a @ w + b
+        out, mask = solution.dropout_forward(np.where(z > 0, z, 0.0), keep_prob, rng, keep_prob < 1)
+        caches.append((a, z, mask))
+        a = out
+    w, b = layers[-1]
+    scores = a @ w + b
+    shifted = scores - scores.max(axis=1, keepdims=True)
+    log_probs = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+    n = len(data)
+    one_hot = np.eye(scores.shape[1])[labels]
+    loss = -np.sum(one_hot * log_probs) / n
+    d_z = (np.exp(log_probs) - one_hot) / n
+    grads = []
+    for (a_in, z, mask), (w_next, _) in zip(reversed(caches), reversed(layers)):
+        grads.append((a.T @ d_z, d_z.sum(axis=0)[None, :]))
+        d_z = (d_z @ w_next.T) * mask * (z > 0).astype(float)
+        a = a_in
+    grads.append((a.T @ d_z, d_z.sum(axis=0)[None, :]))
+    return loss, grads[::-1]
+
+
 # --- train_network -------------------------------------------------------------------
+
+
+def shuffled_index(data, labels, batch_size, rng):
+    """Batches cut from an index shuffled in place (other draws than rng.permutation)."""
+    index = np.arange(len(data))
+    rng.shuffle(index)
+    return [
+        (data[index[start : start + batch_size]], labels[index[start : start + batch_size]])
+        for start in range(0, len(data), batch_size)
+    ]
 
 
 def train(
@@ -259,7 +328,7 @@ def train(
     seed,
     mistake=None,
 ):
-    """train_network with one of the mistakes below."""
+    """train_network with one of the mistakes below (or "shuffled index", a right variant)."""
     rng = np.random.default_rng(None if mistake == "unseeded" else seed)
     params = [array for layer in layers for array in layer]
     first = [np.zeros_like(p) for p in params]
@@ -271,7 +340,8 @@ def train(
         keep_prob = 1.0
     for _ in range(num_epoch):
         epoch_costs = []
-        for data_batch, labels_batch in solution.minibatches(data, labels, batch_size, rng):
+        cut = shuffled_index if mistake == "shuffled index" else solution.minibatches
+        for data_batch, labels_batch in cut(data, labels, batch_size, rng):
             pairs = list(zip(params[::2], params[1::2]))
             loss, grads = solution.relu_network_loss_and_grads(
                 pairs, data_batch, labels_batch, keep_prob, rng
@@ -306,7 +376,7 @@ def train(
     return list(zip(params[::2], params[1::2])), costs
 
 
-def train_answer(mistake, says):
+def train_network_with(mistake):
     def train_network(
         layers,
         data,
@@ -341,15 +411,26 @@ def train_answer(mistake, says):
         )
 
     train_network.__name__ = f"train_network_{mistake.replace(' ', '_')}"
-    wrong("train_network", says=says)(train_network)
+    return train_network
+
+
+def train_answer(mistake, says, key=None):
+    wrong("train_network", says=says, mistake=key)(train_network_with(mistake))
+
+
+right("train_network")(train_network_with("shuffled index"))
 
 
 train_answer("cost per epoch", says="one per batch")
-train_answer("cost without penalties", says="include the penalties")
-train_answer("no penalty gradients", says="add the gradients of the L2 and L1 penalties")
-train_answer("no decay", says="the learning rate must decay")
-train_answer("decay from 1", says="t counts the steps")
-train_answer("ignores optimizer", says="ignores optimizer='momentum'")
+train_answer("cost without penalties", says="include the penalties", key="cost_without_penalties")
+train_answer(
+    "no penalty gradients",
+    says="add the gradients of the L2 and L1 penalties",
+    key="no_penalty_gradients",
+)
+train_answer("no decay", says="the learning rate must decay", key="no_decay")
+train_answer("decay from 1", says="t counts the steps", key="decay_from_one")
+train_answer("ignores optimizer", says="ignores optimizer='momentum'", key="ignores_optimizer")
 train_answer("unseeded", says="other costs for the same seed")
 train_answer("ignores keep_prob", says="ignores keep_prob")
 train_answer("in place", says="in place")

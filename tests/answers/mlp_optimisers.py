@@ -1,28 +1,14 @@
 """Wrong answers to notebook 05: minibatches, optimisers and regularisation.
 
 The references are the solution notebook's own functions; the checks are in
-coursekit/checks/mlp_optimisers.py."""
+coursekit/checks/mlp_optimisers.py. A wrong answer with ``mistake=`` has its results recorded:
+the check names that mistake (its ``*_MESSAGES``) when a student's results match them."""
 
 import numpy as np
 
-from tests.answers.registry import solution_functions, wrong
+from tests.answers.registry import right, solution_functions, wrong
 
 solution = solution_functions("05_mlp")
-
-# What the answers below call by name, as a student's function calls the notebook's globals
-# (the run_mlp_training check watches the call of train_mlp).
-sigmoid = solution.sigmoid
-forward = solution.forward
-learn_once_cross_entropy = solution.learn_once_cross_entropy
-train_mlp = solution.train_mlp
-test_mlp = solution.test_mlp
-
-
-def softmax(scores, axis=1, stable=True):
-    if stable:
-        scores = scores - scores.max(axis=axis, keepdims=True)
-    exp_scores = np.exp(scores)
-    return exp_scores / exp_scores.sum(axis=axis, keepdims=True)
 
 
 # --- minibatches ---------------------------------------------------------------------
@@ -75,33 +61,49 @@ def minibatches_shuffle_in_place(data, labels, batch_size, rng):
     return cut(data, labels, np.arange(len(data)), batch_size)
 
 
+@right("minibatches")
+def minibatches_shuffled_index(data, labels, batch_size, rng):
+    index = np.arange(len(data))
+    rng.shuffle(index)
+    return [
+        (data[index[start : start + batch_size]], labels[index[start : start + batch_size]])
+        for start in range(0, len(data), batch_size)
+    ]
+
+
 # --- momentum_step -------------------------------------------------------------------
 
 
-@wrong("momentum_step", says="momentum sign error")
+@wrong("momentum_step", says="momentum sign error", mistake="velocity_uphill")
 def momentum_step_plus_gradient(param, grad, velocity, learning_rate, beta):
     velocity = beta * velocity + learning_rate * grad
     return param + velocity, velocity
 
 
-@wrong("momentum_step", says="momentum sign error")
+@wrong("momentum_step", says="momentum sign error", mistake="param_minus_velocity")
 def momentum_step_minus_velocity(param, grad, velocity, learning_rate, beta):
     velocity = beta * velocity - learning_rate * grad
     return param - velocity, velocity
 
 
-@wrong("momentum_step", says="by the new velocity")
+@wrong("momentum_step", says="velocity is the step itself", mistake="step_minus_uphill_velocity")
+def momentum_step_uphill_velocity_subtracted(param, grad, velocity, learning_rate, beta):
+    velocity = beta * velocity + learning_rate * grad
+    return param - velocity, velocity
+
+
+@wrong("momentum_step", says="by the new velocity", mistake="old_velocity")
 def momentum_step_old_velocity(param, grad, velocity, learning_rate, beta):
     return param + velocity, beta * velocity - learning_rate * grad
 
 
-@wrong("momentum_step", says="keep beta times the previous velocity")
+@wrong("momentum_step", says="keep beta times the previous velocity", mistake="no_beta")
 def momentum_step_no_beta(param, grad, velocity, learning_rate, beta):
     velocity = -learning_rate * grad
     return param + velocity, velocity
 
 
-@wrong("momentum_step", says="includes the learning rate")
+@wrong("momentum_step", says="includes the learning rate", mistake="torch_convention")
 def momentum_step_torch_convention(param, grad, velocity, learning_rate, beta):
     velocity = beta * velocity + grad
     return param - learning_rate * velocity, velocity
@@ -121,17 +123,33 @@ def momentum_step_in_place(param, grad, velocity, learning_rate, beta):
     return param, velocity
 
 
+@wrong(
+    "momentum_step",
+    says="in place",  # the visible check also says what is wrong (not the hidden ones)
+)
+def momentum_step_in_place_no_beta(param, grad, velocity, learning_rate, beta):
+    velocity[:] = -learning_rate * grad
+    param += velocity
+    return param, velocity
+
+
+@right("momentum_step")
+def momentum_step_negated(param, grad, velocity, learning_rate, beta):
+    new_velocity = -(learning_rate * grad - beta * velocity)
+    return np.add(param, new_velocity), new_velocity
+
+
 # --- adam_step -----------------------------------------------------------------------
 
 
-@wrong("adam_step", says="without bias correction")
+@wrong("adam_step", says="without bias correction", mistake="no_bias_correction")
 def adam_step_no_bias_correction(param, grad, m, v, t, learning_rate, beta1, beta2, eps):
     m = beta1 * m + (1 - beta1) * grad
     v = beta2 * v + (1 - beta2) * grad**2
     return param - learning_rate * m / (np.sqrt(v) + eps), m, v
 
 
-@wrong("adam_step", says="after the square root")
+@wrong("adam_step", says="after the square root", mistake="eps_in_sqrt")
 def adam_step_eps_in_sqrt(param, grad, m, v, t, learning_rate, beta1, beta2, eps):
     m = beta1 * m + (1 - beta1) * grad
     v = beta2 * v + (1 - beta2) * grad**2
@@ -139,7 +157,7 @@ def adam_step_eps_in_sqrt(param, grad, m, v, t, learning_rate, beta1, beta2, eps
     return param - learning_rate * m_hat / np.sqrt(v_hat + eps), m, v
 
 
-@wrong("adam_step", says="squared gradients")
+@wrong("adam_step", says="squared gradients", mistake="grad_not_squared")
 def adam_step_grad_not_squared(param, grad, m, v, t, learning_rate, beta1, beta2, eps):
     m = beta1 * m + (1 - beta1) * grad
     v = beta2 * v + (1 - beta2) * grad
@@ -147,18 +165,34 @@ def adam_step_grad_not_squared(param, grad, m, v, t, learning_rate, beta1, beta2
     return param - learning_rate * m_hat / (np.sqrt(v_hat) + eps), m, v
 
 
-@wrong("adam_step", says="not the corrected")
+@wrong("adam_step", says="not the corrected", mistake="corrected_moments")
 def adam_step_returns_corrected(param, grad, m, v, t, learning_rate, beta1, beta2, eps):
     m = (beta1 * m + (1 - beta1) * grad) / (1 - beta1**t)
     v = (beta2 * v + (1 - beta2) * grad**2) / (1 - beta2**t)
     return param - learning_rate * m / (np.sqrt(v) + eps), m, v
 
 
-@wrong("adam_step", says="t is the step number")
+@wrong("adam_step", says="t is the step number", mistake="t_from_zero")
 def adam_step_t_from_zero(param, grad, m, v, t, learning_rate, beta1, beta2, eps):
     m = beta1 * m + (1 - beta1) * grad
     v = beta2 * v + (1 - beta2) * grad**2
     m_hat, v_hat = m / (1 - beta1 ** (t + 1)), v / (1 - beta2 ** (t + 1))
+    return param - learning_rate * m_hat / (np.sqrt(v_hat) + eps), m, v
+
+
+@wrong("adam_step", says="your step goes uphill", mistake="uphill")
+def adam_step_uphill(param, grad, m, v, t, learning_rate, beta1, beta2, eps):
+    m = beta1 * m + (1 - beta1) * grad
+    v = beta2 * v + (1 - beta2) * grad**2
+    m_hat, v_hat = m / (1 - beta1**t), v / (1 - beta2**t)
+    return param + learning_rate * m_hat / (np.sqrt(v_hat) + eps), m, v
+
+
+@wrong("adam_step", says="beta1 is for m", mistake="betas_swapped")
+def adam_step_betas_swapped(param, grad, m, v, t, learning_rate, beta1, beta2, eps):
+    m = beta2 * m + (1 - beta2) * grad
+    v = beta1 * v + (1 - beta1) * grad**2
+    m_hat, v_hat = m / (1 - beta2**t), v / (1 - beta1**t)
     return param - learning_rate * m_hat / (np.sqrt(v_hat) + eps), m, v
 
 
@@ -172,22 +206,53 @@ def adam_step_in_place(param, grad, m, v, t, learning_rate, beta1, beta2, eps):
     return param, m, v
 
 
+@wrong(
+    "adam_step",
+    says="in place",  # the visible check also says what is wrong (not the hidden ones)
+)
+def adam_step_in_place_no_bias_correction(param, grad, m, v, t, learning_rate, beta1, beta2, eps):
+    m *= beta1
+    m += (1 - beta1) * grad
+    v *= beta2
+    v += (1 - beta2) * grad**2
+    param -= learning_rate * m / (np.sqrt(v) + eps)
+    return param, m, v
+
+
+@right("adam_step")
+def adam_step_powers(param, grad, m, v, t, learning_rate, beta1, beta2, eps):
+    m = beta1 * m + (1 - beta1) * grad
+    v = beta2 * v + (1 - beta2) * np.square(grad)
+    m_hat, v_hat = m / (1 - np.power(beta1, t)), v / (1 - np.power(beta2, t))
+    return param - learning_rate * m_hat / (v_hat**0.5 + eps), m, v
+
+
 # --- decayed_learning_rate -----------------------------------------------------------
 
 
-@wrong("decayed_learning_rate", says="exponential decay")
+@wrong("decayed_learning_rate", says="exponential decay", mistake="exponential")
 def decayed_learning_rate_exponential(eta0, t, d):
     return eta0 * np.exp(-d * t)
 
 
-@wrong("decayed_learning_rate", says="decays exponentially")
+@wrong("decayed_learning_rate", says="decays exponentially", mistake="power")
 def decayed_learning_rate_power(eta0, t, d):
     return eta0 / (1 + d) ** t
 
 
-@wrong("decayed_learning_rate", says="at t = 0")
+@wrong("decayed_learning_rate", says="mind the parentheses", mistake="parentheses")
 def decayed_learning_rate_parentheses(eta0, t, d):
     return eta0 / (1 + t) * d
+
+
+@wrong("decayed_learning_rate", says="mind the parentheses", mistake="no_parentheses")
+def decayed_learning_rate_no_parentheses(eta0, t, d):
+    return eta0 / 1 + t * d
+
+
+@wrong("decayed_learning_rate", says="at t = 0")
+def decayed_learning_rate_from_one(eta0, t, d):
+    return eta0 / (1 + (t + 1) * d)
 
 
 @wrong("decayed_learning_rate", says="ZeroDivisionError")
@@ -195,7 +260,7 @@ def decayed_learning_rate_no_one(eta0, t, d):
     return eta0 / (t * d)
 
 
-@wrong("decayed_learning_rate", says="linear decay")
+@wrong("decayed_learning_rate", says="linear decay", mistake="linear")
 def decayed_learning_rate_linear(eta0, t, d):
     return eta0 * (1 - t * d)
 
@@ -207,34 +272,39 @@ def decayed_learning_rate_if(eta0, t, d):
     return eta0 / (1 + t * d)
 
 
+@right("decayed_learning_rate")
+def decayed_learning_rate_numpy(eta0, t, d):
+    return np.divide(eta0, 1 + np.multiply(t, d))
+
+
 # --- l2_regularisation and l1_regularisation ---------------------------------------------
 
 
-@wrong("l2_regularisation", says="regularising the biases")
+@wrong("l2_regularisation", says="regularising the biases", mistake="penalised_biases")
 def l2_regularisation_biases(layers, reg):
     penalty = sum(reg * (np.sum(w**2) + np.sum(b**2)) for w, b in layers)
     return penalty, [(2 * reg * w, 2 * reg * b) for w, b in layers]
 
 
-@wrong("l2_regularisation", says="regularising the biases")
+@wrong("l2_regularisation", says="their gradient must be zeros", mistake="bias_gradient")
 def l2_regularisation_bias_gradient(layers, reg):
     penalty = sum(reg * np.sum(w**2) for w, _ in layers)
     return penalty, [(2 * reg * w, 2 * reg * b) for w, b in layers]
 
 
-@wrong("l2_regularisation", says="2 * reg * w")
+@wrong("l2_regularisation", says="2 * reg * w, not reg * w", mistake="no_two")
 def l2_regularisation_no_two(layers, reg):
     penalty = sum(reg * np.sum(w**2) for w, _ in layers)
     return penalty, [(reg * w, np.zeros_like(b)) for w, b in layers]
 
 
-@wrong("l2_regularisation", says="without 1/2")
+@wrong("l2_regularisation", says="reg * sum(w ** 2), without 1/2", mistake="half")
 def l2_regularisation_half(layers, reg):
     penalty = sum(reg / 2 * np.sum(w**2) for w, _ in layers)
     return penalty, [(reg * w, np.zeros_like(b)) for w, b in layers]
 
 
-@wrong("l2_regularisation", says="do not average")
+@wrong("l2_regularisation", says="do not average", mistake="mean")
 def l2_regularisation_mean(layers, reg):
     penalty = sum(reg * np.mean(w**2) for w, _ in layers)
     return penalty, [(2 * reg * w / w.size, np.zeros_like(b)) for w, b in layers]
@@ -246,38 +316,95 @@ def l2_regularisation_none(layers, reg):
     return penalty, [(2 * reg * w, None) for w, _ in layers]
 
 
-@wrong("l2_regularisation", says="every layer")
+@wrong("l2_regularisation", says="every layer", mistake="last_layer")
 def l2_regularisation_last_layer(layers, reg):
     w, b = layers[-1]
     grads = [(np.zeros_like(w), np.zeros_like(b)) for w, b in layers[:-1]]
     return reg * np.sum(w**2), [*grads, (2 * reg * w, np.zeros_like(b))]
 
 
-@wrong("l1_regularisation", says="regularising the biases")
+@wrong(
+    "l2_regularisation",
+    says="in place",  # the visible check also says what is wrong (not the hidden ones)
+)
+def l2_regularisation_in_place_no_two(layers, reg):
+    penalty, grads = 0.0, []
+    for w, b in layers:
+        penalty += reg * np.sum(w**2)
+        w *= reg
+        grads.append((w, np.zeros_like(b)))
+    return penalty, grads
+
+
+@wrong("l1_regularisation", says="regularising the biases", mistake="penalised_biases")
 def l1_regularisation_biases(layers, reg):
     penalty = sum(reg * (np.sum(np.abs(w)) + np.sum(np.abs(b))) for w, b in layers)
     return penalty, [(reg * np.sign(w), reg * np.sign(b)) for w, b in layers]
 
 
-@wrong("l1_regularisation", says="sign(w) (np.sign), not w")
+@wrong("l1_regularisation", says="sign(w) (np.sign), not w.", mistake="gradient_w")
 def l1_regularisation_gradient_w(layers, reg):
     penalty = sum(reg * np.sum(np.abs(w)) for w, _ in layers)
     return penalty, [(reg * w, np.zeros_like(b)) for w, b in layers]
 
 
-@wrong("l1_regularisation", says="not |w|")
+@wrong("l1_regularisation", says="not |w|", mistake="gradient_abs")
 def l1_regularisation_gradient_abs(layers, reg):
     penalty = sum(reg * np.sum(np.abs(w)) for w, _ in layers)
     return penalty, [(reg * np.abs(w), np.zeros_like(b)) for w, b in layers]
 
 
-@wrong("l1_regularisation", says="not w ** 2")
+@wrong("l1_regularisation", says="not w ** 2", mistake="squares")
 def l1_regularisation_squares(layers, reg):
     penalty = sum(reg * np.sum(w**2) for w, _ in layers)
     return penalty, [(reg * np.sign(w), np.zeros_like(b)) for w, b in layers]
 
 
-@wrong("l1_regularisation", says="multiply the gradient by reg")
+@wrong("l1_regularisation", says="multiply the gradient by reg", mistake="no_reg")
 def l1_regularisation_no_reg(layers, reg):
     penalty = sum(reg * np.sum(np.abs(w)) for w, _ in layers)
     return penalty, [(np.sign(w), np.zeros_like(b)) for w, b in layers]
+
+
+@wrong("l1_regularisation", says="reg * sum(|w|), without 1/2", mistake="half")
+def l1_regularisation_half(layers, reg):
+    penalty = sum(reg / 2 * np.sum(np.abs(w)) for w, _ in layers)
+    return penalty, [(reg / 2 * np.sign(w), np.zeros_like(b)) for w, b in layers]
+
+
+@wrong("l1_regularisation", says="do not average them: reg * sum(|w|)", mistake="mean")
+def l1_regularisation_mean(layers, reg):
+    penalty = sum(reg * np.mean(np.abs(w)) for w, _ in layers)
+    return penalty, [(reg * np.sign(w) / w.size, np.zeros_like(b)) for w, b in layers]
+
+
+@wrong("l1_regularisation", says="every layer", mistake="last_layer")
+def l1_regularisation_last_layer(layers, reg):
+    w, b = layers[-1]
+    grads = [(np.zeros_like(w), np.zeros_like(b)) for w, b in layers[:-1]]
+    return reg * np.sum(np.abs(w)), [*grads, (reg * np.sign(w), np.zeros_like(b))]
+
+
+@wrong(
+    "l1_regularisation",
+    says="in place",  # the visible check also says what is wrong (not the hidden ones)
+)
+def l1_regularisation_in_place_no_reg(layers, reg):
+    penalty, grads = 0.0, []
+    for w, b in layers:
+        penalty += reg * np.sum(np.abs(w))
+        np.sign(w, out=w)
+        grads.append((w, np.zeros_like(b)))
+    return penalty, grads
+
+
+@right("l2_regularisation")
+def l2_regularisation_norm(layers, reg):
+    penalty = reg * sum(np.linalg.norm(w) ** 2 for w, _ in layers)
+    return penalty, [[2 * reg * w, 0 * b] for w, b in layers]
+
+
+@right("l1_regularisation")
+def l1_regularisation_norm(layers, reg):
+    penalty = reg * sum(np.linalg.norm(w.ravel(), 1) for w, _ in layers)
+    return penalty, [[reg * np.sign(w), np.zeros(b.shape)] for w, b in layers]

@@ -1,11 +1,13 @@
 """Wrong answers to notebook 05: training and testing the two-layer network.
 
 The references are the solution notebook's own functions; the checks are in
-coursekit/checks/mlp_training.py."""
+coursekit/checks/mlp_training.py. An answer registered with ``mistake=`` has its results
+recorded (``make build``): the check names that mistake when a student's results match them.
+"""
 
 import numpy as np
 
-from tests.answers.registry import solution_functions, wrong
+from tests.answers.registry import right, solution_functions, wrong
 
 solution = solution_functions("05_mlp")
 
@@ -32,7 +34,7 @@ def accuracy_of(w1, b1, w2, b2, data, labels):
     return np.mean(forward(w1, b1, w2, b2, data).argmax(axis=1) == labels)
 
 
-@wrong("train_mlp", says="one single step")
+@wrong("train_mlp", says="one single step", mistake="one_step")
 def train_mlp_from_initial_weights(
     w1, b1, w2, b2, data_train, labels_train, learning_rate, num_epoch
 ):
@@ -43,7 +45,7 @@ def train_mlp_from_initial_weights(
     return (*new[:4], accuracies)
 
 
-@wrong("train_mlp", says="returned the initial weights")
+@wrong("train_mlp", says="returned the initial weights", mistake="initial_weights")
 def train_mlp_returns_initial(w1, b1, w2, b2, data_train, labels_train, learning_rate, num_epoch):
     new, accuracies = (w1, b1, w2, b2), []
     for _ in range(num_epoch):
@@ -52,7 +54,7 @@ def train_mlp_returns_initial(w1, b1, w2, b2, data_train, labels_train, learning
     return w1, b1, w2, b2, accuracies
 
 
-@wrong("train_mlp", says="one step too few")
+@wrong("train_mlp", says="one step too few", mistake="one_step_too_few")
 def train_mlp_off_by_one(w1, b1, w2, b2, data_train, labels_train, learning_rate, num_epoch):
     accuracies = [accuracy_of(w1, b1, w2, b2, data_train, labels_train)]
     for _ in range(1, num_epoch):
@@ -61,6 +63,41 @@ def train_mlp_off_by_one(w1, b1, w2, b2, data_train, labels_train, learning_rate
         )
         accuracies.append(accuracy_of(w1, b1, w2, b2, data_train, labels_train))
     return w1, b1, w2, b2, accuracies
+
+
+@wrong("train_mlp", says="one step too many", mistake="one_step_too_many")
+def train_mlp_one_step_too_many(w1, b1, w2, b2, data_train, labels_train, learning_rate, num_epoch):
+    accuracies = []
+    for _ in range(num_epoch + 1):
+        w1, b1, w2, b2, _ = learn_once_cross_entropy(
+            w1, b1, w2, b2, data_train, labels_train, learning_rate
+        )
+        accuracies.append(accuracy_of(w1, b1, w2, b2, data_train, labels_train))
+    return w1, b1, w2, b2, accuracies[1:]
+
+
+@wrong("train_mlp", says="after epoch i's step")
+def train_mlp_accuracy_of_initial_weights(
+    w1, b1, w2, b2, data_train, labels_train, learning_rate, num_epoch
+):
+    *weights, accuracies = solution.train_mlp(
+        w1, b1, w2, b2, data_train, labels_train, learning_rate, num_epoch
+    )
+    return (*weights, [accuracy_of(w1, b1, w2, b2, data_train, labels_train)] * num_epoch)
+
+
+@right("train_mlp")
+def train_mlp_accuracy_before_the_step(
+    w1, b1, w2, b2, data_train, labels_train, learning_rate, num_epoch
+):
+    """Measures each epoch's accuracy before its step, which the check also accepts."""
+    train_accuracies = []
+    for _ in range(num_epoch):
+        train_accuracies.append(accuracy_of(w1, b1, w2, b2, data_train, labels_train))
+        w1, b1, w2, b2, _ = learn_once_cross_entropy(
+            w1, b1, w2, b2, data_train, labels_train, learning_rate
+        )
+    return w1, b1, w2, b2, train_accuracies
 
 
 @wrong("train_mlp", says="not percentages")
@@ -94,17 +131,17 @@ def train_mlp_with_mse(w1, b1, w2, b2, data_train, labels_train, learning_rate, 
 # --- test_mlp ------------------------------------------------------------------------
 
 
-@wrong("test_mlp", says="number of correct predictions")
+@wrong("test_mlp", says="number of correct predictions", mistake="count")
 def test_mlp_count(w1, b1, w2, b2, data_test, labels_test):
     return np.sum(forward(w1, b1, w2, b2, data_test).argmax(axis=1) == labels_test)
 
 
-@wrong("test_mlp", says="error rate")
+@wrong("test_mlp", says="error rate", mistake="error_rate")
 def test_mlp_error_rate(w1, b1, w2, b2, data_test, labels_test):
     return np.mean(forward(w1, b1, w2, b2, data_test).argmax(axis=1) != labels_test)
 
 
-@wrong("test_mlp", says="not a percentage")
+@wrong("test_mlp", says="not a percentage", mistake="percent")
 def test_mlp_percent(w1, b1, w2, b2, data_test, labels_test):
     return 100 * np.mean(forward(w1, b1, w2, b2, data_test).argmax(axis=1) == labels_test)
 
@@ -117,6 +154,12 @@ def test_mlp_per_sample(w1, b1, w2, b2, data_test, labels_test):
 @wrong("test_mlp", says="raised ValueError")
 def test_mlp_argmax_columns(w1, b1, w2, b2, data_test, labels_test):
     return np.mean(forward(w1, b1, w2, b2, data_test).argmax(axis=0) == labels_test)
+
+
+@right("test_mlp")
+def test_mlp_counting(w1, b1, w2, b2, data_test, labels_test):
+    predictions = np.argmax(forward(w1, b1, w2, b2, data_test), axis=1)
+    return np.sum(predictions == labels_test) / len(labels_test)
 
 
 # --- run_mlp_training ----------------------------------------------------------------
@@ -266,3 +309,20 @@ def run_mlp_training_transposed(
         num_epoch,
         init=lambda i, o: xavier(o, i),
     )
+
+
+@right("run_mlp_training")
+def run_mlp_training_other_draws(
+    data_train, labels_train, data_test, labels_test, d_h, learning_rate, num_epoch
+):
+    """Draws w2 before w1 from another seed, and measures the test accuracy inline."""
+    rng = np.random.default_rng(42)
+    d_in, d_out = data_train.shape[1], int(labels_train.max()) + 1
+    w2 = rng.uniform(-1, 1, size=(d_h, d_out)) * np.sqrt(6 / (d_h + d_out))
+    w1 = rng.uniform(-1, 1, size=(d_in, d_h)) * np.sqrt(6 / (d_in + d_h))
+    b1, b2 = np.zeros((1, d_h)), np.zeros((1, d_out))
+    w1, b1, w2, b2, accuracies = train_mlp(
+        w1, b1, w2, b2, data_train, labels_train, learning_rate, num_epoch
+    )
+    predictions = forward(w1, b1, w2, b2, data_test).argmax(axis=1)
+    return accuracies, np.mean(predictions == labels_test)

@@ -1,8 +1,15 @@
-"""Wrong answers to notebook 03 (the references are the solution notebook's own functions)."""
+"""Wrong answers to notebook 03 (the references are the solution notebook's own functions).
+
+Those with ``mistake=`` are recorded by ``make build``: their results on the checks' inputs
+are how coursekit/checks/softmax.py names the mistake (its ``*_MESSAGES``). The others are
+caught by code (a shape, a dtype, nan or inf, an in-place change, a loop, the training
+check's stand-in).
+Correct variants (``@right``) are right answers written another way: they must pass.
+"""
 
 import numpy as np
 
-from tests.answers.registry import solution_functions, wrong
+from tests.answers.registry import right, solution_functions, wrong
 
 solution = solution_functions("03_softmax")
 
@@ -13,7 +20,7 @@ softmax_loss_and_grad = solution.softmax_loss_and_grad
 # --- softmax -------------------------------------------------------------------------------
 
 
-@wrong("softmax", says="wrong axis")
+@wrong("softmax", says="wrong axis", mistake="over_columns")
 def softmax_over_columns(scores):
     exp_scores = np.exp(scores - scores.max(axis=0, keepdims=True))
     return exp_scores / exp_scores.sum(axis=0, keepdims=True)
@@ -31,7 +38,7 @@ def softmax_global_max(scores):
     return exp_scores / exp_scores.sum(axis=1, keepdims=True)
 
 
-@wrong("softmax", says="sum of the whole array")
+@wrong("softmax", says="sum of the whole array", mistake="whole_sum")
 def softmax_whole_array_sum(scores):
     exp_scores = np.exp(scores - scores.max(axis=1, keepdims=True))
     return exp_scores / exp_scores.sum()
@@ -50,7 +57,7 @@ def softmax_shifts_input(scores):
     return exp_scores / exp_scores.sum(axis=1, keepdims=True)
 
 
-@wrong("softmax", says="must sum to 1")
+@wrong("softmax", says="must sum to 1", mistake="not_normalised")
 def softmax_not_normalised(scores):
     return np.exp(scores - scores.max(axis=1, keepdims=True))
 
@@ -62,7 +69,7 @@ def target_log_probs(probs, targets_one_hot):
     return np.log(np.sum(probs * targets_one_hot, axis=1))
 
 
-@wrong("cross_entropy_loss", says="not averaged")
+@wrong("cross_entropy_loss", says="not averaged", mistake="summed")
 def cross_entropy_summed(probs, targets_one_hot):
     return -np.sum(target_log_probs(probs, targets_one_hot))
 
@@ -72,12 +79,12 @@ def cross_entropy_per_sample(probs, targets_one_hot):
     return -target_log_probs(probs, targets_one_hot)
 
 
-@wrong("cross_entropy_loss", says="MINUS the log-probability")
+@wrong("cross_entropy_loss", says="MINUS the log-probability", mistake="no_minus")
 def cross_entropy_no_minus(probs, targets_one_hot):
     return np.mean(target_log_probs(probs, targets_one_hot))
 
 
-@wrong("cross_entropy_loss", says="all N x C entries")
+@wrong("cross_entropy_loss", says="all N x C entries", mistake="all_entries")
 def cross_entropy_mean_of_everything(probs, targets_one_hot):
     return -np.mean(targets_one_hot * np.log(probs))
 
@@ -87,9 +94,20 @@ def cross_entropy_zero_times_log_zero(probs, targets_one_hot):
     return -np.mean(np.sum(targets_one_hot * np.log(probs), axis=1))
 
 
-@wrong("cross_entropy_loss", says="natural logarithm")
+@wrong("cross_entropy_loss", says="natural logarithm", mistake="log_base")
 def cross_entropy_log10(probs, targets_one_hot):
     return -np.mean(np.log10(np.sum(probs * targets_one_hot, axis=1)))
+
+
+@wrong("cross_entropy_loss", says="natural logarithm", mistake="log_base")
+def cross_entropy_log2(probs, targets_one_hot):
+    return -np.mean(np.log2(np.sum(probs * targets_one_hot, axis=1)))
+
+
+@right("cross_entropy_loss")
+def cross_entropy_by_index(probs, targets_one_hot):
+    labels = np.argmax(targets_one_hot, axis=1)
+    return -np.mean(np.log(probs[np.arange(len(probs)), labels]))
 
 
 # --- softmax_loss_and_grad -----------------------------------------------------------------
@@ -100,7 +118,7 @@ def forward(W, b, X, y):
     return solution.softmax(X @ W + b), np.eye(W.shape[1])[y]
 
 
-@wrong("softmax_loss_and_grad", says="wrong sign")
+@wrong("softmax_loss_and_grad", says="wrong sign", mistake="wrong_sign")
 def loss_and_grad_wrong_sign(W, b, X, y, reg):
     probs, targets = forward(W, b, X, y)
     loss = solution.cross_entropy_loss(probs, targets) + reg * np.sum(W * W)
@@ -108,7 +126,11 @@ def loss_and_grad_wrong_sign(W, b, X, y, reg):
     return loss, X.T @ dscores + 2 * reg * W, dscores.sum(axis=0)
 
 
-@wrong("softmax_loss_and_grad", says="dW is missing the regularisation term")
+@wrong(
+    "softmax_loss_and_grad",
+    says="dW is missing the regularisation term",
+    mistake="no_reg_gradient",
+)
 def loss_and_grad_no_reg_gradient(W, b, X, y, reg):
     probs, targets = forward(W, b, X, y)
     loss = solution.cross_entropy_loss(probs, targets) + reg * np.sum(W * W)
@@ -116,7 +138,7 @@ def loss_and_grad_no_reg_gradient(W, b, X, y, reg):
     return loss, X.T @ dscores, dscores.sum(axis=0)
 
 
-@wrong("softmax_loss_and_grad", says="not reg * W")
+@wrong("softmax_loss_and_grad", says="not reg * W", mistake="half_reg_gradient")
 def loss_and_grad_half_reg_gradient(W, b, X, y, reg):
     probs, targets = forward(W, b, X, y)
     loss = solution.cross_entropy_loss(probs, targets) + reg * np.sum(W * W)
@@ -124,7 +146,11 @@ def loss_and_grad_half_reg_gradient(W, b, X, y, reg):
     return loss, X.T @ dscores + reg * W, dscores.sum(axis=0)
 
 
-@wrong("softmax_loss_and_grad", says="loss is missing the regularisation term")
+@wrong(
+    "softmax_loss_and_grad",
+    says="loss is missing the regularisation term",
+    mistake="no_penalty",
+)
 def loss_and_grad_no_penalty(W, b, X, y, reg):
     probs, targets = forward(W, b, X, y)
     dscores = (probs - targets) / len(X)
@@ -132,7 +158,7 @@ def loss_and_grad_no_penalty(W, b, X, y, reg):
     return loss, X.T @ dscores + 2 * reg * W, dscores.sum(axis=0)
 
 
-@wrong("softmax_loss_and_grad", says="not averaged over the batch")
+@wrong("softmax_loss_and_grad", says="not averaged over the batch", mistake="summed_loss")
 def loss_and_grad_summed_loss(W, b, X, y, reg):
     probs, targets = forward(W, b, X, y)
     loss = -np.sum(np.log(np.sum(probs * targets, axis=1))) + reg * np.sum(W * W)
@@ -140,7 +166,7 @@ def loss_and_grad_summed_loss(W, b, X, y, reg):
     return loss, X.T @ dscores + 2 * reg * W, dscores.sum(axis=0)
 
 
-@wrong("softmax_loss_and_grad", says="N times too large")
+@wrong("softmax_loss_and_grad", says="N times too large", mistake="grad_not_averaged")
 def loss_and_grad_gradient_not_averaged(W, b, X, y, reg):
     probs, targets = forward(W, b, X, y)
     loss = solution.cross_entropy_loss(probs, targets) + reg * np.sum(W * W)
@@ -156,7 +182,11 @@ def loss_and_grad_bias_per_sample(W, b, X, y, reg):
     return loss, X.T @ dscores + 2 * reg * W, dscores
 
 
-@wrong("softmax_loss_and_grad", says="bias gradient is not summed over the batch")
+@wrong(
+    "softmax_loss_and_grad",
+    says="Every sample adds to the bias gradient",
+    mistake="bias_one_row",
+)
 def loss_and_grad_bias_first_row(W, b, X, y, reg):
     probs, targets = forward(W, b, X, y)
     loss = solution.cross_entropy_loss(probs, targets) + reg * np.sum(W * W)
@@ -164,7 +194,7 @@ def loss_and_grad_bias_first_row(W, b, X, y, reg):
     return loss, X.T @ dscores + 2 * reg * W, dscores[0]
 
 
-@wrong("softmax_loss_and_grad", says="bias is not regularised")
+@wrong("softmax_loss_and_grad", says="bias is not regularised", mistake="bias_regularised")
 def loss_and_grad_regularised_bias(W, b, X, y, reg):
     probs, targets = forward(W, b, X, y)
     loss = solution.cross_entropy_loss(probs, targets) + reg * (np.sum(W * W) + np.sum(b * b))
@@ -188,6 +218,38 @@ def loss_and_grad_unstable(W, b, X, y, reg):
     loss = solution.cross_entropy_loss(probs, targets) + reg * np.sum(W * W)
     dscores = (probs - targets) / len(X)
     return loss, X.T @ dscores + 2 * reg * W, dscores.sum(axis=0)
+
+
+@wrong("softmax_loss_and_grad", says="thousands above")
+def loss_and_grad_global_max(W, b, X, y, reg):
+    scores = X @ W + b
+    exp_scores = np.exp(scores - np.max(scores))  # one maximum for the whole batch
+    probs = exp_scores / exp_scores.sum(axis=1, keepdims=True)
+    targets = np.eye(W.shape[1])[y]
+    loss = solution.cross_entropy_loss(probs, targets) + reg * np.sum(W * W)
+    dscores = (probs - targets) / len(X)
+    return loss, X.T @ dscores + 2 * reg * W, dscores.sum(axis=0)
+
+
+@wrong("softmax_loss_and_grad", says="not 0.5 * reg", mistake="half_penalty")
+def loss_and_grad_half_penalty(W, b, X, y, reg):
+    probs, targets = forward(W, b, X, y)
+    loss = solution.cross_entropy_loss(probs, targets) + 0.5 * reg * np.sum(W * W)
+    dscores = (probs - targets) / len(X)
+    return loss, X.T @ dscores + reg * W, dscores.sum(axis=0)
+
+
+@right("softmax_loss_and_grad")
+def loss_and_grad_log_sum_exp(W, b, X, y, reg):
+    scores = X @ W + b
+    shifted = scores - scores.max(axis=1, keepdims=True)
+    log_probs = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+    rows = np.arange(len(X))
+    loss = -log_probs[rows, y].mean() + reg * np.sum(W * W)
+    dscores = np.exp(log_probs)
+    dscores[rows, y] -= 1
+    dscores /= len(X)
+    return float(loss), X.T @ dscores + 2 * reg * W, dscores.sum(axis=0)
 
 
 @wrong("softmax_loss_and_grad", says="uses a `for` loop")
@@ -364,7 +426,7 @@ def predict_over_samples(W, b, X):
     return np.argmax(X @ W + b, axis=0)
 
 
-@wrong("predict_softmax", says="add the bias")
+@wrong("predict_softmax", says="add the bias", mistake="no_bias")
 def predict_without_bias(W, b, X):
     return np.argmax(X @ W, axis=1)
 
@@ -374,12 +436,12 @@ def predict_probabilities(W, b, X):
     return solution.softmax(X @ W + b)
 
 
-@wrong("predict_softmax", says="np.max returns the largest score")
+@wrong("predict_softmax", says="np.max returns the largest score", mistake="max_score")
 def predict_max_score(W, b, X):
     return np.max(X @ W + b, axis=1)
 
 
-@wrong("predict_softmax", says="not argmin")
+@wrong("predict_softmax", says="not argmin", mistake="argmin")
 def predict_argmin(W, b, X):
     return np.argmin(X @ W + b, axis=1)
 

@@ -21,6 +21,7 @@ from courseadmin.authoring.notebooks import (
 )
 from courseadmin.authoring.record import HIDDEN_CALL, recorded_exercises, stale_recordings
 from courseadmin.paths import NOTEBOOKS_DIR, SOLUTIONS_DIR
+from coursekit.checks.framework import CHECKS
 from coursekit.checks.recordings import VISIBLE_SEED
 
 
@@ -104,9 +105,14 @@ def hidden_test_problems(path, nb):
         if not (nbgrader_meta(cell).get("grade") and cell.cell_type == "code"):
             continue
         calls = HIDDEN_CALL.findall(cell.source)
+        where = f"{path.name} cell {number}"
+        problems += [  # the grader looks hidden results up by the check's name
+            f"{where}: tests.test_{exercise} is no check's name (an alias?): use its own"
+            for exercise, _ in calls
+            if exercise not in CHECKS
+        ]
         if not any(exercise in recorded for exercise, _ in calls):
             continue
-        where = f"{path.name} cell {number}"
         for line in secret_lines(cell.source):
             if line and not line.startswith("#") and not HIDDEN_CALL.fullmatch(line):
                 problems.append(

@@ -1,0 +1,213 @@
+"""What the checks of notebook 05's parts 3 and 4 (mlp_optimisers, mlp_deep) share.
+
+How they call the student's function (generators passed as they are, recorded cases), the
+structure of layers and gradients, random networks, and the properties checked where nothing
+can be recorded (random results): Xavier's range of initial weights, dropout's share of kept
+units and rescaling, centred differences of the student's own loss. No exercise's math lives
+here: expected results are recorded from the solution notebook.
+"""
+
+import functools
+import inspect
+
+import numpy as np
+
+from coursekit.checks.compare import close
+from coursekit.checks.framework import call_watching, expect, expect_array
+
+GRADIENT_STEP = 1e-5  # of the centred differences
+
+# --- calling the student's function -----------------------------------------------------
+
+
+def call_passing(fn, *args, passed=(), hint="", watch=True):
+    """``fn(*args)`` on copies, but the arguments at the positions ``passed`` (random
+    generators, meant to advance) reach it as they are; a generator's items come back as a list.
+
+    A changed input raises ``AssertionError``; with ``watch=False`` it is left to the check's
+    recorded calls to report (together with wrong values, if any).
+    """
+
+    @functools.wraps(fn)
+    def listing(*values):
+        result = fn(*values)
+        return list(result) if inspect.isgenerator(result) else result
+
+    result, changed = call_watching(listing, args, hint=hint, uncopied=passed)
+    if changed and watch:
+        raise AssertionError(changed)
+    return result
+
+
+def call_recorded(cases, fn, case, **kwargs):
+    """``cases.call(fn, case)``, finding the case by identity.
+
+    (``Cases.call`` finds it with ``list.index``, which compares ``Case`` objects by value:
+    that raises on cases with array arguments.)
+    """
+    result, changed = call_watching(fn, case.args, **kwargs)
+    if changed and cases.hidden:
+        raise AssertionError(changed)
+    cases.changed = cases.changed or changed
+    cases.results[next(i for i, c in enumerate(cases) if c is case)] = result
+    return result
+
+
+def one_number(value, what):
+    """``value`` as a float; ``AssertionError`` saying one number was expected otherwise."""
+    try:
+        if np.ndim(value) == 0 and not isinstance(value, (str, bytes)):
+            return float(value)
+    except (TypeError, ValueError):
+        pass
+    shape = f" of shape {np.shape(value)}" if np.ndim(value) else ""
+    raise AssertionError(f"{what} should be one number, not {type(value).__name__}{shape}.")
+
+
+def random_layers(rng, sizes, scale=0.8):
+    """Layers [(w (sizes[l], sizes[l + 1]), b (1, sizes[l + 1])), ...] of random values."""
+    return [
+        (rng.normal(0, scale, (fan_in, fan_out)), rng.normal(0, 0.3, (1, fan_out)))
+        for fan_in, fan_out in zip(sizes[:-1], sizes[1:])
+    ]
+
+
+def check_grads_structure(grads, layers, name):
+    """Gradients must be a list of (dw, db) pairs shaped like the (w, b) pairs of ``layers``."""
+    expect(
+        isinstance(grads, (list, tuple)) and len(grads) == len(layers),
+        f"{name}'s gradients should be a list of one (dw, db) pair per layer "
+        f"({len(layers)} here), first layer first.",
+    )
+    for number, (pair, (w, b)) in enumerate(zip(grads, layers), start=1):
+        expect(
+            isinstance(pair, (list, tuple)) and len(pair) == 2,
+            f"{name}: each gradient should be a pair (dw, db).",
+        )
+        dw, db = pair
+        expect(
+            db is not None,
+            f"{name}: return zeros for the biases' gradients (np.zeros_like(b)), not None.",
+        )
+        expect_array(dw, f"dw of layer {number}")
+        expect_array(db, f"db of layer {number}")
+        expect(
+            not (db.ndim == 2 and db.shape[1] == b.shape[1] and db.shape[0] > 1),
+            f"{name}: db of layer {number} has shape {db.shape}: the bias gradient was not "
+            "summed over the batch. A bias is added to every sample, so its gradient sums the "
+            "rows of d_z: np.sum(d_z, axis=0, keepdims=True).",
+        )
+        expect(
+            dw.shape == w.shape,
+            f"{name}: dw of layer {number} has shape {dw.shape}, "
+            f"expected {w.shape}, the shape of w. dw = a_in.T @ d_z.",
+        )
+        expect(
+            db.shape == b.shape,
+            f"{name}: db of layer {number} has shape {db.shape}, expected {b.shape}.",
+        )
+
+
+def flat(pairs):
+    """[w1, b1, w2, b2, ...] from [(w1, b1), (w2, b2), ...]."""
+    return [array for pair in pairs for array in pair]
+
+
+def relu_problem(rng, depth):
+    """Random layers of ``depth`` layers, data (N, d_in) and labels (N,); no hidden unit's z
+    within 1e-3 of ReLU's kink at 0, where centred differences would straddle it."""
+    while True:
+        sizes = [int(rng.integers(3, 6))] + [int(rng.integers(4, 7)) for _ in range(depth - 1)]
+        layers = random_layers(rng, [*sizes, int(rng.integers(2, 5))], scale=0.7)
+        data = a = rng.normal(size=(int(rng.integers(6, 10)), sizes[0]))
+        kinks = False
+        for w, b in layers[:-1]:
+            kinks = kinks or np.abs(a @ w + b).min() < 1e-3
+            a = np.maximum(a @ w + b, 0)
+        if not kinks:
+            return layers, data, rng.integers(0, layers[-1][0].shape[1], size=len(data))
+
+
+# --- properties ---------------------------------------------------------------------------
+
+
+def xavier_problem(w, fan_in, fan_out, what):
+    """What is wrong with initial weights ``w`` (fan_in, fan_out), or None."""
+    limit = np.sqrt(6 / (fan_in + fan_out))
+    if w.shape == (fan_out, fan_in) and fan_in != fan_out:
+        return (
+            f"{what} has shape {w.shape}: rows and columns are swapped, a layer from "
+            f"{fan_in} to {fan_out} units has weights of shape ({fan_in}, {fan_out})."
+        )
+    if w.shape != (fan_in, fan_out):
+        return f"{what} has shape {w.shape}, expected ({fan_in}, {fan_out})."
+    if np.all(w == w.flat[0]):
+        return (
+            f"all values of {what} are equal: every hidden unit would compute the same "
+            "thing, get the same gradient and stay identical. Draw them at random."
+        )
+    if w.min() >= 0:
+        return (
+            f"{what} is not centred on 0 (all values are positive): rng.random and "
+            "np.random.rand draw from [0, 1). Use rng.uniform(-limit, limit, size=...)."
+        )
+    if np.abs(w).max() > limit * (1 + 1e-9):
+        return (
+            f"some values of {what} lie outside Xavier's range: for a layer from {fan_in} to "
+            f"{fan_out} units, draw uniformly from [-limit, limit] with limit = "
+            "sqrt(6 / (n_in + n_out)), rng.uniform(-limit, limit, size=...)."
+        )
+    if w.size >= 40 and abs(w.mean()) > 0.35 * limit:
+        return f"{what} is not centred on 0: draw from [-limit, limit]."
+    if w.std() < 0.5 * limit / np.sqrt(3):
+        return (
+            f"the values of {what} are much smaller than Xavier's: draw uniformly from "
+            "[-limit, limit] with limit = sqrt(6 / (n_in + n_out))."
+        )
+    return None
+
+
+def check_dropout_statistics(out, mask, a, keep_prob):
+    """The share of units kept, their rescaling and the mask of a training run."""
+    kept = np.mean(out != 0)
+    expect(
+        abs(kept - (1 - keep_prob)) > 0.03 or abs(kept - keep_prob) < 0.03,
+        f"with keep_prob={keep_prob} you kept {kept:.0%} of the units: keep_prob is the "
+        "probability to KEEP a unit (rng.random(a.shape) < keep_prob).",
+    )
+    expect(
+        abs(kept - keep_prob) < 0.03,
+        f"with keep_prob={keep_prob} about {keep_prob:.0%} of the units should be kept; "
+        f"you kept {kept:.0%}. Draw the mask with rng.random(a.shape) < keep_prob.",
+    )
+    values = out[out != 0] / a[out != 0]
+    expect(
+        not np.allclose(values, 1),
+        "dropout not rescaled: inverted dropout divides the kept activations by keep_prob, so "
+        "that their expected value stays the same (and nothing changes at test time).",
+    )
+    expect(
+        not np.allclose(values, keep_prob),
+        "divide the kept activations by keep_prob, do not multiply by it.",
+    )
+    expect(np.allclose(values, 1 / keep_prob), "the kept activations should be a / keep_prob.")
+    expect(
+        close(mask, (out != 0) / keep_prob),
+        "return the mask that multiplies a: 0 for a dropped unit, 1 / keep_prob for a kept "
+        "one (the backward pass multiplies the gradient by it).",
+    )
+
+
+def centred_differences(loss, arrays):
+    """Centred differences of ``loss()`` (no argument; it reads ``arrays``) with respect to
+    each of ``arrays``, whose entries it perturbs in place and restores: a list of arrays."""
+    grads = [np.zeros_like(array) for array in arrays]
+    for array, grad in zip(arrays, grads):
+        for index in np.ndindex(array.shape):
+            saved = array[index]
+            array[index] = saved + GRADIENT_STEP
+            above = loss()
+            array[index] = saved - GRADIENT_STEP
+            grad[index] = (above - loss()) / (2 * GRADIENT_STEP)
+            array[index] = saved
+    return grads
