@@ -30,15 +30,6 @@ __all__ = [
 ]
 
 
-class IdentityList(list):
-    """A list whose ``index`` finds an item by identity. ``framework.Cases.call`` looks its case
-    up with ``list.index``, and ``Case.__eq__`` compares array arguments, which raises: until
-    the framework looks cases up by identity, the checks below make ``cases.cases`` one."""
-
-    def index(self, item, *bounds):
-        return next(i for i, value in enumerate(self) if value is item)
-
-
 # --- numerical_gradient ---------------------------------------------------------------
 
 # The functions f the check differentiates: name -> (formula(x, c), what the messages call it).
@@ -195,7 +186,6 @@ def watching_x(numerical_gradient, moved):
     "numerical_gradient", inputs=numerical_gradient_inputs, judge=judge_numerical_gradient
 )
 def test_numerical_gradient(numerical_gradient, cases):
-    cases.cases = IdentityList(cases.cases)
     for case in cases:
         moved = []
         hint = "numerical_gradient(f, x, h=1e-5): f takes no argument; it reads x."
@@ -297,7 +287,6 @@ def judge_relative_error(results, cases):
 @feedback_check("relative_error", inputs=relative_error_inputs, judge=judge_relative_error)
 def test_relative_error(relative_error, cases):
     forbid_loops(relative_error)
-    cases.cases = IdentityList(cases.cases)
     with np.errstate(divide="ignore", invalid="ignore"):  # 0 / 0 is the student's to guard
         for case in cases:
             cases.call(relative_error, case)
@@ -510,7 +499,6 @@ def backward_judge(name, kind):
 
 def run_backward(backward, cases):
     forbid_loops(backward)
-    cases.cases = IdentityList(cases.cases)
     for case in cases:
         cases.call(backward, case)
 

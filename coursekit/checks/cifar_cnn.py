@@ -11,7 +11,6 @@ code. ``per_class_accuracy`` compares with recorded expectations
 import numpy as np
 
 from coursekit.checks.compare import close, placeholder, verdict
-from coursekit.checks.data_preparation import call_every_case
 from coursekit.checks.framework import call, expect, expect_array, feedback_check
 
 __all__ = ["test_data_augmentation", "test_cifar_net", "test_per_class_accuracy"]
@@ -337,4 +336,4 @@ def judge_per_class(results, cases):
 
 @feedback_check("per_class_accuracy", inputs=per_class_inputs, judge=judge_per_class)
 def test_per_class_accuracy(per_class_accuracy, cases):
-    call_every_case(per_class_accuracy, cases)
+    cases.call_all(per_class_accuracy)

@@ -12,7 +12,6 @@ import numpy as np
 from coursekit.checks.compare import RTOL, close, placeholder, verdict
 from coursekit.checks.framework import (
     UINT8_ADVICE,
-    call_watching,
     describe,
     expect,
     expect_array,
@@ -31,18 +30,6 @@ EXERCISES = (
 __all__ = [f"test_{name}" for name in EXERCISES]
 
 # --- What every check of this notebook does -----------------------------------------------
-
-
-def call_all(fn, cases, hint=""):
-    """``cases.call(fn, case, hint=hint)`` for every recorded case, in order. Written out
-    because ``Cases.call`` finds its case with ``list.index``, which compares ``Case``
-    objects by value and fails on array arguments."""
-    for index, case in enumerate(cases):
-        result, changed = call_watching(fn, case.args, hint=hint)
-        if changed and cases.hidden:
-            raise AssertionError(changed)
-        cases.changed = cases.changed or changed
-        cases.results[index] = result
 
 
 def reject_template(results, cases, name):
@@ -300,7 +287,7 @@ def distance_check(name, metric, *properties):
 
     @feedback_check(name, inputs=distance_inputs, judge=distance_judge(name, metric))
     def check(fn, cases):
-        call_all(fn, cases)
+        cases.call_all(fn)
         for check_property in properties:
             check_property(fn, name, cases.rng)
 
@@ -415,7 +402,7 @@ judge_knn_predict = judge(
 
 @feedback_check("knn_predict", inputs=knn_inputs, judge=judge_knn_predict)
 def test_knn_predict(knn_predict, cases):
-    call_all(knn_predict, cases, hint=KNN_HINT)
+    cases.call_all(knn_predict, hint=KNN_HINT)
 
 
 # --- Accuracy -----------------------------------------------------------------------------
@@ -494,7 +481,7 @@ judge_evaluate_knn = judge(
 
 @feedback_check("evaluate_knn", inputs=evaluate_inputs, judge=judge_evaluate_knn)
 def test_evaluate_knn(evaluate_knn, cases):
-    call_all(evaluate_knn, cases, hint=EVALUATE_HINT)
+    cases.call_all(evaluate_knn, hint=EVALUATE_HINT)
 
 
 # --- Cross-validation ---------------------------------------------------------------------
@@ -583,4 +570,4 @@ judge_cross_validate_knn = judge(
     "cross_validate_knn", inputs=cross_validation_inputs, judge=judge_cross_validate_knn
 )
 def test_cross_validate_knn(cross_validate_knn, cases):
-    call_all(cross_validate_knn, cases, hint=CROSS_VALIDATION_HINT)
+    cases.call_all(cross_validate_knn, hint=CROSS_VALIDATION_HINT)

@@ -16,7 +16,6 @@ from coursekit.checks.compare import close, verdict
 from coursekit.checks.framework import expect, expect_array, expect_tuple, feedback_check
 from coursekit.checks.mlp_layers import (
     call_passing,
-    call_recorded,
     centred_differences,
     check_dropout_statistics,
     check_grads_structure,
@@ -154,7 +153,7 @@ def judge_forward(results, cases):
 def test_relu_network_forward(relu_network_forward, cases):
     with np.errstate(all="ignore"):  # an unstable softmax overflows: judged later
         for case in cases:
-            call_recorded(cases, relu_network_forward, case, hint=DEPTH_HINT)
+            cases.call(relu_network_forward, case, hint=DEPTH_HINT)
 
 
 # --- dropout_forward (random: checked by its properties) ----------------------------------
@@ -352,7 +351,7 @@ def check_dropout_gradients(relu_network_loss_and_grads, rng):
 def test_relu_network_loss_and_grads(relu_network_loss_and_grads, cases):
     hint = DEPTH_HINT + " With keep_prob = 1 there is no dropout (rng is None)."
     for case in cases:
-        call_recorded(cases, relu_network_loss_and_grads, case, hint=hint)
+        cases.call(relu_network_loss_and_grads, case, hint=hint)
     check_dropout_gradients(relu_network_loss_and_grads, cases.rng)
 
 
@@ -508,5 +507,5 @@ def check_batches_and_seeds(train_network, cases):
 @feedback_check("train_network", inputs=train_inputs, judge=judge_training)
 def test_train_network(train_network, cases):
     for case in cases:
-        call_recorded(cases, train_network, case, hint=TRAIN_HINT)
+        cases.call(train_network, case, hint=TRAIN_HINT)
     check_batches_and_seeds(train_network, cases)

@@ -39,20 +39,6 @@ def call_passing(fn, *args, passed=(), hint="", watch=True):
     return result
 
 
-def call_recorded(cases, fn, case, **kwargs):
-    """``cases.call(fn, case)``, finding the case by identity.
-
-    (``Cases.call`` finds it with ``list.index``, which compares ``Case`` objects by value:
-    that raises on cases with array arguments.)
-    """
-    result, changed = call_watching(fn, case.args, **kwargs)
-    if changed and cases.hidden:
-        raise AssertionError(changed)
-    cases.changed = cases.changed or changed
-    cases.results[next(i for i, c in enumerate(cases) if c is case)] = result
-    return result
-
-
 def one_number(value, what):
     """``value`` as a float; ``AssertionError`` saying one number was expected otherwise."""
     try:

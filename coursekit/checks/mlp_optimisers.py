@@ -15,7 +15,6 @@ from coursekit.checks.compare import close, verdict
 from coursekit.checks.framework import expect, expect_array, expect_tuple, feedback_check
 from coursekit.checks.mlp_layers import (
     call_passing,
-    call_recorded,
     check_grads_structure,
     one_number,
     random_layers,
@@ -187,7 +186,7 @@ def judge_momentum(results, cases):
 @feedback_check("momentum_step", inputs=momentum_inputs, judge=judge_momentum)
 def test_momentum_step(momentum_step, cases):
     for case in cases:
-        call_recorded(cases, momentum_step, case)
+        cases.call(momentum_step, case)
 
 
 # --- adam_step ---------------------------------------------------------------------------
@@ -268,7 +267,7 @@ def judge_adam(results, cases):
 def test_adam_step(adam_step, cases):
     with np.errstate(invalid="ignore"):  # a wrong v may be negative: its sqrt is judged later
         for case in cases:
-            call_recorded(cases, adam_step, case)
+            cases.call(adam_step, case)
 
 
 # --- decayed_learning_rate -----------------------------------------------------------------
@@ -335,7 +334,7 @@ def not_eta0_at_start(result, case):
 def test_decayed_learning_rate(decayed_learning_rate, cases):
     for case in cases:
         hint = ARRAY_HINT if isinstance(case.args[1], np.ndarray) else START_HINT
-        call_recorded(cases, decayed_learning_rate, case, hint=hint)
+        cases.call(decayed_learning_rate, case, hint=hint)
 
 
 # --- l2_regularisation and l1_regularisation ----------------------------------------------
@@ -451,10 +450,10 @@ def judge_l1(results, cases):
 @feedback_check("l2_regularisation", inputs=regularisation_inputs, judge=judge_l2)
 def test_l2_regularisation(l2_regularisation, cases):
     for case in cases:
-        call_recorded(cases, l2_regularisation, case)
+        cases.call(l2_regularisation, case)
 
 
 @feedback_check("l1_regularisation", inputs=regularisation_inputs, judge=judge_l1)
 def test_l1_regularisation(l1_regularisation, cases):
     for case in cases:
-        call_recorded(cases, l1_regularisation, case)
+        cases.call(l1_regularisation, case)

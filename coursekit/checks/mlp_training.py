@@ -27,7 +27,6 @@ from coursekit.checks.framework import (
 from coursekit.checks.mlp_common import (
     NAMES,
     SHAPES_HINT,
-    call_each,
     judge_part,
     no_placeholder,
     scalar,
@@ -138,7 +137,7 @@ def judge_train_mlp(results, cases):
 @feedback_check("train_mlp", inputs=train_mlp_inputs, judge=judge_train_mlp)
 def test_train_mlp(train_mlp, cases):
     hint = "train_mlp calls your learn_once_cross_entropy and forward: check them first."
-    call_each(train_mlp, cases, hint=hint)
+    cases.call_all(train_mlp, hint=hint)
 
 
 # --- test_mlp ------------------------------------------------------------------------
@@ -186,7 +185,7 @@ def judge_test_mlp(results, cases):
 
 @feedback_check("test_mlp", inputs=test_mlp_inputs, judge=judge_test_mlp)
 def test_test_mlp(test_mlp, cases):
-    call_each(test_mlp, cases, hint=SHAPES_HINT)
+    cases.call_all(test_mlp, hint=SHAPES_HINT)
 
 
 # --- run_mlp_training ------------------------------------------------------------------

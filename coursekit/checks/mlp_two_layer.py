@@ -20,7 +20,6 @@ from coursekit.checks.mlp_common import (
     SHAPES_HINT,
     all_finite,
     bias_shape_mistake,
-    call_each,
     judge_part,
     no_placeholder,
     scalar,
@@ -93,7 +92,7 @@ def judge_sigmoid(results, cases):
 @feedback_check("sigmoid", inputs=sigmoid_inputs, judge=judge_sigmoid)
 def test_sigmoid(sigmoid_fn, cases):
     with np.errstate(over="ignore", invalid="ignore"):  # exp(1000) overflows to inf: fine
-        call_each(sigmoid_fn, cases)
+        cases.call_all(sigmoid_fn)
 
 
 def relu_inputs(rng):
@@ -137,7 +136,7 @@ def judge_relu(results, cases):
 
 @feedback_check("relu", inputs=relu_inputs, judge=judge_relu)
 def test_relu(relu_fn, cases):
-    call_each(relu_fn, cases)
+    cases.call_all(relu_fn)
 
 
 # --- the two-layer sigmoid network ------------------------------------------------------
@@ -331,7 +330,7 @@ def prefixed(name, text):
     "learn_once_mse", inputs=learn_once_mse_inputs, judge=step_judge("learn_once_mse", "mse")
 )
 def test_learn_once_mse(learn_once_mse, cases):
-    call_each(learn_once_mse, cases, hint=SHAPES_HINT)
+    cases.call_all(learn_once_mse, hint=SHAPES_HINT)
 
 
 @feedback_check(
@@ -341,7 +340,7 @@ def test_learn_once_mse(learn_once_mse, cases):
 )
 def test_learn_once_cross_entropy(learn_once_cross_entropy, cases):
     with np.errstate(all="ignore"):  # scores around 1000 overflow exp unless shifted
-        call_each(learn_once_cross_entropy, cases, hint=SHAPES_HINT)
+        cases.call_all(learn_once_cross_entropy, hint=SHAPES_HINT)
 
 
 # --- forward -------------------------------------------------------------------------
@@ -401,4 +400,4 @@ def judge_forward(results, cases):
 @feedback_check("forward", inputs=forward_inputs, judge=judge_forward)
 def test_forward(forward, cases):
     with np.errstate(all="ignore"):  # scores around 1000 overflow exp unless shifted
-        call_each(forward, cases, hint=SHAPES_HINT)
+        cases.call_all(forward, hint=SHAPES_HINT)

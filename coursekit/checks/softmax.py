@@ -41,18 +41,6 @@ ERROR_NOTE = (  # .format(against what, the error, dW or db)
 )
 
 
-def call_all(fn, cases, hint=""):
-    """``cases.call(fn, case)`` for every case, finding each case by identity (``Cases.call``
-    finds it with ``list.index``, which compares cases by value and fails on arrays)."""
-    with np.errstate(all="ignore"):  # an overflow is the judge's to explain
-        for index, case in enumerate(cases):
-            result, changed = call_watching(fn, case.args, hint=hint)
-            if changed and cases.hidden:
-                raise AssertionError(changed)
-            cases.changed = cases.changed or changed
-            cases.results[index] = result
-
-
 def distinct_sizes(rng, low, high, count):
     """``count`` different integers in [low, high): shapes that tell the axes apart."""
     return [int(size) for size in rng.choice(np.arange(low, high), size=count, replace=False)]
@@ -137,7 +125,7 @@ def judge_softmax(results, cases):
 
 @feedback_check("softmax", inputs=softmax_inputs, judge=judge_softmax)
 def test_softmax(softmax, cases):
-    call_all(softmax, cases, hint=SOFTMAX_HINT)
+    cases.call_all(softmax, hint=SOFTMAX_HINT)
 
 
 # --- cross_entropy_loss ----------------------------------------------------------------------
@@ -209,7 +197,7 @@ def judge_cross_entropy(results, cases):
 
 @feedback_check("cross_entropy_loss", inputs=cross_entropy_inputs, judge=judge_cross_entropy)
 def test_cross_entropy_loss(cross_entropy_loss, cases):
-    call_all(cross_entropy_loss, cases)
+    cases.call_all(cross_entropy_loss)
 
 
 # --- softmax_loss_and_grad -------------------------------------------------------------------
@@ -397,7 +385,7 @@ def check_own_gradients(fn, rng):
 @feedback_check("softmax_loss_and_grad", inputs=loss_inputs, judge=judge_loss_and_grad)
 def test_softmax_loss_and_grad(softmax_loss_and_grad, cases):
     forbid_loops(softmax_loss_and_grad)
-    call_all(softmax_loss_and_grad, cases, hint=LOSS_HINT)
+    cases.call_all(softmax_loss_and_grad, hint=LOSS_HINT)
     try:
         check_own_gradients(softmax_loss_and_grad, cases.rng)
     except AssertionError:
@@ -628,4 +616,4 @@ def judge_predict(results, cases):
 
 @feedback_check("predict_softmax", inputs=predict_inputs, judge=judge_predict)
 def test_predict_softmax(predict_softmax, cases):
-    call_all(predict_softmax, cases)
+    cases.call_all(predict_softmax)
