@@ -15,3 +15,4 @@ from coursekit.checks.mlp_optimisers import *  # noqa: F403
 from coursekit.checks.mlp_training import *  # noqa: F403
 from coursekit.checks.mlp_two_layer import *  # noqa: F403
 from coursekit.checks.softmax import *  # noqa: F403
+from coursekit.checks.softmax_training import *  # noqa: F403
