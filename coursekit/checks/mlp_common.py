@@ -71,3 +71,39 @@ def bias_shape_mistake(name, shape, n, width):
             "np.sum(d_z, axis=0, keepdims=True), shape (1, width)."
         )
     return None
+
+
+def xavier_problem(w, fan_in, fan_out, what):
+    """What is wrong with initial weights ``w`` (fan_in, fan_out), or None."""
+    limit = np.sqrt(6 / (fan_in + fan_out))
+    if w.shape == (fan_out, fan_in) and fan_in != fan_out:
+        return (
+            f"{what} has shape {w.shape}: rows and columns are swapped, a layer from "
+            f"{fan_in} to {fan_out} units has weights of shape ({fan_in}, {fan_out})."
+        )
+    if w.shape != (fan_in, fan_out):
+        return f"{what} has shape {w.shape}, expected ({fan_in}, {fan_out})."
+    if np.all(w == w.flat[0]):
+        return (
+            f"all values of {what} are equal: every hidden unit would compute the same "
+            "thing, get the same gradient and stay identical. Draw them at random."
+        )
+    if w.min() >= 0:
+        return (
+            f"{what} is not centred on 0 (all values are positive): rng.random and "
+            "np.random.rand draw from [0, 1). Use rng.uniform(-limit, limit, size=...)."
+        )
+    if np.abs(w).max() > limit * (1 + 1e-9):
+        return (
+            f"some values of {what} lie outside Xavier's range: for a layer from {fan_in} to "
+            f"{fan_out} units, draw uniformly from [-limit, limit] with limit = "
+            "sqrt(6 / (n_in + n_out)), rng.uniform(-limit, limit, size=...)."
+        )
+    if w.size >= 40 and abs(w.mean()) > 0.35 * limit:
+        return f"{what} is not centred on 0: draw from [-limit, limit]."
+    if w.std() < 0.5 * limit / np.sqrt(3):
+        return (
+            f"the values of {what} are much smaller than Xavier's: draw uniformly from "
+            "[-limit, limit] with limit = sqrt(6 / (n_in + n_out))."
+        )
+    return None

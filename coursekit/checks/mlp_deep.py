@@ -14,16 +14,16 @@ import numpy as np
 
 from coursekit.checks.compare import close, verdict
 from coursekit.checks.framework import expect, expect_array, expect_tuple, feedback_check
+from coursekit.checks.mlp_common import scalar as one_number
+from coursekit.checks.mlp_common import xavier_problem
 from coursekit.checks.mlp_layers import (
     call_passing,
     centred_differences,
     check_dropout_statistics,
     check_grads_structure,
     flat,
-    one_number,
     random_layers,
     relu_problem,
-    xavier_problem,
 )
 
 __all__ = [

@@ -13,10 +13,10 @@ import numpy as np
 
 from coursekit.checks.compare import close, verdict
 from coursekit.checks.framework import expect, expect_array, expect_tuple, feedback_check
+from coursekit.checks.mlp_common import scalar as one_number
 from coursekit.checks.mlp_layers import (
     call_passing,
     check_grads_structure,
-    one_number,
     random_layers,
 )
 

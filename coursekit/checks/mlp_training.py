@@ -30,6 +30,7 @@ from coursekit.checks.mlp_common import (
     judge_part,
     no_placeholder,
     scalar,
+    xavier_problem,
 )
 from coursekit.checks.mlp_two_layer import two_layer_problem
 
@@ -218,42 +219,6 @@ def spying(fn, name):
         yield calls
 
 
-def xavier_mistake(w, fan_in, fan_out, what):
-    """Name what is wrong with initial weights ``w`` (fan_in, fan_out), or None."""
-    limit = np.sqrt(6 / (fan_in + fan_out))
-    if w.shape == (fan_out, fan_in) and fan_in != fan_out:
-        return (
-            f"{what} has shape {w.shape}: rows and columns are swapped, a layer from "
-            f"{fan_in} to {fan_out} units has weights of shape ({fan_in}, {fan_out})."
-        )
-    if w.shape != (fan_in, fan_out):
-        return f"{what} has shape {w.shape}, expected ({fan_in}, {fan_out})."
-    if np.all(w == w.flat[0]):
-        return (
-            f"all values of {what} are equal: every hidden unit would compute the same "
-            "thing, get the same gradient and stay identical. Draw them at random."
-        )
-    if w.min() >= 0:
-        return (
-            f"{what} is not centred on 0 (all values are positive): rng.random and "
-            "np.random.rand draw from [0, 1). Use rng.uniform(-limit, limit, size=...)."
-        )
-    if np.abs(w).max() > limit * (1 + 1e-9):
-        return (
-            f"some values of {what} lie outside Xavier's range: for a layer from {fan_in} to "
-            f"{fan_out} units, draw uniformly from [-limit, limit] with limit = "
-            "sqrt(6 / (n_in + n_out)), rng.uniform(-limit, limit, size=...)."
-        )
-    if w.size >= 40 and abs(w.mean()) > 0.35 * limit:
-        return f"{what} is not centred on 0: draw from [-limit, limit]."
-    if w.std() < 0.5 * limit / np.sqrt(3):
-        return (
-            f"the values of {what} are much smaller than Xavier's: draw uniformly from "
-            "[-limit, limit] with limit = sqrt(6 / (n_in + n_out))."
-        )
-    return None
-
-
 def check_train_mlp_arguments(passed, arguments, d_in, classes):
     """Check what run_mlp_training passed to train_mlp: data, settings, initial weights."""
     data_train, labels_train, _, _, d_h, learning_rate, num_epoch = arguments
@@ -278,7 +243,7 @@ def check_train_mlp_arguments(passed, arguments, d_in, classes):
         )
     for what, value, fan_in, fan_out in [("w1", w1, d_in, d_h), ("w2", w2, d_h, classes)]:
         expect_array(value, f"The initial {what}")
-        mistake = xavier_mistake(value, fan_in, fan_out, f"the initial {what}")
+        mistake = xavier_problem(value, fan_in, fan_out, f"the initial {what}")
         expect(mistake is None, f"run_mlp_training: {mistake}")
     for what, value, width in [("b1", b1, d_h), ("b2", b2, classes)]:
         expect(
