@@ -21,6 +21,7 @@ from coursekit.checks.mlp_layers import (
     centred_differences,
     check_dropout_statistics,
     check_grads_structure,
+    expect_number_and_grads,
     flat,
     random_layers,
     relu_problem,
@@ -287,10 +288,7 @@ def loss_otherwise(result, case):
 
 def judge_loss_and_grads(results, cases):
     name = "relu_network_loss_and_grads"
-    for result, case in zip(results, cases):
-        expect_tuple(result, name, 2)
-        one_number(result[0], f"The loss ({name}'s first value)")
-        check_grads_structure(result[1], case.args[0], name)
+    expect_number_and_grads(results, cases, name, "The loss")
     verdict(
         results,
         cases,

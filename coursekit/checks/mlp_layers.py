@@ -13,7 +13,8 @@ import inspect
 import numpy as np
 
 from coursekit.checks.compare import close
-from coursekit.checks.framework import call_watching, expect, expect_array
+from coursekit.checks.framework import call_watching, expect, expect_array, expect_tuple
+from coursekit.checks.mlp_common import scalar
 
 GRADIENT_STEP = 1e-5  # of the centred differences
 
@@ -150,3 +151,12 @@ def centred_differences(loss, arrays):
             grad[index] = (above - loss()) / (2 * GRADIENT_STEP)
             array[index] = saved
     return grads
+
+
+def expect_number_and_grads(results, cases, name, what):
+    """Each result is ``(one number, [(dw, db) per layer of case.args[0]])``; ``what`` names
+    the number in the message ("The loss", "The penalty")."""
+    for result, case in zip(results, cases):
+        expect_tuple(result, name, 2)
+        scalar(result[0], f"{what} ({name}'s first value)")
+        check_grads_structure(result[1], case.args[0], name)

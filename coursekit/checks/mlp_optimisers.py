@@ -16,7 +16,7 @@ from coursekit.checks.framework import expect, expect_array, expect_tuple, feedb
 from coursekit.checks.mlp_common import scalar as one_number
 from coursekit.checks.mlp_layers import (
     call_passing,
-    check_grads_structure,
+    expect_number_and_grads,
     random_layers,
 )
 
@@ -425,10 +425,7 @@ def penalty_otherwise(name):
 
 
 def judge_penalty(results, cases, name):
-    for result, case in zip(results, cases):
-        expect_tuple(result, name, 2)
-        one_number(result[0], f"The penalty ({name}'s first value)")
-        check_grads_structure(result[1], case.args[0], name)
+    expect_number_and_grads(results, cases, name, "The penalty")
     verdict(
         results,
         cases,

@@ -91,8 +91,7 @@ def judge_sigmoid(results, cases):
 
 @feedback_check("sigmoid", inputs=sigmoid_inputs, judge=judge_sigmoid)
 def test_sigmoid(sigmoid_fn, cases):
-    with np.errstate(over="ignore", invalid="ignore"):  # exp(1000) overflows to inf: fine
-        cases.call_all(sigmoid_fn)
+    cases.call_all(sigmoid_fn)  # exp(1000) overflows to inf: call_all silences it
 
 
 def relu_inputs(rng):
@@ -339,8 +338,7 @@ def test_learn_once_mse(learn_once_mse, cases):
     judge=step_judge("learn_once_cross_entropy", "ce"),
 )
 def test_learn_once_cross_entropy(learn_once_cross_entropy, cases):
-    with np.errstate(all="ignore"):  # scores around 1000 overflow exp unless shifted
-        cases.call_all(learn_once_cross_entropy, hint=SHAPES_HINT)
+    cases.call_all(learn_once_cross_entropy, hint=SHAPES_HINT)
 
 
 # --- forward -------------------------------------------------------------------------
@@ -399,5 +397,4 @@ def judge_forward(results, cases):
 
 @feedback_check("forward", inputs=forward_inputs, judge=judge_forward)
 def test_forward(forward, cases):
-    with np.errstate(all="ignore"):  # scores around 1000 overflow exp unless shifted
-        cases.call_all(forward, hint=SHAPES_HINT)
+    cases.call_all(forward, hint=SHAPES_HINT)
