@@ -16,7 +16,9 @@ STEP = 1e-5  # the nudge h: float64's best for centred differences (notebook 04,
 # compared in absolute terms, so the numerical gradient's rounding (about 1e-11 for a loss
 # of order 1) cannot make a correct gradient entry close to 0 look wrong.
 FLOOR = 1e-4
-THRESHOLD = 1e-6  # a correct gradient of a smooth loss stays below this in float64
+# A correct gradient of a smooth loss stays below this in float64: the worst over 1,000
+# random softmax problems was 7e-7 (tests/test_gradient_thresholds.py), every mistake 1e-2+.
+THRESHOLD = 1e-5
 
 
 def gradient_check(loss, params, grads, threshold=THRESHOLD):

@@ -376,9 +376,9 @@ def two_layer_backward_mse_ones_row(w1, b1, w2, b2, data, targets):
 def forward_cross_entropy(w1, b1, w2, b2, data, targets):
     a1 = 1 / (1 + np.exp(-(data @ w1 + b1)))
     z2 = a1 @ w2 + b2
-    exps = np.exp(z2 - z2.max(axis=1, keepdims=True))
-    a2 = exps / exps.sum(axis=1, keepdims=True)
-    return a1, a2, float(-np.sum(targets * np.log(a2)) / len(data))
+    shifted = z2 - z2.max(axis=1, keepdims=True)
+    log_a2 = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+    return a1, np.exp(log_a2), float(-np.sum(targets * log_a2) / len(data))
 
 
 @wrong("two_layer_backward_cross_entropy", says="off by the batch size", mistake="times_n")
