@@ -62,3 +62,20 @@ def test_every_hostile_case_has_a_verdict_and_its_protection():
     assert cases == set(demo.NEEDS)
     known = {name for name, _, _ in protections()}
     assert {need for need in demo.NEEDS.values() if need} <= known
+
+
+def test_students_who_answer_write_the_hand_graded_answers():
+    notebook = "03_softmax"
+    released = nbformat.read(NOTEBOOKS_DIR / f"{notebook}.ipynb", 4)
+    written = democlass.written_answers(notebook)
+    assert written, f"{notebook} has no hand-graded answer"
+    for text in written.values():
+        assert text and "Rubric" not in text and "SOLUTION" not in text
+    rng = random.Random(0)
+    for kind in ("full", "partial"):
+        student = democlass.Student("s", "S", "T", "1", kind)
+        nb = democlass.submission(student, notebook, released, NOTEBOOKS_DIR, rng, NOTEBOOK)
+        assert [cell.source for cell in democlass.written_cells(nb)] == list(written.values())
+    student = democlass.Student("b", "B", "T", "2", "blank")
+    nb = democlass.submission(student, notebook, released, NOTEBOOKS_DIR, rng, NOTEBOOK)
+    assert all("YOUR ANSWER HERE" in cell.source for cell in democlass.written_cells(nb))

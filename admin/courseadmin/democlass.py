@@ -6,6 +6,8 @@ its answer cells filled in:
 - ``full``: the solution's answers;
 - ``partial``: the solution with one to three exercises replaced by wrong answers from
   ``tests/answers/`` (the realistic mistakes each check is tested against);
+- both also write the written answers graded by hand (the solution's model answer, without
+  its rubric), so those wait for a grader ("pending manual grading") instead of scoring 0;
 - ``blank``: the notebook as released;
 - ``HOSTILE``: one student per attack the grader must survive.
 """
@@ -176,14 +178,43 @@ def _solution_answers(notebook):
     return tuple((nbgrader_meta(cell)["grade_id"], cell.source) for cell in answer_cells(nb))
 
 
+def written_cells(nb):
+    """The markdown answers graded by hand (nbgrader's "Manually graded answer" cells)."""
+    return [
+        cell
+        for cell in nb.cells
+        if cell.cell_type == "markdown"
+        and nbgrader_meta(cell).get("solution")
+        and nbgrader_meta(cell).get("grade")
+    ]
+
+
+def written_answers(notebook):
+    """{grade_id: text} of what a good student writes in each hand-graded answer: the
+    solution's model answer, without the solution markers and the rubric."""
+    return dict(_written_answers(notebook))
+
+
+@cache
+def _written_answers(notebook):
+    nb = read_notebook(SOLUTIONS_DIR / f"{notebook}.ipynb")
+    answers = []
+    for cell in written_cells(nb):
+        text = cell.source.split("**Rubric")[0]
+        text = "\n".join(line for line in text.splitlines() if "SOLUTION" not in line)
+        answers.append((nbgrader_meta(cell)["grade_id"], text.strip()))
+    return tuple(answers)
+
+
 def defined_functions(source):
     return [n.name for n in ast.parse(source).body if isinstance(n, ast.FunctionDef)]
 
 
 def fill(released, answers):
-    """A copy of the released notebook with answer cells replaced by ``answers`` (by grade id)."""
+    """A copy of the released notebook with answer cells, code or written, replaced by
+    ``answers`` (by grade id)."""
     nb = nbformat.from_dict(released)
-    for cell in answer_cells(nb):
+    for cell in answer_cells(nb) + written_cells(nb):
         grade_id = nbgrader_meta(cell)["grade_id"]
         if grade_id in answers:
             cell.source = answers[grade_id]
@@ -261,15 +292,18 @@ def make_class(size=32, seed=0):
 
 def submission(student, notebook, released, course_root, rng, first_notebook):
     """What ``student`` hands in for ``notebook``: a notebook, bytes, or None (nothing)."""
+    written = written_answers(notebook)
     if student.kind == "full":
-        return fill(released, solution_answers(notebook))
+        return fill(released, solution_answers(notebook) | written)
     if student.kind == "blank":
         return released
     if student.kind == "missing one":
-        return None if notebook != first_notebook else fill(released, solution_answers(notebook))
+        if notebook != first_notebook:
+            return None
+        return fill(released, solution_answers(notebook) | written)
     if student.kind in FILE_CASES or student.kind in hostile_cells(course_root):
         if notebook == first_notebook:
             return hostile_notebook(student.kind, released, notebook, course_root)
     answers, notes = partial_answers(notebook, rng, rng.randint(1, 3))
     student.notes += [f"{notebook}: {note}" for note in notes]
-    return fill(released, answers)
+    return fill(released, answers | written)
