@@ -11,6 +11,7 @@ from coursekit.checks.data_preparation import *  # noqa: F403
 from coursekit.checks.keras_cnn import *  # noqa: F403
 from coursekit.checks.knn import *  # noqa: F403
 from coursekit.checks.mlp_deep import *  # noqa: F403
+from coursekit.checks.mlp_modular import *  # noqa: F403
 from coursekit.checks.mlp_optimisers import *  # noqa: F403
 from coursekit.checks.mlp_training import *  # noqa: F403
 from coursekit.checks.mlp_two_layer import *  # noqa: F403

@@ -64,10 +64,20 @@ def keras_run(x_train, y_train, x_test, y_test, settings):
     layers = [keras.Input(shape=(x_train.shape[1],))]
     for width in HIDDEN:
         regulariser = keras.regularizers.L1L2(l1=settings["reg_l1"], l2=settings["reg_l2"])
-        layers.append(keras.layers.Dense(width, activation="relu", kernel_regularizer=regulariser))
+        layers.append(
+            keras.layers.Dense(
+                width,
+                activation="relu",
+                kernel_initializer="he_normal",  # notebook 05's init_layers (He)
+                kernel_regularizer=regulariser,
+            )
+        )
         if settings["keep_prob"] < 1:
             layers.append(keras.layers.Dropout(1 - settings["keep_prob"]))
-    layers.append(keras.layers.Dense(int(y_train.max()) + 1, activation="softmax"))
+    output_size = int(y_train.max()) + 1
+    layers.append(
+        keras.layers.Dense(output_size, activation="softmax", kernel_initializer="he_normal")
+    )
     model = keras.Sequential(layers)
     schedule = keras.optimizers.schedules.InverseTimeDecay(
         settings["learning_rate"], decay_steps=1, decay_rate=settings["decay"]

@@ -4,8 +4,9 @@
 (one batch of all the samples: the shuffle's order does not count) are judged against the
 solution's recorded results, their usual mistakes named from the recorded results of the wrong
 answers in ``tests/answers/mlp_deep.py``. What is random is checked by its properties:
-``init_layers``, ``dropout_forward``, gradients with dropout (against centred differences of
-the student's own loss, same masks), the batches and seeds of ``train_network``.
+``dropout_forward``, gradients with dropout (a gradient check of the student's own loss, same
+masks), the batches and seeds of ``train_network``. The layers the network is composed of and
+``init_layers`` are mlp_modular's.
 """
 
 import math
@@ -15,8 +16,10 @@ import numpy as np
 from coursekit.checks.compare import close, verdict
 from coursekit.checks.framework import expect, expect_array, expect_tuple, feedback_check
 from coursekit.checks.mlp_common import scalar as one_number
-from coursekit.checks.mlp_common import xavier_problem
 from coursekit.checks.mlp_layers import (
+    GRADIENT_FLOOR,
+    GRADIENT_STEP,
+    GRADIENT_TOLERANCE,
     call_passing,
     centred_differences,
     check_dropout_statistics,
@@ -24,11 +27,11 @@ from coursekit.checks.mlp_layers import (
     expect_number_and_grads,
     flat,
     random_layers,
+    relative_errors,
     relu_problem,
 )
 
 __all__ = [
-    "test_init_layers",
     "test_relu_network_forward",
     "test_dropout_forward",
     "test_relu_network_loss_and_grads",
@@ -36,60 +39,6 @@ __all__ = [
 ]
 
 DEPTH_HINT = "layers can hold any number of (w, b) pairs, one included: loop over them."
-
-
-# --- init_layers (random: checked by its properties) ---------------------------------------
-
-
-def check_layer(layer, fan_in, fan_out, number):
-    """One (w, b) pair of init_layers: Xavier w (fan_in, fan_out), zero b (1, fan_out)."""
-    expect(
-        isinstance(layer, (list, tuple)) and len(layer) == 2,
-        "init_layers: each layer should be a pair (w, b).",
-    )
-    w, b = layer
-    expect_array(w, f"w of layer {number}", kind="f")
-    problem = xavier_problem(w, fan_in, fan_out, f"w of layer {number}")
-    expect(problem is None, f"init_layers: {problem}")
-    expect_array(b, f"b of layer {number}")
-    expect(
-        b.shape == (1, fan_out),
-        f"init_layers: b of layer {number} has shape {b.shape}, expected (1, {fan_out}): one "
-        "row that is added to every sample.",
-    )
-    expect(not np.any(b), "init_layers: the biases should start at zero (as in Keras).")
-
-
-@feedback_check("init_layers")
-def test_init_layers(init_layers, rng):
-    for sizes in [
-        [784, 256, 10],
-        [int(rng.integers(8, 14)), int(rng.integers(10, 16)), int(rng.integers(6, 10)), 3],
-        [int(rng.integers(20, 30)), int(rng.integers(4, 8))],
-    ]:
-        seed = int(rng.integers(1000))
-
-        def weights(seed, sizes=sizes):
-            layers = call_passing(init_layers, sizes, np.random.default_rng(seed), passed={1})
-            expect(
-                isinstance(layers, (list, tuple)) and len(layers) == len(sizes) - 1,
-                f"init_layers({sizes}, rng) should return a list of {len(sizes) - 1} (w, b) "
-                "pairs, one per layer.",
-            )
-            for number, (layer, fan_in, fan_out) in enumerate(zip(layers, sizes, sizes[1:]), 1):
-                check_layer(layer, fan_in, fan_out, number)
-            return layers[0][0]
-
-        first = weights(seed)
-        expect(
-            np.array_equal(first, weights(seed)),
-            "init_layers gives different weights with two generators of the same seed: draw "
-            "them with the rng argument (rng.uniform), not np.random.",
-        )
-        expect(
-            not np.array_equal(first, weights(seed + 1)),
-            "init_layers gives the same weights whatever the generator: use the rng argument.",
-        )
 
 
 # --- relu_network_forward ------------------------------------------------------------------
@@ -216,9 +165,6 @@ def test_dropout_forward(dropout_forward, rng):
 
 # --- relu_network_loss_and_grads ----------------------------------------------------------
 
-GRADIENT_TOLERANCE = 1e-4  # relative error against centred differences (ReLU's kinks)
-GRADIENT_FLOOR = 1e-4  # smaller entries are compared in absolute terms (rounding noise)
-
 
 def per_batch(text):
     """A message that names the batch size N of its case (``{n}`` in ``text``)."""
@@ -299,6 +245,18 @@ def judge_loss_and_grads(results, cases):
     )
 
 
+def dropout_gradient_errors(run, layers):
+    """The relative error of each gradient ``run(layers)[1]`` returns, [w1, b1, w2, ...], against
+    centred differences of the loss ``run(layers)[0]``; ``run`` draws the same masks at every
+    call."""
+    work = [(w.copy(), b.copy()) for w, b in layers]
+    numeric = centred_differences(lambda: run(work)[0], flat(work))
+    return relative_errors(run(layers)[1], numeric)
+
+
+DROPOUT_KEEP_PROB = 0.6  # of the gradient check with dropout
+
+
 def check_dropout_gradients(relu_network_loss_and_grads, rng):
     """With dropout, the gradients are those of the student's own loss with the same masks (one
     hidden layer: its z does not depend on the masks, so it stays away from ReLU's kink).
@@ -307,41 +265,39 @@ def check_dropout_gradients(relu_network_loss_and_grads, rng):
     layers, data, labels = relu_problem(rng, 2)
     seed = int(rng.integers(1000))
 
-    def run(layers, keep_prob):
-        """The loss and [dw1, db1, ...], the masks drawn from a new generator of ``seed``."""
-        generator = np.random.default_rng(seed)
-        arguments = (layers, data, labels, keep_prob, generator)
-        result = call_passing(relu_network_loss_and_grads, *arguments, passed={4}, watch=False)
-        expect_tuple(result, name, 2)
-        check_grads_structure(result[1], layers, name)
-        return one_number(result[0], f"The loss ({name}'s first value)"), flat(result[1])
+    def runner(keep_prob):
+        def run(layers):
+            """The loss and [dw1, db1, ...], the masks drawn from a new generator of ``seed``."""
+            generator = np.random.default_rng(seed)
+            arguments = (layers, data, labels, keep_prob, generator)
+            result = call_passing(relu_network_loss_and_grads, *arguments, passed={4}, watch=False)
+            expect_tuple(result, name, 2)
+            check_grads_structure(result[1], layers, name)
+            return one_number(result[0], f"The loss ({name}'s first value)"), flat(result[1])
 
-    def gradient_error(keep_prob):
-        work = [(w.copy(), b.copy()) for w, b in layers]
-        numeric = centred_differences(lambda: run(work, keep_prob)[0], flat(work))
-        return max(
-            float(np.max(np.abs(g - h) / np.maximum(GRADIENT_FLOOR, np.abs(g) + np.abs(h))))
-            for g, h in zip(run(layers, keep_prob)[1], numeric)
-        )
+        return run
 
-    loss = run(layers, 0.6)[0]
+    loss = runner(DROPOUT_KEEP_PROB)(layers)[0]
     expect(
-        np.isclose(run(layers, 0.6)[0], loss),
+        np.isclose(runner(DROPOUT_KEEP_PROB)(layers)[0], loss),
         f"{name} with dropout gives another loss for two generators of the same seed: draw the "
         "masks with rng (through dropout_forward), not np.random.",
     )
     expect(
-        not np.isclose(run(layers, 1.0)[0], loss),
+        not np.isclose(runner(1.0)(layers)[0], loss),
         f"{name} ignores keep_prob: with keep_prob < 1, apply dropout_forward (training=True) "
         "to the output of every hidden layer.",
     )
-    error = gradient_error(0.6)
+    error = max(dropout_gradient_errors(runner(DROPOUT_KEEP_PROB), layers))
     expect(
-        error < GRADIENT_TOLERANCE or gradient_error(1.0) >= GRADIENT_TOLERANCE,
-        f"{name}: with dropout (keep_prob=0.6) your gradients do not match a numerical gradient "
-        f"of your own loss with the same masks (relative error {error:.1e}, threshold "
-        f"{GRADIENT_TOLERANCE:g}). In the backward pass, multiply the gradient by the same mask "
-        "(0 or 1 / keep_prob) as the forward pass.",
+        error < GRADIENT_TOLERANCE
+        or max(dropout_gradient_errors(runner(1.0), layers)) >= GRADIENT_TOLERANCE,
+        f"{name}: with dropout (keep_prob={DROPOUT_KEEP_PROB}) your gradients do not match a "
+        f"numerical gradient of your own loss with the same masks: relative error {error:.1e}, "
+        f"above the threshold {GRADIENT_TOLERANCE:g} (step {GRADIENT_STEP:g}, floor "
+        f"{GRADIENT_FLOOR:g}). "
+        "In the backward pass, multiply the gradient by the same mask (0 or 1 / keep_prob) as "
+        "the forward pass.",
     )
 
 

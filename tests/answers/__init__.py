@@ -17,6 +17,7 @@ NOTEBOOKS = (
     "mlp_two_layer",
     "mlp_training",
     "mlp_optimisers",
+    "mlp_modular",
     "mlp_deep",
     "keras_cnn",
     "cifar_cnn",

@@ -1,4 +1,5 @@
-"""Wrong answers to notebook 05: the ReLU network of any depth, dropout, training.
+"""Wrong answers to notebook 05: the ReLU network of any depth, dropout, training (the layers
+and init_layers are in mlp_modular.py).
 
 The references are the solution notebook's own functions; the checks are in
 coursekit/checks/mlp_deep.py. A wrong answer with ``mistake=`` has its results recorded:
@@ -16,69 +17,6 @@ def softmax(scores, axis=1, stable=True):
         scores = scores - scores.max(axis=axis, keepdims=True)
     exp_scores = np.exp(scores)
     return exp_scores / exp_scores.sum(axis=axis, keepdims=True)
-
-
-def xavier(fan_in, fan_out, rng):
-    limit = np.sqrt(6 / (fan_in + fan_out))
-    return rng.uniform(-limit, limit, size=(fan_in, fan_out))
-
-
-# --- init_layers ---------------------------------------------------------------------
-
-
-def pairs(sizes):
-    return zip(sizes[:-1], sizes[1:])
-
-
-@wrong("init_layers", says="outside Xavier's range")
-def init_layers_normal(sizes, rng):
-    return [(rng.normal(size=(i, o)), np.zeros((1, o))) for i, o in pairs(sizes)]
-
-
-@wrong("init_layers", says="outside Xavier's range")
-def init_layers_fan_in(sizes, rng):
-    return [
-        (rng.uniform(-np.sqrt(6 / i), np.sqrt(6 / i), size=(i, o)), np.zeros((1, o)))
-        for i, o in pairs(sizes)
-    ]
-
-
-@wrong("init_layers", says="with the rng argument (rng.uniform)")
-def init_layers_global_random(sizes, rng):
-    limits = [np.sqrt(6 / (i + o)) for i, o in pairs(sizes)]
-    return [
-        (np.random.uniform(-limit, limit, size=(i, o)), np.zeros((1, o)))
-        for limit, (i, o) in zip(limits, pairs(sizes))
-    ]
-
-
-@wrong("init_layers", says="rows and columns are swapped")
-def init_layers_transposed(sizes, rng):
-    return [(xavier(o, i, rng), np.zeros((1, o))) for i, o in pairs(sizes)]
-
-
-@wrong("init_layers", says="biases should start at zero")
-def init_layers_random_biases(sizes, rng):
-    return [(xavier(i, o, rng), xavier(1, o, rng)) for i, o in pairs(sizes)]
-
-
-@wrong("init_layers", says="one row that is added to every sample")
-def init_layers_flat_biases(sizes, rng):
-    return [(xavier(i, o, rng), np.zeros(o)) for i, o in pairs(sizes)]
-
-
-@wrong("init_layers", says="not centred on 0")
-def init_layers_random(sizes, rng):
-    return [(np.sqrt(6 / (i + o)) * rng.random((i, o)), np.zeros((1, o))) for i, o in pairs(sizes)]
-
-
-@right("init_layers")
-def init_layers_scaled_random(sizes, rng):
-    limits = [np.sqrt(6 / (i + o)) for i, o in pairs(sizes)]
-    return [
-        (limit * (2 * rng.random((i, o)) - 1), np.zeros((1, o)))
-        for limit, (i, o) in zip(limits, pairs(sizes))
-    ]
 
 
 # --- relu_network_forward ------------------------------------------------------------
@@ -235,7 +173,9 @@ def network_loss_and_grads(layers, data, labels, keep_prob, rng, mistake=None):
     for i in reversed(range(len(layers) - 1)):
         d_a = d_z @ layers[i + 1][0].T
         a_in, z, mask = caches[i]
-        if mistake != "mask not in backward":
+        if mistake == "boolean mask in backward":
+            d_a = d_a * (mask > 0)
+        elif mistake != "mask not in backward":
             d_a = d_a * mask
         if mistake == "relu derivative":
             d_z = d_a
@@ -265,6 +205,7 @@ network_answer("bias not summed", says="not summed over the batch")
 network_answer("bias mean", says="you averaged over the batch", key="bias_mean")
 network_answer("no dropout", says="ignores keep_prob")
 network_answer("mask not in backward", says="multiply the gradient by the same mask")
+network_answer("boolean mask in backward", says="multiply the gradient by the same mask")
 network_answer("loss sum", says="not a sum", key="loss_sum")
 
 

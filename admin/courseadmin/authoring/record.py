@@ -109,11 +109,18 @@ def record_all(exercises=None, package_dir=recordings.PACKAGE_DIR, hidden_dir=HI
 
 
 def write_recordings(exercises=None):
-    """Write every recording; return the paths written."""
+    """Write every recording that changed; return the paths written.
+
+    A recording equal to the file's up to ``STALE_RTOL`` is left as it is: BLAS may sum in
+    another order from one run to the next, and rounding noise is no change to commit.
+    """
     files = record_all(exercises)
+    written = []
     for path, seeds in files.items():
-        recordings.write(path, seeds)
-    return sorted(files)
+        if not path.exists() or not same_recording(recordings.read(path), seeds):
+            recordings.write(path, seeds)
+            written.append(path)
+    return sorted(written)
 
 
 def same_recording(a, b):
