@@ -73,9 +73,9 @@ def bias_shape_mistake(name, shape, n, width):
     return None
 
 
-def xavier_problem(w, fan_in, fan_out, what):
-    """What is wrong with initial weights ``w`` (fan_in, fan_out), or None."""
-    limit = np.sqrt(6 / (fan_in + fan_out))
+def weights_shape_problem(w, fan_in, fan_out, what):
+    """What is wrong with the shape of initial weights ``w``, or with their being all equal
+    (any initialisation), or None."""
     if w.shape == (fan_out, fan_in) and fan_in != fan_out:
         return (
             f"{what} has shape {w.shape}: rows and columns are swapped, a layer from "
@@ -88,6 +88,14 @@ def xavier_problem(w, fan_in, fan_out, what):
             f"all values of {what} are equal: every hidden unit would compute the same "
             "thing, get the same gradient and stay identical. Draw them at random."
         )
+    return None
+
+
+def xavier_problem(w, fan_in, fan_out, what):
+    """What is wrong with initial weights ``w`` (fan_in, fan_out), or None."""
+    limit = np.sqrt(6 / (fan_in + fan_out))
+    if problem := weights_shape_problem(w, fan_in, fan_out, what):
+        return problem
     if w.min() >= 0:
         return (
             f"{what} is not centred on 0 (all values are positive): rng.random and "

@@ -14,6 +14,7 @@ import numpy as np
 
 from coursekit.checks.compare import close, verdict
 from coursekit.checks.framework import expect, expect_array, expect_tuple, feedback_check
+from coursekit.checks.mlp_common import weights_shape_problem
 from coursekit.checks.mlp_layers import (
     away_from_kink,
     call_passing,
@@ -386,18 +387,8 @@ def he_problem(w, fan_in, fan_out, what):
 
     The standard deviation and the mean of ``w`` are compared with He's within SPREAD standard
     errors of their estimates from fan_in * fan_out draws: about 1% for a 784 x 256 layer."""
-    if w.shape == (fan_out, fan_in) and fan_in != fan_out:
-        return (
-            f"{what} has shape {w.shape}: rows and columns are swapped, a layer from "
-            f"{fan_in} to {fan_out} units has weights of shape ({fan_in}, {fan_out})."
-        )
-    if w.shape != (fan_in, fan_out):
-        return f"{what} has shape {w.shape}, expected ({fan_in}, {fan_out})."
-    if np.all(w == w.flat[0]):
-        return (
-            f"all values of {what} are equal: every hidden unit would compute the same "
-            "thing, get the same gradient and stay identical. Draw them at random."
-        )
+    if problem := weights_shape_problem(w, fan_in, fan_out, what):
+        return problem
     if w.min() >= 0:
         return (
             f"{what} is not centred on 0 (all values are positive): rng.random draws from "
