@@ -21,3 +21,11 @@ c.Execute.timeout = 120
 # "zero" gives a late notebook zero. Due dates are set per assignment in the formgrader or
 # with `nbgrader db assignment add NAME --duedate=...`. The export applies the penalty.
 # c.LateSubmissionPlugin.penalty_method = "zero"
+
+# Where autograde runs submissions (see README.md, "Grading on a cluster"): --cluster slurm
+# (pbs, sge, lsf, htcondor) starts `jobs` batch jobs with these dask-jobqueue options.
+# c.ClusterGrading.jobqueue = {"queue": "cpu", "cores": 16, "processes": 16, "memory": "64GB",
+#                              "walltime": "02:00:00"}
+# c.ClusterGrading.jobs = 4
+# A submission that kills its worker this many times is graded 0, with the reason.
+c.ClusterGrading.attempts = 3

@@ -2,6 +2,7 @@
 nbgrader's serial ``autograde``, manual grades kept, LMS collect, CSV, report and the CLI."""
 
 import ast
+import json
 import os
 import re
 import shutil
@@ -23,7 +24,15 @@ from courseadmin.grading.export import export_csv, grade_table
 from courseadmin.grading.preprocessors import cap_outputs
 from courseadmin.grading.report import write_report
 from courseadmin.grading.roster import Roster
-from courseadmin.grading.sandbox import GIB, KernelSandbox, Limits, protections, sandbox_problem
+from courseadmin.grading.sandbox import (
+    GIB,
+    KernelSandbox,
+    Limits,
+    font_cache,
+    kernel_python,
+    protections,
+    sandbox_problem,
+)
 from courseadmin.paths import REPO_ROOT, SOLUTIONS_DIR
 
 pytestmark = pytest.mark.xdist_group("grading")  # one worker builds the graded class once
@@ -345,6 +354,30 @@ def test_sandbox_binds_no_instructor_folder(tmp_path):
         assert "--clearenv" in args and "--unshare-net" in args or "--unshare-all" in args
         assert str(tmp_path / "work" / "tiny.ipynb") in bound  # read-only, under a tmpfs
         assert args[args.index(str(tmp_path / "work")) - 1] == "--tmpfs"
+
+
+@needs_bwrap
+def test_kernels_get_the_font_list_built_in_the_sandbox_read_only(tmp_path):
+    name, data = font_cache()  # built once per grading process, with no student code
+    assert name.startswith("fontlist-") and json.loads(data)["ttflist"]
+    (tmp_path / name).write_bytes(data)
+    for folder in ("work", "run"):
+        (tmp_path / folder).mkdir()
+    sandbox = KernelSandbox(tmp_path / "work", tmp_path / "run", font_cache=str(tmp_path / name))
+    code = (
+        "import os, matplotlib.font_manager\n"
+        "folder = os.environ['MPLCONFIGDIR']\n"
+        "try:\n"
+        f"    open(os.path.join(folder, {name!r}), 'a')\n"
+        "except OSError:\n"
+        "    print('read-only')\n"
+        "print(*sorted(os.listdir(folder)))\n"
+    )
+    command = [*sandbox.bwrap_args(), kernel_python(), "-c", code]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=120)
+    assert result.stdout.split() == ["read-only", name]  # used as it is, never rebuilt
+    assert "font" not in result.stderr.lower()
+    assert (tmp_path / name).read_bytes() == data
 
 
 def test_cap_outputs_keeps_errors_and_says_what_was_cut():

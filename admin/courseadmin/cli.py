@@ -101,9 +101,25 @@ def autograde(args):
     from courseadmin.grading.sandbox import GIB, Limits
 
     course = _course(args)
-    settings = Settings(timeout=args.timeout, limits=Limits(memory=int(args.memory * GIB)))
+    settings = Settings(
+        timeout=args.timeout,
+        limits=Limits(memory=int(args.memory * GIB)),
+        allow_unprotected=args.allow_unprotected,
+    )
     students = set(args.student) if args.student else None
-    outcomes = autograde(course, args.assignments or None, students, args.jobs, settings)
+    try:
+        outcomes = autograde(
+            course,
+            args.assignments or None,
+            students,
+            args.jobs,
+            settings,
+            cluster=args.cluster,
+            force=args.force,
+        )
+    except KeyboardInterrupt:
+        print("autograde: interrupted; what was recorded stays, run it again to go on")
+        return 130
     for outcome in outcomes:
         for problem in outcome.problems:
             print(f"{outcome.assignment} {outcome.student}: {problem}")
@@ -206,7 +222,27 @@ def main(argv=None):
         "--roster", default=str(DEFAULT_ROSTER), help="CSV mapping LMS ids to student ids"
     )
     grade = commands.choices["autograde"]
-    grade.add_argument("--jobs", "-j", type=int, help="parallel kernels (default: all cores)")
+    grade.add_argument(
+        "--jobs", "-j", type=int, help="parallel kernels on this machine (default: all cores)"
+    )
+    grade.add_argument(
+        "--cluster",
+        help="where submissions run: local:N (N worker processes here; default: local with "
+        "--jobs or all cores), tcp://HOST:PORT (a running `dask scheduler`), or slurm, pbs, "
+        "sge, lsf, htcondor (dask-jobqueue; options: c.ClusterGrading.jobqueue in "
+        "admin/nbgrader_config.py)",
+    )
+    grade.add_argument(
+        "--force",
+        action="store_true",
+        help="regrade every submission (default: only those changed since they were graded: "
+        "submission, source notebook, kit or settings)",
+    )
+    grade.add_argument(
+        "--allow-unprotected",
+        action="store_true",
+        help="let remote workers without a sandbox (bubblewrap) grade; the report says so",
+    )
     grade.add_argument("--timeout", type=int, default=120, help="seconds per cell (120)")
     grade.add_argument("--memory", type=float, default=4, help="GiB per kernel (4)")
     grade.add_argument("--student", action="append", help="only this student (repeatable)")

@@ -1,45 +1,37 @@
-"""Parallel, sandboxed autograding that records exactly what nbgrader's own would.
+"""Sandboxed autograding on the Dask engine that records exactly what nbgrader's own would.
 
-Two passes:
+Two passes, overlapped:
 
-1. **Execute, in parallel.** Each submission is run by nbgrader's ``autograde`` in a private
-   scratch course (a copy of the gradebook, the submission, a link to ``source/``), with
-   ``SandboxedExecute`` in place of ``Execute``: one process per core, one sandboxed kernel
-   each. Nothing in the course's own gradebook is written.
-2. **Record, serially.** nbgrader's ``autograde`` runs on the course itself with
-   ``ReplayExecution`` in place of ``Execute``, then ``JudgeHiddenResults``, which judges
-   the hidden tests' results against expectations that never enter a student's kernel
-   (``hidden.py``): the same sanitising (locked cells restored from the gradebook), the
-   same scoring, late penalties and gradebook writes as
-   ``nbgrader autograde``, from one process, so concurrency never touches the gradebook.
-   Manual grades and comments already entered survive, as they do with nbgrader.
+1. **Execute, anywhere.** Each submission is sent as bytes to a Dask worker (``engine.py``:
+   this machine's cores, a scheduler's workers, or batch jobs), which runs nbgrader's
+   ``autograde`` in a private scratch course with ``SandboxedExecute`` in place of
+   ``Execute`` and sends the executed notebooks back (``task.py``). Nothing in the course's
+   own folder is read or written there.
+2. **Record, one by one, as results arrive.** nbgrader's ``autograde`` runs on the course
+   itself with ``ReplayExecution`` in place of ``Execute``, then ``JudgeHiddenResults``,
+   which judges the hidden tests' results against expectations that never enter a student's
+   kernel (``hidden.py``): the same sanitising (locked cells restored from the gradebook),
+   the same scoring, late penalties and gradebook writes as ``nbgrader autograde``, from this
+   process only, so concurrency never touches the gradebook. Manual grades and comments
+   already entered survive, as they do with nbgrader.
 
-Submissions nbgrader cannot read (not JSON, not a notebook) are kept beside themselves as
-``<name>.ipynb.unreadable`` and graded as missing: zero, as nbgrader grades a missing file.
+Each recorded submission enters the ledger (``ledger.py``): a rerun grades only what changed
+and an interrupted run resumes. Submissions nbgrader cannot read (not JSON, not a notebook)
+are kept beside themselves as ``<name>.ipynb.unreadable`` and graded as missing: zero, as
+nbgrader grades a missing file.
 """
 
 import fcntl
 import os
 import shutil
-import tempfile
 import time
-import traceback
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from collections import Counter
 from contextlib import contextmanager
-from dataclasses import dataclass, field
-from multiprocessing import get_context
-from pathlib import Path
+from dataclasses import replace
 
+import nbformat
 import pandas as pd
-from nbconvert.preprocessors import ClearMetadataPreprocessor
-from nbgrader.preprocessors import (
-    AssignLatePenalties,
-    CheckCellMetadata,
-    IgnorePattern,
-    LimitOutput,
-    SaveAutoGrades,
-)
-from tqdm.auto import tqdm
+from nbgrader.api import MissingEntry
 from traitlets.config import Config
 
 from courseadmin.authoring.notebooks import (
@@ -48,49 +40,26 @@ from courseadmin.authoring.notebooks import (
     nbgrader_meta,
     read_notebook,
 )
-from courseadmin.grading import events, incidents, manual
+from courseadmin.grading import engine, events, manual
 from courseadmin.grading.course import Course, GradingError
 from courseadmin.grading.hidden import JudgeHiddenResults, judge_notebook
-from courseadmin.grading.preprocessors import KernelStartError, ReplayExecution, SandboxedExecute
-from courseadmin.grading.sandbox import Limits, protections, sandbox_problem
+from courseadmin.grading.ledger import Ledger, key
+from courseadmin.grading.preprocessors import ReplayExecution
+from courseadmin.grading.sandbox import protections
+from courseadmin.grading.task import (  # noqa: F401  (Settings and Outcome: the API)
+    Outcome,
+    Settings,
+    after_execute,
+    last_error,
+    make_bundle,
+    read_files,
+    sandbox_config,
+    start_failure,
+)
 
 UNREADABLE_SUFFIX = ".unreadable"
 SANDBOX_LOG = "sandbox.csv"  # the protections in force at the last autograde
-
-
-def _after_execute(*executors):
-    return [
-        *executors,
-        IgnorePattern,
-        ClearMetadataPreprocessor,
-        LimitOutput,
-        SaveAutoGrades,
-        AssignLatePenalties,
-        CheckCellMetadata,
-    ]
-
-
-@dataclass
-class Outcome:
-    """What happened to one submission (one student, one assignment)."""
-
-    assignment: str
-    student: str
-    ok: bool = False
-    seconds: float = 0.0
-    problems: list = field(default_factory=list)
-    events: list = field(default_factory=list)  # events.Event, for the report
-    folder: str | None = None  # the submission, if not submitted/<student>/<assignment>
-    kernel_failed: str = ""  # the real cause, when the kernel did not even start
-
-
-@dataclass(frozen=True)
-class Settings:
-    """How submissions are executed."""
-
-    timeout: int = 120  # seconds per cell
-    limits: Limits = Limits()
-    keras_home: str | None = None  # datasets the sandbox may read; None: the Keras cache
+CANARY = "coursekit-canary"
 
 
 def set_aside_unreadable(course, assignment, student):
@@ -110,121 +79,65 @@ def set_aside_unreadable(course, assignment, student):
     ]
 
 
-def execute_submission(course_root, assignment, student, executed_root, settings, folder=None):
-    """Pass 1 for one submission, in a worker process. Returns an ``Outcome``.
-
-    ``folder``: the submission (default: ``submitted/<student>/<assignment>``); the canary
-    passes the assignment's own source folder.
-    """
-    start = time.perf_counter()
-    outcome = Outcome(assignment, student)
-    main = Path(course_root)
-    folder = Path(folder or main / "submitted" / student / assignment)
-    with tempfile.TemporaryDirectory(prefix="coursekit-grade-") as scratch:
-        scratch = Path(scratch)
-        (scratch / "source").symlink_to(main / "source")
-        shutil.copy(main / "gradebook.db", scratch / "gradebook.db")
-        shutil.copytree(folder, scratch / "submitted" / student / assignment)
-        logs = {name: str(scratch / f"{name}.log") for name in ("incident", "activity", "kernel")}
-        course = Course(
-            scratch,
-            Autograde={"autograde_preprocessors": _after_execute(SandboxedExecute)},
-            Execute={"timeout": settings.timeout},
-            SandboxedExecute={"incident_log": logs["incident"]},
-            SandboxedKernelManager={
-                **sandbox_config(settings),
-                "activity_log": logs["activity"],
-                "stderr_log": logs["kernel"],
-            },
-        )
-        try:
-            result = course.api.autograde(assignment, student, force=True)
-        except Exception:  # noqa: BLE001  (one bad submission never stops the batch)
-            result = {"success": False, "log": traceback.format_exc()}
-        executed = course.path("autograded", student, assignment)
-        outcome.events = [
-            *incidents.incident_events(logs["incident"], assignment, student),
-            *incidents.watch_events(
-                logs["activity"], assignment, student, sandbox_problem() is None
-            ),
-            *incidents.limit_events(executed, assignment, student),
-        ]
-        if result["success"]:
-            done = executed_root / student / assignment
-            shutil.rmtree(done, ignore_errors=True)
-            done.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copytree(executed, done)
-            outcome.ok = True
-        else:
-            outcome.problems.append(f"execution failed: {last_error(result)}")
-            if KernelStartError.__name__ in (result.get("log") or ""):
-                outcome.kernel_failed = start_failure(result.get("log"))
-    outcome.seconds = time.perf_counter() - start
-    return outcome
+def key_files(folder):
+    """The submission's files for the ledger's key: ``x.ipynb.unreadable`` counts as the
+    ``x.ipynb`` it was, so setting a file aside does not change the key (and no notebook
+    is parsed to compute it)."""
+    files = {}
+    for name, data in read_files(folder).items():
+        plain = name.removesuffix(UNREADABLE_SUFFIX)
+        files[plain if plain not in files else name] = data
+    return files
 
 
-def start_failure(log):
-    """The ``KernelStartError`` message (with the kernel's standard error) out of a log."""
-    marker = KernelStartError.__name__ + ":"
-    text = log[log.rindex(marker) + len(marker) :] if marker in log else log
-    return text.strip()[:3000]
+class Recorder:
+    """Pass 2, one submission at a time: nbgrader's autograde on the course, replaying the
+    executed notebooks. Manual grades are settled around each recording (``manual``): kept
+    and unflagged where the answer is unchanged, flagged as stale where it changed."""
 
+    def __init__(self, course):
+        # The caller's settings (late penalty plugin, ...) hold for the recording too.
+        settings = {k: dict(v) for k, v in course.config.items() if isinstance(v, Config)}
+        settings["Autograde"] = {
+            **settings.get("Autograde", {}),
+            "autograde_preprocessors": after_execute(ReplayExecution, JudgeHiddenResults),
+        }
+        self.executed_root = course.root / ".executed"
+        settings["ReplayExecution"] = {"executed_root": str(self.executed_root)}
+        self.course = Course(course.root, **settings)
+        self.stale = {}  # assignment -> ({students recorded}, [stale manual grade events])
+        self.seconds = 0.0
 
-def sandbox_config(settings):
-    """Settings as traitlets config for ``SandboxedKernelManager``."""
-    limits = settings.limits
-    config = {
-        "memory": limits.memory,
-        "cpu_seconds": limits.cpu_seconds,
-        "processes": limits.processes,
-        "disk": limits.disk,
-    }
-    if settings.keras_home is not None:
-        config["keras_home"] = settings.keras_home
-    return config
-
-
-def last_error(result):
-    """The most telling line of a failed nbgrader API call."""
-    text = result.get("error") or result.get("log") or ""
-    # nbgrader ends its log with "NbGraderException: Please see the above traceback": the
-    # cause is the error line before that.
-    lines = [
-        line
-        for line in text.splitlines()
-        if line.strip() and "NbGraderException" not in line and "Please see the" not in line
-    ]
-    errors = [line for line in lines if "Error" in line or "error" in line]
-    return (errors or lines or ["unknown error"])[-1].strip()
-
-
-def record_grades(course, outcomes, executed_root):
-    """Pass 2: nbgrader's autograde on the course, replaying pass 1's outputs, one by one.
-
-    Manual grades are settled around each recording (``manual``): kept and unflagged where
-    the answer is unchanged, flagged as stale (an event) where it changed.
-    """
-    # The caller's settings (late penalty plugin, ...) hold for the recording too.
-    settings = {k: dict(v) for k, v in course.config.items() if isinstance(v, Config)}
-    settings["Autograde"] = {
-        **settings.get("Autograde", {}),
-        "autograde_preprocessors": _after_execute(ReplayExecution, JudgeHiddenResults),
-    }
-    settings["ReplayExecution"] = {"executed_root": str(executed_root)}
-    course = Course(course.root, **settings)
-    for outcome in outcomes:
-        assignment, student = outcome.assignment, outcome.student
+    def record(self, outcome):
+        start = time.perf_counter()
+        course, assignment, student = self.course, outcome.assignment, outcome.student
+        recorded, stale = self.stale.setdefault(assignment, (set(), []))
+        recorded.add(student)
         if outcome.ok:
+            folder = self.executed_root / student / assignment
+            shutil.rmtree(folder, ignore_errors=True)
+            folder.mkdir(parents=True)
+            for name, data in outcome.executed.items():
+                (folder / name).write_bytes(data)
             before = manual.snapshot(course, assignment, student)
             result = course.api.autograde(assignment, student, force=True)
+            shutil.rmtree(folder, ignore_errors=True)
             if result["success"]:
-                stale = manual.settle(course, assignment, student, before)
-                events.replace(course, "record", assignment, stale, students=[student])
+                stale += manual.settle(course, assignment, student, before)
             else:
                 outcome.ok = False
                 outcome.problems.append(f"recording failed: {last_error(result)}")
         if not outcome.ok:
             record_zero(course, assignment, student)
+        outcome.executed = {}  # recorded: the bytes are in autograded/ now
+        outcome.timings["record"] = time.perf_counter() - start
+        self.seconds += outcome.timings["record"]
+
+    def close(self):
+        """Write the stale manual grades' events of what was recorded."""
+        for assignment, (students, stale) in self.stale.items():
+            events.replace(self.course, "record", assignment, stale, students=students)
+        shutil.rmtree(self.executed_root, ignore_errors=True)
 
 
 def record_zero(course, assignment, student):
@@ -240,74 +153,181 @@ def record_zero(course, assignment, student):
         gb.db.commit()
 
 
-def autograde(course, assignments=None, students=None, jobs=None, settings=Settings(), log=print):
-    """Grade every submission of ``assignments`` (default: all) in parallel; return outcomes.
+def autograde(
+    course,
+    assignments=None,
+    students=None,
+    jobs=None,
+    settings=None,
+    log=print,
+    cluster=None,
+    force=False,
+    on_record=None,
+):
+    """Grade the submissions of ``assignments`` (default: all); return their outcomes.
 
-    ``students``: only these ids (default: all who submitted); ``jobs``: worker processes
-    (default: the machine's cores). Each assignment's own solution is graded first in the
-    same sandbox (the canary): if it falls short of full marks, ``GradingError`` says why and
-    no student is touched.
+    ``students``: only these ids (default: all who submitted); ``cluster``: where they run
+    (``engine.parse``; default ``local:<jobs or cores>``); ``force``: regrade submissions the
+    ledger holds unchanged; ``on_record(outcome)``: called after each recording. Each
+    assignment's own solution is graded first in the same sandbox (the canary): if it falls
+    short of full marks, ``GradingError`` says why and no student is touched.
     """
-    guards = protections(settings.limits)
-    for name, in_force, how in guards:
-        if not in_force:
-            log(f"warning: {name}: {how}")
-    sandbox_log = course.root / "reports" / SANDBOX_LOG
-    sandbox_log.parent.mkdir(parents=True, exist_ok=True)
-    pd.DataFrame(guards, columns=["protection", "in force", "how"]).to_csv(sandbox_log, index=False)
+    cluster = cluster or f"local:{jobs or os.cpu_count() or 1}"
+    settings = settings or Settings()
     assignments = list(assignments or course.assignments())
-    tasks = []
-    for assignment in assignments:
-        for student in course.students(assignment):
-            if students is None or student in students:
-                tasks.append(Outcome(assignment, student))
-    jobs = max(1, min(jobs or os.cpu_count() or 1, max(len(tasks), len(assignments), 1)))
-    executed_root = course.root / ".executed"
+    tasks = [
+        (assignment, student)
+        for assignment in assignments
+        for student in course.students(assignment)
+        if students is None or student in students
+    ]
     with exclusive(course.root / ".autograde.lock"):
+        ledger = Ledger(course)
+        todo, outcomes = plan(course, ledger, tasks, settings, force)
+        log(f"{len(tasks)} submission(s): {len(todo)} to grade, {len(outcomes)} unchanged")
+        recorder, refused, started = None, [], time.perf_counter()
         try:
-            check_canaries(course, {t.assignment for t in tasks}, jobs, settings, executed_root)
-            for task in tasks:
-                task.problems += set_aside_unreadable(course, task.assignment, task.student)
-            outcomes = execute_all(course, tasks, jobs, settings, executed_root)
-            # A worker that died takes the pool with it: its unfinished tasks get one more go.
-            again = [
-                t for t in tasks if outcomes[(t.assignment, t.student)].problems[-1:] == [DIED]
-            ]
-            if again:
-                outcomes.update(execute_all(course, again, jobs, settings, executed_root))
-            ordered = [outcomes[(t.assignment, t.student)] for t in tasks]
-            failed_to_start = {o.assignment for o in ordered if o.kernel_failed}
-            if failed_to_start:
-                # A kernel that would not start: the environment again, or this submission?
-                check_canaries(course, failed_to_start, jobs, settings, executed_root)
-            record_grades(course, ordered, executed_root)
+            if todo:
+                with engine.connect(cluster, course.config, log) as grid:
+                    write_protections(course, grid, settings, log)
+                    if grid.local:  # the instructor's own machine: warned, as ever
+                        settings = replace(settings, allow_unprotected=True)
+                    bundles = {}
+
+                    def bundle(name):
+                        bundles.setdefault(name, make_bundle(course, name))
+                        return grid.bundle(name, lambda: bundles[name])
+
+                    check_canaries(grid, course, {t[0] for t in todo}, settings, bundle)
+                    recorder = Recorder(course)
+                    rechecked = set()
+                    for outcome in grid.run(
+                        engine_tasks(course, todo), bundle, settings, desc="autograde"
+                    ):
+                        if outcome.refused:
+                            refused.append(outcome)
+                            continue
+                        if outcome.kernel_failed and outcome.assignment not in rechecked:
+                            # A kernel that would not start: the environment, or the student?
+                            rechecked.add(outcome.assignment)
+                            check_canaries(grid, course, {outcome.assignment}, settings, bundle)
+                        if outcome.unprotected and not grid.local:
+                            outcome.events.append(unprotected_event(outcome))
+                        recorder.record(outcome)
+                        ledger.enter(outcome, todo[(outcome.assignment, outcome.student)])
+                        outcomes[(outcome.assignment, outcome.student)] = outcome
+                        if on_record:
+                            on_record(outcome)
         finally:
-            shutil.rmtree(executed_root, ignore_errors=True)
-        write_log(course, ordered)
-        record_events(course, ordered, assignments)
+            if recorder is not None:
+                recorder.close()
+            ledger.close()
+            ordered = [outcomes[t] for t in tasks if t in outcomes]
+            write_log(course, ordered)
+            record_events(course, ordered, assignments)
+    summary(ordered, recorder, time.perf_counter() - started, log)
+    if refused:
+        nodes = sorted({o.refused for o in refused})
+        raise GradingError(
+            f"{len(refused)} submission(s) not graded: refused by a node without a sandbox "
+            f"({'; '.join(nodes)}). Fix the node (or allow it with --allow-unprotected) and "
+            "run autograde again: it grades only those."
+        )
     return ordered
 
 
-CANARY = "coursekit-canary"
+def plan(course, ledger, tasks, settings, force):
+    """({(assignment, student): key} to grade, {(assignment, student): ledger outcome} not)."""
+    todo, unchanged = {}, {}
+    sources, duedates, in_gradebook, known = {}, {}, {}, {}
+    with course.gradebook() as gb:
+        for assignment in {a for a, _ in tasks}:
+            try:
+                duedates[assignment] = gb.find_assignment(assignment).duedate
+                found = gb.assignment_submissions(assignment)
+            except MissingEntry:
+                duedates[assignment], found = None, []
+            in_gradebook[assignment] = {s.student.id for s in found}
+    for assignment, student in tasks:
+        if assignment not in sources:
+            sources[assignment] = read_files(course.root / "source" / assignment)
+            known[assignment] = ledger.keys(assignment)
+        files = key_files(course.path("submitted", student, assignment))
+        digest = key(files, sources[assignment], settings, duedates[assignment])
+        same = known[assignment].get(student) == digest
+        if same and not force and student in in_gradebook[assignment]:
+            outcome = ledger.outcome(assignment, student)
+            if outcome is not None:
+                unchanged[(assignment, student)] = outcome
+                continue
+        todo[(assignment, student)] = digest
+    return todo, unchanged
 
 
-def check_canaries(course, assignments, jobs, settings, executed_root):
+def engine_tasks(course, todo):
+    """``engine.Task``s for ``todo``, setting unreadable notebooks aside first."""
+    tasks = []
+    for assignment, student in todo:
+        problems = set_aside_unreadable(course, assignment, student)
+        folder = course.path("submitted", student, assignment)
+        tasks.append(engine.Task(assignment, student, lambda f=folder: read_files(f), problems))
+    return tasks
+
+
+def write_protections(course, grid, settings, log):
+    """``reports/sandbox.csv``: the protections in force on every worker (the weakest)."""
+    found = grid.run_everywhere(protections, settings.limits)
+    rows = {}
+    for worker, guards in sorted(found.items()):
+        for name, in_force, how in guards:
+            row = rows.setdefault(name, [name, True, how, []])
+            if not in_force:
+                row[1], row[2] = False, how
+                row[3].append(worker)
+    table = []
+    for name, in_force, how, missing in rows.values():
+        if not in_force:
+            where = "" if grid.local else f" (on {len(missing)} of {len(found)} workers)"
+            log(f"warning: {name}: {how}{where}")
+        table.append((name, in_force, how))
+    path = course.root / "reports" / SANDBOX_LOG
+    path.parent.mkdir(parents=True, exist_ok=True)
+    pd.DataFrame(table, columns=["protection", "in force", "how"]).to_csv(path, index=False)
+
+
+def unprotected_event(outcome):
+    detail = f"graded on {outcome.host} without a sandbox: {outcome.unprotected}"
+    return events.Event("autograde", outcome.assignment, outcome.student, "unprotected", detail)
+
+
+def summary(outcomes, recorder, seconds, log):
+    """One line of figures for the run, and one of submissions per worker."""
+    ran = [o for o in outcomes if not o.skipped]
+    if not ran:
+        return
+    per_worker = Counter(o.worker or o.host or "?" for o in ran)
+    work = sum(o.seconds for o in ran)
+    recording = recorder.seconds if recorder else 0.0
+    log(
+        f"graded {len(ran)} in {seconds:.1f} s ({len(ran) / seconds * 60:.1f} per minute): "
+        f"{work / len(ran):.2f} s per submission in the workers, "
+        f"{recording / len(ran):.2f} s recording; "
+        f"{len(outcomes) - len(ran)} unchanged, not run"
+    )
+    log("per worker: " + ", ".join(f"{w} {n}" for w, n in sorted(per_worker.items())))
+
+
+def check_canaries(grid, course, assignments, settings, bundle):
     """Grade each assignment's own solution in the sandbox; raise ``GradingError`` unless
     every autograded test passes, with the real cause (kernel error, failing cells)."""
     if not assignments:
         return
-    root = executed_root / "canary"
     tasks = [
-        Outcome(name, CANARY, folder=str(course.root / "source" / name))
+        engine.Task(name, CANARY, lambda n=name: read_files(course.root / "source" / n), [])
         for name in sorted(assignments)
     ]
-    outcomes = execute_all(course, tasks, jobs, settings, root, desc="canary")
-    causes = [
-        f"{task.assignment}: {cause}"
-        for task in tasks
-        if (cause := canary_shortfall(outcomes[(task.assignment, CANARY)], root))
-    ]
-    shutil.rmtree(root, ignore_errors=True)
+    outcomes = list(grid.run(tasks, bundle, settings, desc="canary"))
+    causes = [f"{o.assignment}: {cause}" for o in outcomes if (cause := canary_shortfall(o))]
     if causes:
         raise GradingError(
             "the assignment's own solution does not get full marks in the grading sandbox, "
@@ -315,13 +335,15 @@ def check_canaries(course, assignments, jobs, settings, executed_root):
         )
 
 
-def canary_shortfall(outcome, root):
+def canary_shortfall(outcome):
     """Why the canary did not get full marks, or '' when it did."""
+    if outcome.refused:
+        return outcome.refused
     if not outcome.ok:
         return outcome.kernel_failed or "; ".join(outcome.problems) or "it could not be graded"
     failing = []
-    for path in sorted((root / CANARY / outcome.assignment).glob("*.ipynb")):
-        for cell in judge_notebook(read_notebook(path)).cells:
+    for _, data in sorted(outcome.executed.items()):
+        for cell in judge_notebook(nbformat.reads(data.decode("utf-8"), 4)).cells:
             errors = [o for o in cell.get("outputs", []) if o.get("output_type") == "error"]
             if is_test_cell(cell) and errors:
                 grade_id = nbgrader_meta(cell).get("grade_id")
@@ -364,36 +386,6 @@ def record_events(course, outcomes, assignments):
         events.replace(course, "autograde", assignment, found, students=students)
 
 
-DIED = "the grading worker died"
-
-
-def execute_all(course, tasks, jobs, settings, executed_root, desc="autograde"):
-    """Pass 1 for ``tasks`` in a pool of ``jobs`` processes; {(assignment, student): Outcome}."""
-    outcomes = {}
-    with ProcessPoolExecutor(jobs, mp_context=get_context("spawn")) as pool:
-        futures = {
-            pool.submit(
-                execute_submission,
-                course.root,
-                t.assignment,
-                t.student,
-                executed_root,
-                settings,
-                t.folder,
-            ): t
-            for t in tasks
-        }
-        for future in tqdm(as_completed(futures), total=len(futures), desc=desc, unit="nb"):
-            task = futures[future]
-            try:
-                done = future.result()
-            except Exception:  # noqa: BLE001  (a broken pool: report, go on)
-                done = Outcome(task.assignment, task.student, problems=[DIED])
-            done.problems = task.problems + done.problems
-            outcomes[(task.assignment, task.student)] = done
-    return outcomes
-
-
 @contextmanager
 def exclusive(path):
     """Hold an exclusive lock on ``path``: one autograde per course at a time."""
@@ -409,9 +401,10 @@ def exclusive(path):
 
 
 def write_log(course, outcomes):
-    """Add this run's outcomes to ``reports/autograde.csv`` (latest run per submission)."""
+    """Add these outcomes to ``reports/autograde.csv`` (latest run per submission)."""
     path = course.root / "reports" / "autograde.csv"
     path.parent.mkdir(parents=True, exist_ok=True)
+    columns = ["assignment", "student", "graded", "seconds", "problems", "host", "unchanged"]
     rows = pd.DataFrame(
         [
             {
@@ -420,10 +413,12 @@ def write_log(course, outcomes):
                 "graded": o.ok,
                 "seconds": round(o.seconds, 1),
                 "problems": "; ".join(o.problems),
+                "host": o.host,
+                "unchanged": o.skipped,
             }
             for o in outcomes
         ],
-        columns=["assignment", "student", "graded", "seconds", "problems"],
+        columns=columns,
     )
     if path.exists():
         old = pd.read_csv(path, keep_default_na=False)

@@ -37,6 +37,7 @@ KINDS = {
     "locked cell": "locked cell deleted or edited",
     "unreadable": "not a readable notebook",
     "execution failed": "could not be graded",
+    "unprotected": "graded on a node without a sandbox (--allow-unprotected)",
     # gradebook
     "late": "submitted after the due date",
     "stale manual grade": "answer changed since it was graded by hand",

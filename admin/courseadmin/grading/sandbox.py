@@ -143,6 +143,7 @@ class KernelSandbox:
     activity_log: str | None = None  # where launch.py writes what it watched
     uid: int | None = None  # run the kernel as this uid (a root grader)
     home: str = "/tmp/home"  # the kernel's HOME; without bubblewrap, a private folder
+    font_cache: str | None = None  # matplotlib's font list, shown read-only (font_cache())
 
     def environment(self):
         """What the kernel's environment sets, with or without bubblewrap."""
@@ -184,6 +185,10 @@ class KernelSandbox:
         args += ["--proc", "/proc", "--dev", "/dev"]
         args += ["--perms", "01777", "--size", disk, "--tmpfs", "/tmp"]
         args += ["--perms", "0777", "--dir", self.home]
+        if self.font_cache:
+            config = f"{self.home}/.matplotlib"
+            args += ["--perms", "0777", "--dir", config]
+            args += ["--ro-bind", self.font_cache, f"{config}/{Path(self.font_cache).name}"]
         done = set()
         for source, dest in readable_paths():
             args += with_parents(dest, done) + ["--ro-bind", str(source), str(dest)]
@@ -257,6 +262,33 @@ class KernelSandbox:
 
 
 @cache
+def font_cache():
+    """(file name, bytes) of the font list matplotlib builds in a kernel's sandbox, or None.
+
+    Each kernel starts with an empty ``MPLCONFIGDIR``, so matplotlib would scan the system's
+    fonts in every kernel (about a second). The list is built once per grading process, in
+    the same sandbox with no student code, and each kernel gets a read-only copy: the same
+    list it would have built itself, which no other kernel can have touched."""
+    if sandbox_problem() is not None:
+        return None
+    with tempfile.TemporaryDirectory(prefix="coursekit-fonts-") as tmp:
+        folders = [Path(tmp, name) for name in ("work", "run", "config")]
+        for folder in folders:
+            folder.mkdir()
+        sandbox = KernelSandbox(workdir=folders[0], runtime_dir=folders[1])
+        args = sandbox.bwrap_args()
+        at = len(args) - 3  # before "--chdir", workdir, "--"
+        args[at:at] = ["--bind", str(folders[2]), f"{sandbox.home}/.matplotlib"]
+        script = "import matplotlib.font_manager"
+        try:
+            subprocess.run([*args, kernel_python(), "-c", script], capture_output=True, timeout=300)
+        except (OSError, subprocess.SubprocessError):
+            return None
+        found = sorted(folders[2].glob("fontlist-*.json"))
+        return (found[0].name, found[0].read_bytes()) if found else None
+
+
+@cache
 def sandbox_problem():
     """None when bubblewrap works here, else a sentence saying why it does not."""
     if shutil.which("bwrap") is None:
@@ -311,6 +343,12 @@ class SandboxedKernelManager(AsyncKernelManager):
     ).tag(config=True)
     activity_log = Unicode("", help="file for what the kernel's watch saw").tag(config=True)
     stderr_log = Unicode("", help="file for the kernel's standard error").tag(config=True)
+    runtime_parent = Unicode(
+        "", help="folder for the kernels' private runtime folders (default: the temporary one)"
+    ).tag(config=True)
+    font_cache = Unicode(
+        "", help="matplotlib's font list (a file from font_cache()) shown to sandboxed kernels"
+    ).tag(config=True)
 
     @default("keras_home")
     def _keras_home_default(self):
@@ -328,7 +366,7 @@ class SandboxedKernelManager(AsyncKernelManager):
         if sandbox_problem() is None and self.transport != "ipc":
             # A private folder for the connection file and the sockets: the only part of
             # the grader's file system, besides the notebook's files, that the kernel sees.
-            runtime_dir = Path(tempfile.mkdtemp(prefix="coursekit-kernel-"))
+            runtime_dir = Path(self._mkdtemp())
             self._runtime_dir = runtime_dir
             self.transport = "ipc"
             self.ip = str(runtime_dir / "kernel")
@@ -338,7 +376,7 @@ class SandboxedKernelManager(AsyncKernelManager):
         elif sandbox_problem() is not None and not getattr(self, "_runtime_dir", None):
             # No sandbox: still a HOME of its own, not the grader's (its IPython profile,
             # caches and configuration stay out of reach and out of the report).
-            self._runtime_dir = Path(tempfile.mkdtemp(prefix="coursekit-kernel-"))
+            self._runtime_dir = Path(self._mkdtemp())
             (self._runtime_dir / "home").mkdir()
         command, kw = await super()._async_pre_start_kernel(**kw)
         if self._uid is not None:
@@ -349,6 +387,9 @@ class SandboxedKernelManager(AsyncKernelManager):
         elif self.activity_log:
             os.chmod(self.activity_log, 0o666)
         return command, kw
+
+    def _mkdtemp(self):
+        return tempfile.mkdtemp(prefix="coursekit-kernel-", dir=self.runtime_parent or None)
 
     async def _async_cleanup_resources(self, restart=False):
         await super()._async_cleanup_resources(restart=restart)
@@ -375,6 +416,10 @@ class SandboxedKernelManager(AsyncKernelManager):
             keras_home=self.keras_home or None,
             activity_log=self.activity_log or None,
             uid=getattr(self, "_uid", None),
-            **({} if sandbox_problem() is None else {"home": str(self._runtime_dir / "home")}),
+            **(
+                {"font_cache": self.font_cache or None}
+                if sandbox_problem() is None
+                else {"home": str(self._runtime_dir / "home")}
+            ),
         )
         return sandbox.command(command)
