@@ -29,6 +29,7 @@ from courseadmin.authoring.notebooks import (
     is_test_cell,
     nbgrader_meta,
     read_notebook,
+    written_cells,
 )
 from courseadmin.paths import REPO_ROOT, SOLUTIONS_DIR
 
@@ -176,17 +177,6 @@ def solution_answers(notebook):
 def _solution_answers(notebook):
     nb = read_notebook(SOLUTIONS_DIR / f"{notebook}.ipynb")
     return tuple((nbgrader_meta(cell)["grade_id"], cell.source) for cell in answer_cells(nb))
-
-
-def written_cells(nb):
-    """The markdown answers graded by hand (nbgrader's "Manually graded answer" cells)."""
-    return [
-        cell
-        for cell in nb.cells
-        if cell.cell_type == "markdown"
-        and nbgrader_meta(cell).get("solution")
-        and nbgrader_meta(cell).get("grade")
-    ]
 
 
 def written_answers(notebook):

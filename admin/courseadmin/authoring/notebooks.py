@@ -64,6 +64,17 @@ def answer_cells(nb):
     ]
 
 
+def written_cells(nb):
+    """The markdown answers graded by hand (nbgrader's "Manually graded answer" cells)."""
+    return [
+        cell
+        for cell in nb.cells
+        if cell.cell_type == "markdown"
+        and nbgrader_meta(cell).get("solution")
+        and nbgrader_meta(cell).get("grade")
+    ]
+
+
 def is_test_cell(cell):
     """A locked autograder-tests cell: graded code that is not an answer."""
     meta = nbgrader_meta(cell)
