@@ -43,6 +43,7 @@ from coursekit.datasets.paths import keras_datasets_dir
 GIB = 2**30
 MIB = 2**20
 LAUNCHER = Path(__file__).with_name("launch.py")
+ZYGOTE = Path(__file__).with_name("zygote.py")  # warm kernels (warm.py); imports launch.py
 KEPT_ENVIRONMENT = (
     "NBGRADER_EXECUTION",
     "COURSE_FAST",
@@ -107,9 +108,9 @@ def both_names(path):
 def readable_paths():
     """(source, destination) pairs a kernel must read: the Python, the venv, the student
     runtime (``coursekit`` and ``problem_unittests``, wherever they are installed) and the
-    launcher. The rest of the instructor's side (``courseadmin``, solutions, hidden
+    launcher and zygote. The rest of the instructor's side (``courseadmin``, solutions, hidden
     expectations) is not among them."""
-    pairs = both_names(LAUNCHER)
+    pairs = both_names(LAUNCHER) | both_names(ZYGOTE)
     for path in (sys.base_prefix, sys.prefix, Path(sys.executable).parent):
         pairs |= both_names(path)
     for module in ("coursekit", "problem_unittests"):
@@ -162,15 +163,33 @@ class KernelSandbox:
 
     def bwrap_args(self):
         """The bubblewrap prefix that shows the kernel only what it needs."""
+        done = set()
+        args = self.system_args(done, ("CAP_SETUID", "CAP_SETGID"))
+        args += with_parents(self.runtime_dir, done)
+        args += ["--bind", str(self.runtime_dir), str(self.runtime_dir)]
+        args += with_parents(self.workdir, done)
+        args += ["--perms", "0777", "--size", str(self.limits.disk), "--tmpfs", str(self.workdir)]
+        for entry in sorted(self.workdir.iterdir())[:MAX_BOUND_ENTRIES]:
+            args += ["--ro-bind", str(entry), str(entry)]
+        if self.activity_log:
+            args += with_parents(self.activity_log, done)
+            args += ["--bind", self.activity_log, self.activity_log]
+        return args + self.final_args(done)
+
+    def system_args(self, done, root_capabilities):
+        """bubblewrap's namespaces and the read-only system, Python, runtime and fonts.
+
+        A root grader gets no user namespace: the kernel switches to ``uid`` itself
+        (launch.py, zygote.py), so the process limit, which Linux keys on the real uid,
+        applies; ``root_capabilities`` are all it keeps until then, and it loses them with
+        the switch."""
         args = ["bwrap", "--die-with-parent", "--new-session", "--clearenv"]
         if self.uid is None:
             args += ["--unshare-all"]
         else:
-            # No user namespace: launch.py switches to ``uid`` itself, so the process limit,
-            # which Linux keys on the real uid, applies; these two capabilities are all it
-            # keeps until then, and it loses them with the switch.
             args += ["--unshare-ipc", "--unshare-pid", "--unshare-net", "--unshare-uts"]
-            args += ["--unshare-cgroup-try", "--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID"]
+            args += ["--unshare-cgroup-try"]
+            args += [arg for cap in root_capabilities for arg in ("--cap-add", cap)]
         args += ["--ro-bind", "/usr", "/usr"]
         for link in ("bin", "lib", "lib64", "sbin"):
             target = Path("/", link)
@@ -189,18 +208,13 @@ class KernelSandbox:
             config = f"{self.home}/.matplotlib"
             args += ["--perms", "0777", "--dir", config]
             args += ["--ro-bind", self.font_cache, f"{config}/{Path(self.font_cache).name}"]
-        done = set()
         for source, dest in readable_paths():
             args += with_parents(dest, done) + ["--ro-bind", str(source), str(dest)]
-        args += with_parents(self.runtime_dir, done)
-        args += ["--bind", str(self.runtime_dir), str(self.runtime_dir)]
-        args += with_parents(self.workdir, done)
-        args += ["--perms", "0777", "--size", disk, "--tmpfs", str(self.workdir)]
-        for entry in sorted(self.workdir.iterdir())[:MAX_BOUND_ENTRIES]:
-            args += ["--ro-bind", str(entry), str(entry)]
-        if self.activity_log:
-            args += with_parents(self.activity_log, done)
-            args += ["--bind", self.activity_log, self.activity_log]
+        return args
+
+    def final_args(self, done):
+        """The datasets, the environment and the working folder, after the other mounts."""
+        args = []
         if self.keras_home:
             args += with_parents(self.keras_home, done)
             args += ["--ro-bind", str(self.keras_home), str(self.keras_home)]
@@ -259,6 +273,12 @@ class KernelSandbox:
         if sandbox_problem() is not None:
             return self.launcher_args(False) + kernel_cmd
         return self.bwrap_args() + self.launcher_args(True) + kernel_cmd
+
+
+def default_keras_home():
+    """The grader's Keras folder, when it holds datasets; else ''."""
+    datasets = keras_datasets_dir()
+    return str(datasets.parent) if datasets.is_dir() else ""
 
 
 @cache
@@ -349,11 +369,13 @@ class SandboxedKernelManager(AsyncKernelManager):
     font_cache = Unicode(
         "", help="matplotlib's font list (a file from font_cache()) shown to sandboxed kernels"
     ).tag(config=True)
+    warm_area = Unicode(
+        "", help="the folder of a running warm.Zygote to fork kernels from (else: cold starts)"
+    ).tag(config=True)
 
     @default("keras_home")
     def _keras_home_default(self):
-        datasets = keras_datasets_dir()
-        return str(datasets.parent) if datasets.is_dir() else ""
+        return default_keras_home()
 
     async def _async_pre_start_kernel(self, **kw):
         self._workdir = Path(kw.get("cwd") or os.getcwd()).resolve()
@@ -388,14 +410,84 @@ class SandboxedKernelManager(AsyncKernelManager):
             os.chmod(self.activity_log, 0o666)
         return command, kw
 
+    def _limits(self):
+        return Limits(
+            memory=self.memory,
+            cpu_seconds=self.cpu_seconds,
+            processes=self.processes,
+            disk=self.disk,
+        )
+
+    def _zygote(self):
+        """The warm zygote to fork this kernel from, or None (a cold start)."""
+        from courseadmin.grading import warm
+
+        if not self.warm_area or sandbox_problem() is not None:
+            return None
+        return warm.get(self.warm_area)
+
     def _mkdtemp(self):
-        return tempfile.mkdtemp(prefix="coursekit-kernel-", dir=self.runtime_parent or None)
+        zygote = self._zygote()
+        parent = zygote.runtime if zygote else self.runtime_parent or None
+        return tempfile.mkdtemp(prefix="coursekit-kernel-", dir=parent)
+
+    async def _async_launch_kernel(self, kernel_cmd, **kw):
+        from courseadmin.grading import warm
+
+        zygote = self._zygote()
+        if zygote is None or not zygote.claim():
+            return await super()._async_launch_kernel(kernel_cmd, **kw)
+        self._warm = zygote
+        runtime = self._runtime_dir
+        sandbox = KernelSandbox(
+            workdir=self._workdir,
+            runtime_dir=runtime,
+            limits=self._limits(),
+            keras_home=self.keras_home or None,
+            activity_log=str(runtime / "activity.log") if self.activity_log else None,
+        )
+        files = zygote.files / runtime.name
+        files.mkdir()
+        warm.share_files(self._workdir, files)
+        watch = None
+        if self.activity_log:
+            Path(sandbox.activity_log).touch()
+            if self._uid is not None:
+                os.chown(sandbox.activity_log, self._uid, self._uid)
+            args = sandbox.watch_args()
+            watch = {
+                "log": sandbox.activity_log,
+                "allow": [args[i + 1] for i, a in enumerate(args) if a == "--allow"],
+                "skeleton": [args[i + 1] for i, a in enumerate(args) if a == "--skeleton"],
+            }
+        process = zygote.fork(
+            runtime,
+            files,
+            self._workdir,
+            self._uid,
+            sandbox.environment(),
+            watch,
+            limits=sandbox.limits,
+        )
+        self.provisioner.process, self.provisioner.pid = process, process.pid
+        self.provisioner.pgid = None
+        self._reconcile_connection_info(self.provisioner.connection_info)
 
     async def _async_cleanup_resources(self, restart=False):
         await super()._async_cleanup_resources(restart=restart)
         if getattr(self, "_stderr", None):
             self._stderr.close()
             self._stderr = None
+        zygote = getattr(self, "_warm", None)
+        if zygote is not None and not restart:
+            self._warm = None
+            runtime = self._runtime_dir
+            for name, log in (("stderr.log", self.stderr_log), ("activity.log", self.activity_log)):
+                if log and (runtime / name).exists():
+                    with open(log, "ab") as out:
+                        out.write((runtime / name).read_bytes())
+            zygote.discard(runtime.name)
+            zygote.reset()
         if not restart and getattr(self, "_runtime_dir", None):
             shutil.rmtree(self._runtime_dir, ignore_errors=True)
 
@@ -403,16 +495,10 @@ class SandboxedKernelManager(AsyncKernelManager):
         command = super().format_kernel_cmd(extra_arguments)
         if self.activity_log:
             Path(self.activity_log).touch()
-        limits = Limits(
-            memory=self.memory,
-            cpu_seconds=self.cpu_seconds,
-            processes=self.processes,
-            disk=self.disk,
-        )
         sandbox = KernelSandbox(
             workdir=getattr(self, "_workdir", None) or Path.cwd(),
             runtime_dir=Path(self.connection_file).resolve().parent,
-            limits=limits,
+            limits=self._limits(),
             keras_home=self.keras_home or None,
             activity_log=self.activity_log or None,
             uid=getattr(self, "_uid", None),

@@ -11,6 +11,7 @@ killed mid-task leaves behind is removed by the next task on that node (``sweep`
 A node without a working sandbox refuses the task unless ``Settings.allow_unprotected``.
 """
 
+import json
 import os
 import shutil
 import signal
@@ -31,10 +32,10 @@ from nbgrader.preprocessors import (
     SaveAutoGrades,
 )
 
-from courseadmin.grading import incidents
+from courseadmin.grading import incidents, warm
 from courseadmin.grading.course import Course
 from courseadmin.grading.preprocessors import KernelStartError, SandboxedExecute
-from courseadmin.grading.sandbox import Limits, font_cache, sandbox_problem
+from courseadmin.grading.sandbox import Limits, default_keras_home, font_cache, sandbox_problem
 
 TASK_PREFIX = "coursekit-task-"
 # Variables of the instructor's environment that change how notebooks run: sent with tasks.
@@ -58,6 +59,7 @@ class Settings:
     keras_home: str | None = None  # datasets the sandbox may read; None: the Keras cache
     environment: tuple = field(default_factory=sent_environment)
     allow_unprotected: bool = False  # grade on a node without bubblewrap (a remote one)
+    warm_kernels: bool = True  # fork kernels from a zygote with the imports done (warm.py)
 
 
 @dataclass
@@ -79,6 +81,7 @@ class Outcome:
     unprotected: str = ""  # why the node had no sandbox, when it ran without one
     refused: str = ""  # why the node refused to run it (not graded, not recorded)
     skipped: bool = False  # unchanged since the ledger's grade: not run again
+    kernels: str = ""  # "warm", or "cold: why" (warm.py)
 
 
 @dataclass(frozen=True)
@@ -214,6 +217,14 @@ def execute(outcome, root, files, bundle, settings):
         write_files(root / "fonts", {found[0]: found[1]})
         path.chmod(0o644)  # a kernel with a uid of its own reads it too
         fonts["font_cache"] = str(path)
+    clock, warm_area = time.perf_counter(), ""
+    zygote, why = warm_zygote(root.parent, bundle, settings)
+    if zygote is not None:
+        warm_area, outcome.kernels = str(zygote.area), "warm"
+        outcome.timings["zygote"] = time.perf_counter() - clock
+    else:
+        outcome.kernels = f"cold: {why}"
+    clock = time.perf_counter()
     course = Course(
         scratch,
         Autograde={"autograde_preprocessors": after_execute(SandboxedExecute)},
@@ -224,6 +235,7 @@ def execute(outcome, root, files, bundle, settings):
             "activity_log": logs["activity"],
             "stderr_log": logs["kernel"],
             "runtime_parent": str(kernels),
+            "warm_area": warm_area,
             **fonts,
         },
     )
@@ -247,6 +259,20 @@ def execute(outcome, root, files, bundle, settings):
         outcome.problems.append(f"execution failed: {last_error(result)}")
         if KernelStartError.__name__ in (result.get("log") or ""):
             outcome.kernel_failed = start_failure(result.get("log"))
+
+
+def warm_zygote(parent, bundle, settings):
+    """(zygote, None) for this worker and assignment, or (None, why kernels start cold)."""
+    if not settings.warm_kernels:
+        return None, "warm kernels are turned off"
+    sources = []
+    for name, data in bundle.source.items():
+        if name.endswith(".ipynb"):
+            cells = json.loads(data).get("cells", [])
+            sources += ["".join(c["source"]) for c in cells if c.get("cell_type") == "code"]
+    keras_home = settings.keras_home if settings.keras_home is not None else default_keras_home()
+    preload = warm.preload_names(sources)
+    return warm.for_assignment(parent, preload, settings.limits, keras_home or None)
 
 
 def start_failure(log):

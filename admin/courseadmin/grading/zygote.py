@@ -1,0 +1,289 @@
+"""Warm kernels: a process that imported the course's modules once forks each student's kernel.
+
+Run by path, inside a bubblewrap sandbox built like a kernel's (``warm.py`` starts it)::
+
+    python zygote.py --preload numpy --preload matplotlib.pyplot ...
+
+It never runs student code. It imports the modules, then answers one JSON request per line
+on its standard input (the grader's pipe; no kernel can reach it):
+
+- ``{"op": "fork", ...}``: a kernel (see ``become_kernel``); answers ``{"pid": pid}``.
+- ``{"op": "poll", "pid": pid}``: ``{"status": exit code or null}``.
+- ``{"op": "signal", "pid": pid, "signal": n}``: SIGINT interrupts the kernel, others kill it.
+- ``{"op": "reset"}``: after a kernel: removes what it wrote in the shared ``/tmp`` and says
+  whether everything else is as it was (``{"clean": bool, "changed": [...]}``).
+
+Each kernel gets what a sandbox of its own would give it: new PID, mount and IPC namespaces
+(it cannot see the zygote or anything a previous kernel started, and all its processes die
+with it), its own ``/proc``, a private working folder with the submission's
+files read-only, no capabilities, the uid the grader chose (a root grader), its limits and
+the watch (``launch.py``). The modules it finds imported are the zygote's, untouched by any
+student: each kernel is forked from the same state.
+"""
+
+import ctypes
+import json
+import os
+import signal
+import stat
+import sys
+import traceback
+from types import SimpleNamespace
+
+import launch  # beside this file: limits, dropping root, the watch
+
+CLONE_NEWNS, CLONE_NEWIPC, CLONE_NEWPID = 0x00020000, 0x08000000, 0x20000000
+MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC = 1, 2, 4, 8
+MS_REMOUNT, MS_BIND, MS_REC, MS_PRIVATE = 32, 4096, 16384, 1 << 18
+PR_SET_PDEATHSIG, PR_CAPBSET_DROP, PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL = 1, 24, 47, 4
+LIBC = ctypes.CDLL(None, use_errno=True)
+KERNEL_FAILED = 70  # exit status of a kernel whose set-up failed (its stderr says why)
+
+
+def check(result, what):
+    if result != 0:
+        error = ctypes.get_errno()
+        raise OSError(error, f"{what}: {os.strerror(error)}")
+
+
+def mount(source, target, kind, flags, data=None):
+    encode = lambda s: None if s is None else os.fsencode(s)  # noqa: E731
+    check(LIBC.mount(encode(source), encode(target), encode(kind), flags, encode(data)), target)
+
+
+def bind_read_only(source, target):
+    mount(source, target, None, MS_BIND | MS_REC)
+    mount(None, target, None, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV)
+
+
+def drop_capabilities():
+    """Lose every capability (the sandbox's user namespace gave the zygote all of them)."""
+    LIBC.prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0)
+    last = int(open("/proc/sys/kernel/cap_last_cap").read())  # noqa: SIM115
+    for cap in range(last + 1):
+        LIBC.prctl(PR_CAPBSET_DROP, cap, 0, 0, 0)
+    header = (ctypes.c_uint32 * 2)(0x20080522, 0)  # _LINUX_CAPABILITY_VERSION_3, this process
+    check(LIBC.capset(header, (ctypes.c_uint32 * 6)()), "capset")
+
+
+def capabilities():
+    """{'CapEff': int, ...} of this process."""
+    lines = open("/proc/self/status").read().splitlines()  # noqa: SIM115
+    return {k: int(v, 16) for k, v in (line.split(":\t") for line in lines if line[:3] == "Cap")}
+
+
+def setup_kernel(request):
+    """In the new namespaces, as PID 1: the kernel's view, then its identity and limits."""
+    mount(None, "/", None, MS_REC | MS_PRIVATE)
+    mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
+    workdir, disk = request["workdir"], request["disk"]
+    os.makedirs(workdir, exist_ok=True)
+    mount("tmpfs", workdir, "tmpfs", MS_NOSUID | MS_NODEV, f"mode=0777,size={disk}")
+    files = request["files"]
+    for name in sorted(os.listdir(files)):
+        source, target = os.path.join(files, name), os.path.join(workdir, name)
+        if os.path.isdir(source) and not os.path.islink(source):
+            os.mkdir(target)
+        else:
+            open(target, "w").close()  # noqa: SIM115  (a mount point)
+        bind_read_only(source, target)
+    uid = request.get("uid")
+    if uid is not None:
+        launch.drop_root(uid)  # a root grader: the kernel's own uid, no capabilities left
+    else:
+        drop_capabilities()
+    left = {k: v for k, v in capabilities().items() if k in ("CapPrm", "CapEff", "CapAmb") and v}
+    if left:
+        raise PermissionError(f"capabilities left: {left}")
+    os.environ.clear()
+    os.environ.update(request["environment"])
+    os.chdir(workdir)
+    launch.set_limits(SimpleNamespace(**request["limits"]))
+    if request.get("watch"):
+        watch = request["watch"]
+        launch.watch(watch["log"], watch["allow"], watch.get("skeleton", ()))
+
+
+def become_kernel(request):
+    """The forked child: new namespaces, then a kernel as PID 1 of its PID namespace.
+
+    This process stays behind in the zygote's namespace to be its handle: it passes
+    SIGINT on (an interrupt), turns any other signal into SIGKILL, and exits as the kernel
+    did. If it dies, the kernel does (PR_SET_PDEATHSIG), and with it all it started."""
+    check(LIBC.unshare(CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC), "unshare")
+    kernel = os.fork()
+    if kernel == 0:
+        code = KERNEL_FAILED
+        try:
+            LIBC.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+            setup_kernel(request)
+            if request.get("probe"):  # the grader's check of the set-up, before any kernel
+                print(f"probe: uid {os.getuid()}, capabilities {capabilities()}", file=sys.stderr)
+                code = 0
+            else:
+                code = run_ipykernel(request["connection_file"], request["workdir"])
+        except BaseException:  # noqa: BLE001
+            traceback.print_exc()
+            sys.stderr.flush()
+        finally:
+            os._exit(code)
+
+    def relay(number, _):
+        try:
+            os.kill(kernel, number if number == signal.SIGINT else signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+
+    for number in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT):
+        signal.signal(number, relay)
+    while True:
+        try:
+            _, status = os.waitpid(kernel, 0)
+            break
+        except ChildProcessError:
+            os._exit(KERNEL_FAILED)
+        except InterruptedError:
+            continue
+    os._exit(os.waitstatus_to_exitcode(status) & 0xFF)
+
+
+def run_ipykernel(connection_file, workdir):
+    """ipykernel, as ``python -m ipykernel_launcher -f connection_file`` would start it."""
+    if "numpy.random" in sys.modules:
+        sys.modules["numpy.random"].seed()  # a kernel of its own draws its own numbers
+    sys.argv = ["ipykernel_launcher", "-f", connection_file]
+    sys.path.insert(0, workdir)
+    from ipykernel import kernelapp
+
+    try:
+        kernelapp.launch_new_instance()
+    except SystemExit as exit:
+        return exit.code if isinstance(exit.code, int) else 1
+    return 0
+
+
+def fork(request):
+    pid = os.fork()
+    if pid == 0:
+        try:
+            for fd, target in ((0, os.devnull), (1, os.devnull), (2, request["stderr"])):
+                os.dup2(os.open(target, os.O_RDWR | os.O_CREAT | os.O_APPEND, 0o600), fd)
+            os.closerange(3, 1 << 16)  # the zygote's pipe to the grader, among others
+            os.setsid()
+            become_kernel(request)
+        except BaseException:  # noqa: BLE001
+            traceback.print_exc()
+            sys.stderr.flush()
+        os._exit(KERNEL_FAILED)
+    return {"pid": pid}
+
+
+class Zygote:
+    """The request loop's state: its children, their exit codes, ``/tmp`` as it started."""
+
+    def __init__(self):
+        self.exited = {}
+        self.pristine = snapshot("/tmp")
+
+    def poll(self, pid):
+        if pid not in self.exited:
+            try:
+                done, status = os.waitpid(pid, os.WNOHANG)
+            except ChildProcessError:
+                done, status = pid, 0
+            if done:
+                self.exited[pid] = os.waitstatus_to_exitcode(status)
+        return self.exited.get(pid)
+
+    def handle(self, request):
+        op = request["op"]
+        if op == "fork":
+            return fork(request)
+        if op == "poll":
+            return {"status": self.poll(request["pid"])}
+        if op == "signal":
+            if self.poll(request["pid"]) is None:
+                os.kill(request["pid"], request["signal"])
+            return {"ok": True}
+        if op == "reset":
+            for pid in list_children():
+                os.kill(pid, signal.SIGKILL)
+                os.waitpid(pid, 0)
+            self.exited.clear()
+            changed = restore("/tmp", self.pristine)
+            return {"clean": not changed, "changed": changed[:20]}
+        raise ValueError(f"unknown request {op!r}")
+
+
+def list_children():
+    me = str(os.getpid())
+    pids = []
+    for task in os.listdir("/proc"):
+        try:
+            if task.isdigit() and open(f"/proc/{task}/stat").read().split()[3] == me:  # noqa: SIM115
+                pids.append(int(task))
+        except OSError:
+            continue
+    return pids
+
+
+def snapshot(root):
+    """{path: (kind, mode, uid)} of ``root``'s tree, not entering mount points (binds)."""
+    found = {}
+    for folder, dirs, files in os.walk(root):
+        for name in dirs + files:
+            path = os.path.join(folder, name)
+            info = os.lstat(path)
+            found[path] = (stat.S_IFMT(info.st_mode), stat.S_IMODE(info.st_mode), info.st_uid)
+        dirs[:] = [d for d in dirs if not os.path.ismount(os.path.join(folder, d))]
+    return found
+
+
+def restore(root, pristine):
+    """Remove what is under ``root`` and not in ``pristine``; the paths that changed."""
+    import shutil
+
+    now = snapshot(root)
+    for path in sorted(set(now) - set(pristine)):
+        if not os.path.lexists(path):
+            continue  # inside a folder removed already
+        if now[path][0] == stat.S_IFDIR:
+            shutil.rmtree(path, ignore_errors=True)
+        else:
+            os.unlink(path)
+    after = snapshot(root)
+    return sorted(p for p in set(pristine) | set(after) if pristine.get(p) != after.get(p))
+
+
+def preload(names):
+    """Import ``names``; {name: error} for those that failed."""
+    import importlib
+
+    failed = {}
+    for name in names:
+        try:
+            importlib.import_module(name)
+        except Exception as error:  # noqa: BLE001
+            failed[name] = f"{type(error).__name__}: {error}"
+    return failed
+
+
+def main(argv):
+    names = [argv[i + 1] for i, arg in enumerate(argv) if arg == "--preload"]
+    replies = os.fdopen(os.dup(1), "w", buffering=1)
+    os.dup2(2, 1)  # what the modules print goes to the log, not into the replies
+    del sys.path[0]  # this folder: kernels must not import launch or zygote
+    os.environ.setdefault("MPLBACKEND", "module://matplotlib_inline.backend_inline")
+    failed = preload(["ipykernel.kernelapp", *names])
+    zygote = Zygote()
+    replies.write(json.dumps({"ready": True, "failed": failed}) + "\n")
+    for line in sys.stdin:
+        try:
+            reply = zygote.handle(json.loads(line))
+        except Exception as error:  # noqa: BLE001
+            reply = {"error": f"{type(error).__name__}: {error}"}
+        replies.write(json.dumps(reply) + "\n")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
