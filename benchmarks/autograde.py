@@ -2,12 +2,14 @@
 
 The same submissions of one notebook (full marks, realistic mistakes and blank notebooks
 from the demo class), graded in copies of one course in one run: serial ``nbgrader
-autograde``; ours on a local cluster of 1 and of 2 workers; ours through a scheduler and two
-workers on loopback; and an unchanged rerun (the ledger skips everything). The grades must
-agree with serial nbgrader's, cell by cell. Per configuration: seconds, submissions per
-minute, the ratio to serial nbgrader, seconds per task in the workers, engine overhead per
-task (worker time not spent in a task: cluster start, canary, transfers, waits) and
-recording seconds per submission.
+autograde``; ours on a local cluster of 1 and of 2 workers (warm kernels, the default), of 2
+workers with cold kernels, and through a scheduler and two workers on loopback; and an
+unchanged rerun (the ledger skips everything). The grades must
+agree with serial nbgrader's, cell by cell. Per configuration: the whole run (seconds,
+submissions per minute, the ratio to serial nbgrader); the steady state after the first
+result (what a class of thousands sees: submissions per minute, the ratio to serial, a
+worker's overhead per task beyond the task itself); the start-up (cluster, canary, first
+task); seconds per task in the workers and recording seconds per submission.
 Run: python -m benchmarks.autograde [students] [notebook]   (default: 16 01_data_preparation)
 """
 
@@ -111,20 +113,35 @@ def stop(processes):
         process.wait(30)
 
 
-def ours(course, notebook, cluster, workers):
-    """(seconds, figures) of our autograde on ``cluster`` with ``workers`` worker slots."""
+def ours(course, notebook, cluster, workers, settings=None):
+    """(seconds, figures) of our autograde on ``cluster`` with ``workers`` worker slots.
+
+    Start-up is the time to the first recorded result (the cluster, the canary, the first
+    task); the steady state is the rest: results per second from the first to the last.
+    """
+    arrivals = []
     start = time.perf_counter()
     outcomes = autograde(
-        course, [notebook], settings=Settings(), cluster=cluster, log=lambda *a: None
+        course,
+        [notebook],
+        settings=settings or Settings(),
+        cluster=cluster,
+        log=lambda *a: None,
+        on_record=lambda outcome: arrivals.append(time.perf_counter()),
     )
     seconds = time.perf_counter() - start
     ran = [o for o in outcomes if not o.skipped]
-    work = sum(o.seconds for o in ran)
+    if not ran:
+        return seconds, {"ran": 0}
+    task = sum(o.seconds for o in ran) / len(ran)
+    interval = (arrivals[-1] - arrivals[0]) / (len(arrivals) - 1) if len(arrivals) > 1 else 0
     return seconds, {
         "ran": len(ran),
-        "task": work / len(ran) if ran else 0.0,
-        "overhead": (seconds * workers - work) / len(ran) if ran else 0.0,
-        "record": sum(o.timings.get("record", 0) for o in ran) / len(ran) if ran else 0.0,
+        "task": task,
+        "start-up": arrivals[0] - start,
+        "interval": interval,  # seconds between results, steady state
+        "overhead": interval * workers - task,  # a worker's time per task not in the task
+        "record": sum(o.timings.get("record", 0) for o in ran) / len(ran),
     }
 
 
@@ -144,6 +161,11 @@ def main(size=16, notebook="01_data_preparation"):
             seconds, figures = ours(local, notebook, f"local:{workers}", workers)
             same = grades(local).equals(reference)
             rows.append((f"ours, local:{workers}", seconds, figures, same))
+        cold = copy_course(template, Path(tmp) / "cold")
+        seconds, figures = ours(cold, notebook, "local:2", 2, Settings(warm_kernels=False))
+        rows.append(
+            ("ours, local:2, cold kernels", seconds, figures, grades(cold).equals(reference))
+        )
         scheduler = copy_course(template, Path(tmp) / "scheduler")
         address, processes = loopback_scheduler(tmp, 2)
         try:
@@ -158,18 +180,25 @@ def main(size=16, notebook="01_data_preparation"):
             ("ours, local:2, unchanged rerun", seconds, figures, grades(local).equals(reference))
         )
     print(f"{size} submissions of {notebook} on {os.cpu_count()} cores")
-    head = f"{'':<32}{'seconds':>8}{'per min':>9}{'× serial':>9}{'run':>5}"
-    print(head + f"{'task s':>8}{'overhead s':>11}{'record s':>9}  same grades")
+    print("whole run: seconds, submissions per minute, × serial; steady state (after the first")
+    print("result): submissions per minute, × serial, a worker's overhead per task; start-up:")
+    print("seconds to the first result (cluster, canary, first task)")
+    head = f"{'':<31}{'seconds':>8}{'/min':>6}{'×':>6}{'steady/min':>11}{'×':>6}{'task s':>7}"
+    print(head + f"{'overhead s':>11}{'start-up s':>11}{'record s':>9}  same grades")
+    per_notebook = serial_seconds / size
     for name, seconds, figures, same in rows:
-        line = f"{name:<32}{seconds:>8.1f}{size / seconds * 60:>9.1f}"
-        line += f"{serial_seconds / seconds:>9.2f}"
-        if figures:
-            line += f"{figures['ran']:>5}{figures['task']:>8.2f}{figures['overhead']:>11.2f}"
+        line = (
+            f"{name:<31}{seconds:>8.1f}{size / seconds * 60:>6.1f}{serial_seconds / seconds:>6.2f}"
+        )
+        if figures is None:
+            line += f"{60 / per_notebook:>11.1f}{1:>6.2f}{per_notebook:>7.2f}"
+        elif figures["ran"] > 1:
+            rate = 60 / figures["interval"]
+            line += f"{rate:>11.1f}{per_notebook * rate / 60:>6.2f}{figures['task']:>7.2f}"
+            line += f"{figures['overhead']:>11.2f}{figures['start-up']:>11.1f}"
             line += f"{figures['record']:>9.2f}"
-        else:
-            line += f"{size:>5}{serial_seconds / size:>8.2f}{'':>11}{'':>9}"
         print(f"{line}  {same}")
-    first = rows[2][1]
+    first = rows[2][1]  # local:2
     print(f"unchanged rerun / first run (local:2): {rows[-1][1] / first:.1%}")
 
 

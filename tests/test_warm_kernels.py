@@ -191,7 +191,9 @@ def test_reset_removes_what_is_new_and_reports_what_changed(tmp_path):
     assert sorted(os.listdir(tmp_path)) == ["home"]
     assert os.listdir(tmp_path / "home") == ["keep"]
     (tmp_path / "home").chmod(0o700)
-    assert zygote.restore(str(tmp_path), pristine) == [str(tmp_path / "home")]
+    (tmp_path / "home" / "keep").write_text("changed")
+    changed = [str(tmp_path / "home"), str(tmp_path / "home" / "keep")]
+    assert zygote.restore(str(tmp_path), pristine) == changed
 
 
 def test_preloads_are_the_notebooks_fork_safe_imports():

@@ -105,6 +105,7 @@ def autograde(args):
         timeout=args.timeout,
         limits=Limits(memory=int(args.memory * GIB)),
         allow_unprotected=args.allow_unprotected,
+        warm_kernels=not args.cold_kernels,
     )
     students = set(args.student) if args.student else None
     try:
@@ -242,6 +243,11 @@ def main(argv=None):
         "--allow-unprotected",
         action="store_true",
         help="let remote workers without a sandbox (bubblewrap) grade; the report says so",
+    )
+    grade.add_argument(
+        "--cold-kernels",
+        action="store_true",
+        help="start every kernel from scratch, not forked from a warm zygote (slower)",
     )
     grade.add_argument("--timeout", type=int, default=120, help="seconds per cell (120)")
     grade.add_argument("--memory", type=float, default=4, help="GiB per kernel (4)")

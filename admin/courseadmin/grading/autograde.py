@@ -315,6 +315,8 @@ def summary(outcomes, recorder, seconds, log):
         f"{len(outcomes) - len(ran)} unchanged, not run"
     )
     log("per worker: " + ", ".join(f"{w} {n}" for w, n in sorted(per_worker.items())))
+    kernels = Counter(o.kernels or "cold" for o in ran)
+    log("kernels: " + ", ".join(f"{n} {how}" for how, n in kernels.most_common()))
 
 
 def check_canaries(grid, course, assignments, settings, bundle):

@@ -12,6 +12,7 @@ whole kernel set-up. After each kernel it removes what that kernel wrote in its 
 if anything else changed there, it is replaced by a fresh one before the next kernel.
 """
 
+import atexit
 import json
 import os
 import re
@@ -336,6 +337,7 @@ def for_assignment(parent, preload, limits, keras_home):
         return None, str(error)
 
 
+@atexit.register
 def close_all():
     for zygote in list(_running.values()):
         zygote.close()

@@ -228,13 +228,16 @@ def list_children():
 
 
 def snapshot(root):
-    """{path: (kind, mode, uid)} of ``root``'s tree, not entering mount points (binds)."""
+    """{path: (kind, mode, uid, size, mtime)} of ``root``'s tree (no size or time for
+    folders: kernels add and remove entries), not entering mount points (binds)."""
     found = {}
     for folder, dirs, files in os.walk(root):
         for name in dirs + files:
             path = os.path.join(folder, name)
             info = os.lstat(path)
-            found[path] = (stat.S_IFMT(info.st_mode), stat.S_IMODE(info.st_mode), info.st_uid)
+            kind = stat.S_IFMT(info.st_mode)
+            content = (0, 0) if kind == stat.S_IFDIR else (info.st_size, info.st_mtime_ns)
+            found[path] = (kind, stat.S_IMODE(info.st_mode), info.st_uid, *content)
         dirs[:] = [d for d in dirs if not os.path.ismount(os.path.join(folder, d))]
     return found
 

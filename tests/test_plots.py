@@ -1,0 +1,42 @@
+"""coursekit.plots: the sample grid shows the images it says, where it says."""
+
+import matplotlib
+
+matplotlib.use("agg")
+
+import numpy as np  # noqa: E402
+
+from coursekit.plots import sample_grid  # noqa: E402
+
+
+def mosaic_of(fig):
+    (ax,) = fig.axes
+    (image,) = ax.get_images()
+    return ax, np.asarray(image.get_array())
+
+
+def test_each_row_holds_random_images_of_its_class():
+    rng = np.random.default_rng(3)
+    images = rng.integers(0, 256, size=(60, 28, 28), dtype=np.uint8)
+    labels = np.arange(60) % 3
+    ax, mosaic = mosaic_of(sample_grid(images, labels, ["a", "b", "c"], per_class=4))
+    gap = 2  # 28 // 14
+    assert mosaic.shape == (3 * 28 + 2 * gap, 4 * 28 + 3 * gap)
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["a", "b", "c"]
+    picks = np.random.default_rng(0)
+    for row in range(3):
+        chosen = picks.choice(np.flatnonzero(labels == row), size=4, replace=False)
+        for col, index in enumerate(chosen):
+            y, x = row * (28 + gap), col * (28 + gap)
+            np.testing.assert_allclose(mosaic[y : y + 28, x : x + 28], images[index] / 255)
+    assert (mosaic[28 : 28 + gap] == 1).all()  # white between rows
+
+
+def test_colour_floats_and_classes_with_too_few_images():
+    rng = np.random.default_rng(4)
+    images = rng.random((5, 8, 8, 3))
+    labels = np.array([0, 0, 0, 1, 0])
+    _, mosaic = mosaic_of(sample_grid(images, labels, ["many", "one"], per_class=3))
+    assert mosaic.shape == (2 * 8 + 1, 3 * 8 + 2, 3)
+    np.testing.assert_allclose(mosaic[9:17, :8], images[3])
+    assert (mosaic[9:17, 9:] == 1).all()  # white where the class has no more images
