@@ -40,7 +40,7 @@ from courseadmin.authoring.notebooks import (
     nbgrader_meta,
     read_notebook,
 )
-from courseadmin.grading import engine, events, manual
+from courseadmin.grading import engine, events, ids, manual
 from courseadmin.grading.course import Course, GradingError
 from courseadmin.grading.hidden import JudgeHiddenResults, judge_notebook
 from courseadmin.grading.ledger import Ledger, key
@@ -129,6 +129,7 @@ class Recorder:
                 outcome.problems.append(f"recording failed: {last_error(result)}")
         if not outcome.ok:
             record_zero(course, assignment, student)
+        write_kernel_log(course, outcome)
         outcome.executed = {}  # recorded: the bytes are in autograded/ now
         outcome.timings["record"] = time.perf_counter() - start
         self.seconds += outcome.timings["record"]
@@ -402,11 +403,25 @@ def exclusive(path):
             fcntl.flock(lock, fcntl.LOCK_UN)
 
 
+def write_kernel_log(course, outcome):
+    """``reports/logs/<assignment>/<student>.log``: what the submission's kernels wrote to
+    standard error and what the watch saw, from its latest run (none if it has nothing)."""
+    path = ids.safe_join(
+        course.root / "reports", "logs", outcome.assignment, f"{outcome.student}.log"
+    )
+    if outcome.log:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(outcome.log, encoding="utf-8")
+    else:
+        path.unlink(missing_ok=True)
+
+
 def write_log(course, outcomes):
     """Add these outcomes to ``reports/autograde.csv`` (latest run per submission)."""
     path = course.root / "reports" / "autograde.csv"
     path.parent.mkdir(parents=True, exist_ok=True)
-    columns = ["assignment", "student", "graded", "seconds", "problems", "host", "unchanged"]
+    columns = ["assignment", "student", "graded", "seconds", "problems", "host", "kernels"]
+    columns += ["unchanged"]
     rows = pd.DataFrame(
         [
             {
@@ -416,6 +431,7 @@ def write_log(course, outcomes):
                 "seconds": round(o.seconds, 1),
                 "problems": "; ".join(o.problems),
                 "host": o.host,
+                "kernels": o.kernels,
                 "unchanged": o.skipped,
             }
             for o in outcomes

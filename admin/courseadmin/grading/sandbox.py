@@ -435,59 +435,26 @@ class SandboxedKernelManager(AsyncKernelManager):
         from courseadmin.grading import warm
 
         zygote = self._zygote()
-        if zygote is None or not zygote.claim():
+        if zygote is None or not zygote.claim():  # cold, or the zygote is busy or broken
             return await super()._async_launch_kernel(kernel_cmd, **kw)
         self._warm = zygote
-        runtime = self._runtime_dir
-        sandbox = KernelSandbox(
-            workdir=self._workdir,
-            runtime_dir=runtime,
-            limits=self._limits(),
-            keras_home=self.keras_home or None,
-            activity_log=str(runtime / "activity.log") if self.activity_log else None,
-        )
-        files = zygote.files / runtime.name
-        files.mkdir()
-        warm.share_files(self._workdir, files)
-        watch = None
-        if self.activity_log:
-            Path(sandbox.activity_log).touch()
-            if self._uid is not None:
-                os.chown(sandbox.activity_log, self._uid, self._uid)
-            args = sandbox.watch_args()
-            watch = {
-                "log": sandbox.activity_log,
-                "allow": [args[i + 1] for i, a in enumerate(args) if a == "--allow"],
-                "skeleton": [args[i + 1] for i, a in enumerate(args) if a == "--skeleton"],
-            }
-        process = zygote.fork(
-            runtime,
-            files,
-            self._workdir,
-            self._uid,
-            sandbox.environment(),
-            watch,
-            limits=sandbox.limits,
-        )
+        process = warm.fork_for(self, zygote)
         self.provisioner.process, self.provisioner.pid = process, process.pid
         self.provisioner.pgid = None
         self._reconcile_connection_info(self.provisioner.connection_info)
 
     async def _async_cleanup_resources(self, restart=False):
+        from courseadmin.grading import warm
+
         await super()._async_cleanup_resources(restart=restart)
         if getattr(self, "_stderr", None):
             self._stderr.close()
             self._stderr = None
-        zygote = getattr(self, "_warm", None)
-        if zygote is not None and not restart:
+        if getattr(self, "_warm", None) is not None and not restart:
+            # (a restart keeps its runtime folder and starts cold; SandboxedExecute uses a
+            # new manager for each kernel instead)
+            warm.collect(self, self._warm)
             self._warm = None
-            runtime = self._runtime_dir
-            for name, log in (("stderr.log", self.stderr_log), ("activity.log", self.activity_log)):
-                if log and (runtime / name).exists():
-                    with open(log, "ab") as out:
-                        out.write((runtime / name).read_bytes())
-            zygote.discard(runtime.name)
-            zygote.reset()
         if not restart and getattr(self, "_runtime_dir", None):
             shutil.rmtree(self._runtime_dir, ignore_errors=True)
 

@@ -34,10 +34,11 @@ from nbgrader.preprocessors import (
 
 from courseadmin.grading import incidents, warm
 from courseadmin.grading.course import Course
-from courseadmin.grading.preprocessors import KernelStartError, SandboxedExecute
+from courseadmin.grading.preprocessors import KernelStartError, SandboxedExecute, tail
 from courseadmin.grading.sandbox import Limits, default_keras_home, font_cache, sandbox_problem
 
 TASK_PREFIX = "coursekit-task-"
+LOG_TAIL = 20_000  # characters of each log returned with the outcome
 # Variables of the instructor's environment that change how notebooks run: sent with tasks.
 SENT_ENVIRONMENT = ("COURSE_FAST", "KERAS_BACKEND")
 # Test hook: a worker whose environment sets this kills itself (SIGKILL) on any submission
@@ -82,6 +83,7 @@ class Outcome:
     refused: str = ""  # why the node refused to run it (not graded, not recorded)
     skipped: bool = False  # unchanged since the ledger's grade: not run again
     kernels: str = ""  # "warm", or "cold: why" (warm.py)
+    log: str = ""  # the kernels' standard error and what the watch saw (the last of each)
 
 
 @dataclass(frozen=True)
@@ -247,6 +249,11 @@ def execute(outcome, root, files, bundle, settings):
         result = {"success": False, "log": traceback.format_exc()}
     outcome.timings["autograde"] = time.perf_counter() - clock
     executed = course.path("autograded", student, assignment)
+    outcome.log = "".join(
+        f"== {title} ==\n{text}\n"
+        for title, name in (("kernel standard error", "kernel"), ("watched", "activity"))
+        if (text := tail(logs[name], LOG_TAIL))
+    )
     outcome.events = [
         *incidents.incident_events(logs["incident"], assignment, student),
         *incidents.watch_events(logs["activity"], assignment, student, sandbox_problem() is None),

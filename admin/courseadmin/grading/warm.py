@@ -293,6 +293,48 @@ class ForkedKernel:
         self.send_signal(15)
 
 
+def fork_for(manager, zygote):
+    """A ``ForkedKernel`` for ``SandboxedKernelManager`` ``manager``: its working folder,
+    runtime folder, uid, limits, environment and watch, as a cold start would have them."""
+    runtime = manager._runtime_dir
+    sandbox = KernelSandbox(
+        workdir=manager._workdir,
+        runtime_dir=runtime,
+        limits=manager._limits(),
+        keras_home=manager.keras_home or None,
+        activity_log=str(runtime / "activity.log") if manager.activity_log else None,
+    )
+    files = zygote.files / runtime.name
+    files.mkdir()
+    share_files(manager._workdir, files)
+    watch = None
+    if sandbox.activity_log:
+        Path(sandbox.activity_log).touch()
+        if manager._uid is not None:
+            os.chown(sandbox.activity_log, manager._uid, manager._uid)
+        args = sandbox.watch_args()
+        watch = {
+            "log": sandbox.activity_log,
+            "allow": [args[i + 1] for i, a in enumerate(args) if a == "--allow"],
+            "skeleton": [args[i + 1] for i, a in enumerate(args) if a == "--skeleton"],
+        }
+    environment = sandbox.environment()
+    return zygote.fork(
+        runtime, files, manager._workdir, manager._uid, environment, watch, limits=sandbox.limits
+    )
+
+
+def collect(manager, zygote):
+    """After ``fork_for``'s kernel ended: its logs to the manager's, then ``zygote.reset``."""
+    runtime = manager._runtime_dir
+    for name, log in (("stderr.log", manager.stderr_log), ("activity.log", manager.activity_log)):
+        if log and (runtime / name).exists():
+            with open(log, "ab") as out:
+                out.write((runtime / name).read_bytes())
+    zygote.discard(runtime.name)
+    zygote.reset()
+
+
 def share_files(workdir, files):
     """Hard links (or copies) of ``workdir``'s entries in ``files``, as a kernel sees them."""
     for entry in sorted(Path(workdir).iterdir())[:MAX_BOUND_ENTRIES]:

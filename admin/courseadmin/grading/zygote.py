@@ -27,6 +27,7 @@ import os
 import signal
 import stat
 import sys
+import time
 import traceback
 from types import SimpleNamespace
 
@@ -206,25 +207,33 @@ class Zygote:
                 os.kill(request["pid"], request["signal"])
             return {"ok": True}
         if op == "reset":
-            for pid in list_children():
-                os.kill(pid, signal.SIGKILL)
-                os.waitpid(pid, 0)
+            left = end_the_others()
             self.exited.clear()
-            changed = restore("/tmp", self.pristine)
+            changed = [f"process {pid} still there" for pid in left]
+            changed += restore("/tmp", self.pristine)
             return {"clean": not changed, "changed": changed[:20]}
         raise ValueError(f"unknown request {op!r}")
 
 
-def list_children():
-    me = str(os.getpid())
-    pids = []
-    for task in os.listdir("/proc"):
+def end_the_others(seconds=10):
+    """Kill every process of this PID namespace but bubblewrap's init (1) and this one, and
+    wait until they are gone: nothing of the last kernel can still write. Those left."""
+    me, deadline = os.getpid(), time.monotonic() + seconds
+    while True:
+        others = [int(p) for p in os.listdir("/proc") if p.isdigit() and int(p) not in (1, me)]
+        for pid in others:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except OSError:
+                pass
         try:
-            if task.isdigit() and open(f"/proc/{task}/stat").read().split()[3] == me:  # noqa: SIM115
-                pids.append(int(task))
-        except OSError:
-            continue
-    return pids
+            while os.waitpid(-1, os.WNOHANG)[0] > 0:
+                pass
+        except ChildProcessError:
+            pass
+        if not others or time.monotonic() > deadline:
+            return others
+        time.sleep(0.005)
 
 
 def snapshot(root):
