@@ -491,3 +491,31 @@ def test_report_lists_events_and_kit_imports(graded):
     attention = pd.read_csv(course.root / "reports" / "attention.csv", keep_default_na=False)
     kit = attention[attention["student"] == "kit"]
     assert "kit import" in set(kit["kind"])
+
+
+def test_nbgrader_metadata_validation_checks_its_schema_once():
+    """The shim in ``course.py`` validates as ``jsonschema.validate`` does, error for error."""
+    import jsonschema
+    from nbformat.v4 import new_code_cell
+    from nbgrader.nbgraderformat import MetadataValidator
+
+    from courseadmin.grading.course import SchemaCheckedOnce
+
+    schema = MetadataValidator().schema
+    good = {"schema_version": 3, "grade": True, "solution": False, "locked": True}
+    good |= {"points": 1, "grade_id": "q1", "task": False}
+    bad = [good | {"points": "one"}, good | {"grade_id": 7, "locked": "yes"}, {"schema_version": 3}]
+    jsonschema.validate(good, schema)
+    SchemaCheckedOnce.validate(good, schema)
+    for metadata in bad:
+        with pytest.raises(jsonschema.ValidationError) as theirs:
+            jsonschema.validate(metadata, schema)
+        with pytest.raises(jsonschema.ValidationError) as ours:
+            SchemaCheckedOnce.validate(metadata, schema)
+        assert str(ours.value) == str(theirs.value)
+    cell = new_code_cell("x = 1", metadata={"nbgrader": bad[0]})
+    SchemaCheckedOnce.validators.clear()
+    for _ in range(3):  # nbgrader goes through the shim, which keeps one validator
+        with pytest.raises(jsonschema.ValidationError):
+            MetadataValidator().validate_cell(cell)
+    assert len(SchemaCheckedOnce.validators) == 1

@@ -5,10 +5,13 @@ The folders are nbgrader's own (``source``, ``release``, ``submitted``, ``autogr
 ``lms`` (release zips for a learning platform) and ``reports``.
 """
 
+import json
 import shutil
 import warnings
 from pathlib import Path
 
+import jsonschema
+import nbgrader.nbgraderformat.common
 from nbgrader.api import Gradebook
 from nbgrader.apps import NbGraderAPI
 from nbgrader.coursedir import CourseDirectory
@@ -23,6 +26,28 @@ DEFAULT_ROOT = REPO_ROOT / "course"
 # nbgrader's gradebook code trips SQLAlchemy's autoflush warnings on every autograde: noise
 # for an instructor, and nothing the course can act on.
 warnings.filterwarnings("ignore", category=SAWarning)
+
+
+class SchemaCheckedOnce:
+    """``jsonschema`` as nbgrader's cell metadata validator uses it, with its schema checked
+    once: ``jsonschema.validate`` checks the schema against the meta-schema again for every
+    cell, a third of the time it takes to record a submission. Same validation, same errors."""
+
+    validators = {}  # the schema as JSON -> its validator (nbgrader loads it for each use)
+
+    @classmethod
+    def validate(cls, instance, schema):
+        key = json.dumps(schema, sort_keys=True)
+        if key not in cls.validators:
+            kind = jsonschema.validators.validator_for(schema)
+            kind.check_schema(schema)
+            cls.validators[key] = kind(schema)
+        error = jsonschema.exceptions.best_match(cls.validators[key].iter_errors(instance))
+        if error is not None:
+            raise error
+
+
+nbgrader.nbgraderformat.common.jsonschema = SchemaCheckedOnce
 
 
 # nbgrader's own autograde preprocessors, with the hidden tests' judge after execution.

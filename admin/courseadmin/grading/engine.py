@@ -12,7 +12,8 @@
 
 Tasks carry bytes (``task.run_task``); each assignment's bundle is scattered once (again if
 the worker that held it died). At most as many tasks are in flight as workers have threads,
-so a worker that dies takes only its own task with it; the scheduler runs that task again
+plus one, so a worker that dies takes only its own task with it (and perhaps the one queued
+there); the scheduler runs that task again
 elsewhere, and a task that killed ``ClusterGrading.attempts`` workers comes back as a
 ``KilledWorker`` (the engine sets the scheduler's ``allowed_failures`` to ``attempts - 1``).
 Since a worker's death also counts against a task only queued there, each task announces
@@ -46,6 +47,7 @@ JOBQUEUE = {
 }
 LOST = "scheduler-connection-lost"
 INLINE_BYTES = 8 * 2**20  # bigger submissions are scattered rather than sent in the task
+SPARE = 1  # tasks in flight beyond the workers' threads: the first free worker takes it at once
 
 
 def lost(future):
@@ -224,7 +226,7 @@ class Engine:
 
 
 class _Batch:
-    """One ``Engine.run``: at most one task per worker thread in flight."""
+    """One ``Engine.run``: at most one task per worker thread in flight, plus ``SPARE``."""
 
     def __init__(self, engine, tasks, bundles, settings):
         self.engine, self.client = engine, engine.client
@@ -254,7 +256,7 @@ class _Batch:
         self.done.add(future)
 
     def fill(self):
-        free = self.engine.slots() - len(self.running)
+        free = self.engine.slots() + SPARE - len(self.running)
         while self.pending and free > 0:
             self.send(self.pending.popleft())
             free -= 1
@@ -284,5 +286,5 @@ class _Batch:
                     )
                 outcome.problems = task.problems + outcome.problems
                 bar.update(1)
+                self.fill()  # before the caller records this one: no worker waits for that
                 yield outcome
-                self.fill()

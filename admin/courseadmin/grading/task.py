@@ -229,7 +229,7 @@ def execute(outcome, root, files, bundle, settings):
     clock = time.perf_counter()
     course = Course(
         scratch,
-        Autograde={"autograde_preprocessors": after_execute(SandboxedExecute)},
+        Autograde={"autograde_preprocessors": after_execute(SandboxedExecute, scoring=False)},
         Execute={"timeout": settings.timeout},
         SandboxedExecute={"incident_log": logs["incident"]},
         SandboxedKernelManager={
@@ -289,15 +289,17 @@ def start_failure(log):
     return text.strip()[:3000]
 
 
-def after_execute(*executors):
-    """nbgrader's autograde preprocessors with ``executors`` in place of ``Execute``."""
+def after_execute(*executors, scoring=True):
+    """nbgrader's autograde preprocessors with ``executors`` in place of ``Execute``; without
+    the scoring (``SaveAutoGrades``, ``AssignLatePenalties``) for the execution pass, whose
+    scratch gradebook is thrown away: the recording pass scores."""
+    scorers = [SaveAutoGrades, AssignLatePenalties] if scoring else []
     return [
         *executors,
         IgnorePattern,
         ClearMetadataPreprocessor,
         LimitOutput,
-        SaveAutoGrades,
-        AssignLatePenalties,
+        *scorers,
         CheckCellMetadata,
     ]
 
