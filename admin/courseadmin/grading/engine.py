@@ -12,10 +12,10 @@
 
 Tasks carry bytes (``task.run_task``); each assignment's bundle is scattered once (again if
 the worker that held it died). At most as many tasks are in flight as workers have threads,
-plus one, so a worker that dies takes only its own task with it (and perhaps the one queued
-there); the scheduler runs that task again
-elsewhere, and a task that killed ``ClusterGrading.attempts`` workers comes back as a
-``KilledWorker`` (the engine sets the scheduler's ``allowed_failures`` to ``attempts - 1``).
+plus one (``SPARE``), so a worker that dies takes only its own task with it (and perhaps the
+one queued there); the scheduler runs that task again elsewhere, and a task that killed
+``ClusterGrading.attempts`` workers comes back as a ``KilledWorker`` (the engine sets the
+scheduler's ``allowed_failures`` to ``attempts - 1``).
 Since a worker's death also counts against a task only queued there, each task announces
 its start (``task.STARTED``): one that started ``attempts`` times without finishing is
 graded 0 with the reason; a bystander is sent again.

@@ -53,6 +53,9 @@ KEPT_ENVIRONMENT = (
     "TZ",
     "OMP_NUM_THREADS",
 )
+# For every kernel, cold or warm: IPython's history in memory, no database and no thread to
+# save it (a cell's thread count then matches a cold kernel's, whose database fails to open).
+KERNEL_ARGUMENTS = ("--HistoryManager.hist_file=:memory:",)
 # Uids for kernels started by a root grader: far above any real account, one per kernel.
 KERNEL_UIDS = (2**24, 2**30)
 MAX_BOUND_ENTRIES = 256  # files of one submission shown to its kernel
@@ -460,6 +463,7 @@ class SandboxedKernelManager(AsyncKernelManager):
 
     def format_kernel_cmd(self, extra_arguments=None):
         command = super().format_kernel_cmd(extra_arguments)
+        command += [arg for arg in KERNEL_ARGUMENTS if arg not in command]
         if self.activity_log:
             Path(self.activity_log).touch()
         sandbox = KernelSandbox(

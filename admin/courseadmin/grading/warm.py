@@ -25,6 +25,7 @@ import time
 from pathlib import Path
 
 from courseadmin.grading.sandbox import (
+    KERNEL_ARGUMENTS,
     KERNEL_UIDS,
     MAX_BOUND_ENTRIES,
     ZYGOTE,
@@ -201,6 +202,7 @@ class Zygote:
         request = {
             "op": "fork",
             "connection_file": str(runtime / "kernel.json"),
+            "arguments": list(KERNEL_ARGUMENTS),
             "stderr": str(runtime / "stderr.log"),
             "files": str(files),
             "workdir": str(workdir),

@@ -14,11 +14,11 @@ on its standard input (the grader's pipe; no kernel can reach it):
   whether everything else is as it was (``{"clean": bool, "changed": [...]}``).
 
 Each kernel gets what a sandbox of its own would give it: new PID, mount and IPC namespaces
-(it cannot see the zygote or anything a previous kernel started, and all its processes die
-with it), its own ``/proc``, a private working folder with the submission's
-files read-only, no capabilities, the uid the grader chose (a root grader), its limits and
-the watch (``launch.py``). The modules it finds imported are the zygote's, untouched by any
-student: each kernel is forked from the same state.
+with an init as PID 1, as bubblewrap's (it cannot see the zygote or anything a previous
+kernel started, and all its processes die with it), its own ``/proc``, a private working
+folder with the submission's files read-only, no capabilities, the uid the grader chose (a
+root grader), its limits and the watch (``launch.py``). The modules it finds imported are
+the zygote's, untouched by any student: each kernel is forked from the same state.
 """
 
 import ctypes
@@ -73,8 +73,8 @@ def capabilities():
     return {k: int(v, 16) for k, v in (line.split(":\t") for line in lines if line[:3] == "Cap")}
 
 
-def setup_kernel(request):
-    """In the new namespaces, as PID 1: the kernel's view, then its identity and limits."""
+def make_view(request):
+    """In the new namespaces: a private mount table, its own /proc, the working folder."""
     mount(None, "/", None, MS_REC | MS_PRIVATE)
     mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
     workdir, disk = request["workdir"], request["disk"]
@@ -88,9 +88,14 @@ def setup_kernel(request):
         else:
             open(target, "w").close()  # noqa: SIM115  (a mount point)
         bind_read_only(source, target)
+
+
+def become_student(request):
+    """The kernel's identity (no capabilities; a root grader: its own uid), environment,
+    working folder, limits and watch."""
     uid = request.get("uid")
     if uid is not None:
-        launch.drop_root(uid)  # a root grader: the kernel's own uid, no capabilities left
+        launch.drop_root(uid)
     else:
         drop_capabilities()
     left = {k: v for k, v in capabilities().items() if k in ("CapPrm", "CapEff", "CapAmb") and v}
@@ -98,40 +103,35 @@ def setup_kernel(request):
         raise PermissionError(f"capabilities left: {left}")
     os.environ.clear()
     os.environ.update(request["environment"])
-    os.chdir(workdir)
+    os.chdir(request["workdir"])
     launch.set_limits(SimpleNamespace(**request["limits"]))
     if request.get("watch"):
         watch = request["watch"]
         launch.watch(watch["log"], watch["allow"], watch.get("skeleton", ()))
 
 
-def become_kernel(request):
-    """The forked child: new namespaces, then a kernel as PID 1 of its PID namespace.
-
-    This process stays behind in the zygote's namespace to be its handle: it passes
-    SIGINT on (an interrupt), turns any other signal into SIGKILL, and exits as the kernel
-    did. If it dies, the kernel does (PR_SET_PDEATHSIG), and with it all it started."""
-    check(LIBC.unshare(CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC), "unshare")
-    kernel = os.fork()
-    if kernel == 0:
+def in_child(body):
+    """Fork; the child runs ``body()`` and exits with its code (or KERNEL_FAILED). The pid."""
+    pid = os.fork()
+    if pid == 0:
         code = KERNEL_FAILED
         try:
-            LIBC.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
-            setup_kernel(request)
-            if request.get("probe"):  # the grader's check of the set-up, before any kernel
-                print(f"probe: uid {os.getuid()}, capabilities {capabilities()}", file=sys.stderr)
-                code = 0
-            else:
-                code = run_ipykernel(request["connection_file"], request["workdir"])
+            code = body()
         except BaseException:  # noqa: BLE001
             traceback.print_exc()
             sys.stderr.flush()
         finally:
             os._exit(code)
+    return pid
+
+
+def wait_for(child):
+    """Pass SIGINT on to ``child``, turn other signals into SIGKILL for it, reap every child
+    (an init must), and return ``child``'s exit status, 0-255."""
 
     def relay(number, _):
         try:
-            os.kill(kernel, number if number == signal.SIGINT else signal.SIGKILL)
+            os.kill(child, number if number == signal.SIGINT else signal.SIGKILL)
         except ProcessLookupError:
             pass
 
@@ -139,20 +139,48 @@ def become_kernel(request):
         signal.signal(number, relay)
     while True:
         try:
-            _, status = os.waitpid(kernel, 0)
-            break
+            pid, status = os.wait()
         except ChildProcessError:
-            os._exit(KERNEL_FAILED)
-        except InterruptedError:
-            continue
-    os._exit(os.waitstatus_to_exitcode(status) & 0xFF)
+            return KERNEL_FAILED
+        if pid == child:
+            code = os.waitstatus_to_exitcode(status)
+            return code if code >= 0 else 128 - code
 
 
-def run_ipykernel(connection_file, workdir):
-    """ipykernel, as ``python -m ipykernel_launcher -f connection_file`` would start it."""
-    if "numpy.random" in sys.modules:
-        sys.modules["numpy.random"].seed()  # a kernel of its own draws its own numbers
-    sys.argv = ["ipykernel_launcher", "-f", connection_file]
+def become_kernel(request):
+    """The forked child: three processes, like a kernel bubblewrap starts.
+
+    This one stays in the zygote's namespaces as the grader's handle on the kernel. Its
+    child is PID 1 of new PID, mount and IPC namespaces: it makes the kernel's view, then
+    acts as init (reaps orphans; if it dies, everything in its namespace dies, and it dies
+    with the handle: PR_SET_PDEATHSIG). Its child, PID 2, becomes the student's kernel. Each
+    passes SIGINT on (an interrupt) and turns other signals into SIGKILL for the kernel."""
+    check(LIBC.unshare(CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC), "unshare")
+
+    def init():
+        LIBC.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+        make_view(request)
+        return wait_for(in_child(kernel))
+
+    def kernel():
+        become_student(request)
+        if request.get("probe"):  # the grader's check of the set-up, before any kernel
+            print(f"probe: uid {os.getuid()}, capabilities {capabilities()}", file=sys.stderr)
+            return 0
+        return run_ipykernel(request["connection_file"], request["workdir"], request["arguments"])
+
+    os._exit(wait_for(in_child(init)))
+
+
+def run_ipykernel(connection_file, workdir, arguments):
+    """ipykernel, as ``python -m ipykernel_launcher -f connection_file *arguments`` would."""
+    numpy = sys.modules.get("numpy")
+    if numpy is not None:
+        numpy.random.seed()  # a kernel of its own draws its own numbers
+        # OpenBLAS starts its threads when numpy is imported, and a fork has none: start them
+        # now, as a cold kernel has them (they count against the process limit)
+        numpy.ones((256, 256)) @ numpy.ones((256, 256))
+    sys.argv = ["ipykernel_launcher", "-f", connection_file, *arguments]
     sys.path.insert(0, workdir)
     from ipykernel import kernelapp
 
@@ -164,19 +192,14 @@ def run_ipykernel(connection_file, workdir):
 
 
 def fork(request):
-    pid = os.fork()
-    if pid == 0:
-        try:
-            for fd, target in ((0, os.devnull), (1, os.devnull), (2, request["stderr"])):
-                os.dup2(os.open(target, os.O_RDWR | os.O_CREAT | os.O_APPEND, 0o600), fd)
-            os.closerange(3, 1 << 16)  # the zygote's pipe to the grader, among others
-            os.setsid()
-            become_kernel(request)
-        except BaseException:  # noqa: BLE001
-            traceback.print_exc()
-            sys.stderr.flush()
-        os._exit(KERNEL_FAILED)
-    return {"pid": pid}
+    def handle():
+        for fd, target in ((0, os.devnull), (1, os.devnull), (2, request["stderr"])):
+            os.dup2(os.open(target, os.O_RDWR | os.O_CREAT | os.O_APPEND, 0o600), fd)
+        os.closerange(3, 1 << 16)  # the zygote's pipe to the grader, among others
+        os.setsid()
+        become_kernel(request)
+
+    return {"pid": in_child(handle)}
 
 
 class Zygote:
