@@ -2,8 +2,8 @@
 
 ``--cluster`` says where submissions run:
 
-- ``local:N``: ``distributed``'s ``SubprocessCluster`` on this machine: a scheduler and N
-  worker processes of one thread each (the default, N = cores);
+- ``local:N``: ``distributed.LocalCluster`` on this machine, N worker processes of one
+  thread each (the default, N = cores);
 - ``tcp://HOST:PORT``: an existing scheduler (``dask scheduler``, and ``dask worker`` on
   each node, in the kit's environment);
 - ``slurm``, ``pbs``, ``sge``, ``lsf``, ``htcondor``: dask-jobqueue, configured by
@@ -105,16 +105,14 @@ def _allow_failures(count, dask_scheduler=None):
 
 def _start_client(kind, argument, config):
     """(client, cluster or None) for a parsed ``--cluster``."""
-    from distributed import Client
-    from distributed.deploy.subprocess import SubprocessCluster
+    from distributed import Client, LocalCluster
 
     if kind == "local":
-        # The scheduler in a process of its own, as on a cluster: in this one it would wait
-        # for the recorder (the GIL) before it could hand a worker its next task.
-        cluster = SubprocessCluster(
+        cluster = LocalCluster(
             n_workers=argument,
             threads_per_worker=1,
-            worker_kwargs={"memory_limit": 0},  # kernels have their own limits
+            processes=True,
+            memory_limit=0,  # kernels have their own limits; a big notebook is no fault
             dashboard_address=None,
             silence_logs=logging.CRITICAL,
         )

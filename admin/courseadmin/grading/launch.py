@@ -35,6 +35,9 @@ NETWORK_EVENTS = {"socket.connect", "socket.sendto", "socket.getaddrinfo", "sock
 LISTING_EVENTS = {"os.listdir", "os.scandir", "os.chdir"}
 QUIET_PROGRAMS = {"uname", "fc-list"}  # platform.uname(), matplotlib's fonts: not students
 QUIET_PATHS = ("/tmp/ipykernel_",)  # ipykernel's cell files, read back for tracebacks
+# Imported before the notebook's folder is on sys.path: a submitted coursekit/ or
+# problem_unittests.py cannot stand in for the kit's fresh checks (coursekit.pristine).
+PINNED = ("coursekit.pristine",)
 
 
 def set_limits(args):
@@ -124,6 +127,11 @@ def main(argv):
     if command[1:3] == ["-m", "ipykernel_launcher"] and args.watch:
         # Run ipykernel in this process, so the audit hook stays on.
         sys.argv = ["ipykernel_launcher", *command[3:]]
+        for name in PINNED:
+            try:
+                __import__(name)
+            except ImportError:
+                pass  # a kernel without the kit (the sandbox's own tests)
         sys.path[0] = os.getcwd()
         runpy.run_module("ipykernel_launcher", run_name="__main__", alter_sys=True)
     else:

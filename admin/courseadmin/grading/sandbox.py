@@ -388,6 +388,9 @@ class SandboxedKernelManager(AsyncKernelManager):
         self._stderr = open(self.stderr_log, "ab") if self.stderr_log else None  # noqa: SIM115
         kw.setdefault("stderr", self._stderr or subprocess.DEVNULL)
         self._uid = getattr(self, "_uid", None)
+        if getattr(self, "_warm", None) is None:
+            zygote = self._zygote()  # claimed before its runtime folder is made under it
+            self._warm = zygote if zygote is not None and zygote.claim() else None
         if sandbox_problem() is None and self.transport != "ipc":
             # A private folder for the connection file and the sockets: the only part of
             # the grader's file system, besides the notebook's files, that the kernel sees.
@@ -430,17 +433,16 @@ class SandboxedKernelManager(AsyncKernelManager):
         return warm.get(self.warm_area)
 
     def _mkdtemp(self):
-        zygote = self._zygote()
+        zygote = getattr(self, "_warm", None)
         parent = zygote.runtime if zygote else self.runtime_parent or None
         return tempfile.mkdtemp(prefix="coursekit-kernel-", dir=parent)
 
     async def _async_launch_kernel(self, kernel_cmd, **kw):
         from courseadmin.grading import warm
 
-        zygote = self._zygote()
-        if zygote is None or not zygote.claim():  # cold, or the zygote is busy or broken
+        zygote = getattr(self, "_warm", None)
+        if zygote is None:  # cold, or the zygote is busy or broken
             return await super()._async_launch_kernel(kernel_cmd, **kw)
-        self._warm = zygote
         process = warm.fork_for(self, zygote)
         self.provisioner.process, self.provisioner.pid = process, process.pid
         self.provisioner.pgid = None
@@ -460,6 +462,10 @@ class SandboxedKernelManager(AsyncKernelManager):
             self._warm = None
         if not restart and getattr(self, "_runtime_dir", None):
             shutil.rmtree(self._runtime_dir, ignore_errors=True)
+
+    # nbclient calls cleanup_resources() after a kernel died: jupyter_client binds that name
+    # to its own function, which would skip the above (the zygote would stay claimed)
+    cleanup_resources = _async_cleanup_resources
 
     def format_kernel_cmd(self, extra_arguments=None):
         command = super().format_kernel_cmd(extra_arguments)

@@ -18,6 +18,7 @@ import os
 import re
 import select
 import shutil
+import stat
 import subprocess
 import tempfile
 import threading
@@ -48,6 +49,7 @@ ROOT_CAPABILITIES = (  # a root zygote's: unshare and mount, uids, and clean-up 
     "CAP_FOWNER",
     "CAP_DAC_OVERRIDE",
 )
+LOG_BYTES = 1 << 20  # of a kernel's standard error or watch log, the last
 START_SECONDS = 120
 REPLY_SECONDS = 30
 IMPORT = re.compile(r"^\s*(?:from\s+([\w.]+)\s+import\b|import\s+([\w.]+(?:\s*,\s*[\w.]+)*))", re.M)
@@ -116,7 +118,7 @@ class Zygote:
         args += ["--bind", str(self.runtime), str(self.runtime)]
         args += sandbox.final_args(done)
         preloads = [arg for name in self.preload for arg in ("--preload", name)]
-        return [*args, kernel_python(), str(ZYGOTE), *preloads]
+        return [*args, kernel_python(), str(ZYGOTE), "--area", str(self.area), *preloads]
 
     def start(self):
         log = open(self.area / "zygote.log", "ab")  # noqa: SIM115
@@ -329,12 +331,32 @@ def fork_for(manager, zygote):
 def collect(manager, zygote):
     """After ``fork_for``'s kernel ended: its logs to the manager's, then ``zygote.reset``."""
     runtime = manager._runtime_dir
-    for name, log in (("stderr.log", manager.stderr_log), ("activity.log", manager.activity_log)):
-        if log and (runtime / name).exists():
-            with open(log, "ab") as out:
-                out.write((runtime / name).read_bytes())
-    zygote.discard(runtime.name)
-    zygote.reset()
+    try:
+        for name, log in (
+            ("stderr.log", manager.stderr_log),
+            ("activity.log", manager.activity_log),
+        ):
+            if log:
+                with open(log, "ab") as out:
+                    out.write(read_kernel_file(runtime / name))
+    finally:
+        zygote.discard(runtime.name)
+        zygote.reset()
+
+
+def read_kernel_file(path, limit=LOG_BYTES):
+    """The last ``limit`` bytes of ``path`` if it is a regular file; else b''. The kernel owns
+    its runtime folder: a link (to a solution), a fifo or a device there must not be read."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    except OSError:
+        return b""
+    with os.fdopen(fd, "rb") as file:
+        size = os.fstat(fd).st_size
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            return b""
+        file.seek(max(0, size - limit))
+        return file.read(limit)
 
 
 def share_files(workdir, files):

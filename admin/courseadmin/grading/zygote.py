@@ -79,6 +79,13 @@ def make_view(request):
     mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
     workdir, disk = request["workdir"], request["disk"]
     os.makedirs(workdir, exist_ok=True)
+    # Nothing but /tmp (and its own folders) writable: not the sandbox's / and /dev, not the
+    # other kernels' runtime folders (all the same uid when the grader is not root).
+    for path in ("/", "/dev"):
+        mount(None, path, None, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID)
+    runtime = os.path.dirname(request["connection_file"])
+    mount(runtime, runtime, None, MS_BIND)
+    mount(None, os.path.dirname(runtime), None, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID)
     mount("tmpfs", workdir, "tmpfs", MS_NOSUID | MS_NODEV, f"mode=0777,size={disk}")
     files = request["files"]
     for name in sorted(os.listdir(files)):
@@ -205,9 +212,10 @@ def fork(request):
 class Zygote:
     """The request loop's state: its children, their exit codes, ``/tmp`` as it started."""
 
-    def __init__(self):
+    def __init__(self, area):
         self.exited = {}
-        self.pristine = snapshot("/tmp")
+        self.roots = scratch_roots(area)
+        self.pristine = {root: snapshot(root) for root in self.roots}
 
     def poll(self, pid):
         if pid not in self.exited:
@@ -233,7 +241,8 @@ class Zygote:
             left = end_the_others()
             self.exited.clear()
             changed = [f"process {pid} still there" for pid in left]
-            changed += restore("/tmp", self.pristine)
+            for root in self.roots:
+                changed += restore(root, self.pristine[root])
             return {"clean": not changed, "changed": changed[:20]}
         raise ValueError(f"unknown request {op!r}")
 
@@ -259,18 +268,36 @@ def end_the_others(seconds=10):
         time.sleep(0.005)
 
 
+def scratch_roots(area):
+    """The folders a kernel may write in that outlive it: /tmp, and the one that holds the
+    working folders (the grader's temporary folder, the zygote's area's parent) if not in it."""
+    parent = os.path.dirname(area)
+    return ["/tmp"] + ([] if parent == "/tmp" or parent.startswith("/tmp/") else [parent])
+
+
 def snapshot(root):
-    """{path: (kind, mode, uid, size, mtime)} of ``root``'s tree (no size or time for
-    folders: kernels add and remove entries), not entering mount points (binds)."""
-    found = {}
-    for folder, dirs, files in os.walk(root):
+    """{path: (kind, mode, uid, size, mtime, attributes)} of ``root``'s tree (no size or time
+    for folders: kernels add and remove entries), not entering mount points (binds). Walked
+    by folder descriptors: a deep tree costs its size, not its depth squared."""
+    found, device = {}, os.stat(root).st_dev
+    for folder, dirs, files, fd in os.fwalk(root):
         for name in dirs + files:
-            path = os.path.join(folder, name)
-            info = os.lstat(path)
+            info = os.lstat(name, dir_fd=fd)
             kind = stat.S_IFMT(info.st_mode)
             content = (0, 0) if kind == stat.S_IFDIR else (info.st_size, info.st_mtime_ns)
-            found[path] = (kind, stat.S_IMODE(info.st_mode), info.st_uid, *content)
-        dirs[:] = [d for d in dirs if not os.path.ismount(os.path.join(folder, d))]
+            path = os.path.join(folder, name)
+            try:
+                attributes = tuple(sorted(os.listxattr(path, follow_symlinks=False)))
+            except OSError:
+                attributes = ()
+            found[path] = (
+                kind,
+                stat.S_IMODE(info.st_mode),
+                info.st_uid,
+                *content,
+                attributes,
+            )
+        dirs[:] = [d for d in dirs if os.lstat(d, dir_fd=fd).st_dev == device]
     return found
 
 
@@ -305,12 +332,13 @@ def preload(names):
 
 def main(argv):
     names = [argv[i + 1] for i, arg in enumerate(argv) if arg == "--preload"]
+    area = argv[argv.index("--area") + 1]
     replies = os.fdopen(os.dup(1), "w", buffering=1)
     os.dup2(2, 1)  # what the modules print goes to the log, not into the replies
-    del sys.path[0]  # this folder: kernels must not import launch or zygote
+    del sys.path[0], sys.modules["launch"]  # kernels must not import launch or zygote
     os.environ.setdefault("MPLBACKEND", "module://matplotlib_inline.backend_inline")
-    failed = preload(["ipykernel.kernelapp", *names])
-    zygote = Zygote()
+    failed = preload(["ipykernel.kernelapp", *launch.PINNED, *names])
+    zygote = Zygote(area)
     replies.write(json.dumps({"ready": True, "failed": failed}) + "\n")
     for line in sys.stdin:
         try:
