@@ -54,7 +54,27 @@ def mount(source, target, kind, flags, data=None):
 
 def bind_read_only(source, target):
     mount(source, target, None, MS_BIND | MS_REC)
-    mount(None, target, None, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV)
+    read_only(target)
+
+
+# statvfs flags and the mount flags that keep them: a remount that would clear one of them is
+# refused in a user namespace (bubblewrap's, when the grader is not root)
+KEPT_FLAGS = {
+    os.ST_NOSUID: MS_NOSUID,
+    os.ST_NODEV: MS_NODEV,
+    os.ST_NOEXEC: MS_NOEXEC,
+    os.ST_NOATIME: 1024,
+    os.ST_NODIRATIME: 2048,
+    os.ST_RELATIME: 1 << 21,
+}
+
+
+def read_only(path):
+    """Remount the mount at ``path`` read-only (and nosuid), keeping its other flags."""
+    have = os.statvfs(path).f_flag
+    flags = MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV
+    flags |= sum(ms for st, ms in KEPT_FLAGS.items() if have & st)
+    mount(None, path, None, flags)
 
 
 def drop_capabilities():
@@ -81,11 +101,10 @@ def make_view(request):
     os.makedirs(workdir, exist_ok=True)
     # Nothing but /tmp (and its own folders) writable: not the sandbox's / and /dev, not the
     # other kernels' runtime folders (all the same uid when the grader is not root).
-    for path in ("/", "/dev"):
-        mount(None, path, None, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID)
     runtime = os.path.dirname(request["connection_file"])
     mount(runtime, runtime, None, MS_BIND)
-    mount(None, os.path.dirname(runtime), None, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID)
+    for path in ("/", "/dev", os.path.dirname(runtime)):
+        read_only(path)
     mount("tmpfs", workdir, "tmpfs", MS_NOSUID | MS_NODEV, f"mode=0777,size={disk}")
     files = request["files"]
     for name in sorted(os.listdir(files)):
