@@ -26,6 +26,7 @@ from courseadmin.grading.report import write_report
 from courseadmin.grading.roster import Roster
 from courseadmin.grading.sandbox import (
     GIB,
+    LAUNCHER,
     KernelSandbox,
     Limits,
     font_cache,
@@ -523,3 +524,21 @@ def test_nbgrader_metadata_validation_checks_its_schema_once():
         with pytest.raises(jsonschema.ValidationError):
             MetadataValidator().validate_cell(cell)
     assert len(SchemaCheckedOnce.validators) == 1
+
+
+def test_the_watch_lets_a_kernel_list_the_folders_on_the_way_to_its_code(tmp_path):
+    """Python's import system lists the folder that holds the kit (under /tmp in a clone
+    there): not a probe. Opening something else in it still is."""
+    project = tmp_path / "project"
+    (project / "coursekit").mkdir(parents=True)
+    (project / "secret").write_text("x")
+    log = tmp_path / "watch.log"
+    probe = (
+        "import os, sys\nsys.path.insert(0, sys.argv[1])\nimport launch\n"
+        "launch.watch(sys.argv[2], [sys.argv[3] + '/coursekit', '/usr'], [sys.argv[3]])\n"
+        "os.listdir(sys.argv[3])\nopen(sys.argv[3] + '/secret').read()\n"
+    )
+    args = [str(LAUNCHER.parent), str(log), str(project)]
+    subprocess.run([sys.executable, "-c", probe, *args], check=True)
+    watched = log.read_text()
+    assert f"os.listdir {project}\n" not in watched and f"open {project}/secret" in watched

@@ -3,7 +3,8 @@
 forked from the zygote, can leave for the next one, reach of the zygote or read of the
 grader, and where a warm kernel behaves otherwise than a cold one.
 
-Each test asserts the safe behaviour. Those marked ``FINDING`` fail today."""
+Each test asserts the safe behaviour. Those marked ``Found, fixed`` were holes that a first
+round of these attacks opened; they hold since (issue 13)."""
 
 import os
 import shutil
@@ -55,7 +56,7 @@ def baseline(zygote, folder):
 
 
 def test_the_grader_copies_no_file_a_kernel_links_into_its_runtime_folder(zygote, folder):
-    # FINDING (fails today): warm.collect reads runtime/stderr.log and runtime/activity.log as
+    # Found, fixed: warm.collect reads runtime/stderr.log and runtime/activity.log as
     # the grader (root) and follows the symbolic links the kernel (which owns the runtime
     # folder) put there: any file of the grader ends up in the kernel and activity logs.
     secret = Path(tempfile.mkdtemp(prefix="grader-")) / "solutions.txt"
@@ -75,7 +76,7 @@ def test_the_grader_copies_no_file_a_kernel_links_into_its_runtime_folder(zygote
 
 
 def test_a_fifo_in_the_runtime_folder_does_not_block_the_grader(zygote, folder):
-    # FINDING (fails today): warm.collect opens runtime/stderr.log to read it; a kernel that
+    # Found, fixed: warm.collect opens runtime/stderr.log to read it; a kernel that
     # made it a named pipe blocks the grader (and every later kernel) for good. Here a
     # helper opens the pipe's other end after 10 s so that the test ends.
     released = []
@@ -113,7 +114,7 @@ def test_a_fifo_in_the_runtime_folder_does_not_block_the_grader(zygote, folder):
 
 
 def test_extended_attributes_on_the_shared_tmp_do_not_reach_the_next_kernel(zygote, folder):
-    # FINDING (fails today): /tmp/home and /tmp/home/.matplotlib are the zygote's (mode 777,
+    # Found, fixed: /tmp/home and /tmp/home/.matplotlib are the zygote's (mode 777,
     # tmpfs takes user.* attributes); restore() compares kind, mode, uid, size and time
     # only, so what one kernel writes there the next one reads.
     plant = (
@@ -130,7 +131,7 @@ def test_extended_attributes_on_the_shared_tmp_do_not_reach_the_next_kernel(zygo
 
 
 def test_a_working_folder_outside_tmp_leaves_no_trace_for_the_next_kernel(zygote, folder):
-    # FINDING (fails today): make_view's os.makedirs(workdir) creates the folders above a
+    # Found, fixed: make_view's os.makedirs(workdir) creates the folders above a
     # working folder outside /tmp in the zygote's own root (bubblewrap's tmpfs), which
     # reset never restores: every later kernel can list the earlier students' folders
     # (their names). nbgrader's folders are .../autograded/<student>/<assignment>.
@@ -190,7 +191,7 @@ def test_hostile_trees_in_tmp_are_removed(zygote, folder):
 
 
 def test_a_deep_tree_in_tmp_does_not_stall_the_grader(zygote, folder, monkeypatch):
-    # FINDING (fails today): snapshot() and restore() walk /tmp with os.walk and lstat each
+    # Found, fixed: snapshot() and restore() walk /tmp with os.walk and lstat each
     # path from the root: a chain of 600 folders (a tenth of a second to make) costs the
     # reset several seconds (900: about 16 s; past 1000, RecursionError and a new zygote),
     # which the grader waits for after every such submission; a cold kernel's /tmp just
@@ -217,7 +218,7 @@ def test_a_deep_tree_in_tmp_does_not_stall_the_grader(zygote, folder, monkeypatc
 
 
 def test_a_killed_kernel_releases_the_zygote_and_its_daemon_dies(folder):
-    # FINDING (fails today): when a kernel dies (killed, out of memory, a crash), nbclient
+    # Found, fixed: when a kernel dies (killed, out of memory, a crash), nbclient
     # calls km.cleanup_resources(), which AsyncKernelManager binds to jupyter_client's own
     # _async_cleanup_resources: SandboxedKernelManager's override, and with it warm.collect,
     # never runs. The zygote stays claimed (every later kernel of this grading process
@@ -372,7 +373,7 @@ def test_no_earlier_request_lies_in_the_next_kernels_memory(zygote, folder):
 
 
 def test_a_submitted_module_shadows_a_preloaded_one_as_in_a_cold_kernel(zygote, folder):
-    # FINDING (fails today): a cold kernel imports the submission's own coursekit.py (its
+    # Found, fixed: a cold kernel imports the submission's own coursekit.py (its
     # folder comes first on sys.path); a warm one finds the zygote's coursekit in
     # sys.modules. The same submission can score differently warm and cold (with
     # problem_unittests.py: a cold kernel runs the student's own "tests").
@@ -383,7 +384,7 @@ def test_a_submitted_module_shadows_a_preloaded_one_as_in_a_cold_kernel(zygote, 
 
 @pytest.mark.xfail(strict=True, reason="known: a zygote's kernels share its hash seed")
 def test_each_warm_kernel_has_its_own_hash_seed(zygote, folder):
-    # FINDING (fails today, minor): every kernel forked from one zygote has its hash seed:
+    # Known, not fixed (minor): every kernel forked from one zygote has its hash seed:
     # set and dict-of-set orders are the same for every student, as they never are between
     # cold kernels (and a student learns them from an earlier run)
     cells = ["print(hash('abc'), list({'a', 'b', 'c', 'd', 'e'}))"]
@@ -391,7 +392,7 @@ def test_each_warm_kernel_has_its_own_hash_seed(zygote, folder):
 
 
 def test_a_warm_kernel_cannot_import_the_grader_launcher(zygote, folder):
-    # FINDING (fails today, minor): zygote.py imports launch.py; its kernels find it in
+    # Found, fixed (minor): zygote.py imports launch.py; its kernels find it in
     # sys.modules (a cold kernel runs launch.py as __main__ and cannot import it)
     cells = [
         "import sys\nfor name in ('launch', 'zygote'):\n    try:\n        __import__(name)\n"
@@ -401,7 +402,7 @@ def test_a_warm_kernel_cannot_import_the_grader_launcher(zygote, folder):
 
 
 def test_a_reset_spares_the_runtime_folder_of_a_concurrent_cold_kernel(zygote, folder):
-    # FINDING (fails today): while the zygote is claimed, another kernel of the grader starts
+    # Found, fixed: while the zygote is claimed, another kernel of the grader starts
     # cold, but SandboxedKernelManager._mkdtemp still puts its runtime folder (connection
     # file, sockets) in zygote.runtime; when the warm kernel ends, Zygote.reset removes
     # every folder there, the cold kernel's too (it keeps its bind of the deleted folder,

@@ -68,6 +68,9 @@ def watch(log_path, allowed, skeleton=()):
     own scratch), when it is under ``skeleton``: the folders bubblewrap made only to hold
     the mounts, where anything else is the grader's, hidden."""
     log = open(log_path, "a", buffering=1, encoding="utf-8", errors="replace")  # noqa: SIM115
+    on_the_way = {os.path.dirname(path.rstrip("/")) for path in allowed}
+    while "/" not in on_the_way or any(os.path.dirname(p) not in on_the_way for p in on_the_way):
+        on_the_way |= {os.path.dirname(p) for p in on_the_way}
     counts = {}
     busy = []
 
@@ -90,7 +93,12 @@ def watch(log_path, allowed, skeleton=()):
                         and not inside(full, skeleton)
                         and os.path.isdir(os.path.dirname(full))  # a grader's path is not
                     )
-                    if not (inside(full, allowed) or scratch or full.startswith(QUIET_PATHS)):
+                    # Listing a folder on the way to one it may read shows only that one
+                    # (Python's import system lists them; the sandbox holds nothing else).
+                    way = event in LISTING_EVENTS and full.rstrip("/") in on_the_way
+                    if not (
+                        inside(full, allowed) or scratch or way or full.startswith(QUIET_PATHS)
+                    ):
                         note("file", f"{event} {full}")
             elif event in NETWORK_EVENTS:
                 note("network", f"{event} {args[1] if len(args) > 1 else ''}")
