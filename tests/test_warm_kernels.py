@@ -212,3 +212,13 @@ def test_preloads_are_the_notebooks_fork_safe_imports():
         "matplotlib.pyplot",
         "problem_unittests",
     )
+
+
+def test_a_zygote_that_cannot_start_leaves_no_folder(tmp_path, monkeypatch):
+    def broken(self):
+        raise warm.ZygoteError("no user namespaces here")
+
+    monkeypatch.setattr(warm.Zygote, "start", broken)
+    zygote, why = warm.for_assignment(tmp_path, ("json",), Limits(disk=2**20), None)
+    assert zygote is None and "no user namespaces" in why
+    assert list(tmp_path.iterdir()) == []

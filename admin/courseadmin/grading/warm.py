@@ -84,7 +84,11 @@ class Zygote:
         self.lock = threading.Lock()
         self.busy = threading.Lock()  # one kernel at a time: they share the zygote's /tmp
         self.process = None
-        self.start()
+        try:
+            self.start()
+        except BaseException:
+            shutil.rmtree(self.area, ignore_errors=True)  # no scratch left behind
+            raise
         _running[str(self.area)] = self
 
     @property
