@@ -167,7 +167,7 @@ class KernelSandbox:
     def bwrap_args(self):
         """The bubblewrap prefix that shows the kernel only what it needs."""
         done = set()
-        args = self.system_args(done, ("CAP_SETUID", "CAP_SETGID"))
+        args = self.system_args(done, () if self.uid is None else ("CAP_SETUID", "CAP_SETGID"))
         args += with_parents(self.runtime_dir, done)
         args += ["--bind", str(self.runtime_dir), str(self.runtime_dir)]
         args += with_parents(self.workdir, done)
@@ -179,20 +179,20 @@ class KernelSandbox:
             args += ["--bind", self.activity_log, self.activity_log]
         return args + self.final_args(done)
 
-    def system_args(self, done, root_capabilities):
-        """bubblewrap's namespaces and the read-only system, Python, runtime and fonts.
+    def system_args(self, done, capabilities):
+        """bubblewrap's namespaces and the read-only system, Python, runtime and fonts; the
+        sandboxed process keeps ``capabilities`` (in its own user namespace, if it has one).
 
         A root grader gets no user namespace: the kernel switches to ``uid`` itself
         (launch.py, zygote.py), so the process limit, which Linux keys on the real uid,
-        applies; ``root_capabilities`` are all it keeps until then, and it loses them with
-        the switch."""
+        applies; it loses its capabilities with the switch."""
         args = ["bwrap", "--die-with-parent", "--new-session", "--clearenv"]
         if self.uid is None:
             args += ["--unshare-all"]
         else:
             args += ["--unshare-ipc", "--unshare-pid", "--unshare-net", "--unshare-uts"]
             args += ["--unshare-cgroup-try"]
-            args += [arg for cap in root_capabilities for arg in ("--cap-add", cap)]
+        args += [arg for cap in capabilities for arg in ("--cap-add", cap)]
         args += ["--ro-bind", "/usr", "/usr"]
         for link in ("bin", "lib", "lib64", "sbin"):
             target = Path("/", link)
@@ -254,7 +254,14 @@ class KernelSandbox:
         return args + (self.watch_args() if self.activity_log else []) + ["--"]
 
     def watch_args(self):
-        """``--allow`` the folders the kernel sees; ``--skeleton`` the folders under /tmp that
+        """``--allow`` and ``--skeleton`` arguments for launch.py (see ``watched``)."""
+        allowed, skeleton = self.watched()
+        return [arg for path in allowed for arg in ("--allow", path)] + [
+            arg for path in skeleton for arg in ("--skeleton", path)
+        ]
+
+    def watched(self):
+        """(allowed, skeleton): the folders the kernel sees; the folders under /tmp that
         bubblewrap made only to hold those mounts (anything else in them is the grader's)."""
         readable = sorted({str(dest) for _, dest in readable_paths()})
         mine = [str(self.workdir), str(self.runtime_dir), self.activity_log]
@@ -265,9 +272,7 @@ class KernelSandbox:
         allowed += sorted({str(Path(path).parent / "__pycache__") for path in readable})
         parents = {str(parent) for path in readable + mine for parent in Path(path).parents}
         skeleton = sorted(p for p in parents if Path(p).is_relative_to("/tmp") and p != "/tmp")
-        return [arg for path in allowed for arg in ("--allow", path)] + [
-            arg for path in skeleton for arg in ("--skeleton", path)
-        ]
+        return allowed, skeleton
 
     def command(self, kernel_cmd):
         """The whole command that starts ``kernel_cmd`` in the sandbox (or under limits)."""

@@ -93,6 +93,7 @@ class Bundle:
     assignment: str
     source: dict  # relative path -> bytes: source/<assignment>/ (solution, hidden tests)
     gradebook: bytes  # gradebook.db without students and submissions
+    preload: tuple = ()  # what a warm zygote imports for it (warm.preload_names)
 
 
 def read_files(folder):
@@ -136,11 +137,13 @@ def gradebook_snapshot(db_path):
 
 
 def make_bundle(course, assignment):
-    return Bundle(
-        assignment,
-        read_files(course.root / "source" / assignment),
-        gradebook_snapshot(course.db_path),
-    )
+    source = read_files(course.root / "source" / assignment)
+    code = []
+    for name, data in source.items():
+        if name.endswith(".ipynb"):
+            cells = json.loads(data).get("cells", [])
+            code += ["".join(c["source"]) for c in cells if c.get("cell_type") == "code"]
+    return Bundle(assignment, source, gradebook_snapshot(course.db_path), warm.preload_names(code))
 
 
 def sweep(parent):
@@ -272,14 +275,8 @@ def warm_zygote(parent, bundle, settings):
     """(zygote, None) for this worker and assignment, or (None, why kernels start cold)."""
     if not settings.warm_kernels:
         return None, "warm kernels are turned off"
-    sources = []
-    for name, data in bundle.source.items():
-        if name.endswith(".ipynb"):
-            cells = json.loads(data).get("cells", [])
-            sources += ["".join(c["source"]) for c in cells if c.get("cell_type") == "code"]
     keras_home = settings.keras_home if settings.keras_home is not None else default_keras_home()
-    preload = warm.preload_names(sources)
-    return warm.for_assignment(parent, preload, settings.limits, keras_home or None)
+    return warm.for_assignment(parent, bundle.preload, settings.limits, keras_home or None)
 
 
 def start_failure(log):

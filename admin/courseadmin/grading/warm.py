@@ -93,7 +93,7 @@ class Zygote:
 
     @property
     def key(self):
-        return (self.preload, self.limits.disk, self.keras_home)
+        return zygote_key(self.preload, self.limits, self.keras_home)
 
     def sandbox(self):
         fonts = {}
@@ -113,10 +113,8 @@ class Zygote:
     def command(self):
         sandbox = self.sandbox()
         done = set()
-        capabilities = ROOT_CAPABILITIES
-        args = sandbox.system_args(done, capabilities)
-        if not running_as_root():
-            args[4:4] = ["--cap-add", "ALL"]  # in its own user namespace only
+        # not root: all of them, in its own user namespace only
+        args = sandbox.system_args(done, ROOT_CAPABILITIES if running_as_root() else ("ALL",))
         args += with_parents(self.files, done)
         args += ["--ro-bind", str(self.files), str(self.files)]
         args += ["--bind", str(self.runtime), str(self.runtime)]
@@ -163,8 +161,8 @@ class Zygote:
             return self.reply()
 
     def probe(self):
-        """Fork a kernel set-up that runs no kernel (an empty connection file): it must get
-        as far as starting ipykernel, which then fails on the connection file."""
+        """Fork a kernel's whole set-up (namespaces, view, identity, limits) that stops where
+        ipykernel would start; it must report its uid, with no capabilities left."""
         runtime, files = self.kernel_folders("probe")
         uid = KERNEL_UIDS[0] if running_as_root() else None
         kernel = self.fork(runtime, files, self.area / "probe-work", uid=uid, probe=True)
@@ -320,12 +318,8 @@ def fork_for(manager, zygote):
         Path(sandbox.activity_log).touch()
         if manager._uid is not None:
             os.chown(sandbox.activity_log, manager._uid, manager._uid)
-        args = sandbox.watch_args()
-        watch = {
-            "log": sandbox.activity_log,
-            "allow": [args[i + 1] for i, a in enumerate(args) if a == "--allow"],
-            "skeleton": [args[i + 1] for i, a in enumerate(args) if a == "--skeleton"],
-        }
+        allowed, skeleton = sandbox.watched()
+        watch = {"log": sandbox.activity_log, "allow": allowed, "skeleton": skeleton}
     environment = sandbox.environment()
     return zygote.fork(
         runtime, files, manager._workdir, manager._uid, environment, watch, limits=sandbox.limits
@@ -356,10 +350,10 @@ def read_kernel_file(path, limit=LOG_BYTES):
     except OSError:
         return b""
     with os.fdopen(fd, "rb") as file:
-        size = os.fstat(fd).st_size
-        if not stat.S_ISREG(os.fstat(fd).st_mode):
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
             return b""
-        file.seek(max(0, size - limit))
+        file.seek(max(0, info.st_size - limit))
         return file.read(limit)
 
 
@@ -384,6 +378,11 @@ _running = {}  # area -> Zygote, in this process
 _refused = {}  # key -> why no zygote could start here
 
 
+def zygote_key(preload, limits, keras_home):
+    """What makes a zygote: its imports, its /tmp's size and the datasets it shows."""
+    return (tuple(preload), limits.disk, keras_home)
+
+
 def get(area):
     """The running zygote whose area is ``area``, or None."""
     return _running.get(str(area))
@@ -393,7 +392,7 @@ def for_assignment(parent, preload, limits, keras_home):
     """(zygote, None) for this process and these settings, or (None, why not)."""
     if sandbox_problem() is not None:
         return None, sandbox_problem()
-    key = (tuple(preload), limits.disk, keras_home)
+    key = zygote_key(preload, limits, keras_home)
     if key in _refused:
         return None, _refused[key]
     for zygote in list(_running.values()):

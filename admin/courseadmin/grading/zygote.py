@@ -22,8 +22,10 @@ the zygote's, untouched by any student: each kernel is forked from the same stat
 """
 
 import ctypes
+import importlib
 import json
 import os
+import shutil
 import signal
 import stat
 import sys
@@ -322,8 +324,6 @@ def snapshot(root):
 
 def restore(root, pristine):
     """Remove what is under ``root`` and not in ``pristine``; the paths that changed."""
-    import shutil
-
     now = snapshot(root)
     for path in sorted(set(now) - set(pristine)):
         if not os.path.lexists(path):
@@ -338,8 +338,6 @@ def restore(root, pristine):
 
 def preload(names):
     """Import ``names``; {name: error} for those that failed."""
-    import importlib
-
     failed = {}
     for name in names:
         try:
