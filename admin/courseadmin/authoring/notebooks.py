@@ -53,26 +53,25 @@ def meaningful(line):
     return len(re.sub(r"[\s()\[\]{}:,]", "", line)) >= 6 and not line.startswith("#")
 
 
-def answer_cells(nb):
-    """The code cells students fill in: nbgrader solution cells that are not graded."""
+def solution_cells(nb, cell_type, graded):
+    """nbgrader solution cells of ``cell_type`` that are graded themselves, or not."""
     return [
         cell
         for cell in nb.cells
-        if cell.cell_type == "code"
+        if cell.cell_type == cell_type
         and nbgrader_meta(cell).get("solution")
-        and not nbgrader_meta(cell).get("grade")
+        and bool(nbgrader_meta(cell).get("grade")) == graded
     ]
+
+
+def answer_cells(nb):
+    """The code cells students fill in: nbgrader solution cells that are not graded."""
+    return solution_cells(nb, "code", graded=False)
 
 
 def written_cells(nb):
     """The markdown answers graded by hand (nbgrader's "Manually graded answer" cells)."""
-    return [
-        cell
-        for cell in nb.cells
-        if cell.cell_type == "markdown"
-        and nbgrader_meta(cell).get("solution")
-        and nbgrader_meta(cell).get("grade")
-    ]
+    return solution_cells(nb, "markdown", graded=True)
 
 
 def is_test_cell(cell):
