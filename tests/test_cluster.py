@@ -3,7 +3,6 @@ submission that kills its worker every time, a run interrupted and resumed, an u
 rerun, a lost scheduler, and dask-jobqueue's local cluster class. Everything is started and
 stopped here, on 127.0.0.1, and each test runs under a deadline."""
 
-import json
 import os
 import shutil
 import signal
@@ -24,6 +23,7 @@ from courseadmin.grading.course import Course, GradingError
 from courseadmin.grading.engine import parse
 from courseadmin.grading.export import grade_table
 from courseadmin.grading.ledger import Ledger, key
+from courseadmin.grading.loopback import Loopback
 from courseadmin.grading.sandbox import GIB, Limits
 from courseadmin.grading.task import KILL_HOOK, TASK_PREFIX
 from tests.test_grading import SOLVED, WRONG_ONE_HOT, filled, hand_in, tiny_course
@@ -50,69 +50,25 @@ def deadline():
     signal.signal(signal.SIGALRM, old)
 
 
-def start(args, log):
-    """A process in a session of its own (killed with everything it started)."""
-    env = {**os.environ, KILL_HOOK: POISON, "PATH": f"{BIN}:{os.environ['PATH']}"}
-    return subprocess.Popen(
-        [str(BIN / "dask"), *args],
-        stdout=subprocess.DEVNULL,
-        stderr=open(log, "ab"),  # noqa: SIM115  (closed with the process)
-        env=env,
-        start_new_session=True,
-    )
-
-
-def stop(processes):
-    for process in processes:
-        if process.poll() is None:
-            os.killpg(process.pid, signal.SIGTERM)
-    for process in processes:
-        try:
-            process.wait(15)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait(5)
-
-
 def dask_cluster(folder, workers):
-    """(scheduler address, processes): ``dask scheduler`` and ``workers`` ``dask worker``s."""
+    """A started ``Loopback``: ``dask scheduler`` and ``workers`` ``dask worker``s whose
+    environment sets the kill hook, with their output in ``folder/dask.log``."""
     folder.mkdir(parents=True, exist_ok=True)
-    log, file = folder / "dask.log", folder / "scheduler.json"
-    processes = [
-        start(
-            ["scheduler", "--host", "127.0.0.1", "--port", "0", "--no-dashboard"]
-            + ["--scheduler-file", str(file)],
-            log,
-        )
-    ]
+    env = {**os.environ, KILL_HOOK: POISON}
+    cluster = Loopback(workers, env=env, log=folder / "dask.log").__enter__()
     try:
-        for _ in range(600):
-            if file.exists() and file.read_text().strip():
-                break
-            time.sleep(0.1)
-        address = json.loads(file.read_text())["address"]
-        for number in range(workers):
-            processes.append(
-                start(
-                    ["worker", address, "--nthreads", "1", "--host", "127.0.0.1"]
-                    + ["--no-dashboard", "--memory-limit", "0", "--name", f"w{number}"]
-                    + ["--death-timeout", "30"],
-                    log,
-                )
-            )
-        with Client(address, timeout=30) as client:
+        with Client(cluster.address, timeout=30) as client:
             client.wait_for_workers(workers, timeout=120)
     except BaseException:
-        stop(processes)
+        cluster.close()
         raise
-    return address, processes
+    return cluster
 
 
 @pytest.fixture(scope="module")
 def scheduler(tmp_path_factory):
-    address, processes = dask_cluster(tmp_path_factory.mktemp("dask"), workers=2)
-    yield address
-    stop(processes)
+    with dask_cluster(tmp_path_factory.mktemp("dask"), workers=2) as cluster:
+        yield cluster.address
 
 
 def a_class(root, students):
@@ -273,19 +229,16 @@ def dead(path):
 
 def test_a_lost_scheduler_is_a_clear_error_and_the_next_run_resumes(tmp_path):
     course = a_class(tmp_path / "class", ["ana", "bo", "cy", "dee"])
-    address, processes = dask_cluster(tmp_path / "dask", workers=1)
+    cluster = dask_cluster(tmp_path / "dask", workers=1)
     first = []
 
     def lose_scheduler(outcome):
         first.append(outcome.student)
         if len(first) == 1:
-            os.killpg(processes[0].pid, signal.SIGKILL)
+            os.killpg(cluster.processes[0].pid, signal.SIGKILL)
 
-    try:
-        with pytest.raises(GradingError, match="lost the Dask scheduler"):
-            autograde(course, cluster=address, settings=SETTINGS, on_record=lose_scheduler)
-    finally:
-        stop(processes)
+    with cluster, pytest.raises(GradingError, match="lost the Dask scheduler"):
+        autograde(course, cluster=cluster.address, settings=SETTINGS, on_record=lose_scheduler)
     second = []
     autograde(course, jobs=1, settings=SETTINGS, on_record=lambda o: second.append(o.student))
     assert sorted(first + second) == ["ana", "bo", "cy", "dee"] and len(first) >= 1
@@ -328,3 +281,38 @@ def test_the_ledger_key_sees_every_change_but_a_file_set_aside(tmp_path):
     assert key(key_files(tmp_path), source, SETTINGS, duedate="2027-01-01") != first
     (tmp_path / "x.ipynb").write_text("{}")  # handed in again
     assert key(key_files(tmp_path), source, SETTINGS) != first
+
+
+def alive_in_sessions(sessions):
+    """Pids of live (not zombie) processes whose session is one of ``sessions``."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rpartition(")")[2].split()
+        except OSError:
+            continue
+        if fields[0] != "Z" and int(fields[3]) in sessions:
+            found.append(int(stat.parent.name))
+    return found
+
+
+def test_a_local_cluster_ends_with_the_process_that_started_it(tmp_path):
+    """``local:N``'s scheduler and workers (nannies and their workers) do not outlive an
+    instructor's process killed with SIGKILL."""
+    script = (
+        "import os, signal\n"
+        "from courseadmin.grading.loopback import Loopback\n"
+        "from distributed import Client\n"
+        "cluster = Loopback(2).__enter__()\n"
+        "Client(cluster.address, timeout=30).wait_for_workers(2, timeout=120)\n"
+        "print(*(p.pid for p in cluster.processes), flush=True)\n"
+        "os.kill(os.getpid(), signal.SIGKILL)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    sessions = {int(pid) for pid in done.stdout.split()}
+    assert len(sessions) == 3, done.stderr
+    for _ in range(300):
+        if not alive_in_sessions(sessions):
+            break
+        time.sleep(0.1)
+    assert not alive_in_sessions(sessions)

@@ -2,8 +2,8 @@
 
 ``--cluster`` says where submissions run:
 
-- ``local:N``: ``distributed.LocalCluster`` on this machine, N worker processes of one
-  thread each (the default, N = cores);
+- ``local:N``: a scheduler and N worker processes of one thread each on this machine, each
+  a process of its own (``loopback.py``; the default, N = cores);
 - ``tcp://HOST:PORT``: an existing scheduler (``dask scheduler``, and ``dask worker`` on
   each node, in the kit's environment);
 - ``slurm``, ``pbs``, ``sge``, ``lsf``, ``htcondor``: dask-jobqueue, configured by
@@ -22,12 +22,11 @@ graded 0 with the reason; a bystander is sent again.
 """
 
 import importlib
-import logging
 import os
 import tempfile
 import uuid
 from collections import Counter, deque
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 
 from tqdm.auto import tqdm
@@ -35,6 +34,7 @@ from traitlets import Dict, Float, Integer
 from traitlets.config import Configurable
 
 from courseadmin.grading.course import GradingError
+from courseadmin.grading.loopback import Loopback
 from courseadmin.grading.task import STARTED, Outcome, run_task, sweep
 
 JOBQUEUE = {
@@ -105,18 +105,14 @@ def _allow_failures(count, dask_scheduler=None):
 
 def _start_client(kind, argument, config):
     """(client, cluster or None) for a parsed ``--cluster``."""
-    from distributed import Client, LocalCluster
+    from distributed import Client
 
     if kind == "local":
-        cluster = LocalCluster(
-            n_workers=argument,
-            threads_per_worker=1,
-            processes=True,
-            memory_limit=0,  # kernels have their own limits; a big notebook is no fault
-            dashboard_address=None,
-            silence_logs=logging.CRITICAL,
-        )
-        return Client(cluster), cluster
+        with ExitStack() as stack:
+            cluster = stack.enter_context(Loopback(argument))
+            client = Client(cluster.address, timeout=config.connect_timeout)
+            stack.pop_all()
+            return client, cluster
     if kind == "tcp":
         try:
             return Client(argument, timeout=config.connect_timeout), None
