@@ -1,17 +1,20 @@
 """The canary: a broken grading environment stops the batch with its real cause, before any
-student is touched; a venv reached through a symlink grades like any other."""
+student is touched, though students run beside the canaries (one on each node); a venv
+reached through a symlink grades like any other."""
 
 import hashlib
 import os
 import subprocess
 import sys
 from pathlib import Path
+from unittest.mock import patch
 
 import pytest
 
-from courseadmin.grading.autograde import Settings, autograde
+from courseadmin.grading.autograde import ClassRun, Outcome, Recorder, Settings, autograde
 from courseadmin.grading.course import GradingError
 from courseadmin.grading.export import grade_table
+from courseadmin.grading.ledger import Ledger
 from courseadmin.grading.sandbox import MIB, Limits, sandbox_problem
 from courseadmin.paths import REPO_ROOT
 from tests.test_grading import SOLVED, filled, hand_in, tiny_course
@@ -52,7 +55,7 @@ def test_a_kernel_that_cannot_start_stops_the_batch(course):
     with pytest.raises(GradingError) as caught:
         autograde(course, jobs=1, settings=tiny, log=lambda *a: None)
     message = str(caught.value)
-    assert "no student was graded" in message and "tiny:" in message
+    assert "no student was graded" in message and "tiny on " in message
     assert "kernel" in message  # the real cause, not "see the above traceback"
     assert_untouched(course, before)  # not even the unreadable notebook was renamed
 
@@ -82,3 +85,44 @@ def test_a_venv_reached_through_a_symlink_grades(course, tmp_path):
     assert result.returncode == 0, result.stderr[-3000:]
     scores = grade_table(course).groupby("student")["score"].sum()
     assert scores["ana"] == 3 and scores["bo"] == 0
+
+
+class ScriptedGrid:
+    """An engine whose tasks finish in a set order: the students first, then the canaries,
+    each canary passing unless its host is in ``failing``."""
+
+    local = True
+
+    def __init__(self, hosts, failing=()):
+        self.hosts_, self.failing, self.sent = hosts, set(failing), []
+
+    def hosts(self):
+        return self.hosts_
+
+    def run(self, tasks, bundles, settings, desc=""):
+        self.sent = list(tasks)
+        for task in sorted(tasks, key=lambda t: t.canary):
+            outcome = Outcome(task.assignment, task.student, ok=True, host=task.host or "")
+            if task.canary and task.host in self.failing:
+                outcome.ok, outcome.problems = False, ["its dataset is missing on this node"]
+            yield task, outcome
+
+
+def class_run(course, grid, recorded):
+    todo = {("tiny", "ana"): "key"}
+    return ClassRun(course, grid, Settings(), Ledger(course), todo, {}, recorded.append)
+
+
+def test_students_who_finish_before_the_canaries_wait_for_every_node(course):
+    grid, recorded = ScriptedGrid(["node-a", "node-b"]), []
+    with patch.object(Recorder, "record", lambda self, outcome: None):
+        class_run(course, grid, recorded).grade()
+    assert [(t.canary, t.host) for t in grid.sent[:2]] == [(True, "node-a"), (True, "node-b")]
+    assert [o.student for o in recorded] == ["ana"]
+
+
+def test_a_canary_failing_on_one_node_records_no_student_who_already_ran(course):
+    grid, recorded = ScriptedGrid(["node-a", "node-b"], failing=["node-b"]), []
+    with pytest.raises(GradingError, match="tiny on node-b: its dataset is missing"):
+        class_run(course, grid, recorded).grade()
+    assert recorded == []

@@ -28,21 +28,17 @@ import time
 from collections import Counter
 from contextlib import contextmanager
 from dataclasses import replace
+from pathlib import Path
 
-import nbformat
 import pandas as pd
 from nbgrader.api import MissingEntry
 from traitlets.config import Config
 
-from courseadmin.authoring.notebooks import (
-    NotebookError,
-    is_test_cell,
-    nbgrader_meta,
-    read_notebook,
-)
+from courseadmin.authoring.notebooks import NotebookError, read_notebook
 from courseadmin.grading import engine, events, ids, manual
+from courseadmin.grading.canary import canary_tasks, raise_unless_full_marks
 from courseadmin.grading.course import Course, GradingError
-from courseadmin.grading.hidden import JudgeHiddenResults, judge_notebook
+from courseadmin.grading.hidden import JudgeHiddenResults
 from courseadmin.grading.ledger import Ledger, key
 from courseadmin.grading.preprocessors import ReplayExecution
 from courseadmin.grading.sandbox import protections
@@ -59,24 +55,42 @@ from courseadmin.grading.task import (  # noqa: F401  (Settings and Outcome: the
 
 UNREADABLE_SUFFIX = ".unreadable"
 SANDBOX_LOG = "sandbox.csv"  # the protections in force at the last autograde
-CANARY = "coursekit-canary"
 
 
-def set_aside_unreadable(course, assignment, student):
-    """Rename submitted notebooks nbformat cannot read; return one problem line for each."""
-    folder = course.path("submitted", student, assignment)
-    for path in sorted(folder.glob("*.ipynb")):
+def unreadable(folder):
+    """Names of the notebooks in a submission ``folder`` that nbformat cannot read."""
+    found = []
+    for path in sorted(Path(folder).glob("*.ipynb")):
         try:
             read_notebook(path)
         except NotebookError:
-            path.replace(path.with_name(path.name + UNREADABLE_SUFFIX))
-    kept = sorted(folder.glob("*.ipynb" + UNREADABLE_SUFFIX))
-    names = [path.name.removesuffix(UNREADABLE_SUFFIX) for path in kept]
-    return [
-        f"{name}: not a readable notebook, graded as missing"
-        for name in names
-        if not (folder / name).exists()  # a later, readable submission is graded instead
-    ]
+            found.append(path.name)
+    return found
+
+
+def unreadable_problems(folder):
+    """One problem line for each notebook graded as missing because it cannot be read
+    (now, or set aside by an earlier run, unless a readable one came since)."""
+    folder = Path(folder)
+    kept = [p.name.removesuffix(UNREADABLE_SUFFIX) for p in folder.glob("*.ipynb.unreadable")]
+    names = sorted(set(unreadable(folder)) | {n for n in kept if not (folder / n).exists()})
+    return [f"{name}: not a readable notebook, graded as missing" for name in names]
+
+
+def set_aside_unreadable(folder):
+    """Rename the notebooks nbformat cannot read to ``<name>.ipynb.unreadable``."""
+    for name in unreadable(folder):
+        Path(folder, name).replace(Path(folder, name + UNREADABLE_SUFFIX))
+
+
+def submission_files(folder):
+    """The files a worker gets: unreadable notebooks under the name they are set aside as,
+    so that nothing in the course folder is renamed before the canaries pass."""
+    bad = set(unreadable(folder))
+    return {
+        name + UNREADABLE_SUFFIX if name in bad else name: data
+        for name, data in read_files(folder).items()
+    }
 
 
 def key_files(folder):
@@ -170,8 +184,9 @@ def autograde(
     ``students``: only these ids (default: all who submitted); ``cluster``: where they run
     (``engine.parse``; default ``local:<jobs or cores>``); ``force``: regrade submissions the
     ledger holds unchanged; ``on_record(outcome)``: called after each recording. Each
-    assignment's own solution is graded first in the same sandbox (the canary): if it falls
-    short of full marks, ``GradingError`` says why and no student is touched.
+    assignment's own solution is graded in the same sandbox on each host, ahead of the
+    students (``canary.py``): if it falls short of full marks, ``GradingError`` says why and
+    no student is recorded.
     """
     cluster = cluster or f"local:{jobs or os.cpu_count() or 1}"
     settings = settings or Settings()
@@ -193,32 +208,9 @@ def autograde(
                     write_protections(course, grid, settings, log)
                     if grid.local:  # the instructor's own machine: warned, as ever
                         settings = replace(settings, allow_unprotected=True)
-                    bundles = {}
-
-                    def bundle(name):
-                        bundles.setdefault(name, make_bundle(course, name))
-                        return grid.bundle(name, lambda: bundles[name])
-
-                    check_canaries(grid, course, {t[0] for t in todo}, settings, bundle)
-                    recorder = Recorder(course)
-                    rechecked = set()
-                    for outcome in grid.run(
-                        engine_tasks(course, todo), bundle, settings, desc="autograde"
-                    ):
-                        if outcome.refused:
-                            refused.append(outcome)
-                            continue
-                        if outcome.kernel_failed and outcome.assignment not in rechecked:
-                            # A kernel that would not start: the environment, or the student?
-                            rechecked.add(outcome.assignment)
-                            check_canaries(grid, course, {outcome.assignment}, settings, bundle)
-                        if outcome.unprotected and not grid.local:
-                            outcome.events.append(unprotected_event(outcome))
-                        recorder.record(outcome)
-                        ledger.enter(outcome, todo[(outcome.assignment, outcome.student)])
-                        outcomes[(outcome.assignment, outcome.student)] = outcome
-                        if on_record:
-                            on_record(outcome)
+                    run = ClassRun(course, grid, settings, ledger, todo, outcomes, on_record)
+                    recorder, refused = run.recorder, run.refused
+                    run.grade()
         finally:
             if recorder is not None:
                 recorder.close()
@@ -235,6 +227,58 @@ def autograde(
             "run autograde again: it grades only those."
         )
     return ordered
+
+
+class ClassRun:
+    """The submissions ``todo`` on a connected engine: each assignment's canary first, on
+    each host; the students after them start at once, but none is recorded until every
+    canary has full marks. Recorded outcomes go into ``outcomes``."""
+
+    def __init__(self, course, grid, settings, ledger, todo, outcomes, on_record=None):
+        self.course, self.grid, self.settings, self.ledger = course, grid, settings, ledger
+        self.todo, self.outcomes, self.on_record = todo, outcomes, on_record
+        self.recorder, self.refused, self.rechecked, self.bundles = Recorder(course), [], set(), {}
+
+    def bundle(self, name):
+        """The scattered bundle of assignment ``name``."""
+        self.bundles.setdefault(name, make_bundle(self.course, name))
+        return self.grid.bundle(name, lambda: self.bundles[name])
+
+    def grade(self):
+        canaries = canary_tasks(self.course, {a for a, _ in self.todo}, self.grid.hosts())
+        waiting, held = len(canaries), []
+        work = canaries + engine_tasks(self.course, self.todo)
+        for task, outcome in self.grid.run(work, self.bundle, self.settings, desc="autograde"):
+            if task.canary:
+                raise_unless_full_marks([outcome])
+                waiting -= 1
+                if not waiting:
+                    for student in held:
+                        self.take(student)
+            elif waiting:
+                held.append(outcome)
+            else:
+                self.take(outcome)
+
+    def take(self, outcome):
+        """Record one student's outcome (or set it aside as refused by its node)."""
+        if outcome.refused:
+            self.refused.append(outcome)
+            return
+        if outcome.kernel_failed and outcome.assignment not in self.rechecked:
+            # A kernel that would not start: the environment, or the student?
+            self.rechecked.add(outcome.assignment)
+            tasks = canary_tasks(self.course, {outcome.assignment})
+            ran = self.grid.run(tasks, self.bundle, self.settings, desc="canary")
+            raise_unless_full_marks([canary for _, canary in ran])
+        if outcome.unprotected and not self.grid.local:
+            outcome.events.append(unprotected_event(outcome))
+        set_aside_unreadable(self.course.path("submitted", outcome.student, outcome.assignment))
+        self.recorder.record(outcome)
+        self.ledger.enter(outcome, self.todo[(outcome.assignment, outcome.student)])
+        self.outcomes[(outcome.assignment, outcome.student)] = outcome
+        if self.on_record:
+            self.on_record(outcome)
 
 
 def plan(course, ledger, tasks, settings, force):
@@ -266,12 +310,14 @@ def plan(course, ledger, tasks, settings, force):
 
 
 def engine_tasks(course, todo):
-    """``engine.Task``s for ``todo``, setting unreadable notebooks aside first."""
+    """``engine.Task``s for ``todo`` (they read the submissions, and write nothing)."""
     tasks = []
     for assignment, student in todo:
-        problems = set_aside_unreadable(course, assignment, student)
         folder = course.path("submitted", student, assignment)
-        tasks.append(engine.Task(assignment, student, lambda f=folder: read_files(f), problems))
+        problems = unreadable_problems(folder)
+        tasks.append(
+            engine.Task(assignment, student, lambda f=folder: submission_files(f), problems)
+        )
     return tasks
 
 
@@ -318,45 +364,6 @@ def summary(outcomes, recorder, seconds, log):
     log("per worker: " + ", ".join(f"{w} {n}" for w, n in sorted(per_worker.items())))
     kernels = Counter(o.kernels or "cold" for o in ran)
     log("kernels: " + ", ".join(f"{n} {how}" for how, n in kernels.most_common()))
-
-
-def check_canaries(grid, course, assignments, settings, bundle):
-    """Grade each assignment's own solution in the sandbox; raise ``GradingError`` unless
-    every autograded test passes, with the real cause (kernel error, failing cells)."""
-    if not assignments:
-        return
-    tasks = [
-        engine.Task(name, CANARY, lambda n=name: read_files(course.root / "source" / n), [])
-        for name in sorted(assignments)
-    ]
-    outcomes = list(grid.run(tasks, bundle, settings, desc="canary"))
-    causes = [f"{o.assignment}: {cause}" for o in outcomes if (cause := canary_shortfall(o))]
-    if causes:
-        raise GradingError(
-            "the assignment's own solution does not get full marks in the grading sandbox, "
-            "so the grading environment is broken and no student was graded:\n" + "\n".join(causes)
-        )
-
-
-def canary_shortfall(outcome):
-    """Why the canary did not get full marks, or '' when it did."""
-    if outcome.refused:
-        return outcome.refused
-    if not outcome.ok:
-        return outcome.kernel_failed or "; ".join(outcome.problems) or "it could not be graded"
-    failing = []
-    for _, data in sorted(outcome.executed.items()):
-        for cell in judge_notebook(nbformat.reads(data.decode("utf-8"), 4)).cells:
-            errors = [o for o in cell.get("outputs", []) if o.get("output_type") == "error"]
-            if is_test_cell(cell) and errors:
-                grade_id = nbgrader_meta(cell).get("grade_id")
-                failing.append(f"{grade_id}: {errors[0].get('ename')}: {errors[0].get('evalue')}")
-    if not failing:
-        return ""
-    seen = "; ".join(f"{e.kind}: {e.detail}" for e in outcome.events)
-    return f"{len(failing)} graded test cell(s) failed, first: {failing[0][:500]}" + (
-        f" (the sandbox saw: {seen[:1000]})" if seen else ""
-    )
 
 
 def record_events(course, outcomes, assignments):

@@ -74,12 +74,16 @@ class ClusterGrading(Configurable):
 
 @dataclass
 class Task:
-    """One submission to run: ``load()`` gives its files as bytes, read when it is sent."""
+    """One submission to run: ``load()`` gives its files as bytes, read when it is sent.
+
+    ``host``: run it on a worker of this host while it has one (the canary of each node)."""
 
     assignment: str
     student: str
     load: object
     problems: list
+    host: str | None = None
+    canary: bool = False
 
 
 def parse(spec):
@@ -177,12 +181,17 @@ class Engine:
     def slots(self):
         return max(1, sum(self.client.nthreads().values()))
 
+    def hosts(self):
+        """The hosts of the workers, sorted (one name per node)."""
+        workers = self.client.scheduler_info(n_workers=-1)["workers"].values()
+        return sorted({worker["host"] for worker in workers})
+
     def run_everywhere(self, function, *args):
         """{worker address: function(*args)} on every worker."""
         return self.client.run(function, *args)
 
     def run(self, tasks, bundles, settings, desc="autograde"):
-        """Yield an ``Outcome`` for each of ``tasks``, in the order they finish.
+        """Yield ``(task, Outcome)`` for each of ``tasks``, in the order they finish.
 
         ``bundles(assignment)``: the scattered bundle of an assignment."""
         batch = _Batch(self, tasks, bundles, settings)
@@ -246,6 +255,8 @@ class _Batch:
             self.settings,
             key=f"grade-{task.assignment}-{uuid.uuid4().hex}",
             pure=False,
+            workers=[task.host] if task.host else None,
+            allow_other_workers=bool(task.host),  # never waits for a host that lost its workers
         )
         self.running[future] = task
         self.keys.setdefault(id(task), []).append(future.key)
@@ -283,4 +294,4 @@ class _Batch:
                 outcome.problems = task.problems + outcome.problems
                 bar.update(1)
                 self.fill()  # before the caller records this one: no worker waits for that
-                yield outcome
+                yield task, outcome
