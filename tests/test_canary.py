@@ -11,6 +11,8 @@ from unittest.mock import patch
 
 import pytest
 
+from courseadmin import cli
+from courseadmin.grading import autograde as grading_autograde
 from courseadmin.grading.autograde import ClassRun, Outcome, Recorder, Settings, autograde
 from courseadmin.grading.course import GradingError
 from courseadmin.grading.export import grade_table
@@ -126,3 +128,14 @@ def test_a_canary_failing_on_one_node_records_no_student_who_already_ran(course)
     with pytest.raises(GradingError, match="tiny on node-b: its dataset is missing"):
         class_run(course, grid, recorded).grade()
     assert recorded == []
+
+
+def test_datasets_flag_gives_every_node_one_path(tmp_path, monkeypatch):
+    """``--datasets DIR`` reaches the workers as an absolute path (the same on every node);
+    without it each worker uses its own Keras cache (``Settings.keras_home`` None)."""
+    seen = []
+    monkeypatch.setattr(grading_autograde, "autograde", lambda *a, **k: seen.append(a[4]) or [])
+    monkeypatch.chdir(tmp_path)
+    for extra in (["--datasets", "keras"], []):
+        assert cli.main(["autograde", "--course", str(tmp_path / "c"), *extra]) == 0
+    assert [s.keras_home for s in seen] == [str(tmp_path / "keras"), None]

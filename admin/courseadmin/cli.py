@@ -106,6 +106,7 @@ def autograde(args):
         limits=Limits(memory=int(args.memory * GIB)),
         allow_unprotected=args.allow_unprotected,
         warm_kernels=not args.cold_kernels,
+        keras_home=str(Path(args.datasets).absolute()) if args.datasets else None,
     )
     students = set(args.student) if args.student else None
     try:
@@ -248,6 +249,13 @@ def main(argv=None):
         "--cold-kernels",
         action="store_true",
         help="start every kernel from scratch, not forked from a warm zygote (slower)",
+    )
+    grade.add_argument(
+        "--datasets",
+        metavar="DIR",
+        help="a Keras folder (datasets/ in it) that graded notebooks may read, read-only, at "
+        "this path on every node; a node without it fails its canary (default: each "
+        "worker's own Keras cache, ~/.keras or $KERAS_HOME, when it holds datasets)",
     )
     grade.add_argument("--timeout", type=int, default=120, help="seconds per cell (120)")
     grade.add_argument("--memory", type=float, default=4, help="GiB per kernel (4)")
