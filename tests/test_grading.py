@@ -526,6 +526,24 @@ def test_nbgrader_metadata_validation_checks_its_schema_once():
     assert len(SchemaCheckedOnce.validators) == 1
 
 
+def test_gradebooks_of_one_database_share_one_engine_and_close_their_connections(tmp_path):
+    """The shim in ``course.py``: nbgrader's ``Gradebook``s of one database (nested, as
+    nbgrader opens them) share an engine, see each other's writes, and leave no connection."""
+    from nbgrader.api import Gradebook
+
+    url = Course(tmp_path / "course").db_url  # (importing course.py puts the shim in place)
+    with Gradebook(url) as outer:
+        outer.add_student("ana")
+        with Gradebook(url) as inner:
+            assert inner.engine is outer.engine
+            inner.add_student("bo")
+        assert {s.id for s in outer.students} == {"ana", "bo"}
+    assert outer.engine.pool.checkedout() == 0
+    other = Gradebook(f"sqlite:///{tmp_path / 'other.db'}")
+    assert other.engine is not outer.engine and other.students == []
+    other.close()
+
+
 def test_the_watch_lets_a_kernel_list_the_folders_on_the_way_to_its_code(tmp_path):
     """Python's import system lists the folder that holds the kit (under /tmp in a clone
     there): not a probe. Opening something else in it still is."""
