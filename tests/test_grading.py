@@ -526,6 +526,21 @@ def test_nbgrader_metadata_validation_checks_its_schema_once():
     assert len(SchemaCheckedOnce.validators) == 1
 
 
+def test_the_iri_grammar_loads_only_when_an_iri_is_checked():
+    """``courseadmin`` defers ``rfc3987_syntax`` (2.4 s at import); jsonschema's IRI format
+    check still gives the real module's answers."""
+    probe = (
+        "import sys, courseadmin, nbformat\n"
+        "from jsonschema import Draft202012Validator, FormatChecker\n"
+        "print(getattr(sys.modules['rfc3987_syntax'], 'RFC3987_SYNTAX_PARSER_TYPE', 'deferred'))\n"
+        "check = Draft202012Validator({'format': 'iri'}, format_checker=FormatChecker())\n"
+        "print([check.is_valid(v) for v in ('http://example.com/ä', 'ht tp://x', 'a:b')])\n"
+        "print(getattr(sys.modules['rfc3987_syntax'], 'RFC3987_SYNTAX_PARSER_TYPE', 'deferred'))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True)
+    assert done.stdout.split("\n")[:3] == ["deferred", "[True, False, True]", "earley"], done.stderr
+
+
 def test_gradebooks_of_one_database_share_one_engine_and_close_their_connections(tmp_path):
     """The shim in ``course.py``: nbgrader's ``Gradebook``s of one database (nested, as
     nbgrader opens them) share an engine, see each other's writes, and leave no connection."""

@@ -141,7 +141,8 @@ def connect(spec, course_config=None, log=print):
     client, cluster = _start_client(kind, argument, config)
     try:
         try:
-            client.wait_for_workers(1, timeout=config.worker_timeout)
+            # all of this machine's workers, so that each has its protections checked
+            client.wait_for_workers(argument if kind == "local" else 1, config.worker_timeout)
         except TimeoutError:
             raise GradingError(
                 f"no Dask worker joined {spec} within {config.worker_timeout:.0f} s"
@@ -172,10 +173,15 @@ class Engine:
 
     def bundle(self, assignment, make):
         """The scattered bundle of ``assignment``: ``make()`` builds it, sent once, and again
-        when the workers that held it died (Dask keeps one copy of what nothing waits on)."""
+        when the workers that held it died (Dask keeps one copy of what nothing waits on).
+
+        It goes to every worker: Dask puts a task only on workers that hold its
+        dependencies, so a bundle on one worker would queue the first tasks there while the
+        others wait to steal them."""
         future = self._bundles.get(assignment)
         if future is None or future.status != "finished":
-            future = self._bundles[assignment] = self.client.scatter(make(), hash=False)
+            future = self.client.scatter(make(), hash=False, broadcast=True)
+            self._bundles[assignment] = future
         return future
 
     def slots(self):
