@@ -51,11 +51,12 @@ def deadline():
 
 
 def dask_cluster(folder, workers):
-    """A started ``Loopback``: ``dask scheduler`` and ``workers`` ``dask worker``s whose
-    environment sets the kill hook, with their output in ``folder/dask.log``."""
+    """A started ``Loopback``: ``dask scheduler`` and ``workers`` ``dask worker``s on plain
+    TCP, as an instructor starts them by hand, whose environment sets the kill hook, with
+    their output in ``folder/dask.log``."""
     folder.mkdir(parents=True, exist_ok=True)
     env = {**os.environ, KILL_HOOK: POISON}
-    cluster = Loopback(workers, env=env, log=folder / "dask.log").__enter__()
+    cluster = Loopback(workers, env=env, log=folder / "dask.log", tls=False).__enter__()
     try:
         with Client(cluster.address, timeout=30) as client:
             client.wait_for_workers(workers, timeout=120)
@@ -304,7 +305,8 @@ def test_a_local_cluster_ends_with_the_process_that_started_it(tmp_path):
         "from courseadmin.grading.loopback import Loopback\n"
         "from distributed import Client\n"
         "cluster = Loopback(2).__enter__()\n"
-        "Client(cluster.address, timeout=30).wait_for_workers(2, timeout=120)\n"
+        "Client(cluster.address, timeout=30, security=cluster.security)"
+        ".wait_for_workers(2, timeout=120)\n"
         "print(*(p.pid for p in cluster.processes), flush=True)\n"
         "os.kill(os.getpid(), signal.SIGKILL)\n"
     )
@@ -316,3 +318,21 @@ def test_a_local_cluster_ends_with_the_process_that_started_it(tmp_path):
             break
         time.sleep(0.1)
     assert not alive_in_sessions(sessions)
+
+
+def test_a_local_cluster_admits_only_the_process_that_started_it():
+    """``local:N`` talks TLS with a certificate of its own, kept where only the instructor
+    can read it: a client without it, or with another certificate, is refused."""
+    from distributed.security import Security
+
+    with Loopback(1) as cluster:
+        with Client(cluster.address, timeout=30, security=cluster.security) as client:
+            client.wait_for_workers(1, timeout=120)
+            workers = list(client.scheduler_info()["workers"])
+            assert client.submit(sum, [40, 2]).result() == 42
+        assert cluster.address.startswith("tls://") and workers[0].startswith("tls://")
+        assert (cluster.folder.stat().st_mode & 0o077) == 0
+        for address in (cluster.address, cluster.address.replace("tls://", "tcp://")):
+            for security in (None, Security.temporary()):
+                with pytest.raises(Exception):  # noqa: B017, PT011  (refused, for whatever reason)
+                    Client(address, timeout=5, security=security).close()

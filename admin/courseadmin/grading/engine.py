@@ -114,7 +114,9 @@ def _start_client(kind, argument, config):
     if kind == "local":
         with ExitStack() as stack:
             cluster = stack.enter_context(Loopback(argument))
-            client = Client(cluster.address, timeout=config.connect_timeout)
+            client = Client(
+                cluster.address, timeout=config.connect_timeout, security=cluster.security
+            )
             stack.pop_all()
             return client, cluster
     if kind == "tcp":
