@@ -101,8 +101,11 @@ class ScriptedGrid:
     def hosts(self):
         return self.hosts_
 
+    def bundle(self, name, make):
+        return f"future of {name}"  # as the engine's: make() only when not sent yet
+
     def run(self, tasks, bundles, settings, desc=""):
-        self.sent = list(tasks)
+        self.sent = [(task, bundles(task.assignment)) for task in tasks]
         for task in sorted(tasks, key=lambda t: t.canary):
             outcome = Outcome(task.assignment, task.student, ok=True, host=task.host or "")
             if task.canary and task.host in self.failing:
@@ -119,8 +122,18 @@ def test_students_who_finish_before_the_canaries_wait_for_every_node(course):
     grid, recorded = ScriptedGrid(["node-a", "node-b"]), []
     with patch.object(Recorder, "record", lambda self, outcome: None):
         class_run(course, grid, recorded).grade()
-    assert [(t.canary, t.host) for t in grid.sent[:2]] == [(True, "node-a"), (True, "node-b")]
+    assert [(t.canary, t.host) for t, _ in grid.sent[:2]] == [(True, "node-a"), (True, "node-b")]
     assert [o.student for o in recorded] == ["ana"]
+
+
+def test_each_assignment_bundle_is_made_once_not_per_task(course, monkeypatch):
+    """Making a bundle copies the gradebook: once per run, however many tasks."""
+    made = []
+    monkeypatch.setattr(grading_autograde, "make_bundle", lambda c, name: made.append(name))
+    grid = ScriptedGrid(["node-a", "node-b"])
+    with patch.object(Recorder, "record", lambda self, outcome: None):
+        class_run(course, grid, []).grade()
+    assert len(grid.sent) == 3 and made == ["tiny"]
 
 
 def test_a_canary_failing_on_one_node_records_no_student_who_already_ran(course):

@@ -240,8 +240,9 @@ class ClassRun:
         self.recorder, self.refused, self.rechecked, self.bundles = Recorder(course), [], set(), {}
 
     def bundle(self, name):
-        """The scattered bundle of assignment ``name``."""
-        self.bundles.setdefault(name, make_bundle(self.course, name))
+        """The scattered bundle of assignment ``name``, made once (it copies the gradebook)."""
+        if name not in self.bundles:
+            self.bundles[name] = make_bundle(self.course, name)
         return self.grid.bundle(name, lambda: self.bundles[name])
 
     def grade(self):
