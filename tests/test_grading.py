@@ -498,6 +498,20 @@ def test_report_lists_events_and_kit_imports(graded):
     assert "kit import" in set(kit["kind"])
 
 
+def test_kernel_uids_do_not_follow_a_seeded_random():
+    """Keras's ``set_random_seed`` seeds Python's ``random`` in the grader's process; the
+    kernels' uids must still differ from run to run (a user keyring outlives its kernel)."""
+    import random
+
+    from courseadmin.grading.sandbox import KERNEL_UIDS, kernel_uid
+
+    draws = []
+    for _ in range(2):
+        random.seed(0)
+        draws.append(kernel_uid())
+    assert draws[0] != draws[1] and all(KERNEL_UIDS[0] <= uid < KERNEL_UIDS[1] for uid in draws)
+
+
 def test_nbgrader_metadata_validation_checks_its_schema_once():
     """The shim in ``course.py`` validates as ``jsonschema.validate`` does, error for error."""
     import jsonschema

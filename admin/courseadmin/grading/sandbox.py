@@ -61,6 +61,13 @@ KERNEL_UIDS = (2**24, 2**30)
 MAX_BOUND_ENTRIES = 256  # files of one submission shown to its kernel
 
 
+def kernel_uid():
+    """A uid for one kernel, drawn from the system's randomness: Python's ``random`` can be
+    seeded by any library in the grader (Keras's ``set_random_seed``), and a repeated uid
+    finds what an earlier kernel left in its user keyring, which Linux keeps after it ends."""
+    return random.SystemRandom().randrange(*KERNEL_UIDS)
+
+
 @dataclass(frozen=True)
 class Limits:
     """Resource limits for one kernel (bytes, seconds, counts)."""
@@ -405,7 +412,7 @@ class SandboxedKernelManager(AsyncKernelManager):
             self.ip = str(runtime_dir / "kernel")
             self.connection_file = str(runtime_dir / "kernel.json")
             if running_as_root():
-                self._uid = random.randrange(*KERNEL_UIDS)
+                self._uid = kernel_uid()
         elif sandbox_problem() is not None and not getattr(self, "_runtime_dir", None):
             # No sandbox: still a HOME of its own, not the grader's (its IPython profile,
             # caches and configuration stay out of reach and out of the report).
