@@ -28,6 +28,7 @@ import time
 from collections import Counter
 from contextlib import contextmanager
 from dataclasses import replace
+from functools import partial
 from pathlib import Path
 
 import pandas as pd
@@ -68,25 +69,25 @@ def unreadable(folder):
     return found
 
 
-def unreadable_problems(folder):
-    """One problem line for each notebook graded as missing because it cannot be read
-    (now, or set aside by an earlier run, unless a readable one came since)."""
+def unreadable_problems(folder, bad):
+    """One problem line for each notebook graded as missing because it cannot be read:
+    ``bad`` (found now by ``unreadable``), or set aside by an earlier run, unless a readable
+    one came since."""
     folder = Path(folder)
     kept = [p.name.removesuffix(UNREADABLE_SUFFIX) for p in folder.glob("*.ipynb.unreadable")]
-    names = sorted(set(unreadable(folder)) | {n for n in kept if not (folder / n).exists()})
+    names = sorted(set(bad) | {n for n in kept if not (folder / n).exists()})
     return [f"{name}: not a readable notebook, graded as missing" for name in names]
 
 
-def set_aside_unreadable(folder):
-    """Rename the notebooks nbformat cannot read to ``<name>.ipynb.unreadable``."""
-    for name in unreadable(folder):
+def set_aside(folder, bad):
+    """Rename the unreadable notebooks ``bad`` to ``<name>.ipynb.unreadable``."""
+    for name in bad:
         Path(folder, name).replace(Path(folder, name + UNREADABLE_SUFFIX))
 
 
-def submission_files(folder):
-    """The files a worker gets: unreadable notebooks under the name they are set aside as,
-    so that nothing in the course folder is renamed before the canaries pass."""
-    bad = set(unreadable(folder))
+def submission_files(folder, bad):
+    """The files a worker gets: the unreadable notebooks ``bad`` under the name they are set
+    aside as, so that nothing in the course folder is renamed before the canaries pass."""
     return {
         name + UNREADABLE_SUFFIX if name in bad else name: data
         for name, data in read_files(folder).items()
@@ -238,6 +239,7 @@ class ClassRun:
         self.course, self.grid, self.settings, self.ledger = course, grid, settings, ledger
         self.todo, self.outcomes, self.on_record = todo, outcomes, on_record
         self.recorder, self.refused, self.rechecked, self.bundles = Recorder(course), [], set(), {}
+        self.unreadable = {}  # (assignment, student) -> names of notebooks nbformat cannot read
 
     def bundle(self, name):
         """The scattered bundle of assignment ``name``, made once (it copies the gradebook)."""
@@ -248,18 +250,29 @@ class ClassRun:
     def grade(self):
         canaries = canary_tasks(self.course, {a for a, _ in self.todo}, self.grid.hosts())
         waiting, held = len(canaries), []
-        work = canaries + engine_tasks(self.course, self.todo)
+        work = canaries + self.student_tasks()
         for task, outcome in self.grid.run(work, self.bundle, self.settings, desc="autograde"):
             if task.canary:
                 raise_unless_full_marks([outcome])
                 waiting -= 1
                 if not waiting:
-                    for student in held:
-                        self.take(student)
+                    for waited in held:
+                        self.take(waited)
             elif waiting:
                 held.append(outcome)
             else:
                 self.take(outcome)
+
+    def student_tasks(self):
+        """``engine.Task``s for ``todo``: they read the submissions and write nothing. Each
+        notebook is read once here to find those nbformat cannot read."""
+        tasks = []
+        for assignment, student in self.todo:
+            folder = self.course.path("submitted", student, assignment)
+            bad = self.unreadable[(assignment, student)] = unreadable(folder)
+            load = partial(submission_files, folder, bad)
+            tasks.append(engine.Task(assignment, student, load, unreadable_problems(folder, bad)))
+        return tasks
 
     def take(self, outcome):
         """Record one student's outcome (or set it aside as refused by its node)."""
@@ -274,7 +287,8 @@ class ClassRun:
             raise_unless_full_marks([canary for _, canary in ran])
         if outcome.unprotected and not self.grid.local:
             outcome.events.append(unprotected_event(outcome))
-        set_aside_unreadable(self.course.path("submitted", outcome.student, outcome.assignment))
+        folder = self.course.path("submitted", outcome.student, outcome.assignment)
+        set_aside(folder, self.unreadable[(outcome.assignment, outcome.student)])
         self.recorder.record(outcome)
         self.ledger.enter(outcome, self.todo[(outcome.assignment, outcome.student)])
         self.outcomes[(outcome.assignment, outcome.student)] = outcome
@@ -308,18 +322,6 @@ def plan(course, ledger, tasks, settings, force):
                 continue
         todo[(assignment, student)] = digest
     return todo, unchanged
-
-
-def engine_tasks(course, todo):
-    """``engine.Task``s for ``todo`` (they read the submissions, and write nothing)."""
-    tasks = []
-    for assignment, student in todo:
-        folder = course.path("submitted", student, assignment)
-        problems = unreadable_problems(folder)
-        tasks.append(
-            engine.Task(assignment, student, lambda f=folder: submission_files(f), problems)
-        )
-    return tasks
 
 
 def write_protections(course, grid, settings, log):
