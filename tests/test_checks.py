@@ -1,9 +1,13 @@
 """Every feedback check passes its reference and rejects every realistic wrong answer.
 
-Checks with recorded expectations run with the visible seed (judged in the check) and with
-each hidden seed the solutions' graded cells use, judged as the grader judges them
-(``courseadmin.grading.hidden``), outside the check.
+Each check runs with the visible seed (judged in the check) and with each hidden seed the
+solutions' graded cells use (checks that are all code: a few seeds), judged as the grader
+judges them (``courseadmin.grading.hidden``): the check runs again outside the kernel on the
+transcript the kernel handed over, and its verdict is the one that counts. Whatever the
+kernel's own run concluded, the grader's run must conclude the same.
 """
+
+import inspect
 
 import IPython.display
 import numpy as np
@@ -11,7 +15,7 @@ import pytest
 
 import problem_unittests
 from courseadmin.authoring.record import HIDDEN_DIR, hidden_seeds
-from courseadmin.grading.hidden import judge_bundle
+from courseadmin.grading.hidden import hidden_cases, judge_bundle
 from coursekit.checks import framework, recordings
 from coursekit.checks.framework import CHECKS, RESULTS_MIME
 from tests.answers import all_notebooks
@@ -33,18 +37,35 @@ def check_for(exercise):
     return getattr(problem_unittests, f"test_{exercise}")
 
 
+def source_of(fn):
+    try:
+        return inspect.getsource(fn)
+    except (OSError, TypeError):
+        return None
+
+
 def graded(exercise, fn, seed, monkeypatch):
     """Run ``test_<exercise>(fn, seed)`` as the autograder does: the kernel's part, then,
-    for a hidden seed of a recorded check, the grader's judgement of the results."""
+    for a hidden seed, the grader's judgement of what the kernel handed over, which must
+    agree with whatever the kernel's own run said."""
     shown = []
     monkeypatch.setattr(IPython.display, "display", lambda data, raw=False: shown.append(data))
-    check_for(exercise)(fn, seed=seed)
-    check = CHECKS[exercise]
-    if check.judge is None or seed == recordings.VISIBLE_SEED:
+    in_kernel = None
+    try:
+        check_for(exercise)(fn, seed=seed)
+    except AssertionError as error:
+        in_kernel = error
+    if seed == recordings.VISIBLE_SEED:
+        if in_kernel:
+            raise in_kernel
         return
     [bundle] = [data[RESULTS_MIME] for data in shown if RESULTS_MIME in data]
-    cases = recordings.read(recordings.recording_path(exercise, HIDDEN_DIR))[seed]
-    message = judge_bundle(bundle, cases, check)
+    recorded = (
+        hidden_cases(exercise, seed, HIDDEN_DIR) if seed in HIDDEN_SEEDS.get(exercise, []) else None
+    )
+    message = judge_bundle(bundle, exercise, seed, source_of(fn), recorded)
+    if in_kernel is not None:
+        assert message == f"{in_kernel} (hidden test)", (str(in_kernel), message)
     if message:
         raise AssertionError(message)
 

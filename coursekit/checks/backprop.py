@@ -20,6 +20,7 @@ from coursekit.checks.framework import (
     expect_tuple,
     feedback_check,
     forbid_loops,
+    observed,
 )
 
 __all__ = [
@@ -187,11 +188,11 @@ def watching_x(numerical_gradient, moved):
 )
 def test_numerical_gradient(numerical_gradient, cases):
     for case in cases:
-        moved = []
         hint = "numerical_gradient(f, x, h=1e-5): f takes no argument; it reads x."
         if len(case.args) == 2:
             hint += " Here h is not given: give it a default, def numerical_gradient(f, x, h=1e-5)."
-        cases.call(watching_x(numerical_gradient, moved), case, hint=hint)
+        with observed() as moved:
+            cases.call(watching_x(numerical_gradient, moved), case, hint=hint)
         expect(not moved, NOT_RESTORED)
 
 

@@ -1,10 +1,11 @@
 """Feedback checks for notebook 07, a convolutional network on CIFAR-10.
 
-Keras is imported inside the checks (not at import time), so that ``import problem_unittests``
-stays quick in the notebooks that do not use it. The network checks (``data_augmentation``,
-``cifar_net``) inspect the student's layers and run them on small batches of random images,
-with one training step eagerly: a few seconds at most; they hold no answer, so they stay
-code. ``per_class_accuracy`` compares with recorded expectations
+Keras is imported only where a view of the student's network is made (``keras_views.py``),
+so that ``import problem_unittests`` stays quick in the notebooks that do not use it. The
+network checks (``data_augmentation``, ``cifar_net``) inspect the student's layers and run
+them on small batches of random images, with one training step eagerly, in the kernel: a few
+seconds at most; they hold no answer, so they stay code, and the grader runs them again on
+the views the kernel recorded. ``per_class_accuracy`` compares with recorded expectations
 (``recordings/per_class_accuracy.npz``).
 """
 
@@ -12,6 +13,8 @@ import numpy as np
 
 from coursekit.checks.compare import close, placeholder, verdict
 from coursekit.checks.framework import call, expect, expect_array, feedback_check
+from coursekit.checks.keras_cnn import outputs_on
+from coursekit.checks.keras_views import ModelView, all_layers, describer, to_numpy
 
 __all__ = ["test_data_augmentation", "test_cifar_net", "test_per_class_accuracy"]
 
@@ -19,23 +22,14 @@ PARAMETERS = (100_000, 3_000_000)  # the range the notebook states for a CIFAR-1
 MAX_SHIFT = 0.25  # translation factors above this push the object out of a 32 x 32 picture
 
 
-def all_layers(layer):
-    """``layer`` and every layer nested inside it (Sequential and functional models)."""
-    found = [layer]
-    for inner in getattr(layer, "layers", []):
-        found += all_layers(inner)
-    return found
-
-
 def factors(value):
     """The largest absolute value of a layer factor given as a number or a (low, high) pair."""
     return float(np.max(np.abs(np.atleast_1d(np.asarray(value, dtype=np.float64)))))
 
 
-def to_numpy(tensor):
-    import keras
-
-    return np.asarray(keras.ops.convert_to_numpy(tensor))
+def augmented(images, training):
+    """A probe: the augmentation's output on ``images``."""
+    return lambda layer: to_numpy(layer(images, training=training))
 
 
 # ----------------------------------------------------------------------------------------------
@@ -45,17 +39,22 @@ def to_numpy(tensor):
 
 @feedback_check("data_augmentation")
 def test_data_augmentation(data_augmentation, rng):
-    import keras
-
-    augment = call(data_augmentation)
+    sizes = [(32, 32), tuple(int(s) for s in rng.integers(12, 40, size=2))]
+    batches = [rng.random((6, height, width, 3), dtype=np.float32) for height, width in sizes]
+    probes = [
+        (f"{mode} {i}", augmented(images, mode == "training"))
+        for i, images in enumerate(batches)
+        for mode in ("inference", "training")
+    ]
+    augment = ModelView(call(data_augmentation, described_by=describer(probes)))
     expect(
-        isinstance(augment, keras.layers.Layer),
+        augment.is_layer,
         "data_augmentation() should return one Keras layer, a keras.Sequential([...]) of "
-        f"preprocessing layers, not a {type(augment).__name__}: wrap your list of layers in "
+        f"preprocessing layers, not a {augment.kind}: wrap your list of layers in "
         "keras.Sequential so the network can use it as its first layer.",
     )
     layers = all_layers(augment)
-    flips = [layer for layer in layers if isinstance(layer, keras.layers.RandomFlip)]
+    flips = [layer for layer in layers if layer.is_a("RandomFlip")]
     expect(
         flips,
         "data_augmentation() has no keras.layers.RandomFlip: a mirrored car is still a car, so "
@@ -67,7 +66,7 @@ def test_data_augmentation(data_augmentation, rng):
         "'horizontal_and_vertical'). Upside-down ships and horses never appear in CIFAR-10's test "
         "set: use RandomFlip('horizontal').",
     )
-    shifts = [layer for layer in layers if isinstance(layer, keras.layers.RandomTranslation)]
+    shifts = [layer for layer in layers if layer.is_a("RandomTranslation")]
     expect(
         shifts,
         "data_augmentation() has no keras.layers.RandomTranslation: shifting the images by a few "
@@ -81,37 +80,37 @@ def test_data_augmentation(data_augmentation, rng):
             "32 x 32 pictures that moves much of the object out of the frame. Keep the factors "
             f"at most {MAX_SHIFT} (0.1, about 3 pixels, is typical).",
         )
-
-    for height, width in [(32, 32), tuple(int(s) for s in rng.integers(12, 40, size=2))]:
-        images = rng.random((6, height, width, 3), dtype=np.float32)
-        try:
-            at_inference = to_numpy(augment(images, training=False))
-            in_training = to_numpy(augment(images, training=True))
-        except Exception as error:
-            raise AssertionError(
-                f"your augmentation failed on a batch of shape {images.shape}: "
-                f"{type(error).__name__}: {error}"
-            ) from error
-        for mode, result in [("at inference", at_inference), ("in training", in_training)]:
+    for i, images in enumerate(batches):
+        results = {}
+        for mode in ("inference", "training"):
+            results[mode], error = augment.probe(f"{mode} {i}")
+            if error:
+                raise AssertionError(
+                    f"your augmentation failed on a batch of shape {images.shape}: {error}"
+                )
+        for mode, result in [
+            ("at inference", results["inference"]),
+            ("in training", results["training"]),
+        ]:
             expect(
-                result.shape == images.shape,
+                np.shape(result) == images.shape,
                 f"your augmentation changes the shape of a batch {mode}: {images.shape} became "
-                f"{result.shape}. Augmentation must keep the image size (a RandomCrop or "
+                f"{np.shape(result)}. Augmentation must keep the image size (a RandomCrop or "
                 "Resizing layer changes it: the network's input would no longer match).",
             )
         expect(
-            np.allclose(at_inference, images, atol=1e-6),
+            np.allclose(results["inference"], images, atol=1e-6),
             "your augmentation changes the images at inference (training=False). Augmentation "
             "must be the identity when the network predicts; a layer such as Rescaling(1/255) "
             "is not augmentation (and the images are already in [0, 1]).",
         )
         expect(
-            not np.allclose(in_training, images, atol=1e-6),
+            not np.allclose(results["training"], images, atol=1e-6),
             "your augmentation leaves the images unchanged in training (training=True): give the "
             "random layers non-zero factors.",
         )
     expect(
-        not augment.trainable_weights,
+        not any(layer.trainable_weights for layer in all_layers(augment)),
         "your augmentation has trainable weights: it should hold only random preprocessing "
         "layers; the convolutions belong in cifar_net.",
     )
@@ -122,75 +121,91 @@ def test_data_augmentation(data_augmentation, rng):
 # ----------------------------------------------------------------------------------------------
 
 
+def one_training_step(images, targets):
+    """A probe: one training step of the compiled model, eagerly; the loss."""
+
+    def probe(model):
+        model.run_eagerly = True  # one step: tracing a graph would take longer than the step
+        result = model.train_on_batch(images, targets)
+        return float(np.atleast_1d(np.asarray(result, dtype=np.float64))[0])
+
+    return probe
+
+
 @feedback_check("cifar_net")
 def test_cifar_net(cifar_net, rng):
-    import keras
-
     other = [(28, 28, 1), (24, 24, 3), (40, 36, 3), (32, 32, 1)][rng.integers(4)]
     cases = [((32, 32, 3), 10), (other, int(rng.integers(3, 8)))]
+    first = rng.random((4, *cases[0][0]), dtype=np.float32)
+    targets = np.eye(10, dtype=np.float32)[rng.integers(10, size=len(first))]
+    batches = [first, rng.random((4, *cases[1][0]), dtype=np.float32)]
+    probes = [
+        [("outputs", outputs_on(first)), ("training step", one_training_step(first, targets))],
+        [("outputs", outputs_on(batches[1]))],
+    ]
     for case, (sample_shape, nb_classes) in enumerate(cases):
-        model = call(cifar_net, sample_shape, nb_classes)
+        model = ModelView(
+            call(cifar_net, sample_shape, nb_classes, described_by=describer(probes[case]))
+        )
         name = f"cifar_net({sample_shape}, {nb_classes})"
         expect(
-            isinstance(model, keras.Model),
+            model.is_model,
             f"{name} should return a Keras model (keras.Model or keras.Sequential), "
-            f"not a {type(model).__name__}.",
+            f"not a {model.kind}.",
         )
+        given = tuple((model.input_shape or (None,))[1:])
         expect(
-            tuple(model.input_shape[1:]) == tuple(sample_shape),
-            f"{name} takes inputs of shape {tuple(model.input_shape[1:])}, expected "
+            given == tuple(sample_shape),
+            f"{name} takes inputs of shape {given}, expected "
             f"{sample_shape}: build the input from the argument, keras.Input(shape=sample_shape), "
             "rather than a hard-coded shape.",
         )
         expect(
-            tuple(model.output_shape) == (None, nb_classes),
-            f"{name} outputs shape {tuple(model.output_shape)}, expected (None, {nb_classes}): "
+            tuple(model.output_shape or ()) == (None, nb_classes),
+            f"{name} outputs shape {model.output_shape}, expected (None, {nb_classes}): "
             "the last Dense layer needs nb_classes units, one per class.",
         )
         if case == 0:
             check_layers(model, name)
-        images = rng.random((4, *sample_shape), dtype=np.float32)
-        try:
-            outputs = to_numpy(model(images, training=False))
-        except Exception as error:
-            raise AssertionError(
-                f"{name} failed on a batch of shape {images.shape}: {type(error).__name__}: {error}"
-            ) from error
+        outputs, error = model.probe("outputs")
+        expect(
+            error is None,
+            f"{name} failed on a batch of shape {batches[case].shape}: {error}",
+        )
+        outputs = np.asarray(outputs, dtype=np.float64)
         expect(
             outputs.min() >= 0 and np.allclose(outputs.sum(axis=1), 1, atol=1e-4),
             f"the outputs of {name} are not probabilities (they should be non-negative and sum "
             "to 1 for each image): give the last Dense layer activation='softmax'.",
         )
         if case == 0:
-            check_training_step(model, name, images, nb_classes, rng)
+            check_training_step(model, name, targets)
 
 
 def check_layers(model, name):
-    import keras
-
     layers = all_layers(model)
-    kinds = {type(layer).__name__ for layer in layers}
     expect(
-        any(isinstance(layer, keras.layers.Conv2D) for layer in layers),
+        any(layer.is_a("Conv2D") for layer in layers),
         f"{name} has no Conv2D layer: this notebook is about convolutional networks.",
     )
     expect(
-        any(isinstance(layer, keras.layers.BatchNormalization) for layer in layers),
+        any(layer.is_a("BatchNormalization") for layer in layers),
         f"{name} has no BatchNormalization layer: put one after each convolution (before the "
         "ReLU); it keeps the activations on a stable scale so a deeper network trains fast.",
     )
     expect(
-        any(isinstance(layer, keras.layers.Dropout) for layer in layers),
+        any(layer.is_a("Dropout") for layer in layers),
         f"{name} has no Dropout layer: with about 50 000 training images such a network "
         "overfits; drop a share of the activations after each block and before the last layer.",
     )
     expect(
-        any(kind.startswith("Random") for kind in kinds),
+        any(layer.kind.startswith("Random") for layer in layers),
         f"{name} has no augmentation: start the network with your data_augmentation() so the "
         "random flips and shifts happen during training only, inside the model.",
     )
     low, high = PARAMETERS
     count = model.count_params()
+    expect(isinstance(count, int), f"{name}: Keras cannot count its parameters (is it built?).")
     expect(
         count <= high,
         f"{name} has {count:,} parameters, more than {high:,}: most of them sit in a Dense "
@@ -204,24 +219,21 @@ def check_layers(model, name):
     )
 
 
-def check_training_step(model, name, images, nb_classes, rng):
+def check_training_step(model, name, targets):
     expect(
-        getattr(model, "optimizer", None) is not None,
+        model.compiled,
         f"{name} returns a model that is not compiled: call model.compile(optimizer=..., "
         "loss='categorical_crossentropy', metrics=['accuracy']) before returning it.",
     )
-    targets = np.eye(nb_classes, dtype=np.float32)[rng.integers(nb_classes, size=len(images))]
-    model.run_eagerly = True  # one step: tracing a graph would take longer than the step
-    try:
-        result = model.train_on_batch(images, targets)
-    except Exception as error:
+    loss, error = model.probe("training step")
+    if error:
         raise AssertionError(
             f"one training step of {name} on one-hot labels of shape {targets.shape} failed: "
-            f"{type(error).__name__}: {str(error)[:300]}\nThe labels are one-hot, so compile "
+            f"{error}\nThe labels are one-hot, so compile "
             "with loss='categorical_crossentropy' (sparse_categorical_crossentropy expects "
             "integer labels)."
-        ) from error
-    loss = float(np.atleast_1d(np.asarray(result, dtype=np.float64))[0])
+        )
+    loss = float(loss)
     expect(np.isfinite(loss), f"one training step of {name} gave the loss {loss}.")
 
 

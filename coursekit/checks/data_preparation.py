@@ -82,7 +82,9 @@ def test_read_cifar_batch(read_cifar_batch, rng):
         with tempfile.TemporaryDirectory() as folder:
             path = Path(folder) / "data_batch_1"
             write_cifar_batch(path, images, labels)
-            result = call(read_cifar_batch, str(path), hint=BATCH_HINT)
+            result = call(
+                read_cifar_batch, str(path), hint=BATCH_HINT, recorded_as=(images, labels)
+            )
         expect_tuple(result, "read_cifar_batch", 2)
         data, data_labels = result
         expect_array(data, "The images (first value)")
@@ -118,7 +120,12 @@ def test_read_cifar(read_cifar, rng):
         for name, (images, labels) in zip(CIFAR10_BATCH_FILES, batches):
             write_cifar_batch(Path(folder) / name, images, labels)
         write_cifar_meta(Path(folder) / "batches.meta", [f"class {i}" for i in range(10)])
-        result = call(read_cifar, folder, hint=BATCH_HINT + " batches.meta is not a batch.")
+        result = call(
+            read_cifar,
+            folder,
+            hint=BATCH_HINT + " batches.meta is not a batch.",
+            recorded_as=batches,
+        )
     expect_tuple(result, "read_cifar", 2)
     data, labels = result
     expect_array(data, "The images (first value)")

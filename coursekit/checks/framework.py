@@ -7,11 +7,11 @@ one success line when every assertion holds, the first failure otherwise.
 """
 
 import ast
-import base64
 import contextlib
 import copy
 import functools
 import inspect
+import io
 import signal
 import textwrap
 import threading
@@ -20,8 +20,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from coursekit.checks import recordings
+from coursekit.checks import recordings, transcript
 from coursekit.checks.recordings import Case
+from coursekit.checks.transcript import (  # noqa: F401  (observed: for the checks)
+    ReplayError,
+    StudentFunction,
+    TookTooLong,
+    observed,
+)
 
 # Calls that hide a Python loop behind a function.
 LOOPING_CALLS = {"vectorize", "apply_along_axis", "apply_over_axes", "frompyfunc", "map"}
@@ -53,22 +59,32 @@ class Check:
     run: object
     inputs: object = None
     judge: object = None
+    body: object = None  # the check's own code: check(fn, rng) or check(fn, cases)
 
 
 class Cases:
     """The recorded calls of one run of a check, and where their results go.
 
     The check calls ``cases.call(fn, case)`` for every case, so the whole run is judged at
-    once (a named mistake must explain every wrong result). Visible seed: the run is judged
-    when the check returns, against the recording shipped with the package; a changed
-    input and a wrong value are told together. Any other seed (the autograder's hidden
-    tests): the expectations are not here; the results are handed to the grader, which
-    judges them outside this kernel, and a changed input fails at once.
+    once (a named mistake must explain every wrong result), and a changed input and a wrong
+    value are told together. The judge runs where the expectations are: in the kernel for
+    the visible seed (the recording shipped with the package), in the grader for the
+    autograder's hidden seeds (``Case.expected`` is None in the kernel).
     """
 
-    def __init__(self, check, cases, rng, hidden):
-        self.check, self.cases, self.rng, self.hidden = check, cases, rng, hidden
+    def __init__(self, check, cases, rng, seed):
+        self.check, self.cases, self.rng, self.seed = check, cases, rng, seed
         self.results, self.changed = {}, None
+
+    @property
+    def visible(self):
+        """True for the students' own check (the same in the kernel and in the grader)."""
+        return self.seed == recordings.VISIBLE_SEED
+
+    @property
+    def hidden(self):
+        """True while the expectations are not here (the kernel, for a hidden seed)."""
+        return any(case.expected is None for case in self.cases)
 
     def __iter__(self):
         return iter(self.cases)
@@ -79,8 +95,6 @@ class Cases:
     def call(self, fn, case, **kwargs):
         """``fn(*case.args)`` on copies; its result is kept for the judge and returned."""
         result, changed = call_watching(fn, case.args, **kwargs)
-        if changed and self.hidden:
-            raise AssertionError(changed)
         self.changed = self.changed or changed
         self.results[next(i for i, c in enumerate(self.cases) if c is case)] = result
         return result
@@ -98,9 +112,10 @@ class Cases:
         return [self.results[i] for i in range(len(self.cases))]
 
     def finish(self):
-        """Judge the run (visible seed) or hand its results to the grader (hidden seeds)."""
+        """Judge the run where the expectations are; elsewhere tell only a changed input."""
         if self.hidden:
-            hand_over(self.check.name, self.seed, self)
+            if self.changed:
+                raise AssertionError(self.changed)
             return
         try:
             self.check.judge(self.ordered_results(), self.cases)
@@ -122,6 +137,8 @@ def feedback_check(name, *, inputs=None, judge=None):
     the student's own function, ...) with ``cases.rng`` and calls ``cases.call(fn, case)``
     for every recorded case. ``seed`` picks the inputs: the visible check uses the default,
     the hidden autograder tests pass other seeds, whose expectations only the grader holds.
+    For those the kernel hands the run's transcript over, and the grader runs the check
+    again on it and judges (:func:`rerun`): nothing the kernel decides earns a point.
     """
 
     def decorate(check):
@@ -133,25 +150,13 @@ def feedback_check(name, *, inputs=None, judge=None):
                     f"Pass the function itself, as in tests.test_{name}({name}), "
                     f"not the result of calling it (got a {type(fn).__name__})."
                 )
-            rng = np.random.default_rng(seed)
-            if inputs is None:
-                check(fn, rng)
-                print(f"\u2714 {name}: all tests passed.")
-                return
             hidden = seed != recordings.VISIBLE_SEED
-            if hidden:
-                recorded = [Case(tuple(a)) for a in inputs(np.random.default_rng(seed))]
-            else:
-                recorded = recordings.visible_cases(name)
-                if recorded is None:
-                    raise RuntimeError(
-                        f"The recorded expectations of {name} are missing from the course kit "
-                        "(coursekit/checks/recordings): reinstall it, or run `make build`."
-                    )
-            cases = Cases(CHECKS[name], recorded, rng, hidden)
-            cases.seed = seed
-            check(fn, cases)
-            cases.finish()
+            with transcript.session(transcript.Session()) as session:
+                try:
+                    execute(CHECKS[name], session.student(fn), seed, None)
+                finally:
+                    if hidden:
+                        hand_over(name, seed, session)
             if hidden:
                 print(f"\u2714 {name}: ran on the autograder's inputs; the grader judges them.")
             else:
@@ -160,19 +165,65 @@ def feedback_check(name, *, inputs=None, judge=None):
         run.__doc__ = (
             f"Check a student's `{name}`; print one line if right, else raise AssertionError."
         )
-        CHECKS[name] = Check(name, run, inputs, judge)
+        CHECKS[name] = Check(name, run, inputs, judge, check)
         return run
 
     return decorate
 
 
-def hand_over(name, seed, cases):
-    """Display a hidden check's results for the grader (a MIME bundle, no expectation in it)."""
+def execute(check, fn, seed, recorded):
+    """Run ``check``'s code on ``fn`` (a ``StudentFunction``) with ``seed``'s inputs.
+
+    ``recorded``: the cases with their expectations (the grader's, for a hidden seed); None
+    for the visible seed's (the package's recording) or a hidden seed's in the kernel (the
+    inputs alone)."""
+    rng = np.random.default_rng(seed)
+    if check.inputs is None:
+        check.body(fn, rng)
+        return
+    if recorded is None and seed == recordings.VISIBLE_SEED:
+        recorded = recordings.visible_cases(check.name)
+        if recorded is None:
+            raise RuntimeError(
+                f"The recorded expectations of {check.name} are missing from the course kit "
+                "(coursekit/checks/recordings): reinstall it, or run `make build`."
+            )
+    if recorded is None:
+        recorded = [Case(tuple(a)) for a in check.inputs(np.random.default_rng(seed))]
+    cases = Cases(check, recorded, rng, seed)
+    check.body(fn, cases)
+    cases.finish()
+
+
+def rerun(name, seed, handed_over, source=None, recorded=None):
+    """The grader's judgement of a hidden test: the check ``name`` runs again, here, with
+    the answers the kernel recorded (``handed_over``, a decoded transcript) standing in for
+    the student's code. Raises ``AssertionError`` naming what is wrong, ``ReplayError`` when
+    the transcript does not fit this run; returns None when every assertion holds.
+
+    ``source``: the student's function as submitted (for the rules on loops); ``recorded``:
+    the hidden seed's cases with their expectations (checks with recordings)."""
+    check = CHECKS[name]
+    if check.inputs is not None and recorded is None:
+        raise RuntimeError(f"no hidden expectations of {name} for seed {seed}")
+    session = transcript.Session.replay(handed_over)
+    names = list(session.functions)
+    if not names:
+        raise ReplayError("the transcript names no function")
+    with transcript.session(session), contextlib.redirect_stdout(io.StringIO()):
+        fn = StudentFunction(session, names[0])
+        fn.source = source
+        execute(check, fn, seed, recorded)
+    session.finished()
+
+
+def hand_over(name, seed, session):
+    """Display a hidden test's transcript for the grader (a MIME bundle, no expectation in
+    it): what the student's code answered, for the grader to judge (:func:`rerun`)."""
     bundle = {
         "exercise": name,
         "seed": seed,
-        "inputs": recordings.digest([case.args for case in cases]),
-        "results": base64.b64encode(recordings.to_bytes(recordings.loose(cases.results))).decode(),
+        "transcript": transcript.encode_transcript(session.transcript()),
     }
     try:
         from IPython.display import display
@@ -186,10 +237,6 @@ def hand_over(name, seed, cases):
 
 # The checks use small inputs: a call that runs this long is stuck, most often in a loop.
 CALL_TIME_LIMIT = 10  # seconds
-
-
-class TookTooLong(BaseException):  # not caught by a student's `except Exception`
-    """Raised inside a student's function that ran past ``CALL_TIME_LIMIT``."""
 
 
 @contextlib.contextmanager
@@ -218,7 +265,9 @@ def time_limit(seconds):
         signal.signal(signal.SIGALRM, previous)
 
 
-def call(fn, *args, hint="", copy_args=True, uncopied=(), **kwargs):
+def call(
+    fn, *args, hint="", copy_args=True, uncopied=(), described_by=None, recorded_as=None, **kwargs
+):
     """Call ``fn`` on deep copies of ``args`` and return its result.
 
     Raises ``AssertionError`` if ``fn`` raises (``NotImplementedError`` excepted:
@@ -227,24 +276,41 @@ def call(fn, *args, hint="", copy_args=True, uncopied=(), **kwargs):
     With ``copy_args=False`` ``fn`` gets ``args`` themselves and mutation is the
     caller's to check (for functions that must change an array and restore it).
     The arguments at the positions ``uncopied`` (random generators, meant to advance)
-    and the keyword arguments ``kwargs`` reach ``fn`` as they are.
+    and the keyword arguments ``kwargs`` reach ``fn`` as they are. ``described_by`` and
+    ``recorded_as``: see :func:`call_watching`.
     """
     result, changed = call_watching(
-        fn, args, hint=hint, copy_args=copy_args, uncopied=uncopied, **kwargs
+        fn,
+        args,
+        hint=hint,
+        copy_args=copy_args,
+        uncopied=uncopied,
+        described_by=described_by,
+        recorded_as=recorded_as,
+        **kwargs,
     )
     if changed:
         raise AssertionError(changed)
     return result
 
 
-def call_watching(fn, args, hint="", copy_args=True, uncopied=(), **kwargs):
+def call_watching(
+    fn, args, hint="", copy_args=True, uncopied=(), described_by=None, recorded_as=None, **kwargs
+):
     """:func:`call`, but a changed input is returned as a message, not raised:
-    ``(result, message or None)``."""
+    ``(result, message or None)``. ``described_by(result)``, where the student's result is no
+    plain data (a Keras model): what the check gets instead, made in the kernel.
+    ``recorded_as``: the values that stand for the arguments in the transcript, where these
+    differ from run to run (the path of a folder the check wrote the inputs to).
+
+    This is where a check crosses into the student's code: the crossing is recorded in the
+    kernel and replayed in the grader (``transcript.py``)."""
     copies = copy.deepcopy(args) if copy_args else args
     passed = tuple(args[i] if i in uncopied else value for i, value in enumerate(copies))
     try:
-        with time_limit(CALL_TIME_LIMIT):
-            result = fn(*passed, **kwargs)
+        result, passed = transcript.current().call(
+            fn, passed, kwargs, described_by, run=under_time_limit, recorded_as=recorded_as
+        )
     except NotImplementedError:
         raise
     except TookTooLong:
@@ -253,6 +319,8 @@ def call_watching(fn, args, hint="", copy_args=True, uncopied=(), **kwargs):
             "on a small input. Look for a loop that never ends (a `while` whose condition "
             "never changes) or a loop over every pixel."
         ) from None
+    except ReplayError:
+        raise
     except Exception as error:
         if isinstance(error, (OverflowError, FloatingPointError)) and has_uint8(args):
             hint = (hint + "\n" if hint else "") + UINT8_ADVICE
@@ -268,6 +336,11 @@ def call_watching(fn, args, hint="", copy_args=True, uncopied=(), **kwargs):
                 "(for example `x = x.astype(np.float32)` or `x = x.copy()`)."
             )
     return result, None
+
+
+def under_time_limit(thunk):
+    with time_limit(CALL_TIME_LIMIT):
+        return thunk()
 
 
 UINT8_ADVICE = (
@@ -322,10 +395,24 @@ def parameter_name(fn, position):
 
 
 def source_tree(fn):
-    """The AST of ``fn``'s source, or None when the source cannot be found (built-ins)."""
+    """The AST of ``fn``'s source, or None when the source cannot be found (built-ins).
+
+    A student's function in the grader: the source submitted in the notebook, never what
+    the kernel says of it."""
+    if isinstance(fn, StudentFunction):
+        text = fn.source if fn.real() is None else source_text(fn.real())
+    else:
+        text = source_text(fn)
     try:
-        return ast.parse(textwrap.dedent(inspect.getsource(fn)))
-    except (OSError, TypeError, SyntaxError):
+        return None if text is None else ast.parse(textwrap.dedent(text))
+    except SyntaxError:
+        return None
+
+
+def source_text(fn):
+    try:
+        return inspect.getsource(fn)
+    except (OSError, TypeError):
         return None
 
 
@@ -377,34 +464,28 @@ def loop_depth(fn):
 
 
 def peak_memory(fn, *args):
-    """Peak bytes Python and NumPy allocate while ``call(fn, *args)`` runs; None if unknown."""
-    if tracemalloc.is_tracing():  # someone else is measuring: do not disturb them
-        return None
+    """Peak bytes Python and NumPy allocate while ``call(fn, *args)`` runs; None if unknown.
+    Measured in the kernel; the grader takes the kernel's figure."""
+    session = transcript.current()
+    if session.replaying or tracemalloc.is_tracing():  # someone else is measuring here
+        call(fn, *args)
+        return session.measured(None)
     tracemalloc.start()
     try:
         call(fn, *args)
-        return tracemalloc.get_traced_memory()[1]
+        peak = tracemalloc.get_traced_memory()[1]
     finally:
         tracemalloc.stop()
+    return session.measured(peak)
 
 
-@contextlib.contextmanager
 def replacing_global(fn, name, replacement):
     """Let ``fn`` see ``replacement`` as its global ``name`` inside the block, then restore it.
 
-    Checks use it to watch how a student's function uses another of their exercises.
+    Checks use it to watch how a student's function uses another of their exercises; what
+    the replacement sees goes into an ``observed`` list (it is not called in the grader).
     """
-    namespace = getattr(fn, "__globals__", {})
-    missing = object()
-    saved = namespace.get(name, missing)
-    namespace[name] = replacement
-    try:
-        yield
-    finally:
-        if saved is missing:
-            namespace.pop(name, None)
-        else:
-            namespace[name] = saved
+    return transcript.current().swapped_global(fn, name, replacement)
 
 
 def expect(condition, message):

@@ -3,8 +3,10 @@
 ``normalise_images``, ``add_channel_axis`` and ``one_hot`` use notebook 01's checks
 (``coursekit.checks.data_preparation``). The model checks build the student's network for
 several image shapes and numbers of classes, inspect its layers, run it on a small batch
-and take one training step on 4 images. Keras is imported inside the model checks only,
-so that ``import problem_unittests`` stays fast for notebooks that do not use it.
+and take one training step on 4 images, all on a view of the model made in the kernel
+(``keras_views.py``): the grader judges the same views without Keras. Keras is imported
+only where a view is made, so that ``import problem_unittests`` stays fast for notebooks
+that do not use it.
 """
 
 import math
@@ -13,6 +15,7 @@ import numpy as np
 
 from coursekit.checks.compare import verdict
 from coursekit.checks.framework import call, describe, expect, feedback_check
+from coursekit.checks.keras_views import ModelView, describer, to_numpy
 
 __all__ = ["test_conv_output_size", "test_net_1", "test_net_2"]
 
@@ -117,40 +120,61 @@ BUILD_HINT = (
 
 def kind(layer):
     """The layer's class name, with any pooling layer called 'pooling'."""
-    name = type(layer).__name__
-    return "Pooling" if "Pooling" in name else name
+    return "Pooling" if "Pooling" in layer.kind else layer.kind
 
 
 def structure(model):
     """The model's layers without dropout, activation and normalisation layers."""
-    return [layer for layer in model.layers if type(layer).__name__ not in IGNORED_LAYERS]
-
-
-def activation_name(layer):
-    return getattr(getattr(layer, "activation", None), "__name__", "linear")
+    return [layer for layer in model.layers if layer.kind not in IGNORED_LAYERS]
 
 
 def followed_by_relu(model, layer):
     """True when ``layer`` has a ReLU activation, or the next non-dropout layer is a ReLU."""
-    if activation_name(layer) == "relu":
+    if layer.activation == "relu":
         return True
     layers = model.layers
     for after in layers[layers.index(layer) + 1 :]:
-        name = type(after).__name__
-        if name in ("Dropout", "SpatialDropout2D", "BatchNormalization"):
+        if after.kind in ("Dropout", "SpatialDropout2D", "BatchNormalization"):
             continue
-        return name == "ReLU" or (name == "Activation" and activation_name(after) == "relu")
+        return after.kind == "ReLU" or (after.kind == "Activation" and after.activation == "relu")
     return False
 
 
-def build(fn, name, sample_shape, nb_classes):
-    """Call the student's function and check it returned a built keras.Model."""
-    import keras
+def outputs_on(images):
+    """A probe: the model's outputs on ``images`` at inference."""
+    return lambda model: to_numpy(model(images, training=False))
 
-    model = call(fn, sample_shape, nb_classes, hint=BUILD_HINT)
+
+def training_step(images, targets):
+    """A probe: compile the model and take one training step; the loss and whether any weight
+    changed."""
+
+    def probe(model):
+        import keras
+
+        model.compile(
+            optimizer=keras.optimizers.Adam(learning_rate=1e-3),
+            loss="categorical_crossentropy",
+            run_eagerly=True,  # one step: tracing a graph would cost more than the step
+        )
+        before = [to_numpy(w) for w in model.trainable_weights]
+        loss = model.train_on_batch(images, targets)
+        after = [to_numpy(w) for w in model.trainable_weights]
+        changed = any(not np.array_equal(b, a) for b, a in zip(before, after))
+        return {"loss": float(np.ravel(loss)[0]), "changed": changed}
+
+    return probe
+
+
+def build(fn, name, sample_shape, nb_classes, probes):
+    """Call the student's function and check it returned a built keras.Model (a view of it,
+    with ``probes`` run on it)."""
+    model = ModelView(
+        call(fn, sample_shape, nb_classes, hint=BUILD_HINT, described_by=describer(probes))
+    )
     expect(
-        isinstance(model, keras.Model),
-        f"{name}{(sample_shape, nb_classes)} returned {describe(model)}; it should return the "
+        model.is_model,
+        f"{name}{(sample_shape, nb_classes)} returned {model.shown}; it should return the "
         "keras.Model itself (for example a keras.Sequential), not its summary, history or "
         "predictions.",
     )
@@ -162,20 +186,16 @@ def build(fn, name, sample_shape, nb_classes):
     return model
 
 
-def output_shape(model):
-    return tuple(model.output_shape)
-
-
 def check_shapes(model, name, sample_shape, nb_classes):
     """Input and output shapes, with the likely mistake named."""
     args = f"{name}({sample_shape}, {nb_classes})"
-    given = tuple(model.input_shape[1:])
+    given = tuple((model.input_shape or (None,))[1:])
     expect(
         given == tuple(sample_shape),
         f"{args} built a model for images of shape {given}, not {tuple(sample_shape)}: you "
         "hard-coded the input shape. Use keras.Input(shape=sample_shape).",
     )
-    out = output_shape(model)
+    out = tuple(model.output_shape or ())
     if len(out) != 2:
         expect(
             any(kind(layer) == "Flatten" for layer in model.layers),
@@ -212,8 +232,8 @@ def check_layers(model, name, expected):
     if name == "net_1" and kinds.count("Pooling") == 1:
         pool = layers[kinds.index("Pooling")]
         expect(
-            type(pool).__name__ == "MaxPooling2D",
-            f"net_1 uses {type(pool).__name__}; the exercise asks for max-pooling, "
+            pool.kind == "MaxPooling2D",
+            f"net_1 uses {pool.kind}; the exercise asks for max-pooling, "
             "keras.layers.MaxPooling2D(pool_size=2).",
         )
     expect(
@@ -229,7 +249,7 @@ def check_layers(model, name, expected):
     )
     for conv in convs:
         expect(
-            tuple(conv.kernel_size) == (3, 3),
+            tuple(conv.kernel_size or ()) == (3, 3),
             f"{name}: a convolution has a {conv.kernel_size} kernel; use kernel_size=3 (3 x 3).",
         )
         expect(
@@ -246,22 +266,22 @@ def check_layers(model, name, expected):
         expect(
             followed_by_relu(model, layer),
             f"{name}: the layer {layer.name} has no ReLU activation (it is "
-            f"'{activation_name(layer)}'). Without it, stacked layers collapse into one linear "
+            f"'{layer.activation}'). Without it, stacked layers collapse into one linear "
             "map: pass activation='relu'.",
         )
     if name == "net_1":
         pool = layers[kinds.index("Pooling")]
         expect(
-            tuple(pool.pool_size) == (2, 2),
-            f"net_1 pools over {tuple(pool.pool_size)} blocks; use pool_size=2 (2 x 2).",
+            tuple(pool.pool_size or ()) == (2, 2),
+            f"net_1 pools over {pool.pool_size} blocks; use pool_size=2 (2 x 2).",
         )
         expect(
-            all(tuple(conv.strides) == (1, 1) for conv in convs),
+            all(tuple(conv.strides or ()) == (1, 1) for conv in convs),
             "net_1's convolutions have a stride: in net_1 only the pooling layer shrinks the "
             "image, the convolutions keep the default strides=1.",
         )
     else:
-        strides = [tuple(conv.strides) for conv in convs]
+        strides = [tuple(conv.strides or ()) for conv in convs]
         expect(
             strides[1] == (2, 2),
             f"net_2's convolutions have strides {strides}: net_2 replaces the pooling by a "
@@ -274,12 +294,11 @@ def check_layers(model, name, expected):
         )
 
 
-def check_softmax(model, name, sample_shape, nb_classes, rng):
+def check_softmax(model, name):
     """The outputs are probabilities: non-negative, summing to 1 over the classes."""
-    import keras
-
-    x = rng.random((3, *sample_shape), dtype=np.float32)
-    probs = keras.ops.convert_to_numpy(model(x, training=False))
+    probs, error = model.probe("softmax")
+    expect(error is None, f"{name} failed on a batch of 3 images: {error}")
+    probs = np.asarray(probs, dtype=np.float64)
     sums = probs.sum(axis=1)
     expect(
         np.all(probs >= 0) and np.allclose(sums, 1, atol=1e-4),
@@ -292,38 +311,26 @@ def check_parameters(model, name):
     count = model.count_params()
     low, high = PARAMETER_RANGE
     expect(
-        low <= count <= high,
-        f"{name}((28, 28, 1), 10) has {count:,} parameters; the network described has about "
+        isinstance(count, int) and low <= count <= high,
+        f"{name}((28, 28, 1), 10) has {count if count is None else format(count, ',')} "
+        "parameters; the network described has about "
         f"1.2 million (between {low:,} and {high:,}), almost all in the first Dense layer: "
         "12 x 12 x 64 inputs times 128 units. Check the kernel sizes (3 x 3), the padding "
         "('valid') and how much the image shrinks before Flatten.",
     )
 
 
-def check_training_step(model, name, sample_shape, nb_classes, rng):
-    """Compile the model and take one training step on 4 images; the weights must change."""
-    import keras
-
-    x = rng.random((4, *sample_shape), dtype=np.float32)
-    y = np.eye(nb_classes, dtype=np.float32)[rng.integers(0, nb_classes, size=4)]
-    try:
-        model.compile(
-            optimizer=keras.optimizers.Adam(learning_rate=1e-3),
-            loss="categorical_crossentropy",
-            run_eagerly=True,  # one step: tracing a graph would cost more than the step
-        )
-        before = [w.numpy() for w in model.trainable_weights]
-        loss = model.train_on_batch(x, y)
-    except Exception as error:
-        raise AssertionError(
-            f"{name}: compiling the model and training it on 4 images failed with "
-            f"{type(error).__name__}: {error}"
-        ) from error
-    loss = float(np.ravel(loss)[0])
-    expect(math.isfinite(loss), f"{name}: one training step gave the loss {loss}.")
-    after = [w.numpy() for w in model.trainable_weights]
+def check_training_step(model, name):
+    """One training step on 4 images (made in the kernel): the weights must change."""
+    step, error = model.probe("training step")
     expect(
-        any(not np.array_equal(b, a) for b, a in zip(before, after)),
+        error is None,
+        f"{name}: compiling the model and training it on 4 images failed with {error}",
+    )
+    loss = float(step["loss"])
+    expect(math.isfinite(loss), f"{name}: one training step gave the loss {loss}.")
+    expect(
+        bool(step["changed"]),
         f"{name}: a training step did not change any weight: are the layers trainable?",
     )
 
@@ -334,17 +341,25 @@ def check_network(fn, name, expected, rng):
     other = [(20, 24, 1), (32, 32, 3), (30, 26, 2)]
     sample_shape = other[int(rng.integers(len(other)))]
     shapes.append((sample_shape, int(rng.integers(2, 10))))
+    batches = [rng.random((3, *shape), dtype=np.float32) for shape, _ in shapes]
+    (sample_shape, nb_classes) = shapes[1]
+    x = rng.random((4, *sample_shape), dtype=np.float32)
+    y = np.eye(nb_classes, dtype=np.float32)[rng.integers(0, nb_classes, size=4)]
+    probes = [
+        [("softmax", outputs_on(batches[0]))],
+        [("softmax", outputs_on(batches[1])), ("training step", training_step(x, y))],
+    ]
     models = []
-    for sample_shape, nb_classes in shapes:
-        model = build(fn, name, sample_shape, nb_classes)
+    for (sample_shape, nb_classes), probed in zip(shapes, probes):
+        model = build(fn, name, sample_shape, nb_classes, probed)
         check_shapes(model, name, sample_shape, nb_classes)
         models.append(model)
     model = models[0]
     check_layers(model, name, expected)
-    check_softmax(model, name, *shapes[0], rng)
+    check_softmax(model, name)
     check_parameters(model, name)
-    check_softmax(models[1], name, *shapes[1], rng)
-    check_training_step(models[1], name, *shapes[1], rng)
+    check_softmax(models[1], name)
+    check_training_step(models[1], name)
 
 
 NET_1_LAYERS = [("Conv2D", 32), ("Conv2D", 64), ("Pooling", 2), ("Flatten", None),

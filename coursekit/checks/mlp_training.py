@@ -22,6 +22,7 @@ from coursekit.checks.framework import (
     expect_array,
     expect_tuple,
     feedback_check,
+    observed,
     replacing_global,
 )
 from coursekit.checks.mlp_common import (
@@ -200,9 +201,8 @@ def spying(fn, name):
     the student's own function is put back afterwards.
     """
     original = getattr(fn, "__globals__", {}).get(name)
-    calls = []
     if not callable(original):
-        yield calls
+        yield []
         return
 
     def spy(*args, **kwargs):
@@ -215,7 +215,7 @@ def spying(fn, name):
         calls[-1][1] = original(*args, **kwargs)
         return calls[-1][1]
 
-    with replacing_global(fn, name, spy):
+    with observed() as calls, replacing_global(fn, name, spy):
         yield calls
 
 

@@ -14,8 +14,10 @@ A recording is an ``.npz`` file (no pickles) per exercise: the arrays, and one J
 import hashlib
 import io
 import json
+import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 
@@ -92,20 +94,58 @@ def loose(value):
     return opaque(type(value).__name__)
 
 
-def decode(tree, arrays):
-    """The value that :func:`encode` turned into ``tree``."""
+class Limits(NamedTuple):
+    """What :func:`from_bytes` reads of data from outside (a kernel's transcript)."""
+
+    stored_bytes: int  # the .npz as handed over
+    array_bytes: int  # the arrays' bytes, each reference counted (shared arrays are not free)
+    nodes: int  # values in the tree
+    depth: int  # nesting
+
+
+class TooLarge(ValueError):
+    """Data over its :class:`Limits`."""
+
+
+class Budget:
+    """What is left of :class:`Limits` while one tree is decoded (None: no limits)."""
+
+    def __init__(self, limits):
+        self.limits, self.nodes, self.array_bytes = limits, 0, 0
+
+    def take(self, depth, array=None):
+        if self.limits is None:
+            return
+        self.nodes += 1
+        self.array_bytes += 0 if array is None else array.nbytes
+        if self.nodes > self.limits.nodes or depth > self.limits.depth:
+            raise TooLarge(f"more than {self.limits.nodes} values or {self.limits.depth} levels")
+        if self.array_bytes > self.limits.array_bytes:
+            raise TooLarge(f"arrays of more than {self.limits.array_bytes:,} bytes in all")
+
+
+def decode(tree, arrays, budget=None, depth=0):
+    """The value that :func:`encode` turned into ``tree``.
+
+    Without a budget each array is a copy (no check can change a recording); with one (data
+    from outside) references share one read-only array, and each counts against the budget."""
+    budget = budget or Budget(None)
+    budget.take(depth)
     if isinstance(tree, list):
-        return [decode(v, arrays) for v in tree]
+        return [decode(v, arrays, budget, depth + 1) for v in tree]
     if not isinstance(tree, dict):
         return tree
     if "array" in tree:
-        array = np.array(arrays[tree["array"]])  # a copy, so no check can change the recording
+        array = arrays[tree["array"]]
+        budget.take(depth, array)
+        if budget.limits is None:
+            array = np.array(array)
         return array[()] if tree["scalar"] else array
     if "tuple" in tree:
-        return tuple(decode(v, arrays) for v in tree["tuple"])
+        return tuple(decode(v, arrays, budget, depth + 1) for v in tree["tuple"])
     if "opaque" in tree:
-        return opaque(tree["opaque"])
-    return {k: decode(v, arrays) for k, v in tree["dict"].items()}
+        return opaque(str(tree["opaque"]))
+    return {str(k): decode(v, arrays, budget, depth + 1) for k, v in tree["dict"].items()}
 
 
 def to_bytes(value):
@@ -117,11 +157,22 @@ def to_bytes(value):
     return buffer.getvalue()
 
 
-def from_bytes(data):
-    """The value that :func:`to_bytes` wrote."""
+def from_bytes(data, limits=None):
+    """The value that :func:`to_bytes` wrote. ``limits``: data from outside, whose sizes are
+    checked before anything is read (``TooLarge``)."""
+    if limits is not None:
+        if len(data) > limits.stored_bytes:
+            raise TooLarge(f"{len(data):,} bytes, more than the {limits.stored_bytes:,} read")
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            members = archive.infolist()
+        if len(members) > limits.nodes or sum(m.file_size for m in members) > limits.array_bytes:
+            raise TooLarge(f"more than {limits.array_bytes:,} bytes unpacked")
     with np.load(io.BytesIO(data), allow_pickle=False) as npz:
         arrays = {key: npz[key] for key in npz.files}
-    return decode(json.loads(arrays.pop(TREE).tobytes()), arrays)
+    if limits is not None:
+        for array in arrays.values():
+            array.flags.writeable = False
+    return decode(json.loads(arrays.pop(TREE).tobytes()), arrays, Budget(limits))
 
 
 def digest(value):

@@ -24,8 +24,9 @@ from coursekit.checks.framework import CHECKS
 from coursekit.checks.recordings import VISIBLE_SEED, Case
 
 HIDDEN_DIR = ADMIN_DIR / "hidden"
-# How a graded cell runs a check with a hidden seed: tests.test_<exercise>(<fn>, seed=<n>)
-HIDDEN_CALL = re.compile(r"tests\.test_(\w+)\(\s*\w+\s*,\s*seed\s*=\s*(\d+)\s*\)")
+# How a graded cell runs a check with a hidden seed: tests.test_<exercise>(<fn>, seed=<n>);
+# the groups are the exercise, the function's name and the seed.
+HIDDEN_CALL = re.compile(r"tests\.test_(\w+)\(\s*(\w+)\s*,\s*seed\s*=\s*(\d+)\s*\)")
 # Recordings are rebuilt on other machines: float results may differ in the last bits.
 STALE_RTOL = 1e-9
 
@@ -56,7 +57,7 @@ def hidden_seeds(solutions_dir=SOLUTIONS_DIR):
     for path in sorted(Path(solutions_dir).glob("*.ipynb")):
         for cell in read_notebook(path).cells:
             if is_test_cell(cell):
-                for exercise, seed in HIDDEN_CALL.findall(cell.source):
+                for exercise, _, seed in HIDDEN_CALL.findall(cell.source):
                     seeds.setdefault(exercise, set()).add(int(seed))
     return {exercise: sorted(found) for exercise, found in seeds.items()}
 

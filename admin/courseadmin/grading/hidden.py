@@ -1,28 +1,57 @@
-"""Judge the hidden tests' results in the instructor's process, outside the student's kernel.
+"""The grader's judgement of every graded cell, made here, outside the student's kernel.
 
-A graded cell runs ``tests.test_<exercise>(<fn>, seed=<n>)``: in the kernel the check runs
-its property checks and the student's function on the seed's inputs, and displays the
-results (``RESULTS_MIME``); the expected results are not in the kernel's reach. Here, after
-execution, each such cell's results are judged against ``admin/hidden/<exercise>.npz``
-with the check's own judge. A wrong result, results that are missing, or inputs that are
-not the recorded ones add an ``AssertionError`` output to the cell, so nbgrader scores it
-0 and the feedback says why.
+A graded cell runs ``tests.test_<exercise>(<fn>, seed=<n>)``. In the kernel, the check runs
+the student's function on the seed's inputs and displays a transcript of what it answered
+(``RESULTS_MIME``, see ``coursekit/checks/transcript.py``); nothing the kernel concludes
+counts. Here, after execution, the same check runs again for each such call, the student's
+answers replayed from the transcript, its rules on loops read from the source the notebook
+submitted, and its expectations from ``admin/hidden/`` (which never enters a kernel).
+
+A graded cell earns its points only from that judgement: a cell with no call the grader can
+judge, a transcript that is missing, unreadable, oversized or does not fit the grader's own
+run, or a wrong answer adds an ``AssertionError`` output, so nbgrader scores the cell 0 and
+the feedback says why. Then the transcripts are removed from the outputs (the text stays).
 """
 
+import ast
 import base64
+import binascii
+import zipfile
 
 import nbformat
+from IPython.core.inputtransformer2 import TransformerManager
 from nbgrader.preprocessors import NbGraderPreprocessor
-from traitlets import Unicode
+from traitlets import Integer, Unicode
 
 from courseadmin.authoring.notebooks import is_test_cell
 from courseadmin.authoring.record import HIDDEN_CALL, HIDDEN_DIR
 from coursekit.checks import recordings
-from coursekit.checks.framework import CHECKS, RESULTS_MIME
+from coursekit.checks.framework import CHECKS, RESULTS_MIME, rerun
+from coursekit.checks.transcript import ReplayError
+
+# What one handed-over transcript may hold: it comes from the student's kernel.
+PAYLOAD_LIMITS = recordings.Limits(
+    stored_bytes=8_000_000,  # the compressed .npz (the cell's output cap is 5 MB)
+    array_bytes=256_000_000,  # every array reference counted: no bomb of shared arrays
+    nodes=200_000,  # values in the JSON tree
+    depth=64,
+)
+
+
+# What reading data that is no transcript can raise.
+UNREADABLE = (
+    ValueError,
+    LookupError,
+    TypeError,
+    AttributeError,
+    OSError,
+    zipfile.BadZipFile,
+    RecursionError,
+)
 
 
 def bundles(cell, exercise, seed):
-    """The results a cell's run of ``exercise`` with ``seed`` displayed."""
+    """The transcripts a cell's run of ``exercise`` with ``seed`` displayed."""
     found = []
     for output in cell.get("outputs", []):
         bundle = output.get("data", {}).get(RESULTS_MIME)
@@ -34,55 +63,138 @@ def bundles(cell, exercise, seed):
     return found
 
 
-def judge_bundle(bundle, cases, check):
-    """None when every result is right, else the message that names what is wrong."""
-    if bundle.get("inputs") != recordings.digest([case.args for case in cases]):
-        return (
-            f"{check.name}: the hidden test ran on other inputs than the recorded ones "
-            "(was NumPy's random generator replaced?), so it cannot be graded."
-        )
+def read_transcript(bundle, limits=PAYLOAD_LIMITS):
+    """The decoded transcript of a bundle; ``ValueError`` saying why it cannot be read."""
+    text = bundle.get("transcript")
+    if not isinstance(text, str) or len(text) > limits.stored_bytes * 4 // 3 + 4:
+        raise ValueError("missing or larger than the grader reads")
     try:
-        results = recordings.from_bytes(base64.b64decode(bundle["results"]))
-    except Exception:  # noqa: BLE001  (whatever came out of the kernel, it is not ours)
-        return f"{check.name}: the hidden test's results could not be read."
-    if not isinstance(results, dict) or any(str(i) not in results for i in range(len(cases))):
-        return f"{check.name} was not called on every hidden input."
+        data = base64.b64decode(text, validate=True)
+    except (binascii.Error, ValueError) as error:
+        raise ValueError("not base64") from error
     try:
-        check.judge([results[str(i)] for i in range(len(cases))], cases)
+        return recordings.from_bytes(data, limits)
+    except recordings.TooLarge as error:
+        raise ValueError(str(error)) from error
+    except UNREADABLE as error:
+        raise ValueError(f"not a transcript ({type(error).__name__})") from error
+
+
+def judge_bundle(bundle, exercise, seed, source=None, recorded=None, limits=PAYLOAD_LIMITS):
+    """None when the check, run again here on the bundle's transcript, passes; else the
+    message that says what is wrong."""
+    try:
+        handed_over = read_transcript(bundle, limits)
+    except ValueError as error:
+        return f"{exercise}: the hidden test's results could not be read ({error})."
+    try:
+        rerun(exercise, seed, handed_over, source, recorded)
     except AssertionError as wrong:
         return f"{wrong} (hidden test)"
+    except NotImplementedError:
+        return f"{exercise}: not answered yet (it raises NotImplementedError)."
+    except ReplayError as error:
+        return f"{exercise}: {error}, so the hidden test cannot be graded."
+    except Exception as error:  # noqa: BLE001  (data from the kernel the check could not use)
+        kind = type(error).__name__
+        return f"{exercise}: the hidden test's results could not be judged ({kind})."
     return None
 
 
-def judge_cell(cell, hidden_dir=HIDDEN_DIR):
-    """Messages for what is wrong in one graded cell's hidden results (empty: all right)."""
-    if any(output.get("output_type") == "error" for output in cell.get("outputs", [])):
-        return []  # the cell failed in the kernel already: nbgrader scores it 0
-    import problem_unittests  # noqa: F401  (registers every check and its judge)
+def hidden_cases(exercise, seed, hidden_dir=HIDDEN_DIR):
+    """The recorded cases of a hidden seed, with their expectations (checks with recordings);
+    None for checks that are all code."""
+    if CHECKS[exercise].inputs is None:
+        return None
+    cases = recordings.read(recordings.recording_path(exercise, hidden_dir)).get(seed)
+    if cases is None:
+        raise FileNotFoundError(
+            f"no hidden expectations for {exercise}, seed {seed}, in {hidden_dir}: run `make build`"
+        )
+    return cases
+
+
+def judge_cell(cell, definitions, hidden_dir=HIDDEN_DIR, limits=PAYLOAD_LIMITS):
+    """Messages for what is wrong in one graded cell (empty: every point is earned).
+
+    ``definitions``: {name: source} of what the notebook defines before the cell."""
+    calls = HIDDEN_CALL.findall(cell.source)
+    if not calls:
+        return ["this graded cell runs no hidden test the grader can judge, so it scores 0."]
+    import problem_unittests  # noqa: F401  (registers every check)
 
     messages = []
-    for exercise, seed in HIDDEN_CALL.findall(cell.source):
-        check, seed = CHECKS.get(exercise), int(seed)
-        if check is None or check.judge is None or seed == recordings.VISIBLE_SEED:
+    for exercise, name, seed in calls:
+        if exercise not in CHECKS:
+            messages.append(f"tests.test_{exercise} is no check the grader knows.")
             continue
-        cases = recordings.read(recordings.recording_path(exercise, hidden_dir)).get(seed)
-        if cases is None:
-            raise FileNotFoundError(
-                f"no hidden expectations for {exercise}, seed {seed}, in {hidden_dir}: "
-                "run `make build`"
-            )
+        seed = int(seed)
+        recorded = hidden_cases(exercise, seed, hidden_dir)
         found = bundles(cell, exercise, seed)
         if not found:
             messages.append(f"{exercise}: the hidden test's results did not reach the grader.")
-        messages += [m for bundle in found if (m := judge_bundle(bundle, cases, check))]
+        for bundle in found:
+            message = judge_bundle(bundle, exercise, seed, definitions.get(name), recorded, limits)
+            if message:
+                messages.append(message)
     return messages
 
 
-def judge_notebook(nb, hidden_dir=HIDDEN_DIR):
-    """Judge every graded cell of an executed notebook; add an error output where wrong."""
-    for cell in nb.cells:
+def definitions_before(nb, index):
+    """{name: source} of the functions (and other names) the code cells before ``index``
+    define at their top level, the last definition winning, as when the notebook runs from
+    the top. Cells are read after IPython's own transform (magics); a cell that does not
+    parse defines nothing."""
+    found = {}
+    transform = TransformerManager().transform_cell
+    for cell in nb.cells[:index]:
+        if cell.cell_type != "code":
+            continue
+        try:
+            text = transform(cell.source)
+            tree = ast.parse(text)
+        except (SyntaxError, ValueError):
+            continue
+        for node in top_level(tree.body):
+            for name in bound_names(node):
+                found[name] = ast.get_source_segment(text, node)
+    return found
+
+
+def top_level(statements):
+    """Statements at a module's top level, also inside if/try/with/for/while blocks."""
+    for node in statements:
+        yield node
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            continue
+        for field in ("body", "orelse", "finalbody"):
+            yield from top_level(getattr(node, field, []))
+        for handler in getattr(node, "handlers", []):
+            yield from top_level(handler.body)
+
+
+def bound_names(node):
+    if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+        return [node.name]
+    if isinstance(node, ast.Assign):
+        return [t.id for t in node.targets if isinstance(t, ast.Name)]
+    if isinstance(node, ast.AnnAssign | ast.AugAssign) and isinstance(node.target, ast.Name):
+        return [node.target.id]
+    if isinstance(node, ast.Import | ast.ImportFrom):
+        return [(a.asname or a.name).split(".")[0] for a in node.names]
+    return []
+
+
+def judge_notebook(nb, hidden_dir=HIDDEN_DIR, limits=PAYLOAD_LIMITS):
+    """Judge every graded cell of an executed notebook: an error output where a point is not
+    earned; then the transcripts leave the outputs."""
+    for index, cell in enumerate(nb.cells):
         if cell.cell_type == "code" and is_test_cell(cell):
-            messages = judge_cell(cell, hidden_dir)
+            messages = judge_cell(cell, definitions_before(nb, index), hidden_dir, limits)
+            shown = " ".join(
+                str(o.get("evalue", "")) for o in cell.outputs if o.get("output_type") == "error"
+            )
+            messages = [m for m in messages if m not in shown]
             if messages:
                 cell.outputs.append(
                     nbformat.v4.new_output(
@@ -92,6 +204,8 @@ def judge_notebook(nb, hidden_dir=HIDDEN_DIR):
                         traceback=["AssertionError: " + "\n".join(messages)],
                     )
                 )
+        for output in cell.get("outputs", []):
+            output.get("data", {}).pop(RESULTS_MIME, None)
     return nb
 
 
@@ -99,6 +213,10 @@ class JudgeHiddenResults(NbGraderPreprocessor):
     """nbgrader preprocessor: :func:`judge_notebook`, after the execution pass."""
 
     hidden_dir = Unicode(str(HIDDEN_DIR), help="the hidden tests' recordings").tag(config=True)
+    max_transcript_bytes = Integer(
+        PAYLOAD_LIMITS.stored_bytes, help="largest transcript a kernel may hand over"
+    ).tag(config=True)
 
     def preprocess(self, nb, resources):
-        return judge_notebook(nb, self.hidden_dir), resources
+        limits = PAYLOAD_LIMITS._replace(stored_bytes=self.max_transcript_bytes)
+        return judge_notebook(nb, self.hidden_dir, limits), resources
