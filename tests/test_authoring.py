@@ -222,7 +222,7 @@ def test_a_changed_missing_or_misplaced_recording_is_found(tmp_path):
     assert "conv_output_size_extra.npz in the student runtime holds a seed" in problems
 
 
-def test_a_graded_cell_of_a_recorded_check_holds_only_seeded_calls(tmp_path):
+def test_a_graded_cell_holds_only_seeded_calls(tmp_path):
     from courseadmin.authoring.lint import hidden_test_problems
 
     nb = nbformat.v4.new_notebook()

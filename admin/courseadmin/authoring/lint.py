@@ -19,7 +19,7 @@ from courseadmin.authoring.notebooks import (
     read_notebook,
     secret_lines,
 )
-from courseadmin.authoring.record import HIDDEN_CALL, recorded_exercises, stale_recordings
+from courseadmin.authoring.record import HIDDEN_CALL, stale_recordings
 from courseadmin.paths import NOTEBOOKS_DIR, SOLUTIONS_DIR
 from coursekit.checks.framework import CHECKS
 from coursekit.checks.recordings import VISIBLE_SEED
@@ -96,32 +96,36 @@ def exercise_pattern_problems(path, nb):
 
 
 def hidden_test_problems(path, nb):
-    """A graded cell of a recorded check may only run it with a hidden seed: any other line
-    (an expected value, an assert) would be in the reach of the student's code while it runs,
-    and the visible seed's expectations ship with the runtime."""
-    recorded = set(recorded_exercises())
+    """A graded cell earns its points only from the grader's judgement of its hidden tests
+    (``grading/hidden.py``), so it holds ``tests.test_<name>(<name>, seed=<n>)`` lines and
+    nothing else: an assert would be decided in the student's kernel (and anything the cell
+    holds is in reach of the student's code while it runs), and the visible seed's
+    expectations ship with the runtime."""
     problems = []
     for number, cell in enumerate(nb.cells, start=1):
         if not (nbgrader_meta(cell).get("grade") and cell.cell_type == "code"):
             continue
         calls = HIDDEN_CALL.findall(cell.source)
         where = f"{path.name} cell {number}"
+        if not calls:
+            problems.append(
+                f"{where}: a graded cell runs at least one hidden test, "
+                "`tests.test_<name>(<name>, seed=<n>)`: nothing else earns its points"
+            )
         problems += [  # the grader looks hidden results up by the check's name
             f"{where}: tests.test_{exercise} is no check's name (an alias?): use its own"
-            for exercise, _ in calls
+            for exercise, _, _ in calls
             if exercise not in CHECKS
         ]
-        if not any(exercise in recorded for exercise, _ in calls):
-            continue
         for line in secret_lines(cell.source):
             if line and not line.startswith("#") and not HIDDEN_CALL.fullmatch(line):
                 problems.append(
-                    f"{where}: the hidden tests of a recorded check hold only "
+                    f"{where}: the hidden tests hold only "
                     f"`tests.test_<name>(<name>, seed=<n>)` lines, not {line[:60]!r}"
                 )
         problems += [
             f"{where}: {exercise} runs with the visible seed in a graded cell"
-            for exercise, seed in calls
+            for exercise, _, seed in calls
             if int(seed) == VISIBLE_SEED
         ]
     return problems
