@@ -78,10 +78,10 @@ def a_class(root, students):
     course, released = tiny_course(root)
     kinds = {
         "ana": filled(released, **SOLVED),
-        "bo": filled(released, one_hot=WRONG_ONE_HOT, double=SOLVED["double"]),
+        "bo": filled(released, one_hot=WRONG_ONE_HOT, add_channel_axis=SOLVED["add_channel_axis"]),
         "cy": released,
-        "dee": filled(released, one_hot=SOLVED["one_hot"] + "# mine\n", double="pass"),
-        "eli": filled(released, double=SOLVED["double"]),
+        "dee": filled(released, one_hot=SOLVED["one_hot"] + "# mine\n", add_channel_axis="pass"),
+        "eli": filled(released, add_channel_axis=SOLVED["add_channel_axis"]),
         "fay": "not json",
         "gus": filled(released, one_hot="import os\nos.kill(os.getpid(), 9)\n"),
         "hal": filled(released, **SOLVED),

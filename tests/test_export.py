@@ -293,12 +293,16 @@ def test_settle_keeps_unchanged_and_flags_changed_answers(tmp_path):
     assert "no earlier graded notebook" in event.detail
 
 
-TINY_DOUBLE = "def double(x):\n    ### BEGIN SOLUTION\n    return 2 * x\n    ### END SOLUTION\n"
-ANSWER = "Doubling adds a number to itself."
+TINY_AXIS = (
+    "import numpy as np\n\n\ndef add_channel_axis(images):\n    ### BEGIN SOLUTION\n"
+    "    return images[..., np.newaxis]\n    ### END SOLUTION\n"
+)
+ANSWER = "A channel axis of size 1 keeps the pixels and adds the axis Keras expects."
 
 
 def tiny_solution():
-    """One autograded answer (double, 1 point) and one written answer graded by hand (2)."""
+    """One autograded answer (add_channel_axis, 1 point) and one written answer graded by
+    hand (2)."""
 
     def code(grade_id, source, **meta):
         meta.update(grade_id=grade_id, schema_version=3, task=False)
@@ -307,10 +311,13 @@ def tiny_solution():
     nb = nbformat.v4.new_notebook()
     nb.metadata.kernelspec = {"name": "python3", "display_name": "Python 3", "language": "python"}
     nb.cells = [
-        code("double", TINY_DOUBLE, grade=False, solution=True, locked=False),
         code(
-            "test_double",
-            "assert double(2) == 4",
+            "setup", "import problem_unittests as tests", grade=False, solution=False, locked=True
+        ),
+        code("add_channel_axis", TINY_AXIS, grade=False, solution=True, locked=False),
+        code(
+            "test_add_channel_axis",
+            "tests.test_add_channel_axis(add_channel_axis, seed=606)",
             grade=True,
             solution=False,
             locked=True,
@@ -338,11 +345,14 @@ def test_resubmission_and_late_penalty_through_a_real_autograde(tmp_path):
     course.add_assignment("tiny", solutions_dir=solutions)
     released = nbformat.read(course.path("release", ".", "tiny") / "tiny.ipynb", 4)
     stub = next(c.source for c in released.cells if nbgrader_meta(c)["grade_id"] == "explain")
-    solved = {"double": "def double(x):\n    return 2 * x\n"}
+    solved = {
+        "add_channel_axis": "import numpy as np\n\n\ndef add_channel_axis(images):\n"
+        "    return images[..., np.newaxis]\n"
+    }
     with course.gradebook() as gb:
         gb.update_or_create_assignment("tiny", duedate=f"{DUE} UTC")
         for student in ("same", "blanked"):  # graded before, the answer graded by hand
-            graded = {"test_double": (1, None, False), "explain": (None, 1.5, False)}
+            graded = {"test_add_channel_axis": (1, None, False), "explain": (None, 1.5, False)}
             submit(gb, "tiny", student, graded)
             earlier = course.path("autograded", student, "tiny")
             earlier.mkdir(parents=True)

@@ -45,7 +45,10 @@ def one_hot(vector, number_classes):
     return np.eye(number_classes, dtype=np.float32)[vector]
     ### END SOLUTION
 """
-DOUBLE = "def double(x):\n    ### BEGIN SOLUTION\n    return 2 * x\n    ### END SOLUTION\n"
+ADD_AXIS = (
+    "def add_channel_axis(images):\n    ### BEGIN SOLUTION\n    return images[..., np.newaxis]\n"
+    "    ### END SOLUTION\n"
+)
 WRONG_ONE_HOT = (
     "def one_hot(vector, number_classes):\n    return np.eye(number_classes)[vector].T\n"
 )
@@ -60,15 +63,21 @@ def cell(kind, grade_id, source, points=None):
 
 
 def tiny_solution():
-    """A two-exercise notebook: one_hot (checked by problem_unittests, 2 points), double (1)."""
+    """A two-exercise notebook checked by problem_unittests: one_hot (2 points) and
+    add_channel_axis (1), each graded cell a hidden test the grader judges."""
     nb = nbformat.v4.new_notebook()
     nb.metadata.kernelspec = {"name": "python3", "display_name": "Python 3", "language": "python"}
     nb.cells = [
         cell("setup", "setup", "import numpy as np\nimport problem_unittests as tests"),
         cell("answer", "one_hot", ONE_HOT),
-        cell("test", "test_one_hot", "tests.test_one_hot(one_hot)", points=2),
-        cell("answer", "double", DOUBLE),
-        cell("test", "test_double", "assert double(2) == 4", points=1),
+        cell("test", "test_one_hot", "tests.test_one_hot(one_hot, seed=505)", points=2),
+        cell("answer", "add_channel_axis", ADD_AXIS),
+        cell(
+            "test",
+            "test_add_channel_axis",
+            "tests.test_add_channel_axis(add_channel_axis, seed=606)",
+            points=1,
+        ),
     ]
     return nb
 
@@ -92,7 +101,10 @@ def hand_in(course, assignment, student, nb):
         nbformat.write(nb, path)
 
 
-SOLVED = {"one_hot": ONE_HOT.replace("### ", "# "), "double": "def double(x):\n    return 2 * x"}
+SOLVED = {
+    "one_hot": ONE_HOT.replace("### ", "# "),
+    "add_channel_axis": "def add_channel_axis(images):\n    return images[..., np.newaxis]",
+}
 LOOP = "import signal\nsignal.signal(signal.SIGINT, signal.SIG_IGN)\nwhile True:\n    pass\n"
 PROBE = (
     "for p in [{!r}, {!r}]:\n    try:\n        print('read', open(p, 'rb').read(20))\n"
@@ -104,7 +116,9 @@ def submissions(course, released):
     """{student id: submission} covering the ordinary and every hostile case."""
     solved = filled(released, **SOLVED)
     deleted = filled(released, **SOLVED)
-    deleted.cells = [c for c in deleted.cells if nbgrader_meta(c)["grade_id"] != "test_double"]
+    deleted.cells = [
+        c for c in deleted.cells if nbgrader_meta(c)["grade_id"] != "test_add_channel_axis"
+    ]
     edited = filled(released, **SOLVED)
     edited.cells[4].source = "pass  # no test here"
     big = filled(released, **SOLVED)
@@ -113,30 +127,38 @@ def submissions(course, released):
     return {
         "full": solved,
         "blank": released,
-        "partial": filled(released, one_hot=WRONG_ONE_HOT, double=SOLVED["double"]),
+        "partial": filled(
+            released, one_hot=WRONG_ONE_HOT, add_channel_axis=SOLVED["add_channel_axis"]
+        ),
         "Zoë Ødegård Núñez": solved,
-        "loop": filled(released, one_hot=LOOP + SOLVED["one_hot"], double=SOLVED["double"]),
+        "loop": filled(
+            released, one_hot=LOOP + SOLVED["one_hot"], add_channel_axis=SOLVED["add_channel_axis"]
+        ),
         "bomb": filled(released, one_hot="x = bytearray(8 * 2**30)\n" + SOLVED["one_hot"]),
         "crash": filled(
-            released, one_hot="import os\nos.kill(os.getpid(), 9)\n", double=SOLVED["double"]
+            released,
+            one_hot="import os\nos.kill(os.getpid(), 9)\n",
+            add_channel_axis=SOLVED["add_channel_axis"],
         ),
-        "snoop": filled(released, one_hot=probe + SOLVED["one_hot"], double=SOLVED["double"]),
+        "snoop": filled(
+            released, one_hot=probe + SOLVED["one_hot"], add_channel_axis=SOLVED["add_channel_axis"]
+        ),
         "net": filled(
             released,
             one_hot="import socket\ntry:\n    socket.create_connection(('pypi.org', 443), 3)\n"
             "    print('connected')\nexcept OSError as e:\n    print('blocked:', e)\n"
             + SOLVED["one_hot"],
-            double=SOLVED["double"],
+            add_channel_axis=SOLVED["add_channel_axis"],
         ),
         "cheat": filled(
             released,
             one_hot=WRONG_ONE_HOT + "tests.test_one_hot = lambda *a, **k: print('fine')\n",
-            double=SOLVED["double"],
+            add_channel_axis=SOLVED["add_channel_axis"],
         ),
         "big": filled(
             released,
             one_hot=SOLVED["one_hot"],
-            double="print('x' * 20_000_000)\n" + SOLVED["double"],
+            add_channel_axis="print('x' * 20_000_000)\n" + SOLVED["add_channel_axis"],
         ),
         "big file": big,
         "limits": filled(
@@ -147,27 +169,29 @@ def submissions(course, released):
             "print('STUDENTS', os.listdir(up(up(os.getcwd()))))\n"
             "print('SCRATCH', os.listdir(up(up(up(os.getcwd())))))\n"
             "print('TMP', sorted(os.listdir('/tmp')))\n" + SOLVED["one_hot"],
-            double=SOLVED["double"],
+            add_channel_axis=SOLVED["add_channel_axis"],
         ),
         "forker": filled(
-            released, one_hot=FORK_LOOP + "\n" + SOLVED["one_hot"], double=SOLVED["double"]
+            released,
+            one_hot=FORK_LOOP + "\n" + SOLVED["one_hot"],
+            add_channel_axis=SOLVED["add_channel_axis"],
         ),
         "vandal": filled(
             released,
             one_hot=VANDAL.format(home=str(Path.home()), course=str(course.root))
             + "\n"
             + SOLVED["one_hot"],
-            double=SOLVED["double"],
+            add_channel_axis=SOLVED["add_channel_axis"],
         ),
         "sleeper": filled(
             released,
             one_hot="import time\ntime.sleep(200)\n" + SOLVED["one_hot"],
-            double=SOLVED["double"],
+            add_channel_axis=SOLVED["add_channel_axis"],
         ),
         "kit": filled(
             released,
             one_hot="from coursekit.checks import data_preparation\n" + SOLVED["one_hot"],
-            double=SOLVED["double"],
+            add_channel_axis=SOLVED["add_channel_axis"],
         ),
         "json": nbformat.writes(solved)[:300],
         "deleted": deleted,
@@ -220,7 +244,7 @@ def total(scores, student):
         ("blank", 0),
         ("partial", 1),
         ("Zoë Ødegård Núñez", 3),
-        ("loop", 1),  # one_hot's cell stopped: its test fails; double still counts
+        ("loop", 1),  # one_hot's cell stopped: its test fails; add_channel_axis counts
         ("bomb", 0),  # MemoryError before both definitions
         ("crash", 1),  # the kernel dies in one_hot's cell; the rest runs in a new kernel
         ("snoop", 3),
@@ -321,15 +345,15 @@ def test_equal_to_serial_nbgrader_autograde(graded, tmp_path):
 def test_manual_grades_and_comments_survive_a_rerun(graded):
     course, *_ = graded
     with course.gradebook() as gb:
-        grade = gb.find_grade("test_double", "tiny", "tiny", "partial")
+        grade = gb.find_grade("test_add_channel_axis", "tiny", "tiny", "partial")
         grade.manual_score = 0.5
-        comment = gb.find_comment("double", "tiny", "tiny", "partial")
+        comment = gb.find_comment("add_channel_axis", "tiny", "tiny", "partial")
         comment.manual_comment = "Good start; see me."
         gb.db.commit()
     autograde(course, students={"partial"}, jobs=1, settings=Settings(timeout=5))
     with course.gradebook() as gb:
-        assert gb.find_grade("test_double", "tiny", "tiny", "partial").score == 0.5
-        comment = gb.find_comment("double", "tiny", "tiny", "partial")
+        assert gb.find_grade("test_add_channel_axis", "tiny", "tiny", "partial").score == 0.5
+        comment = gb.find_comment("add_channel_axis", "tiny", "tiny", "partial")
         assert comment.manual_comment == "Good start; see me."
 
 
