@@ -1,6 +1,7 @@
 """How long the feedback checks take: ``import problem_unittests``, then each check on the
-reference answer and on its wrong answers, and, for recorded checks, a hidden seed's two
-halves (the kernel's run, the grader's judgement).
+reference answer and on its wrong answers, and a hidden seed's two halves (the kernel's run,
+which records the transcript, and the grader's judgement, which runs the check again on it),
+with the transcript's size.
 
 DESIGN.md asks for well under a second per check (a Keras model build may take a few).
 Run: python -m benchmarks.feedback_checks [exercise ...]
@@ -17,8 +18,7 @@ import IPython.display
 
 import problem_unittests
 from courseadmin.authoring.record import HIDDEN_DIR, hidden_seeds
-from courseadmin.grading.hidden import judge_bundle
-from coursekit.checks import recordings
+from courseadmin.grading.hidden import hidden_cases, judge_bundle
 from coursekit.checks.framework import CHECKS, RESULTS_MIME
 from tests.answers import all_notebooks
 from tests.answers.registry import REFERENCES, WRONG_ANSWERS
@@ -49,7 +49,7 @@ def seconds(run):
 
 
 def hidden_halves(exercise, seed):
-    """(kernel seconds, grader seconds) of the reference on a hidden seed."""
+    """(kernel seconds, grader seconds, transcript kB) of the reference on a hidden seed."""
     shown = []
     display = IPython.display.display
     IPython.display.display = lambda data, raw=False: shown.append(data)
@@ -59,9 +59,9 @@ def hidden_halves(exercise, seed):
     finally:
         IPython.display.display = display
     bundle = next(data[RESULTS_MIME] for data in shown if RESULTS_MIME in data)
-    cases = recordings.read(recordings.recording_path(exercise, HIDDEN_DIR))[seed]
-    grader = seconds(lambda: judge_bundle(bundle, cases, CHECKS[exercise]))
-    return kernel, grader
+    cases = hidden_cases(exercise, seed, HIDDEN_DIR)
+    grader = seconds(lambda: judge_bundle(bundle, exercise, seed, None, cases))
+    return kernel, grader, len(bundle["transcript"]) / 1e3
 
 
 def main(only=()):
@@ -69,7 +69,7 @@ def main(only=()):
     print(f"import problem_unittests: {import_seconds() * 1e3:.0f} ms\n")
     seeds = hidden_seeds()
     header = f"{'check':<34}{'recorded':>9}{'reference':>12}{'slowest wrong':>15}"
-    print(header + f"{'hidden: kernel':>16}{'grader':>10}")
+    print(header + f"{'hidden: kernel':>16}{'grader':>10}{'transcript':>12}")
     for exercise in sorted(only or REFERENCES):
         check = getattr(problem_unittests, f"test_{exercise}")
         reference = seconds(lambda c=check, fn=REFERENCES[exercise]: c(fn))
@@ -80,9 +80,9 @@ def main(only=()):
         recorded = CHECKS[exercise].judge is not None
         line = f"{exercise:<34}{'yes' if recorded else 'no':>9}"
         line += f"{reference * 1e3:>10.1f}ms{wrong * 1e3:>13.1f}ms"
-        if recorded and seeds.get(exercise):
-            kernel, grader = hidden_halves(exercise, seeds[exercise][0])
-            line += f"{kernel * 1e3:>14.1f}ms{grader * 1e3:>8.1f}ms"
+        if seeds.get(exercise):
+            kernel, grader, size = hidden_halves(exercise, seeds[exercise][0])
+            line += f"{kernel * 1e3:>14.1f}ms{grader * 1e3:>8.1f}ms{size:>10.0f}kB"
         print(line)
 
 

@@ -16,6 +16,7 @@ import pytest
 import problem_unittests
 from courseadmin.authoring.record import HIDDEN_DIR, hidden_seeds
 from courseadmin.grading.hidden import hidden_cases, judge_bundle
+from courseadmin.grading.preprocessors import SandboxedExecute
 from coursekit.checks import framework, recordings
 from coursekit.checks.framework import CHECKS, RESULTS_MIME
 from tests.answers import all_notebooks
@@ -68,6 +69,7 @@ def graded(exercise, fn, seed, monkeypatch):
         assert message == f"{in_kernel} (hidden test)", (str(in_kernel), message)
     if message:
         raise AssertionError(message)
+    return bundle
 
 
 RUNS = [(exercise, seed) for exercise in sorted(REFERENCES) for seed in seeds_of(exercise)]
@@ -76,8 +78,11 @@ WRONG_RUNS = [(answer, seed) for answer in WRONG for seed in seeds_of(answer.exe
 
 @pytest.mark.parametrize("exercise, seed", RUNS, ids=[f"{e}-{s}" for e, s in RUNS])
 def test_reference_passes(exercise, seed, capsys, monkeypatch):
-    graded(exercise, REFERENCES[exercise], seed, monkeypatch)
+    bundle = graded(exercise, REFERENCES[exercise], seed, monkeypatch)
     assert capsys.readouterr().out.startswith(f"\u2714 {exercise}: ")
+    if bundle:  # the transcript is an output of the graded cell: well within its cap
+        cap = SandboxedExecute.max_output_bytes.default_value
+        assert len(str(bundle)) < cap * 0.6
 
 
 VARIANT_RUNS = [

@@ -94,6 +94,8 @@ NEEDS = {
     "fork loop": "process limit",
     "vandal": "disk limit",
     "imports the kit's checks": None,
+    "blanks the graded cells": None,
+    "hides its errors": None,
     "not valid JSON": None,
     "deleted locked cell": None,
     "edited locked cell": None,
@@ -158,6 +160,15 @@ def hostile_verdicts(course, students, attention, notebook, guards):
                 else "writes went through (per-file cap only); reported",
             ),
             "imports the kit's checks": ("kit import" in kinds, "flagged for a look by hand"),
+            "blanks the graded cells": (
+                scores.get(s.id, 0.0) == 0
+                and ("did not reach the grader" in text or "not answered yet" in text),
+                "0 points: no graded cell earned a point the grader did not judge",
+            ),
+            "hides its errors": (
+                scores.get(s.id, 0.0) == 0 and "not answered yet" in text,
+                "0 points: the grader found each exercise unanswered",
+            ),
             "not valid JSON": ("unreadable" in kinds, "kept as .unreadable, graded 0"),
             "deleted locked cell": ("locked cell" in kinds, "flagged, its cell scored 0"),
             "edited locked cell": ("locked cell" in kinds, "restored by nbgrader, flagged"),

@@ -76,7 +76,27 @@ def hostile_cells(course_root):
         "fork loop": FORK_LOOP,
         "vandal": VANDAL.format(home=str(course_root.parent), course=str(course_root)),
         "imports the kit's checks": "from coursekit.checks import data_preparation as _kit",
+        "blanks the graded cells": BLANKER,
+        "hides its errors": HIDER,
     }
+
+
+# On a blank notebook: every cell that mentions the autograder becomes `pass` (an IPython
+# input transformer), or every error is hidden (no traceback, the cell's error cleared).
+# nbgrader alone gives a graded cell that raises nothing its points.
+BLANKER = """\
+def _blank(lines):
+    return ["pass\\n"] if any("Autograder:" in line for line in lines) else lines
+get_ipython().input_transformers_cleanup.append(_blank)"""
+HIDER = """\
+_ip = get_ipython()
+_ip.showtraceback = lambda *args, **kwargs: None
+_ip._showtraceback = lambda *args, **kwargs: None
+def _clear(result):
+    result.error_in_exec = None
+_ip.events.register("post_run_cell", _clear)"""
+# Hostile cases that come with no answer of their own: the attack alone must earn nothing.
+ON_BLANK = ("blanks the graded cells", "hides its errors")
 
 
 FORK_LOOP = """\
@@ -244,6 +264,8 @@ def hostile_notebook(case, released, notebook, course_root):
             tests[0].source = "# the test was here\npass"
         return nb
     cells = hostile_cells(course_root)
+    if case in ON_BLANK:
+        answers = {nbgrader_meta(cell)["grade_id"]: cell.source for cell in answer_cells(released)}
     answers[first] = f"{cells[case]}\n\n\n{answers[first]}"
     if case == "overwrites the checks":  # ... to hide a wrong answer
         wrong = standalone_wrong_answers(notebook)["one_hot"][0]

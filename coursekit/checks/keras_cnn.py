@@ -157,9 +157,9 @@ def training_step(images, targets):
             loss="categorical_crossentropy",
             run_eagerly=True,  # one step: tracing a graph would cost more than the step
         )
-        before = [to_numpy(w) for w in model.trainable_weights]
+        before = [w.numpy() for w in model.trainable_weights]
         loss = model.train_on_batch(images, targets)
-        after = [to_numpy(w) for w in model.trainable_weights]
+        after = [w.numpy() for w in model.trainable_weights]
         changed = any(not np.array_equal(b, a) for b, a in zip(before, after))
         return {"loss": float(np.ravel(loss)[0]), "changed": changed}
 
