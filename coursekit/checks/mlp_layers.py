@@ -230,7 +230,7 @@ def check_own_gradients(backward, forward_name, names, problem, cases):
     Only with the visible seed: the hidden seeds' results are judged by the grader, which names
     the mistakes."""
     forward = getattr(backward, "__globals__", {}).get(forward_name)
-    if cases.hidden or not callable(forward) or not passes_own_check(forward_name, forward):
+    if not cases.visible or not callable(forward) or not passes_own_check(forward_name, forward):
         return
     inputs, dout = problem(cases.rng)
     try:
