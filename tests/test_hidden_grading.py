@@ -321,3 +321,13 @@ def test_nbgraders_own_autograde_judges_the_hidden_results_too(course, tmp_path)
     table = grade_table(Course(copy))
     scores = table.pivot_table(index="student", columns="question", values="score")
     assert scores.loc["hardcoded", CONV] == 0 and scores.loc["quiet", CONV] == 0
+
+
+def test_the_report_names_every_refused_transcript(graded):
+    from courseadmin.grading import events
+
+    course, _ = graded
+    found = events.read(course)
+    refused = set(found[found["kind"] == "results refused"]["student"])
+    assert {"garbage", "bomb", "fixed rng", "silencer"} <= refused
+    assert not {"right", "hardcoded", "loops", "snooper"} & refused  # wrong, not refused

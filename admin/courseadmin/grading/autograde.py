@@ -36,7 +36,7 @@ from nbgrader.api import MissingEntry
 from traitlets.config import Config
 
 from courseadmin.authoring.notebooks import NotebookError, read_notebook
-from courseadmin.grading import engine, events, ids, manual
+from courseadmin.grading import engine, events, ids, incidents, manual
 from courseadmin.grading.canary import canary_tasks, raise_unless_full_marks
 from courseadmin.grading.course import Course, GradingError
 from courseadmin.grading.hidden import JudgeHiddenResults
@@ -118,7 +118,12 @@ class Recorder:
             "autograde_preprocessors": after_execute(ReplayExecution, JudgeHiddenResults),
         }
         self.executed_root = course.root / ".executed"
+        self.refused_log = self.executed_root / "refused.jsonl"
         settings["ReplayExecution"] = {"executed_root": str(self.executed_root)}
+        settings["JudgeHiddenResults"] = {
+            **settings.get("JudgeHiddenResults", {}),
+            "incident_log": str(self.refused_log),
+        }
         self.course = Course(course.root, **settings)
         self.stale = {}  # assignment -> ({students recorded}, [stale manual grade events])
         self.seconds = 0.0
@@ -135,8 +140,10 @@ class Recorder:
             for name, data in outcome.executed.items():
                 (folder / name).write_bytes(data)
             before = manual.snapshot(course, assignment, student)
+            self.refused_log.unlink(missing_ok=True)
             result = course.api.autograde(assignment, student, force=True)
             shutil.rmtree(folder, ignore_errors=True)
+            outcome.events += incidents.incident_events(self.refused_log, assignment, student)
             if result["success"]:
                 stale += manual.settle(course, assignment, student, before)
             else:

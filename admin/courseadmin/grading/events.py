@@ -34,6 +34,7 @@ KINDS = {
     "blocked network": "tried to use the network",
     "kit import": "answer imports the course kit's own code",
     "tampering": "answer tampers with the checks or the interpreter",
+    "results refused": "hidden-test results kept back, unreadable or not the grader's run: 0",
     "locked cell": "locked cell deleted or edited",
     "unreadable": "not a readable notebook",
     "execution failed": "could not be graded",

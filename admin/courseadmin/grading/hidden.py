@@ -16,6 +16,7 @@ the feedback says why. Then the transcripts are removed from the outputs (the te
 import ast
 import base64
 import binascii
+import json
 import zipfile
 
 import nbformat
@@ -23,12 +24,13 @@ from IPython.core.inputtransformer2 import TransformerManager
 from nbgrader.preprocessors import NbGraderPreprocessor
 from traitlets import Integer, Unicode
 
-from courseadmin.authoring.notebooks import is_test_cell
+from courseadmin.authoring.notebooks import is_test_cell, nbgrader_meta
 from courseadmin.authoring.record import HIDDEN_CALL, HIDDEN_DIR
 from coursekit.checks import recordings
 from coursekit.checks.framework import CHECKS, RESULTS_MIME, rerun
 from coursekit.checks.transcript import ReplayError
 
+REFUSED = "results refused"  # the events' kind (events.KINDS)
 # What one handed-over transcript may hold: it comes from the student's kernel.
 PAYLOAD_LIMITS = recordings.Limits(
     stored_bytes=8_000_000,  # the compressed .npz (the cell's output cap is 5 MB)
@@ -80,13 +82,18 @@ def read_transcript(bundle, limits=PAYLOAD_LIMITS):
         raise ValueError(f"not a transcript ({type(error).__name__})") from error
 
 
+class Refused(str):
+    """A message saying that a transcript was refused (unreadable, oversized, not the
+    grader's run): worth the instructor's look, not only the student's."""
+
+
 def judge_bundle(bundle, exercise, seed, source=None, recorded=None, limits=PAYLOAD_LIMITS):
     """None when the check, run again here on the bundle's transcript, passes; else the
-    message that says what is wrong."""
+    message that says what is wrong (a :class:`Refused` one when the transcript is)."""
     try:
         handed_over = read_transcript(bundle, limits)
     except ValueError as error:
-        return f"{exercise}: the hidden test's results could not be read ({error})."
+        return Refused(f"{exercise}: the hidden test's results could not be read ({error}).")
     try:
         rerun(exercise, seed, handed_over, source, recorded)
     except AssertionError as wrong:
@@ -94,10 +101,10 @@ def judge_bundle(bundle, exercise, seed, source=None, recorded=None, limits=PAYL
     except NotImplementedError:
         return f"{exercise}: not answered yet (it raises NotImplementedError)."
     except ReplayError as error:
-        return f"{exercise}: {error}, so the hidden test cannot be graded."
+        return Refused(f"{exercise}: {error}, so the hidden test cannot be graded.")
     except Exception as error:  # noqa: BLE001  (data from the kernel the check could not use)
         kind = type(error).__name__
-        return f"{exercise}: the hidden test's results could not be judged ({kind})."
+        return Refused(f"{exercise}: the hidden test's results could not be judged ({kind}).")
     return None
 
 
@@ -115,7 +122,8 @@ def hidden_cases(exercise, seed, hidden_dir=HIDDEN_DIR):
 
 
 def judge_cell(cell, definitions, hidden_dir=HIDDEN_DIR, limits=PAYLOAD_LIMITS):
-    """Messages for what is wrong in one graded cell (empty: every point is earned).
+    """Messages for what is wrong in one graded cell (empty: every point is earned);
+    :class:`Refused` ones where the kernel's answer was refused.
 
     ``definitions``: {name: source} of what the notebook defines before the cell."""
     calls = HIDDEN_CALL.findall(cell.source)
@@ -123,6 +131,7 @@ def judge_cell(cell, definitions, hidden_dir=HIDDEN_DIR, limits=PAYLOAD_LIMITS):
         return ["this graded cell runs no hidden test the grader can judge, so it scores 0."]
     import problem_unittests  # noqa: F401  (registers every check)
 
+    failed = any(o.get("output_type") == "error" for o in cell.get("outputs", []))
     messages = []
     for exercise, name, seed in calls:
         if exercise not in CHECKS:
@@ -132,7 +141,9 @@ def judge_cell(cell, definitions, hidden_dir=HIDDEN_DIR, limits=PAYLOAD_LIMITS):
         recorded = hidden_cases(exercise, seed, hidden_dir)
         found = bundles(cell, exercise, seed)
         if not found:
-            messages.append(f"{exercise}: the hidden test's results did not reach the grader.")
+            missing = f"{exercise}: the hidden test's results did not reach the grader."
+            # without an error in the cell, something in the kernel kept them back
+            messages.append(missing if failed else Refused(missing))
         for bundle in found:
             message = judge_bundle(bundle, exercise, seed, definitions.get(name), recorded, limits)
             if message:
@@ -185,9 +196,10 @@ def bound_names(node):
     return []
 
 
-def judge_notebook(nb, hidden_dir=HIDDEN_DIR, limits=PAYLOAD_LIMITS):
+def judge_notebook(nb, hidden_dir=HIDDEN_DIR, limits=PAYLOAD_LIMITS, refused=None):
     """Judge every graded cell of an executed notebook: an error output where a point is not
-    earned; then the transcripts leave the outputs."""
+    earned; then the transcripts leave the outputs. ``refused(grade_id, message)`` hears of
+    each refused transcript."""
     for index, cell in enumerate(nb.cells):
         if cell.cell_type == "code" and is_test_cell(cell):
             messages = judge_cell(cell, definitions_before(nb, index), hidden_dir, limits)
@@ -204,6 +216,9 @@ def judge_notebook(nb, hidden_dir=HIDDEN_DIR, limits=PAYLOAD_LIMITS):
                         traceback=["AssertionError: " + "\n".join(messages)],
                     )
                 )
+            for message in messages:
+                if refused is not None and isinstance(message, Refused):
+                    refused(nbgrader_meta(cell).get("grade_id"), str(message))
         for output in cell.get("outputs", []):
             output.get("data", {}).pop(RESULTS_MIME, None)
     return nb
@@ -216,7 +231,17 @@ class JudgeHiddenResults(NbGraderPreprocessor):
     max_transcript_bytes = Integer(
         PAYLOAD_LIMITS.stored_bytes, help="largest transcript a kernel may hand over"
     ).tag(config=True)
+    incident_log = Unicode(
+        "", help="file for the refused transcripts, JSON lines (kind, cell, detail)"
+    ).tag(config=True)
 
     def preprocess(self, nb, resources):
         limits = PAYLOAD_LIMITS._replace(stored_bytes=self.max_transcript_bytes)
-        return judge_notebook(nb, self.hidden_dir, limits), resources
+        return judge_notebook(nb, self.hidden_dir, limits, self._refused), resources
+
+    def _refused(self, grade_id, message):
+        if not self.incident_log:
+            return
+        line = {"kind": REFUSED, "cell": grade_id, "detail": message}
+        with open(self.incident_log, "a", encoding="utf-8") as f:
+            f.write(json.dumps(line) + "\n")
