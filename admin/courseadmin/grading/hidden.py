@@ -31,6 +31,7 @@ from coursekit.checks.framework import CHECKS, RESULTS_MIME, rerun
 from coursekit.checks.transcript import ReplayError
 
 REFUSED = "results refused"  # the events' kind (events.KINDS)
+MESSAGE_LIMIT = 3000  # characters of a check's message in the feedback
 # What one handed-over transcript may hold: it comes from the student's kernel.
 PAYLOAD_LIMITS = recordings.Limits(
     stored_bytes=8_000_000,  # the compressed .npz (the cell's output cap is 5 MB)
@@ -97,7 +98,8 @@ def judge_bundle(bundle, exercise, seed, source=None, recorded=None, limits=PAYL
     try:
         rerun(exercise, seed, handed_over, source, recorded)
     except AssertionError as wrong:
-        return f"{wrong} (hidden test)"
+        text = str(wrong)  # it may quote what the kernel sent: kept short
+        return f"{text[:MESSAGE_LIMIT]}{' …' if len(text) > MESSAGE_LIMIT else ''} (hidden test)"
     except NotImplementedError:
         return f"{exercise}: not answered yet (it raises NotImplementedError)."
     except ReplayError as error:
