@@ -10,10 +10,11 @@ Two passes, overlapped:
 2. **Record, one by one, as results arrive.** nbgrader's ``autograde`` runs on the course
    itself with ``ReplayExecution`` in place of ``Execute``, then ``JudgeHiddenResults``,
    which judges the hidden tests' results against expectations that never enter a student's
-   kernel (``hidden.py``): the same sanitising (locked cells restored from the gradebook),
-   the same scoring, late penalties and gradebook writes as ``nbgrader autograde``, from this
-   process only, so concurrency never touches the gradebook. Manual grades and comments
-   already entered survive, as they do with nbgrader.
+   kernel (``hidden.py``), then ``SanitiseNotebook``, which removes active content before
+   ``autograded/`` holds it (``sanitise.py``): the same sanitising (locked cells restored
+   from the gradebook), the same scoring, late penalties and gradebook writes as ``nbgrader
+   autograde``, from this process only, so concurrency never touches the gradebook. Manual
+   grades and comments already entered survive, as they do with nbgrader.
 
 Each recorded submission enters the ledger (``ledger.py``): a rerun grades only what changed
 and an interrupted run resumes. Submissions nbgrader cannot read (not JSON, not a notebook)
@@ -36,13 +37,14 @@ from nbgrader.api import MissingEntry
 from traitlets.config import Config
 
 from courseadmin.authoring.notebooks import NotebookError, read_notebook
-from courseadmin.grading import engine, events, ids, manual
+from courseadmin.grading import engine, events, ids, incidents, manual
 from courseadmin.grading.canary import canary_tasks, raise_unless_full_marks
 from courseadmin.grading.course import Course, GradingError
 from courseadmin.grading.hidden import JudgeHiddenResults
 from courseadmin.grading.ledger import Ledger, key
 from courseadmin.grading.preprocessors import ReplayExecution
 from courseadmin.grading.sandbox import protections
+from courseadmin.grading.sanitise import SanitiseNotebook
 from courseadmin.grading.task import (  # noqa: F401  (Settings and Outcome: the API)
     Outcome,
     Settings,
@@ -115,10 +117,14 @@ class Recorder:
         settings = {k: dict(v) for k, v in course.config.items() if isinstance(v, Config)}
         settings["Autograde"] = {
             **settings.get("Autograde", {}),
-            "autograde_preprocessors": after_execute(ReplayExecution, JudgeHiddenResults),
+            "autograde_preprocessors": after_execute(
+                ReplayExecution, JudgeHiddenResults, SanitiseNotebook
+            ),
         }
         self.executed_root = course.root / ".executed"
+        self.removed_log = self.executed_root / "removed.jsonl"  # what the sanitiser removed
         settings["ReplayExecution"] = {"executed_root": str(self.executed_root)}
+        settings["SanitiseNotebook"] = {"incident_log": str(self.removed_log)}
         self.course = Course(course.root, **settings)
         self.stale = {}  # assignment -> ({students recorded}, [stale manual grade events])
         self.seconds = 0.0
@@ -135,8 +141,10 @@ class Recorder:
             for name, data in outcome.executed.items():
                 (folder / name).write_bytes(data)
             before = manual.snapshot(course, assignment, student)
+            self.removed_log.unlink(missing_ok=True)
             result = course.api.autograde(assignment, student, force=True)
             shutil.rmtree(folder, ignore_errors=True)
+            outcome.events += incidents.incident_events(self.removed_log, assignment, student)
             if result["success"]:
                 stale += manual.settle(course, assignment, student, before)
             else:

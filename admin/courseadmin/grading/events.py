@@ -35,6 +35,8 @@ KINDS = {
     "kit import": "answer imports the course kit's own code",
     "tampering": "answer tampers with the checks or the interpreter",
     "locked cell": "locked cell deleted or edited",
+    "active content": "script or other active content removed from outputs or markdown "
+    "before any page showed it",
     "unreadable": "not a readable notebook",
     "execution failed": "could not be graded",
     "unprotected": "graded on a node without a sandbox (--allow-unprotected)",
