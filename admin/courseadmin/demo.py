@@ -94,6 +94,7 @@ NEEDS = {
     "fork loop": "process limit",
     "vandal": "disk limit",
     "imports the kit's checks": None,
+    "script in output": None,
     "not valid JSON": None,
     "deleted locked cell": None,
     "edited locked cell": None,
@@ -120,6 +121,8 @@ def hostile_verdicts(course, students, attention, notebook, guards):
         kinds = set(seen["kind"])
         text = outputs_text(course, s.id, notebook)
         path = course.path("autograded", s.id, notebook) / f"{notebook}.ipynb"
+        page = course.root / "feedback" / s.id / notebook / f"{notebook}.html"
+        pages = [p.read_text(encoding="utf-8") for p in (path, page) if p.exists()]
         checks = {
             "infinite loop": ("timeout" in kinds, f"cell stopped after {CELL_TIMEOUT} s; reported"),
             "memory bomb": (
@@ -158,6 +161,11 @@ def hostile_verdicts(course, students, attention, notebook, guards):
                 else "writes went through (per-file cap only); reported",
             ),
             "imports the kit's checks": ("kit import" in kinds, "flagged for a look by hand"),
+            "script in output": (
+                len(pages) == 2 and "PWNED" not in "".join(pages) and "active content" in kinds,
+                "scripts removed before the autograded notebook and feedback page held them; "
+                "reported",
+            ),
             "not valid JSON": ("unreadable" in kinds, "kept as .unreadable, graded 0"),
             "deleted locked cell": ("locked cell" in kinds, "flagged, its cell scored 0"),
             "edited locked cell": ("locked cell" in kinds, "restored by nbgrader, flagged"),

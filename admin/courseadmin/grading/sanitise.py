@@ -71,6 +71,9 @@ INERT_TYPES = {
     RESULTS_MIME,
 }
 IMAGE_TYPES = ("image/png", "image/jpeg", "image/gif", "image/svg+xml")
+# Output metadata nbconvert writes into a page: reported when dropped.
+SHOWN_METADATA = {"width", "height", "unconfined", "needs_background", "alt", "filenames"}
+SHOWN_METADATA.add("isolated")  # an iframe around the output
 CELL_METADATA = {"nbgrader", "tags", "deletable", "editable"}
 NOTEBOOK_METADATA = {"kernelspec", "language_info"}
 
@@ -238,7 +241,9 @@ def _text(value):
 
 
 def _sizes(metadata):
-    """The inert part of image metadata: numeric sizes and nbconvert's two display flags."""
+    """(the inert part of image metadata, [keys a page would show that were dropped]):
+    numeric sizes and nbconvert's two display flags; never file names, alt texts or
+    isolation (an iframe)."""
     kept = {}
     for key in ("width", "height"):
         if isinstance(metadata.get(key), int | float) and not isinstance(metadata[key], bool):
@@ -247,7 +252,7 @@ def _sizes(metadata):
         kept["unconfined"] = metadata["unconfined"]
     if metadata.get("needs_background") in ("light", "dark"):
         kept["needs_background"] = metadata["needs_background"]
-    return kept
+    return kept, [f"output metadata {key}" for key in SHOWN_METADATA & set(metadata) - set(kept)]
 
 
 def sanitise_output(output):
@@ -268,10 +273,14 @@ def sanitise_output(output):
             del data[mime]
             found = [f"{mime} output"]
         removed += found
-    metadata = output.get("metadata", {})
-    kept = {m: _sizes(v) for m, v in metadata.items() if m in IMAGE_TYPES and isinstance(v, dict)}
-    output["metadata"] = {**_sizes(metadata), **{m: v for m, v in kept.items() if v}}
-    return removed
+    metadata, removed_keys = _sizes(output.get("metadata", {}))
+    for mime, value in output.get("metadata", {}).items():
+        if isinstance(value, dict):
+            kept, dropped = _sizes(value)
+            metadata.update({mime: kept} if kept else {})
+            removed_keys += dropped
+    output["metadata"] = metadata
+    return removed + removed_keys
 
 
 def sanitise_cell(cell):
@@ -292,6 +301,7 @@ def sanitise_cell(cell):
     elif cell.cell_type == "code":
         for output in cell.get("outputs", []):
             removed += sanitise_output(output)
+        cell.outputs = [output for output in cell.outputs if output.get("data", True)]
     return removed
 
 
