@@ -207,6 +207,17 @@ def test_honest_outputs_are_kept():
     assert f"data:image/png;base64,{PNG}" in shown
 
 
+def test_only_the_course_stylesheet_keeps_its_style_element():
+    from coursekit.style import STYLESHEET
+
+    course = f"<style>{STYLESHEET.read_text(encoding='utf-8')}</style>"
+    overlay = "<style>body * {display: none} body::after {content: 'Score: 12 / 12'}</style>"
+    nb = notebook([output_cell({"text/html": html}, {}) for html in (course, overlay)])
+    assert sanitise.sanitise_notebook(nb) == []  # a style element is inert: not reported
+    assert nb.cells[0].outputs[0].data["text/html"] == course
+    assert nb.cells[1].outputs[0].data["text/html"] == ""
+
+
 def test_honest_svg_figures_are_kept():
     import io
 

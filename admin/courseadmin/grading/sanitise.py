@@ -5,11 +5,12 @@ instructor on the origin whose cookie can change any grade; the feedback page sh
 the student, and wherever it is posted. ``SanitiseNotebook`` (an nbgrader preprocessor) keeps
 only what a page shows as inert, with an allow-list throughout:
 
-- outputs: the MIME types of ``INERT_TYPES`` as they are; HTML through nh3 (the ammonia
-  sanitiser) with an allow-list of tags, attributes, styles and URL schemes; markdown as
-  markdown cells; SVG only when it holds nothing but drawing (``inert_svg``); any other type
-  (JavaScript, widgets, Mermaid, PDF, ...) is removed. Output metadata keeps numeric sizes
-  only (nbconvert writes some of it into ``<img>`` tags unquoted);
+- outputs: the MIME types of ``INERT_TYPES``, and the course's own stylesheet, as they are;
+  HTML through nh3 (the ammonia sanitiser) with an allow-list of tags, attributes, styles
+  and URL schemes; markdown as markdown cells; SVG only when it holds nothing but drawing
+  (``inert_svg``); any other type (JavaScript, widgets, Mermaid, PDF, ...) is removed.
+  Output metadata keeps numeric sizes only (nbconvert writes some of it into ``<img>`` tags
+  unquoted);
 - markdown cells: kept as written when nbconvert's rendering of them passes the allow-list
   whole; otherwise replaced by the sanitised rendering (or, where markdown would read that
   anew, by the source as escaped text). Attachments keep their image types only;
@@ -37,11 +38,12 @@ import nbgrader
 import nh3
 from defusedxml import ElementTree
 from nbconvert.filters.markdown_mistune import IPythonRenderer, MarkdownWithMath
-from nbgrader.preprocessors import NbGraderPreprocessor
-from traitlets import Unicode
+from nbconvert.preprocessors import Preprocessor
+from traitlets import Bool, Unicode
 from traitlets.config import Config
 
 from coursekit.checks.framework import RESULTS_MIME
+from coursekit.style import STYLESHEET
 
 KIND = "active content"  # the event kind (events.KINDS)
 
@@ -70,6 +72,8 @@ INERT_TYPES = {
     "application/json",
     RESULTS_MIME,
 }
+# The course's own stylesheet, which every notebook shows first (coursekit.style): kept.
+COURSE_STYLE = f"<style>{STYLESHEET.read_text(encoding='utf-8')}</style>"
 IMAGE_TYPES = ("image/png", "image/jpeg", "image/gif", "image/svg+xml")
 # Output metadata nbconvert writes into a page: reported when dropped.
 SHOWN_METADATA = {"width", "height", "unconfined", "needs_background", "alt", "filenames"}
@@ -261,7 +265,7 @@ def sanitise_output(output):
         return []  # stream and error outputs: text, escaped by every template
     removed, data = [], output.get("data", {})
     for mime in list(data):
-        if mime in INERT_TYPES:
+        if mime in INERT_TYPES or (mime, _text(data[mime])) == ("text/html", COURSE_STYLE):
             continue
         if mime == "text/html":
             data[mime], found = sanitise_html(_text(data[mime]))
@@ -320,10 +324,11 @@ def sanitise_notebook(nb):
     return found
 
 
-class SanitiseNotebook(NbGraderPreprocessor):
+class SanitiseNotebook(Preprocessor):
     """nbgrader (and nbconvert) preprocessor: :func:`sanitise_notebook`, noting what it
     removed; hands the feedback template its Content-Security-Policy."""
 
+    enabled = Bool(True, help="on wherever it is listed, as nbgrader's own").tag(config=True)
     incident_log = Unicode("", help="file for what was removed, JSON lines").tag(config=True)
     content_security_policy = Unicode(
         CONTENT_SECURITY_POLICY, help="the feedback pages' Content-Security-Policy"
