@@ -152,6 +152,13 @@ def test_active_content_in_markdown_is_removed(what, source):
     assert not sanitise.sanitise_notebook(again) and again == nb  # a fixed point
 
 
+def test_no_student_element_becomes_a_formgrader_control():
+    answer = '<span class="btn btn-success full-credit tabbable">See my diagram</span>'
+    clean, removed = sanitise.sanitise_html(answer + '<b class="score">10</b>')
+    assert clean == '<span class="btn btn-success">See my diagram</span><b>10</b>'
+    assert removed == ["class"]
+
+
 def test_attachments_keep_images_only_and_widget_state_goes():
     svg = base64.b64encode(SVG_SCRIPT.encode()).decode()
     cell = nbformat.v4.new_markdown_cell("![figure](attachment:figure.png)")

@@ -94,6 +94,12 @@ STYLES = {
 }  # fmt: skip
 URL_SCHEMES = {"http", "https", "mailto", "data"}
 ID_PREFIX = "user-content-"  # a student's ids never clash with the page's own
+# Classes formgrader's scripts look for inside a graded cell: a student's element with one
+# would be one of its controls (a "full credit" button, a score field, a tab stop).
+FORMGRADER_CLASSES = {
+    "score", "extra-credit", "mark-graded", "full-credit", "no-credit", "comment",
+    "tabbable", "score-saved", "comment-saved", "nbgrader_cell", "live-notebook",
+}  # fmt: skip
 QUIET = {"<style>"}  # removed without a report: every pandas table carries one
 
 DATA_IMAGE = re.compile(r"\s*data:image/(png|jpeg|gif|svg\+xml)[;,]", re.I)
@@ -106,9 +112,12 @@ SVG_ELEMENTS = {
 }  # fmt: skip
 
 
-def _keep_url(tag, attribute, value):
+def _filter(tag, attribute, value):
     """nh3's attribute filter: data URLs for images only; links only to a fragment or out
-    (a relative link would reach the student's own files, served beside the notebook)."""
+    (a relative link would reach the student's own files, served beside the notebook); no
+    class that formgrader's scripts would take for one of their own."""
+    if attribute == "class":
+        return " ".join(c for c in value.split() if c not in FORMGRADER_CLASSES) or None
     if attribute in URL_ATTRIBUTES:
         if value.strip().lower().startswith("data:"):
             return value if (tag, attribute) == ("img", "src") and DATA_IMAGE.match(value) else None
@@ -120,7 +129,7 @@ def _keep_url(tag, attribute, value):
 CLEANER = nh3.Cleaner(
     tags=TAGS,
     attributes=ATTRIBUTES,
-    attribute_filter=_keep_url,
+    attribute_filter=_filter,
     link_rel=None,
     url_schemes=URL_SCHEMES,
     filter_style_properties=STYLES,
