@@ -98,14 +98,16 @@ class Active(HTMLParser):
             self.found.append("<script> with the payload")
 
 
-def page(nb):
-    """The feedback page nbgrader makes of ``nb`` with the course's settings."""
+def page(nb, **sanitiser):
+    """The feedback page nbgrader makes of ``nb`` with the course's settings (and these of
+    ``SanitiseNotebook``, as ``admin/nbgrader_config.py`` would set them)."""
     settings = sanitise.page_config()
     exporter_config = copy.deepcopy(settings.HTMLExporter)
     exporter_config.merge(settings.GenerateFeedback.HTMLExporter)
     bootstrap = Path(sanitise.nbgrader.__file__).parent / "server_extensions/formgrader/static"
     exporter_config.extra_template_paths = [str(bootstrap / "node_modules/bootstrap/dist/css")]
-    exporter = HTMLExporter(config=type(settings)(HTMLExporter=exporter_config))
+    config = type(settings)(HTMLExporter=exporter_config, SanitiseNotebook=sanitiser)
+    exporter = HTMLExporter(config=config)
     resources = {"nbgrader": {"notebook": "n", "score": 0, "max_score": 1, "late_penalty": 0}}
     return exporter.from_notebook_node(nb, resources=resources)[0]
 
@@ -301,6 +303,22 @@ def _written_config(course):
     return PyFileConfigLoader("nbgrader_config.py", path=str(course.root)).load_config()
 
 
+def test_the_demo_class_script_in_output_leaves_nothing_to_run():
+    from IPython.core.interactiveshell import InteractiveShell
+    from IPython.utils.capture import capture_output
+
+    from courseadmin.democlass import SCRIPT_IN_OUTPUT
+
+    shell = InteractiveShell.instance()  # before the capture, which takes displays from it
+    with capture_output() as shown:
+        shell.run_cell(SCRIPT_IN_OUTPUT)
+    outputs = [nbformat.v4.new_output("display_data", data=o.data) for o in shown.outputs]
+    nb = notebook([nbformat.v4.new_code_cell(SCRIPT_IN_OUTPUT, outputs=outputs)])
+    assert Active(unsanitised_page(nb)).found and MARK in nbformat.writes(nb)
+    assert sanitise.sanitise_notebook(nb)
+    assert MARK not in nbformat.writes(nb) and MARK not in page(nb)  # demo.py's verdict
+
+
 def test_the_feedback_page_carries_the_policy():
     shown = page(notebook([nbformat.v4.new_markdown_cell("hello")]))
     head = shown[shown.index("<head>") : shown.index("</head>")]
@@ -308,6 +326,9 @@ def test_the_feedback_page_carries_the_policy():
     assert "Content-Security-Policy" in head[first : head.index(">", first)]
     assert head.index("Content-Security-Policy") < head.index("<script")
     assert "default-src &#39;none&#39;" in head or "default-src 'none'" in head
+    served_here = "default-src 'none'; script-src 'self'"  # a MathJax served locally, say
+    shown = page(notebook([]), content_security_policy=served_here)
+    assert f'content="{served_here}"'.replace("'", "&#39;") in shown or served_here in shown
 
 
 def test_report_escapes_what_students_control(tmp_path):
