@@ -213,11 +213,13 @@ def sanitise_markdown(source, attachments=None):
     try:
         rendered = render_markdown(source, attachments)
     except Exception:  # noqa: BLE001  (a missing attachment, say: no page could show it)
-        return as_text(source), ["markdown that cannot be rendered"]
-    clean, removed = sanitise_html(rendered)
-    if same_html(rendered, clean):
-        return source, []
-    for candidate in (clean, as_text(source)):
+        candidates, removed = [as_text(source)], ["markdown that cannot be rendered"]
+    else:
+        clean, removed = sanitise_html(rendered)
+        if same_html(rendered, clean):
+            return source, []
+        candidates = [clean, as_text(source)]
+    for candidate in candidates:
         shown = render_markdown(candidate)
         if same_html(shown, CLEANER.clean(shown)):
             return candidate, removed
