@@ -96,6 +96,7 @@ NEEDS = {
     "imports the kit's checks": None,
     "blanks the graded cells": None,
     "hides its errors": None,
+    "script in output": None,
     "not valid JSON": None,
     "deleted locked cell": None,
     "edited locked cell": None,
@@ -122,6 +123,8 @@ def hostile_verdicts(course, students, attention, notebook, guards):
         kinds = set(seen["kind"])
         text = outputs_text(course, s.id, notebook)
         path = course.path("autograded", s.id, notebook) / f"{notebook}.ipynb"
+        page = course.root / "feedback" / s.id / notebook / f"{notebook}.html"
+        pages = [p.read_text(encoding="utf-8") for p in (path, page) if p.exists()]
         checks = {
             "infinite loop": ("timeout" in kinds, f"cell stopped after {CELL_TIMEOUT} s; reported"),
             "memory bomb": (
@@ -168,6 +171,11 @@ def hostile_verdicts(course, students, attention, notebook, guards):
             "hides its errors": (
                 scores.get(s.id, 0.0) == 0 and "not answered yet" in text,
                 "0 points: the grader found each exercise unanswered",
+            ),
+            "script in output": (
+                len(pages) == 2 and "PWNED" not in "".join(pages) and "active content" in kinds,
+                "scripts removed before the autograded notebook and feedback page held them; "
+                "reported",
             ),
             "not valid JSON": ("unreadable" in kinds, "kept as .unreadable, graded 0"),
             "deleted locked cell": ("locked cell" in kinds, "flagged, its cell scored 0"),

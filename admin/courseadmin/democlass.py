@@ -78,6 +78,7 @@ def hostile_cells(course_root):
         "imports the kit's checks": "from coursekit.checks import data_preparation as _kit",
         "blanks the graded cells": BLANKER,
         "hides its errors": HIDER,
+        "script in output": SCRIPT_IN_OUTPUT,
     }
 
 
@@ -133,6 +134,14 @@ try:
 except OSError as _error:
     print("disk:", _error)"""
 
+# Scripts in outputs, for the grader's browser. The word the page would show is built when
+# the cell runs: only an output that still holds a script can hold it.
+SCRIPT_IN_OUTPUT = """\
+from IPython.display import display as _display
+_mark = "document.title = '%s'" % ("PW" + "NED")
+_display({"text/html": f"<script>{_mark}</script>"}, raw=True)
+_display({"text/html": f"<img src='x' onerror=\\"{_mark}\\">"}, raw=True)
+_display({"application/javascript": _mark}, raw=True)"""
 
 # Cases that change the notebook file rather than a cell.
 FILE_CASES = ("not valid JSON", "deleted locked cell", "edited locked cell")

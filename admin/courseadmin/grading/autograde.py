@@ -10,10 +10,11 @@ Two passes, overlapped:
 2. **Record, one by one, as results arrive.** nbgrader's ``autograde`` runs on the course
    itself with ``ReplayExecution`` in place of ``Execute``, then ``JudgeHiddenResults``,
    which judges the hidden tests' results against expectations that never enter a student's
-   kernel (``hidden.py``): the same sanitising (locked cells restored from the gradebook),
-   the same scoring, late penalties and gradebook writes as ``nbgrader autograde``, from this
-   process only, so concurrency never touches the gradebook. Manual grades and comments
-   already entered survive, as they do with nbgrader.
+   kernel (``hidden.py``), then ``SanitiseNotebook``, which removes active content before
+   ``autograded/`` holds it (``sanitise.py``): the same sanitising (locked cells restored
+   from the gradebook), the same scoring, late penalties and gradebook writes as ``nbgrader
+   autograde``, from this process only, so concurrency never touches the gradebook. Manual
+   grades and comments already entered survive, as they do with nbgrader.
 
 Each recorded submission enters the ledger (``ledger.py``): a rerun grades only what changed
 and an interrupted run resumes. Submissions nbgrader cannot read (not JSON, not a notebook)
@@ -43,6 +44,7 @@ from courseadmin.grading.hidden import JudgeHiddenResults
 from courseadmin.grading.ledger import Ledger, key
 from courseadmin.grading.preprocessors import ReplayExecution
 from courseadmin.grading.sandbox import protections
+from courseadmin.grading.sanitise import SanitiseNotebook
 from courseadmin.grading.task import (  # noqa: F401  (Settings and Outcome: the API)
     Outcome,
     Settings,
@@ -115,15 +117,16 @@ class Recorder:
         settings = {k: dict(v) for k, v in course.config.items() if isinstance(v, Config)}
         settings["Autograde"] = {
             **settings.get("Autograde", {}),
-            "autograde_preprocessors": after_execute(ReplayExecution, JudgeHiddenResults),
+            "autograde_preprocessors": after_execute(
+                ReplayExecution, JudgeHiddenResults, SanitiseNotebook
+            ),
         }
         self.executed_root = course.root / ".executed"
-        self.refused_log = self.executed_root / "refused.jsonl"
+        # what the judge refused and the sanitiser removed: JSON lines, one file per recording
+        self.recording_log = self.executed_root / "recording.jsonl"
         settings["ReplayExecution"] = {"executed_root": str(self.executed_root)}
-        settings["JudgeHiddenResults"] = {
-            **settings.get("JudgeHiddenResults", {}),
-            "incident_log": str(self.refused_log),
-        }
+        for name in ("JudgeHiddenResults", "SanitiseNotebook"):
+            settings[name] = {**settings.get(name, {}), "incident_log": str(self.recording_log)}
         self.course = Course(course.root, **settings)
         self.stale = {}  # assignment -> ({students recorded}, [stale manual grade events])
         self.seconds = 0.0
@@ -140,10 +143,10 @@ class Recorder:
             for name, data in outcome.executed.items():
                 (folder / name).write_bytes(data)
             before = manual.snapshot(course, assignment, student)
-            self.refused_log.unlink(missing_ok=True)
+            self.recording_log.unlink(missing_ok=True)
             result = course.api.autograde(assignment, student, force=True)
             shutil.rmtree(folder, ignore_errors=True)
-            outcome.events += incidents.incident_events(self.refused_log, assignment, student)
+            outcome.events += incidents.incident_events(self.recording_log, assignment, student)
             if result["success"]:
                 stale += manual.settle(course, assignment, student, before)
             else:

@@ -21,6 +21,7 @@ from sqlalchemy.exc import SAWarning
 
 from courseadmin.authoring.build import course_config, put_scripts_on_path
 from courseadmin.authoring.notebooks import NotebookError, read_notebook
+from courseadmin.grading.sanitise import page_config
 from courseadmin.paths import ADMIN_DIR, REPO_ROOT, SOLUTIONS_DIR
 
 DEFAULT_ROOT = REPO_ROOT / "course"
@@ -72,10 +73,12 @@ class OneEnginePerDatabase:
 nbgrader.api.create_engine = OneEnginePerDatabase.create_engine
 
 
-# nbgrader's own autograde preprocessors, with the hidden tests' judge after execution.
+# nbgrader's own autograde preprocessors, with the hidden tests' judge after execution and
+# the sanitiser after the judge (which reads the hidden tests' results from outputs).
 NBGRADER_AUTOGRADE = [
     "nbgrader.preprocessors.Execute",
     "courseadmin.grading.hidden.JudgeHiddenResults",
+    "courseadmin.grading.sanitise.SanitiseNotebook",
     "nbgrader.preprocessors.IgnorePattern",
     "nbconvert.preprocessors.ClearMetadataPreprocessor",
     "nbgrader.preprocessors.LimitOutput",
@@ -97,6 +100,7 @@ class Course:
         self.root.mkdir(parents=True, exist_ok=True)
         put_scripts_on_path()
         self.config = course_config(self.root)
+        self.config.merge(page_config())
         for section, values in overrides.items():
             for name, value in values.items():
                 setattr(self.config[section], name, value)
@@ -117,6 +121,9 @@ class Course:
             'c.ExchangeFactory.collect = "courseadmin.grading.exchange.SafeCollect"\n'
             "# and nbgrader's own autograde judges the hidden tests' results (hidden.py)\n"
             f"c.Autograde.autograde_preprocessors = {NBGRADER_AUTOGRADE!r}\n"
+            "# and every page made from a notebook (formgrader, feedback) shows it sanitised\n"
+            "from courseadmin.grading.sanitise import page_config  # noqa: E402\n"
+            "c.merge(page_config())  # noqa: F821\n"
         )
         path = self.root / "nbgrader_config.py"
         if not path.exists() or path.read_text() != text:

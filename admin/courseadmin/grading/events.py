@@ -36,6 +36,8 @@ KINDS = {
     "tampering": "answer tampers with the checks or the interpreter",
     "results refused": "hidden-test results kept back, unreadable or not the grader's run: 0",
     "locked cell": "locked cell deleted or edited",
+    "active content": "script or other active content removed from outputs or markdown "
+    "before any page showed it",
     "unreadable": "not a readable notebook",
     "execution failed": "could not be graded",
     "unprotected": "graded on a node without a sandbox (--allow-unprotected)",
