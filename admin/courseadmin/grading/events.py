@@ -18,6 +18,8 @@ EVENTS_FILE = "events.csv"
 # kind -> how the report names it. A kind not listed here is still shown, under its own name.
 KINDS = {
     # collect
+    "forged submission": "exchange submission refused as forged: made by another student's "
+    "account, or dated in the future",
     "refused entry": "zip or exchange entry refused (unsafe name, link or size)",
     "refused id": "student id refused",
     "unmatched folder": "LMS folder matching nobody on the roster",

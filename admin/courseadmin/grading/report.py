@@ -120,6 +120,7 @@ def _table(frame):
 
 
 GRADING_KINDS = {"timeout", "kernel died", "execution failed", "unreadable"}
+ALERT_KINDS = {"forged submission"}  # shown first, before the scores
 
 
 def status_events(course):
@@ -162,6 +163,19 @@ def attention_table(course, findings):
     return table.sort_values(["student", "assignment", "kind"], key=lambda s: s.str.casefold())
 
 
+def alert_section(attention):
+    """Submissions refused as forged (another student's name, a future date), first."""
+    alerts = attention[attention["kind"].isin(ALERT_KINDS)]
+    if alerts.empty:
+        return []
+    return [
+        "<h2 class='warn'>Refused as forged: handed in under another student's name or "
+        "dated in the future</h2>",
+        "<p>Not graded; each student's own latest submission was collected instead.</p>",
+        _table(alerts[["student", "assignment", "what", "detail"]]),
+    ]
+
+
 def sandbox_section(course):
     path = course.root / "reports" / SANDBOX_LOG
     if not path.exists():
@@ -190,6 +204,7 @@ def write_report(course, out_dir=None, findings=None):
     attention = attention_table(course, findings)
     attention.to_csv(out_dir / "attention.csv", index=False)
     sections = [f"<h1>Grade report: {html.escape(course.course_id)}</h1>"]
+    sections += alert_section(attention)
     sections += sandbox_section(course)
     if grades.empty:
         sections.append("<p>No grades recorded yet: run autograde first.</p>")
