@@ -162,25 +162,32 @@ class SafeCollect(ExchangeCollect):
             except (ValueError, OverflowError) as error:
                 raise RefusedName(f"unreadable time {parts[2]!r}") from error
             owners = self._check_contents(path, name)
-            kind = FORGED
-            self._check_time(stamp, "its name")
-            self._check_time(self._written_time(path), TIMESTAMP_FILE)
-            self._check_owners(owners, student)
         except RefusedName as error:
             self._refused.add(name)
-            detail = f"inbound {name!r}: {error}" + ("; not collected" if kind == FORGED else "")
-            self._event("" if kind == "refused id" else student, kind, detail)
+            self._event(
+                student if kind == "refused entry" else "", kind, f"inbound {name!r}: {error}"
+            )
+            return
+        forged = [self._foreign_owners(owners, student), self._future(path, stamp)]
+        if any(forged):
+            self._refused.add(name)
+            detail = "; ".join(why for why in forged if why)
+            self._event(student, FORGED, f"inbound {name!r}: {detail}; not collected")
             return
         self._valid[name] = (student, stamp)
 
-    def _check_time(self, stamp, where):
-        """``RefusedName`` for a time (naive UTC, as nbgrader's) beyond ``clock_skew``."""
-        now = datetime.now(timezone.utc).replace(tzinfo=None)
-        if stamp is not None and stamp > now + timedelta(seconds=self.clock_skew):
-            raise RefusedName(
-                f"the time in {where}, {stamp:%Y-%m-%d %H:%M} UTC, is in the future "
-                f"(more than {self.clock_skew} s ahead of this machine's clock)"
-            )
+    def _future(self, path, stamp):
+        """Why the folder's time is forged: its name's ``stamp`` or its ``timestamp.txt``
+        (naive UTC, as nbgrader's) beyond ``clock_skew`` from now; or ''."""
+        limit = datetime.now(timezone.utc).replace(tzinfo=None) + timedelta(seconds=self.clock_skew)
+        times = {"its name": stamp, TIMESTAMP_FILE: self._written_time(path)}
+        ahead = {where: when for where, when in times.items() if when and when > limit}
+        if not ahead:
+            return ""
+        return (
+            f"dated in the future, {max(ahead.values()):%Y-%m-%d %H:%M} UTC in "
+            f"{' and '.join(ahead)} (more than {self.clock_skew} s ahead of this machine's clock)"
+        )
 
     def _written_time(self, path):
         """The time in the folder's ``timestamp.txt`` (None if none or unreadable: nbgrader
@@ -198,21 +205,23 @@ class SafeCollect(ExchangeCollect):
         except (ValueError, OverflowError):
             return None
 
-    def _check_owners(self, owners, student):
-        """``RefusedName`` unless every uid in ``owners`` is the student's account or ours."""
+    def _foreign_owners(self, owners, student):
+        """Who else made the folder: the uids in ``owners`` that are neither the student's
+        account nor the collector's (as a line for the report), or ''."""
         if not self.check_owner or pwd is None:
-            return
+            return ""
         mine = os.geteuid()
         try:
             theirs = {pwd.getpwnam(student).pw_uid}
         except KeyError:  # no account of that name: only the instructor submits for it
             theirs = set()
         others = sorted(owners - theirs - {mine})
-        if others:
-            raise RefusedName(
-                f"made by {', '.join(map(account, others))}, not by {student!r}'s own account "
-                f"or the one collecting ({account(mine)})"
-            )
+        if not others:
+            return ""
+        return (
+            f"made by {', '.join(map(account, others))}: neither the account named {student!r} "
+            f"nor the one collecting ({account(mine)})"
+        )
 
     def _check_contents(self, path, name):
         """Refuse links, odd files and names inside ``path``; return the uids owning it."""
