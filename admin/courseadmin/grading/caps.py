@@ -58,12 +58,16 @@ def oversized(path, max_bytes, max_cells):
     """Why the submitted notebook at ``path`` is too big to grade, or '' when it is not.
 
     Its size comes first, before any of it is read; then its cells are counted from the
-    JSON alone (nbformat's validation of 100,000 cells takes seconds)."""
+    JSON alone (nbformat's validation of 100,000 cells takes seconds), when its braces (one
+    at least opens each cell) are more than ``max_cells``."""
     size = Path(path).stat().st_size
     if size > max_bytes:
         return f"too big: {size:,} bytes, over the cap of {max_bytes:,}"
+    data = Path(path).read_bytes()
+    if data.count(b"{") <= max_cells:
+        return ""
     try:
-        cells = json.loads(Path(path).read_bytes()).get("cells")
+        cells = json.loads(data).get("cells")
     except (ValueError, AttributeError, RecursionError):
         return ""  # not a notebook: nbformat says why
     if isinstance(cells, list) and len(cells) > max_cells:
