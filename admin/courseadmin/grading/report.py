@@ -129,7 +129,7 @@ GRADING_KINDS = {
     "too big",
 }
 # "slow": a submission that took this many times its class's median, and this much longer.
-SLOW_FACTOR, SLOW_MARGIN = 5, 30
+SLOW_FACTOR, SLOW_MARGIN = 5, 10
 ALERT_KINDS = {"forged submission"}  # shown first, before the scores
 
 
