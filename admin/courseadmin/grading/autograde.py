@@ -263,7 +263,7 @@ class ClassRun:
         for task, outcome in self.grid.run(work, self.bundle, self.settings_for, "autograde"):
             if task.canary:
                 raise_unless_full_marks([outcome])
-                seconds = max(outcome.timings.get("autograde", 0.0), 0.0)
+                seconds = outcome.timings.get("autograde", 0.0)
                 slowest = max(seconds, self.canary_seconds.get(task.assignment, 0.0))
                 self.canary_seconds[task.assignment] = slowest
                 waiting -= 1
@@ -277,7 +277,7 @@ class ClassRun:
                 self.take(outcome)
         if self.again:
             again, self.again = self.again, []
-            for _, outcome in self.grid.run(again, self.bundle, self.settings_for, "budget"):
+            for _, outcome in self.grid.run(again, self.bundle, self.settings_for, "again"):
                 self.take(outcome)
 
     def cut_by_budget(self, outcome):
@@ -416,9 +416,9 @@ def record_events(course, outcomes, assignments):
     for outcome in outcomes:
         found = list(outcome.events)
         kinds = [problem_kind(problem) for problem in outcome.problems]
-        set_aside = {"unreadable", "too big"} & set(kinds)
+        not_read = {"unreadable", "too big"} & set(kinds)
         for problem, kind in zip(outcome.problems, kinds, strict=True):
-            if set_aside and kind == "execution failed":
+            if not_read and kind == "execution failed":
                 continue  # no notebook left to run: said by the "unreadable" line
             found.append(
                 events.Event("autograde", outcome.assignment, outcome.student, kind, problem)

@@ -168,8 +168,8 @@ def slow_rows(course):
         median = seconds.median()
         for student, took in zip(group["student"], seconds, strict=True):
             if took > SLOW_FACTOR * median and took - median > SLOW_MARGIN:
-                times = f", {took / median:.0f}×" if median > 0 else ""
-                detail = f"{took:.0f} s to grade{times} the class median of {median:.0f} s"
+                times = f"{took / median:.0f}× " if median > 0 else ""
+                detail = f"{took:.0f} s to grade, {times}the class median of {median:.0f} s"
                 rows.append((student, assignment, "slow", detail))
     return rows
 
