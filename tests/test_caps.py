@@ -9,6 +9,8 @@ import nbformat
 import pandas as pd
 import pytest
 
+from courseadmin import cli
+from courseadmin.grading import autograde as grading_autograde
 from courseadmin.grading import caps, events
 from courseadmin.grading.autograde import ClassRun, Outcome, Recorder, Settings, autograde
 from courseadmin.grading.export import grade_table
@@ -57,6 +59,8 @@ def attacks(released):
     bloated.cells.insert(1, code("print('b' * 200_000)"))
     huge = solved()
     huge.cells += [nbformat.v4.new_markdown_cell(f"note {i}") for i in range(5_000)]
+    tome = solved()
+    tome.cells += [nbformat.v4.new_markdown_cell("t" * 100) for _ in range(30_000)]
     return {
         "full": solved(),
         # sleeps just under the cell limit before every cell, and after: 10 × 2.8 s unbounded
@@ -65,7 +69,8 @@ def attacks(released):
         "chatty": interleaved(solved(), "print('c' * 100_000)", 5),
         "screamer": interleaved(solved(), "raise ValueError('s' * 3_000_000)"),
         "bloated": bloated,
-        "huge": huge,
+        "huge": huge,  # 5,005 cells in 0.6 MB: the cell cap
+        "tome": tome,  # 30,005 cells in 6 MB: the byte cap, before anything parses it
     }
 
 
@@ -138,6 +143,12 @@ def test_a_notebook_of_too_many_cells_is_set_aside_unread(graded):
     kept = course.path("submitted", "huge", "tiny") / "tiny.ipynb.unreadable"
     assert kept.exists()  # the student's file, kept as it was
     assert outcomes["huge"].timings["record"] < 1  # never parsed by the recorder
+
+
+def test_a_notebook_over_the_byte_cap_is_set_aside_before_it_is_parsed(graded):
+    course, outcomes, scores = graded
+    assert scores["tome"] == 0 and "too big" in kinds(course, "tome")
+    assert any(f"bytes, over the cap of {MIB:,}" in p for p in outcomes["tome"].problems)
 
 
 def test_the_report_tells_each_cap(graded):
@@ -240,6 +251,21 @@ def test_a_set_budget_is_sent_to_every_student_at_once(tmp_path):
     with patch.object(Recorder, "record", lambda self, outcome: None):
         run.grade()
     assert grid.sent == [("coursekit-canary", 30), ("ana", 30)]
+
+
+def test_cli_flags_set_the_caps(tmp_path, monkeypatch):
+    seen = []
+    monkeypatch.setattr(grading_autograde, "autograde", lambda *a, **k: seen.append(a[4]) or [])
+    args = ["autograde", "--course", str(tmp_path / "c")]
+    assert cli.main([*args, "--notebook-timeout", "90", "--max-cells", "50"]) == 0
+    assert cli.main([*args, "--max-notebook-mb", "2"]) == 0
+    default = Settings()
+    assert [(s.notebook_timeout, s.max_cells) for s in seen] == [
+        (90, 50),
+        (None, default.max_cells),
+    ]
+    assert seen[0].max_notebook_bytes == default.max_notebook_bytes
+    assert seen[1].max_notebook_bytes == 2 * MIB
 
 
 def test_far_slower_than_the_class_median_is_flagged(tmp_path):
