@@ -267,7 +267,7 @@ def main(argv=None):
         type=int,
         metavar="SECONDS",
         help="seconds of cell execution per notebook, re-runs included; what is not run "
-        "within it scores 0 (default: a multiple of the assignment's canary's time)",
+        "within it scores 0; 0: none (default: a multiple of the assignment's canary's time)",
     )
     grade.add_argument(
         "--max-cells",
