@@ -85,7 +85,8 @@ class SandboxedExecute(Execute):
             NotebookClient.__init__(self, nb, km)
             self.reset_execution_trackers()
             self._check_assign_resources(resources)
-            self._running, sizes = None, {}  # sizes: cell index -> bytes of its outputs
+            self._running, self._capped = None, False
+            sizes = {}  # cell index -> bytes of its outputs, this attempt
             try:
                 with self._kernel():
                     info = self.wait_for_reply(self.kc.kernel_info())
@@ -146,14 +147,15 @@ class SandboxedExecute(Execute):
         if is_test_cell(cell):
             return
         room = self.max_notebook_output_bytes - sum(sizes.values()) + sizes[index]
-        cut = cap_outputs(cell, max(room, 0))
-        if cut:
+        if cap_outputs(cell, max(room, 0)):
             sizes[index] = outputs_size(cell)
-            detail = (
-                f"{cut:,} bytes of output cut: the notebook's outputs reached its cap of "
-                f"{self.max_notebook_output_bytes:,} bytes"
-            )
-            self._incident("notebook output cut", index, detail)
+            if not self._capped:  # one line for the report, at the first cut
+                self._capped = True
+                detail = (
+                    f"the notebook's outputs reached its cap of "
+                    f"{self.max_notebook_output_bytes:,} bytes: cut from this cell on"
+                )
+                self._incident("notebook output cut", index, detail)
 
     @contextmanager
     def _kernel(self):
