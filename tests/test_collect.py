@@ -14,7 +14,7 @@ import nbformat
 import pytest
 
 from courseadmin import cli
-from courseadmin.grading import events, exchange, ids, lms
+from courseadmin.grading import events, exchange, ids, lms, report
 from courseadmin.grading.course import Course, GradingError
 from courseadmin.grading.roster import Roster
 
@@ -287,6 +287,102 @@ def test_exchange_collect_counts_only_what_it_collected_now(course, tmp_path):
         again = exchange.collect(course, "tiny")
     assert again.collected == [] and submitted_ids(course) == ["bob"]
     assert any("2024-04-01" in d for d in recorded(course, "superseded", "bob"))
+
+
+# -- who submitted: a folder in another student's name, or dated in the future ---------------
+
+FUTURE = "2099-01-01 12:00:00.000000 UTC"
+NOBODY = 65534  # Debian's "nobody"
+
+
+@pytest.fixture
+def another_account(monkeypatch):
+    """Make folders look made by an account that is neither the student's nor the collector's:
+    as root, ``chown`` to nobody; otherwise the collector pretends to be another uid."""
+
+    def make(folder):
+        if os.geteuid() == 0:
+            for path in [folder, *folder.rglob("*")]:
+                os.lchown(path, NOBODY, NOBODY)
+        else:
+            monkeypatch.setattr(exchange.os, "geteuid", lambda: os.getuid() + 1)
+        return folder
+
+    return make
+
+
+def assert_victim_collected(course, result, victim_file):
+    assert result.collected == ["alice"]
+    assert (submitted(course, "alice") / "tiny.ipynb").read_text() == victim_file
+    assert not recorded(course, "superseded", "alice"), "a forgery is no routine supersede"
+    forged = recorded(course, "forged submission", "alice")
+    assert len(forged) == 1 and "not collected" in forged[0]
+    assert len(result.refused) == 1
+    return forged[0]
+
+
+def test_exchange_folder_in_another_students_name_is_refused(course, tmp_path, another_account):
+    inbound(course, f"alice+tiny+{STAMP}+r1", {"tiny.ipynb": "alice's", "timestamp.txt": STAMP})
+    later = "2024-05-02 12:00:00.000000 UTC"  # newer than alice's: nbgrader would take it
+    another_account(inbound(course, f"alice+tiny+{later}+r2", {"tiny.ipynb": "{}"}))
+    with contained(course, tmp_path):
+        result = exchange.collect(course, "tiny")
+    detail = assert_victim_collected(course, result, "alice's")
+    assert "made by" in detail and "neither the account named 'alice'" in detail
+
+
+def test_exchange_folder_dated_in_the_future_is_refused(course, tmp_path):
+    inbound(course, f"alice+tiny+{STAMP}+r1", {"tiny.ipynb": "alice's", "timestamp.txt": STAMP})
+    inbound(course, f"alice+tiny+{FUTURE}+r2", {"tiny.ipynb": "{}", "timestamp.txt": FUTURE})
+    with contained(course, tmp_path):
+        result = exchange.collect(course, "tiny")
+    detail = assert_victim_collected(course, result, "alice's")
+    assert "in the future, 2099-01-01 12:00 UTC in its name and timestamp.txt" in detail
+    assert "300 s ahead" in detail
+
+
+def test_a_future_time_inside_the_folder_is_refused_too(course, tmp_path):
+    """nbgrader keeps ``timestamp.txt``: dated 2099, no later submission would replace it."""
+    inbound(course, f"alice+tiny+{STAMP}+r1", {"tiny.ipynb": "alice's", "timestamp.txt": STAMP})
+    later = "2024-05-02 12:00:00.000000 UTC"
+    inbound(course, f"alice+tiny+{later}+r2", {"tiny.ipynb": "{}", "timestamp.txt": FUTURE})
+    with contained(course, tmp_path):
+        result = exchange.collect(course, "tiny")
+    assert "2099-01-01 12:00 UTC in timestamp.txt" in assert_victim_collected(
+        course, result, "alice's"
+    )
+
+
+def test_exchange_forgery_in_another_name_and_dated_2099(course, tmp_path, another_account):
+    inbound(course, f"alice+tiny+{STAMP}+r1", {"tiny.ipynb": "alice's", "timestamp.txt": STAMP})
+    another_account(inbound(course, f"alice+tiny+{FUTURE}+r2", {"tiny.ipynb": "{}"}))
+    with contained(course, tmp_path):
+        result = exchange.collect(course, "tiny")
+    detail = assert_victim_collected(course, result, "alice's")
+    assert "made by" in detail and "in the future" in detail  # both, for the instructor
+    page = (report.write_report(course, tmp_path / "out", findings=[]) / "report.html").read_text()
+    assert page.index("Refused as forged") < page.index("Grading problems")  # first
+    assert "alice+tiny+2099" in page
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="needs root to hand a folder to another account")
+def test_a_folder_made_by_the_students_own_account_is_collected(course, tmp_path):
+    """A JupyterHub: the submitter is the hub user, the system account of the same name."""
+    folder = inbound(course, f"nobody+tiny+{STAMP}+r1")
+    for path in [folder, *folder.rglob("*")]:
+        os.lchown(path, NOBODY, NOBODY)
+    with contained(course, tmp_path):
+        result = exchange.collect(course, "tiny")
+    assert result.collected == ["nobody"] and not recorded(course, "forged submission")
+
+
+def test_check_owner_off_trusts_the_owner_not_the_date(course, tmp_path, another_account):
+    course.config.ExchangeCollect.check_owner = False
+    another_account(inbound(course, f"alice+tiny+{STAMP}+r1"))
+    inbound(course, f"bob+tiny+{FUTURE}+r1")
+    with contained(course, tmp_path):
+        result = exchange.collect(course, "tiny")
+    assert result.collected == ["alice"] and recorded(course, "forged submission", "bob")
 
 
 def test_exchange_round_trip_through_submit(course, tmp_path):

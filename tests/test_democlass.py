@@ -22,6 +22,8 @@ def test_class_has_every_case_and_unusual_ids():
     kinds = {s.kind for s in students}
     assert len(students) >= 30
     assert set(democlass.hostile_cells(NOTEBOOKS_DIR)) | set(democlass.FILE_CASES) <= kinds
+    assert set(democlass.ROUTE_CASES) <= kinds
+    assert democlass.forgery_victim(students).route == "exchange"
     assert {"full", "partial", "blank", "missing one"} <= kinds
     assert any(" " in s.id for s in students) and any(not s.id.isascii() for s in students)
     assert len({s.id for s in students}) == len(students)
@@ -59,7 +61,7 @@ def test_every_hostile_case_has_a_verdict_and_its_protection():
     from courseadmin.grading.sandbox import protections
 
     cases = set(democlass.hostile_cells(NOTEBOOKS_DIR)) | set(democlass.FILE_CASES)
-    assert cases == set(demo.NEEDS)
+    assert cases | set(democlass.ROUTE_CASES) == set(demo.NEEDS)
     known = {name for name, _, _ in protections()}
     assert {need for need in demo.NEEDS.values() if need} <= known
 

@@ -98,15 +98,19 @@ def collect(args):
 def autograde(args):
     """Grade submissions in parallel, each in a sandbox, into nbgrader's gradebook."""
     from courseadmin.grading.autograde import Settings, autograde
-    from courseadmin.grading.sandbox import GIB, Limits
+    from courseadmin.grading.sandbox import GIB, MIB, Limits
 
     course = _course(args)
+    caps = {"notebook_timeout": args.notebook_timeout, "max_cells": args.max_cells}
+    if args.max_notebook_mb is not None:
+        caps["max_notebook_bytes"] = int(args.max_notebook_mb * MIB)
     settings = Settings(
         timeout=args.timeout,
         limits=Limits(memory=int(args.memory * GIB)),
         allow_unprotected=args.allow_unprotected,
         warm_kernels=not args.cold_kernels,
         keras_home=str(Path(args.datasets).absolute()) if args.datasets else None,
+        **{name: value for name, value in caps.items() if value is not None},
     )
     students = set(args.student) if args.student else None
     try:
@@ -258,6 +262,25 @@ def main(argv=None):
         "worker's own Keras cache, ~/.keras or $KERAS_HOME, when it holds datasets)",
     )
     grade.add_argument("--timeout", type=int, default=120, help="seconds per cell (120)")
+    grade.add_argument(
+        "--notebook-timeout",
+        type=int,
+        metavar="SECONDS",
+        help="seconds of cell execution per notebook, re-runs included; what is not run "
+        "within it scores 0; 0: none (default: a multiple of the assignment's canary's time)",
+    )
+    grade.add_argument(
+        "--max-cells",
+        type=int,
+        metavar="N",
+        help="a submitted notebook with more cells is graded 0 unread (default: see README)",
+    )
+    grade.add_argument(
+        "--max-notebook-mb",
+        type=float,
+        metavar="MIB",
+        help="so is a notebook over this size, submitted or executed (default: see README)",
+    )
     grade.add_argument("--memory", type=float, default=4, help="GiB per kernel (4)")
     grade.add_argument("--student", action="append", help="only this student (repeatable)")
     export_parser = commands.choices["export"]

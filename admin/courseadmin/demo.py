@@ -61,6 +61,10 @@ def hand_in(course, students, notebooks, out_dir, seed=0):
                 home.mkdir(parents=True, exist_ok=True)
                 (home / f"{notebook}.ipynb").write_text(text, encoding="utf-8")
                 exchange.submit(course.exchange, course.course_id, student.id, home)
+                if student.kind in democlass.ROUTE_CASES and notebook == notebooks[0]:
+                    victim = democlass.forgery_victim(students).id
+                    blank = nbformat.writes(released)
+                    democlass.forge(course.exchange, course.course_id, victim, notebook, blank)
             # Someone who is not on the roster: kept aside, reported, never graded.
             lms.writestr(
                 f"Pat Unknown_99999_assignsubmission_file_/{notebook}.ipynb",
@@ -100,6 +104,7 @@ NEEDS = {
     "not valid JSON": None,
     "deleted locked cell": None,
     "edited locked cell": None,
+    "forged exchange submission": None,
 }
 
 
@@ -111,6 +116,9 @@ def hostile_verdicts(course, students, attention, notebook, guards):
     scores = grades.groupby("student")["score"].sum()
     one_hot = grades[grades["question"] == "test_one_hot"].set_index("student")["score"]
     in_force = {name: ok for name, ok, _ in guards}
+    victim = democlass.forgery_victim(students).id
+    told = attention[(attention["student"] == victim) & (attention["assignment"] == notebook)]
+    victim_full = scores.get(victim) == grades.groupby("student")["points"].sum().get(victim)
     rows = []
     for s in students:
         if s.kind not in NEEDS:
@@ -180,6 +188,10 @@ def hostile_verdicts(course, students, attention, notebook, guards):
             "not valid JSON": ("unreadable" in kinds, "kept as .unreadable, graded 0"),
             "deleted locked cell": ("locked cell" in kinds, "flagged, its cell scored 0"),
             "edited locked cell": ("locked cell" in kinds, "restored by nbgrader, flagged"),
+            "forged exchange submission": (
+                victim_full and "forged submission" in set(told["kind"]),
+                f"refused and reported under {victim}, whose own work got full marks",
+            ),
         }
         held, how = checks[s.kind]
         needs = NEEDS[s.kind]

@@ -9,12 +9,14 @@ its answer cells filled in:
 - both also write the written answers graded by hand (the solution's model answer, without
   its rubric), so those wait for a grader ("pending manual grading") instead of scoring 0;
 - ``blank``: the notebook as released;
-- ``HOSTILE``: one student per attack the grader must survive.
+- ``HOSTILE``: one student per attack the grader must survive;
+- ``ROUTE_CASES``: attacks on the way in: a folder forged in a classmate's name (``forge``).
 """
 
 import ast
 import importlib
 import inspect
+import os
 import random
 import re
 import sys
@@ -145,6 +147,31 @@ _display({"application/javascript": _mark}, raw=True)"""
 
 # Cases that change the notebook file rather than a cell.
 FILE_CASES = ("not valid JSON", "deleted locked cell", "edited locked cell")
+# Cases that change how work reaches the grader: the forger hands in their own work, and a
+# blank notebook in the inbound folder under a classmate's id, dated 2099, owned by another
+# account ("nobody") where the demo runs as root.
+ROUTE_CASES = ("forged exchange submission",)
+FORGED_TIME = "2099-01-01 00:00:00.000000 UTC"
+
+
+def forgery_victim(students):
+    """The classmate the forger hands in for: the first full-marks student on the exchange."""
+    return next(s for s in students if s.kind == "full" and s.route == "exchange")
+
+
+def forge(exchange_root, course_id, victim, notebook, text):
+    """Write the forged folder in ``victim``'s name, as a student with the exchange's
+    write access could: ``{victim}+{notebook}+2099...`` with ``text`` as the notebook."""
+    folder = exchange_root / course_id / "inbound" / f"{victim}+{notebook}+{FORGED_TIME}"
+    folder.mkdir()
+    (folder / f"{notebook}.ipynb").write_text(text, encoding="utf-8")
+    (folder / "timestamp.txt").write_text(FORGED_TIME)
+    if getattr(os, "geteuid", lambda: None)() == 0:  # root: hand it to another account
+        import pwd
+
+        nobody = pwd.getpwnam("nobody")
+        for path in [folder, *folder.iterdir()]:
+            os.lchown(path, nobody.pw_uid, nobody.pw_gid)
 
 
 def answers_module(notebook):
@@ -291,7 +318,7 @@ def make_class(size=32, seed=0):
     """The demo roster: ``size`` students (at least one per case) with their kinds."""
     rng = random.Random(seed)
     kinds = ["full"] * 6 + ["blank"] * 3 + ["missing one"]
-    kinds += list(hostile_cells(REPO_ROOT)) + list(FILE_CASES)
+    kinds += list(hostile_cells(REPO_ROOT)) + list(FILE_CASES) + list(ROUTE_CASES)
     kinds += ["partial"] * max(2, size - len(kinds) - 2)
     firsts, lasts = FIRST.split(), LAST.split()
     students = []
@@ -307,6 +334,8 @@ def make_class(size=32, seed=0):
     for student in students:  # the big and the broken files come through the LMS zip
         if student.kind in ("50 MB of output", "not valid JSON"):
             student.route = "lms"
+        if student.kind in ROUTE_CASES:
+            student.route = "exchange"
     rng.shuffle(students)
     return students
 

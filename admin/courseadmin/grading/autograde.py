@@ -18,8 +18,11 @@ Two passes, overlapped:
 
 Each recorded submission enters the ledger (``ledger.py``): a rerun grades only what changed
 and an interrupted run resumes. Submissions nbgrader cannot read (not JSON, not a notebook)
-are kept beside themselves as ``<name>.ipynb.unreadable`` and graded as missing: zero, as
-nbgrader grades a missing file.
+or too big to grade (``caps.oversized``) are kept beside themselves as
+``<name>.ipynb.unreadable`` and graded as missing: zero, as nbgrader grades a missing file.
+Each notebook runs within a time budget (``caps.py``): one set by ``Settings``, or ten times
+its assignment's canary plus a minute; students sent before the canary finished run under
+``SandboxedExecute``'s default, and run again under the canary's budget if that cut them.
 """
 
 import fcntl
@@ -36,9 +39,9 @@ import pandas as pd
 from nbgrader.api import MissingEntry
 from traitlets.config import Config
 
-from courseadmin.authoring.notebooks import NotebookError, read_notebook
 from courseadmin.grading import engine, events, ids, incidents, manual
 from courseadmin.grading.canary import canary_tasks, raise_unless_full_marks
+from courseadmin.grading.caps import canary_budget, problem_kind, unreadable
 from courseadmin.grading.course import Course, GradingError
 from courseadmin.grading.hidden import JudgeHiddenResults
 from courseadmin.grading.ledger import Ledger, key
@@ -60,25 +63,14 @@ UNREADABLE_SUFFIX = ".unreadable"
 SANDBOX_LOG = "sandbox.csv"  # the protections in force at the last autograde
 
 
-def unreadable(folder):
-    """Names of the notebooks in a submission ``folder`` that nbformat cannot read."""
-    found = []
-    for path in sorted(Path(folder).glob("*.ipynb")):
-        try:
-            read_notebook(path)
-        except NotebookError:
-            found.append(path.name)
-    return found
-
-
 def unreadable_problems(folder, bad):
-    """One problem line for each notebook graded as missing because it cannot be read:
-    ``bad`` (found now by ``unreadable``), or set aside by an earlier run, unless a readable
-    one came since."""
+    """One problem line for each notebook graded as missing because it is not read: ``bad``
+    (found now by ``unreadable``), or set aside by an earlier run, unless one came since."""
     folder = Path(folder)
     kept = [p.name.removesuffix(UNREADABLE_SUFFIX) for p in folder.glob("*.ipynb.unreadable")]
-    names = sorted(set(bad) | {n for n in kept if not (folder / n).exists()})
-    return [f"{name}: not a readable notebook, graded as missing" for name in names]
+    earlier = "set aside by an earlier run (not a readable notebook, or too big)"
+    why = {name: earlier for name in kept if not (folder / name).exists()} | dict(bad)
+    return [f"{name}: {why[name]}, graded as missing" for name in sorted(why)]
 
 
 def set_aside(folder, bad):
@@ -249,7 +241,12 @@ class ClassRun:
         self.course, self.grid, self.settings, self.ledger = course, grid, settings, ledger
         self.todo, self.outcomes, self.on_record = todo, outcomes, on_record
         self.recorder, self.refused, self.rechecked, self.bundles = Recorder(course), [], set(), {}
-        self.unreadable = {}  # (assignment, student) -> names of notebooks nbformat cannot read
+        self.unreadable = {}  # (assignment, student) -> {notebook: why it is not read}
+        self.tasks = {}  # (assignment, student) -> its engine.Task
+        self.budgets = {}  # assignment -> seconds per notebook, from its canaries
+        self.canary_seconds = {}  # assignment -> the slowest of its canaries so far
+        self.provisional = set()  # (assignment, student) sent before its budget was known
+        self.again = []  # provisional tasks the budget would have cut: run again under it
 
     def bundle(self, name):
         """The scattered bundle of assignment ``name``, made once (it copies the gradebook)."""
@@ -257,21 +254,50 @@ class ClassRun:
             self.bundles[name] = make_bundle(self.course, name)
         return self.grid.bundle(name, lambda: self.bundles[name])
 
+    def settings_for(self, task):
+        """The settings ``task`` is sent with: its assignment's budget once its canaries are
+        in (``Settings.notebook_timeout`` None), else the run's (noted as provisional)."""
+        if task.canary or self.settings.notebook_timeout is not None:
+            return self.settings
+        key = (task.assignment, task.student)
+        if task.assignment not in self.budgets:
+            self.provisional.add(key)
+            return self.settings
+        self.provisional.discard(key)
+        return replace(self.settings, notebook_timeout=self.budgets[task.assignment])
+
     def grade(self):
         canaries = canary_tasks(self.course, {a for a, _ in self.todo}, self.grid.hosts())
         waiting, held = len(canaries), []
         work = canaries + self.student_tasks()
-        for task, outcome in self.grid.run(work, self.bundle, self.settings, desc="autograde"):
+        for task, outcome in self.grid.run(work, self.bundle, self.settings_for, "autograde"):
             if task.canary:
                 raise_unless_full_marks([outcome])
+                seconds = outcome.timings.get("autograde", 0.0)
+                slowest = max(seconds, self.canary_seconds.get(task.assignment, 0.0))
+                self.canary_seconds[task.assignment] = slowest
                 waiting -= 1
                 if not waiting:
+                    self.budgets = {a: canary_budget(s) for a, s in self.canary_seconds.items()}
                     for waited in held:
                         self.take(waited)
             elif waiting:
                 held.append(outcome)
             else:
                 self.take(outcome)
+        if self.again:
+            again, self.again = self.again, []
+            for _, outcome in self.grid.run(again, self.bundle, self.settings_for, "again"):
+                self.take(outcome)
+
+    def cut_by_budget(self, outcome):
+        """Would its budget have cut ``outcome``, sent before it was known? (It ran longer, or
+        the run's own default cut it.)"""
+        if (outcome.assignment, outcome.student) not in self.provisional:
+            return False
+        ran = outcome.timings.get("autograde", 0.0)  # its cells' time, and a little more
+        cut = any(event.kind == "time budget" for event in outcome.events)
+        return cut or ran > self.budgets[outcome.assignment]
 
     def student_tasks(self):
         """``engine.Task``s for ``todo``: they read the submissions and write nothing. Each
@@ -279,9 +305,11 @@ class ClassRun:
         tasks = []
         for assignment, student in self.todo:
             folder = self.course.path("submitted", student, assignment)
-            bad = self.unreadable[(assignment, student)] = unreadable(folder)
+            bad = self.unreadable[(assignment, student)] = unreadable(folder, self.settings)
             load = partial(submission_files, folder, bad)
-            tasks.append(engine.Task(assignment, student, load, unreadable_problems(folder, bad)))
+            task = engine.Task(assignment, student, load, unreadable_problems(folder, bad))
+            self.tasks[(assignment, student)] = task
+            tasks.append(task)
         return tasks
 
     def take(self, outcome):
@@ -289,11 +317,14 @@ class ClassRun:
         if outcome.refused:
             self.refused.append(outcome)
             return
+        if self.cut_by_budget(outcome):
+            self.again.append(self.tasks[(outcome.assignment, outcome.student)])
+            return
         if outcome.kernel_failed and outcome.assignment not in self.rechecked:
             # A kernel that would not start: the environment, or the student?
             self.rechecked.add(outcome.assignment)
             tasks = canary_tasks(self.course, {outcome.assignment})
-            ran = self.grid.run(tasks, self.bundle, self.settings, desc="canary")
+            ran = self.grid.run(tasks, self.bundle, self.settings_for, desc="canary")
             raise_unless_full_marks([canary for _, canary in ran])
         if outcome.unprotected and not self.grid.local:
             outcome.events.append(unprotected_event(outcome))
@@ -394,11 +425,11 @@ def record_events(course, outcomes, assignments):
     }
     for outcome in outcomes:
         found = list(outcome.events)
-        unreadable = any("not a readable notebook" in p for p in outcome.problems)
-        for problem in outcome.problems:
-            if unreadable and problem.startswith("execution failed"):
+        kinds = [problem_kind(problem) for problem in outcome.problems]
+        not_read = {"unreadable", "too big"} & set(kinds)
+        for problem, kind in zip(outcome.problems, kinds, strict=True):
+            if not_read and kind == "execution failed":
                 continue  # no notebook left to run: said by the "unreadable" line
-            kind = "unreadable" if "not a readable notebook" in problem else "execution failed"
             found.append(
                 events.Event("autograde", outcome.assignment, outcome.student, kind, problem)
             )

@@ -201,7 +201,8 @@ class Engine:
     def run(self, tasks, bundles, settings, desc="autograde"):
         """Yield ``(task, Outcome)`` for each of ``tasks``, in the order they finish.
 
-        ``bundles(assignment)``: the scattered bundle of an assignment."""
+        ``bundles(assignment)``: the scattered bundle of an assignment; ``settings(task)``:
+        the ``Settings`` it runs with, asked when it is sent."""
         batch = _Batch(self, tasks, bundles, settings)
         try:
             yield from batch.outcomes(desc)
@@ -260,7 +261,7 @@ class _Batch:
             task.student,
             files,
             self.bundles(task.assignment),
-            self.settings,
+            self.settings(task),
             key=f"grade-{task.assignment}-{uuid.uuid4().hex}",
             pure=False,
             workers=[task.host] if task.host else None,

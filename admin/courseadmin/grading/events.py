@@ -18,6 +18,8 @@ EVENTS_FILE = "events.csv"
 # kind -> how the report names it. A kind not listed here is still shown, under its own name.
 KINDS = {
     # collect
+    "forged submission": "exchange submission refused as forged: made by another student's "
+    "account, or dated in the future",
     "refused entry": "zip or exchange entry refused (unsafe name, link or size)",
     "refused id": "student id refused",
     "unmatched folder": "LMS folder matching nobody on the roster",
@@ -25,8 +27,12 @@ KINDS = {
     "extra file": "file handed in besides the notebook, ignored by grading",
     # autograde
     "timeout": "cell stopped at the time limit",
+    "time budget": "notebook stopped at its time budget (re-runs included); the rest scored 0",
     "kernel died": "kernel died (memory, crash or exit) and was restarted",
     "output cut": "output cut to the per-cell cap",
+    "notebook output cut": "output cut to the cap for the whole notebook",
+    "too big": "notebook over the size or cell cap: graded 0 without being read",
+    "slow": "far slower to grade than the class median",
     "memory limit": "memory limit hit",
     "process limit": "process limit hit",
     "disk limit": "file or disk limit hit",

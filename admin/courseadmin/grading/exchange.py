@@ -4,7 +4,8 @@
   with the student notebook, to upload to a learning platform.
 - ``collect``: nbgrader's ``collect`` from the exchange, through ``SafeCollect``, which refuses
   (and records) inbound folders with a bad student id, a bad name, a link or an unsafe name
-  inside, before nbgrader copies the others.
+  inside, and forged ones (made by another student's account, or dated in the future), before
+  nbgrader copies the others.
 - ``submit``: nbgrader's own student-side submit, for the demo class and tests.
 
 LMS zip files are ``lms.py``'s; names from outside go through ``ids`` in both.
@@ -15,7 +16,7 @@ import stat
 import zipfile
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta, timezone
 from fnmatch import fnmatch
 from pathlib import Path
 from types import SimpleNamespace
@@ -24,6 +25,7 @@ from nbgrader.auth import Authenticator
 from nbgrader.coursedir import CourseDirectory
 from nbgrader.exchange.default import ExchangeCollect, ExchangeSubmit
 from nbgrader.utils import capture_log, parse_utc, temp_attrs
+from traitlets import Integer
 
 from courseadmin.authoring.build import course_config
 from courseadmin.grading import events
@@ -31,8 +33,15 @@ from courseadmin.grading.course import GradingError
 from courseadmin.grading.events import Event
 from courseadmin.grading.ids import RefusedName, file_name, student_id
 
+try:
+    import pwd
+except ImportError:  # Windows: no owners to check (nbgrader's own check is off there too)
+    pwd = None
+
 STAMP = "%Y-%m-%d %H:%M:%S.%f"
-REFUSED = ("refused entry", "refused id")
+FORGED = "forged submission"
+REFUSED = ("refused entry", "refused id", FORGED)
+TIMESTAMP_FILE = "timestamp.txt"
 
 
 @dataclass
@@ -92,8 +101,23 @@ def submit(exchange_root, course_id, student, assignment_folder):
 class SafeCollect(ExchangeCollect):
     """nbgrader's collect, minus the inbound folders the kit refuses (recorded, never copied):
     a name not ``{id}+{assignment}+{time}[+random]``, a bad id or time, a link, a non-regular
-    file or a bad name inside, a folder over ``max_dir_size``. Events: step "collect exchange".
+    file or a bad name inside, a folder over ``max_dir_size``, and forged folders. Events:
+    step "collect exchange".
+
+    Forged: a folder counts only for the student who made it. Whoever runs nbgrader's submit
+    owns what it writes, and only that account (or root) can own files, so every file of an
+    inbound folder must belong to the account named by its student id (on a JupyterHub, the
+    hub user who submitted) or to the account collecting (the instructor's own submissions,
+    the only owner on an instructor's own machine). Any other owner, or a time in the folder's
+    name or its ``timestamp.txt`` later than ``clock_skew`` seconds from now, and the folder is
+    refused as a ``FORGED`` event; the student's own latest folder is collected instead.
+    nbgrader's ``check_owner = False`` turns the owner check off (an exchange where every
+    account is one uid, as in some containers), not the time check.
     """
+
+    clock_skew = Integer(
+        300, help="seconds an inbound time may be ahead of this machine's clock"
+    ).tag(config=True)
 
     def init_src(self):
         self.events, self.collected, self._copied = [], [], set()
@@ -137,27 +161,84 @@ class SafeCollect(ExchangeCollect):
                 stamp = parse_utc(parts[2])
             except (ValueError, OverflowError) as error:
                 raise RefusedName(f"unreadable time {parts[2]!r}") from error
-            self._check_contents(path, name)
+            owners = self._check_contents(path, name)
         except RefusedName as error:
             self._refused.add(name)
             self._event(
                 student if kind == "refused entry" else "", kind, f"inbound {name!r}: {error}"
             )
             return
+        forged = [self._foreign_owners(owners, student), self._future(path, stamp)]
+        if any(forged):
+            self._refused.add(name)
+            detail = "; ".join(why for why in forged if why)
+            self._event(student, FORGED, f"inbound {name!r}: {detail}; not collected")
+            return
         self._valid[name] = (student, stamp)
 
+    def _future(self, path, stamp):
+        """Why the folder's time is forged: its name's ``stamp`` or its ``timestamp.txt``
+        (naive UTC, as nbgrader's) beyond ``clock_skew`` from now; or ''."""
+        limit = datetime.now(timezone.utc).replace(tzinfo=None) + timedelta(seconds=self.clock_skew)
+        times = {"its name": stamp, TIMESTAMP_FILE: self._written_time(path)}
+        ahead = {where: when for where, when in times.items() if when and when > limit}
+        if not ahead:
+            return ""
+        return (
+            f"dated in the future, {max(ahead.values()):%Y-%m-%d %H:%M} UTC in "
+            f"{' and '.join(ahead)} (more than {self.clock_skew} s ahead of this machine's clock)"
+        )
+
+    def _written_time(self, path):
+        """The time in the folder's ``timestamp.txt`` (None if none or unreadable: nbgrader
+        then uses the name's). Read without following links, and only its first bytes."""
+        try:
+            fd = os.open(path / TIMESTAMP_FILE, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+        except OSError:
+            return None
+        with os.fdopen(fd, "rb") as file:
+            if not stat.S_ISREG(os.fstat(fd).st_mode):
+                return None
+            text = file.read(200).decode("utf-8", "replace").strip()
+        try:
+            return parse_utc(text)
+        except (ValueError, OverflowError):
+            return None
+
+    def _foreign_owners(self, owners, student):
+        """Who else made the folder: the uids in ``owners`` that are neither the student's
+        account nor the collector's (as a line for the report), or ''."""
+        if not self.check_owner or pwd is None:
+            return ""
+        mine = os.geteuid()
+        try:
+            theirs = {pwd.getpwnam(student).pw_uid}
+        except KeyError:  # no account of that name: only the instructor submits for it
+            theirs = set()
+        others = sorted(owners - theirs - {mine})
+        if not others:
+            return ""
+        return (
+            f"made by {', '.join(map(account, others))}: neither the account named {student!r} "
+            f"nor the one collecting ({account(mine)})"
+        )
+
     def _check_contents(self, path, name):
+        """Refuse links, odd files and names inside ``path``; return the uids owning it."""
         if path.is_symlink() or not path.is_dir():
             raise RefusedName("a link or not a folder")
+        owners = {path.lstat().st_uid}
         file_cap = 1000 * self.coursedir.max_file_size
         for folder, dirs, files in os.walk(path):
             dirs[:] = [d for d in dirs if not self._ignored(d)]
             for part in dirs + files:
                 full = Path(folder, part)
                 rel = str(full.relative_to(path))
-                mode = full.lstat().st_mode
+                info = full.lstat()
+                mode = info.st_mode
                 if self._ignored(part):
                     continue
+                owners.add(info.st_uid)
                 if stat.S_ISLNK(mode):
                     raise RefusedName(f"{rel!r} is a symbolic link")
                 if not (stat.S_ISDIR(mode) or stat.S_ISREG(mode)):
@@ -171,6 +252,7 @@ class SafeCollect(ExchangeCollect):
         size = self.get_size(str(path))
         if size > 1000 * self.coursedir.max_dir_size:
             raise RefusedName(f"{size} bytes in all, over CourseDirectory.max_dir_size")
+        return owners
 
     def _ignored(self, part):
         return any(fnmatch(part, pattern) for pattern in self.coursedir.ignore)
@@ -213,6 +295,14 @@ class SafeCollect(ExchangeCollect):
         # events.replace needs only the course folder
         course = SimpleNamespace(root=Path(self.coursedir.root))
         events.replace(course, "collect exchange", self.coursedir.assignment_id, self.events)
+
+
+def account(uid):
+    """'name (uid N)' of a system account, or 'uid N' when it has no name here."""
+    try:
+        return f"{pwd.getpwuid(uid).pw_name} (uid {uid})"
+    except KeyError:
+        return f"uid {uid}"
 
 
 def collect(course, assignment):

@@ -60,6 +60,12 @@ def settings_fingerprint(settings):
         "limits": asdict(settings.limits),
         "keras_home": settings.keras_home,
         "environment": sorted(settings.environment),
+        "caps": [
+            settings.notebook_timeout,
+            settings.max_notebook_output_bytes,
+            settings.max_cells,
+            settings.max_notebook_bytes,
+        ],
     }
     return json.dumps(shown, sort_keys=True)
 

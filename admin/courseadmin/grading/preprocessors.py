@@ -2,8 +2,10 @@
 
 - ``SandboxedExecute`` replaces nbgrader's ``Execute`` in the first, parallel pass: kernels run
   in the sandbox; a cell that runs past the time limit or kills its kernel gets an error
-  output (so it scores zero) and the notebook is run again in a fresh kernel without it;
-  graded test cells run against a fresh copy of the checks; oversized outputs are cut.
+  output (so it scores zero) and the notebook is run again in a fresh kernel without it,
+  within one time budget for the whole notebook (``caps.TimeBudget``); graded test cells
+  run against a fresh copy of the checks; outputs are cut to a cap per cell and one per
+  notebook.
 - ``ReplayExecution`` replaces ``Execute`` in the second, serial pass, which is nbgrader's own
   ``autograde``: it copies the outputs of the first pass into the notebook, so nbgrader
   scores and records exactly what the sandboxed run produced.
@@ -20,11 +22,13 @@ from nbgrader.preprocessors import Execute, NbGraderPreprocessor
 from traitlets import Bool, Integer, Unicode
 
 from courseadmin.authoring.notebooks import is_test_cell, nbgrader_meta, read_notebook
+from courseadmin.grading.caps import TimeBudget
 from courseadmin.grading.sandbox import SandboxedKernelManager
 
 # Run (silently, on one line so tracebacks keep their line numbers) before every graded test
 # cell: a student cannot make the hidden tests pass by replacing tests.test_<name>.
 PRISTINE_CHECKS = 'tests = __import__("coursekit.pristine").pristine.checks(); '
+ERROR_KEPT = 2000  # characters of an error's value and traceback lines kept past a cap
 
 
 class KernelStartError(RuntimeError):
@@ -54,6 +58,14 @@ class SandboxedExecute(Execute):
 
     max_restarts = Integer(3, help="fresh kernels after a timeout or a crash").tag(config=True)
     max_output_bytes = Integer(5_000_000, help="per cell, text and images").tag(config=True)
+    max_notebook_output_bytes = Integer(
+        20_000_000, help="all the outputs of a notebook together"
+    ).tag(config=True)
+    notebook_timeout = Integer(
+        600,
+        help="seconds of cell execution for a whole notebook, re-runs included; what is not "
+        "run within it scores zero (0: no budget). Autograde sets it from the canary",
+    ).tag(config=True)
     pristine_checks = Bool(True, help="fresh checks before graded test cells").tag(config=True)
     incident_log = Unicode(
         "", help="file for what happened (timeouts, dead kernels, outputs cut), JSON lines"
@@ -68,11 +80,13 @@ class SandboxedExecute(Execute):
 
     def preprocess(self, nb, resources=None, km=None):
         failed = {}  # cell index -> the error output that stands in for its outputs
+        budget = TimeBudget(self.notebook_timeout)
         for _attempt in range(self.max_restarts + 1):
             NotebookClient.__init__(self, nb, km)
             self.reset_execution_trackers()
             self._check_assign_resources(resources)
-            self._running = None
+            self._running, self._capped = None, False
+            sizes = {}  # cell index -> bytes of its outputs, this attempt
             try:
                 with self._kernel():
                     info = self.wait_for_reply(self.kc.kernel_info())
@@ -81,12 +95,18 @@ class SandboxedExecute(Execute):
                         if index in failed:
                             cell.outputs = [failed[index]]
                             continue
+                        if budget.spent():
+                            return self._out_of_time(index, failed, budget)
                         self._running = index
-                        self.preprocess_cell(cell, resources, index)
+                        with budget.cell(self):
+                            self.preprocess_cell(cell, resources, index)
+                        self._cap_notebook_output(cell, index, sizes)
                 return self.nb, self.resources
             except Exception as error:
                 if self._running is None:
                     raise self._start_error(error) from error
+                if budget.spent():
+                    return self._out_of_time(self._running, failed, budget)
                 # Anything else (a forked child garbling the kernel's messages, say) is this
                 # cell's failure too: it scores zero and the rest runs in a new kernel.
                 kind, summary, failed[self._running] = self._failure(error)
@@ -99,6 +119,43 @@ class SandboxedExecute(Execute):
             if cell.cell_type == "code":
                 cell.outputs = [failed.get(index) or error_output("NotRun", "kernel gave up")]
         return nb, resources
+
+    def _out_of_time(self, index, failed, budget):
+        """The notebook's time budget is spent at cell ``index``: that cell and the code cells
+        after it (but those that failed already) score zero with a ``TimeBudget`` error."""
+        message = (
+            f"the notebook used up its time budget ({budget.seconds} s for all its cells, "
+            "re-runs after a timeout or a crash included); this cell was not run to its end"
+        )
+        cells = self.nb.cells
+        code = [i for i in range(index, len(cells)) if cells[i].cell_type == "code"]
+        for later in code:
+            cells[later].outputs = [failed.get(later) or error_output("TimeBudget", message)]
+        detail = (
+            f"{budget.used:.1f} s of cells run, over the budget of {budget.seconds} s; this "
+            f"cell and the {len(code) - 1} code cell(s) after it not run, scored 0"
+        )
+        self._incident("time budget", index, detail)
+        return self.nb, self.resources
+
+    def _cap_notebook_output(self, cell, index, sizes):
+        """Cut the cell's outputs to what the notebook's total cap leaves (``sizes``: the
+        other cells' bytes, this attempt). A graded test cell's count but are not cut: they
+        decide its score (a cut adds a stderr note, which nbgrader scores 0; hidden results)
+        and stay under the per-cell cap."""
+        sizes[index] = outputs_size(cell)
+        if is_test_cell(cell):
+            return
+        room = self.max_notebook_output_bytes - sum(sizes.values()) + sizes[index]
+        if cap_outputs(cell, max(room, 0)):
+            sizes[index] = outputs_size(cell)
+            if not self._capped:  # one line for the report, at the first cut
+                self._capped = True
+                detail = (
+                    f"the notebook's outputs reached its cap of "
+                    f"{self.max_notebook_output_bytes:,} bytes: cut from this cell on"
+                )
+                self._incident("notebook output cut", index, detail)
 
     @contextmanager
     def _kernel(self):
@@ -166,10 +223,31 @@ class SandboxedExecute(Execute):
 
 
 def output_size(output):
-    """Bytes of text and data in one output."""
-    text = output.get("text", "")
-    data = output.get("data", {})
-    return len(text) + sum(len(str(value)) for value in data.values())
+    """Characters of text, data and metadata in one output, or of an error's text."""
+    size = len(output.get("text", "")) + sum(len(str(v)) for v in output.get("data", {}).values())
+    if output.get("metadata"):
+        size += len(str(output["metadata"]))
+    if output.get("output_type") == "error":
+        size += len(str(output.get("ename", ""))) + len(str(output.get("evalue", "")))
+        size += sum(len(str(line)) for line in output.get("traceback", []))
+    return size
+
+
+def outputs_size(cell):
+    return sum(output_size(output) for output in cell.get("outputs", []))
+
+
+def cut_error(output):
+    """An error output with its value cut to ``ERROR_KEPT`` characters and its traceback to
+    as many (its last 10 lines): a cell with an error output scores zero, so it stays."""
+    lines = output.get("traceback", [])[-10:]
+    return NotebookNode(
+        {
+            **output,
+            "evalue": str(output.get("evalue", ""))[:ERROR_KEPT],
+            "traceback": [str(line)[: ERROR_KEPT // 10] for line in lines],
+        }
+    )
 
 
 def cap_outputs(cell, max_bytes):
@@ -183,7 +261,11 @@ def cap_outputs(cell, max_bytes):
     kept, used = [], 0
     for output in outputs:
         size = output_size(output)
-        if output.get("output_type") == "error" or used + size <= max_bytes:
+        if output.get("output_type") == "error":
+            output = output if used + size <= max_bytes else cut_error(output)
+            kept.append(output)
+            used += output_size(output)
+        elif used + size <= max_bytes:
             kept.append(output)
             used += size
         elif output.get("output_type") == "stream" and used < max_bytes:

@@ -3,12 +3,13 @@
 Per question: mean score, share of full marks and the most common failure message (the
 first line of the error the graded test cell raised, read from the autograded notebooks).
 The page also shows the sandbox's protections at the last autograde, the grading problems
-(timeouts, dead kernels, submissions that could not be graded) and, per student and
-assignment, everything worth a look: ``reports/events.csv`` (refused entries and ids,
-unmatched folders, superseded and extra files, limits hit, blocked reads and network,
-processes), the integrity scan (edited cells, tampering, imports of the kit's own code) and
-the gradebook (late work and penalties, stale manual grades). That table is also written as
-``attention.csv``.
+(timeouts, time budgets, dead kernels, submissions too big or that could not be graded)
+and, per student and assignment, everything worth a look: ``reports/events.csv`` (refused
+entries and ids, unmatched folders, superseded and extra files, limits hit, blocked reads
+and network, processes), the integrity scan (edited cells, tampering, imports of the kit's
+own code), the gradebook (late work and penalties, stale manual grades) and
+``autograde.csv`` (submissions far slower than the class median). That table is also
+written as ``attention.csv``. Forged exchange submissions come first, above everything.
 """
 
 import html
@@ -119,7 +120,17 @@ def _table(frame):
     return frame.to_html(index=False, escape=True, float_format=lambda x: f"{x:.2f}", border=0)
 
 
-GRADING_KINDS = {"timeout", "kernel died", "execution failed", "unreadable"}
+GRADING_KINDS = {
+    "timeout",
+    "time budget",
+    "kernel died",
+    "execution failed",
+    "unreadable",
+    "too big",
+}
+# "slow": a submission that took this many times its class's median, and this much longer.
+SLOW_FACTOR, SLOW_MARGIN = 5, 10
+ALERT_KINDS = {"forged submission"}  # shown first, before the scores
 
 
 def status_events(course):
@@ -145,6 +156,24 @@ def status_events(course):
     return rows
 
 
+def slow_rows(course):
+    """Submissions far slower to grade than their class's median (``autograde.csv``)."""
+    path = course.root / "reports" / "autograde.csv"
+    if not path.exists():
+        return []
+    table = pd.read_csv(path, keep_default_na=False, dtype={"assignment": str, "student": str})
+    rows = []
+    for assignment, group in table.groupby("assignment"):
+        seconds = pd.to_numeric(group["seconds"], errors="coerce")
+        median = seconds.median()
+        for student, took in zip(group["student"], seconds, strict=True):
+            if took > SLOW_FACTOR * median and took - median > SLOW_MARGIN:
+                times = f"{took / median:.0f}× " if median > 0 else ""
+                detail = f"{took:.0f} s to grade, {times}the class median of {median:.0f} s"
+                rows.append((student, assignment, "slow", detail))
+    return rows
+
+
 def attention_table(course, findings):
     """One row per thing to look at: student, assignment, what, detail (all sources)."""
     logged = events.read(course)
@@ -154,12 +183,25 @@ def attention_table(course, findings):
         for f in findings
         if integrity.event_kind(f.what) != "unreadable"  # autograde's events say it already
     ]
-    rows += status_events(course)
+    rows += status_events(course) + slow_rows(course)
     table = pd.DataFrame(rows, columns=["student", "assignment", "kind", "detail"])
     table = table.drop_duplicates()
     table["what"] = table["kind"].map(lambda k: events.KINDS.get(k, k))
     table["student"] = table["student"].replace("", "(no valid id)")
     return table.sort_values(["student", "assignment", "kind"], key=lambda s: s.str.casefold())
+
+
+def alert_section(attention):
+    """Submissions refused as forged (another student's name, a future date), first."""
+    alerts = attention[attention["kind"].isin(ALERT_KINDS)]
+    if alerts.empty:
+        return []
+    return [
+        "<h2 class='warn'>Refused as forged: handed in under another student's name or "
+        "dated in the future</h2>",
+        "<p>Not graded; each student's own latest submission was collected instead.</p>",
+        _table(alerts[["student", "assignment", "what", "detail"]]),
+    ]
 
 
 def sandbox_section(course):
@@ -190,6 +232,7 @@ def write_report(course, out_dir=None, findings=None):
     attention = attention_table(course, findings)
     attention.to_csv(out_dir / "attention.csv", index=False)
     sections = [f"<h1>Grade report: {html.escape(course.course_id)}</h1>"]
+    sections += alert_section(attention)
     sections += sandbox_section(course)
     if grades.empty:
         sections.append("<p>No grades recorded yet: run autograde first.</p>")

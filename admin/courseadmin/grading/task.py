@@ -35,7 +35,13 @@ from nbgrader.preprocessors import (
 from courseadmin.grading import incidents, warm
 from courseadmin.grading.course import Course
 from courseadmin.grading.preprocessors import KernelStartError, SandboxedExecute, tail
-from courseadmin.grading.sandbox import Limits, default_keras_home, font_cache, sandbox_problem
+from courseadmin.grading.sandbox import (
+    MIB,
+    Limits,
+    default_keras_home,
+    font_cache,
+    sandbox_problem,
+)
 
 TASK_PREFIX = "coursekit-task-"
 LOG_TAIL = 20_000  # characters of each log returned with the outcome
@@ -61,6 +67,13 @@ class Settings:
     environment: tuple = field(default_factory=sent_environment)
     allow_unprotected: bool = False  # grade on a node without bubblewrap (a remote one)
     warm_kernels: bool = True  # fork kernels from a zygote with the imports done (warm.py)
+    # Seconds of cell execution per notebook, re-runs included. None: autograde derives it
+    # from the canary (caps.canary_budget); the canary, and students sent before it finished,
+    # run with SandboxedExecute.notebook_timeout.
+    notebook_timeout: int | None = None
+    max_notebook_output_bytes: int | None = None  # None: SandboxedExecute's
+    max_cells: int = 1000  # a submitted notebook with more is graded 0 unread (caps.py)
+    max_notebook_bytes: int = 128 * MIB  # so is one over this, submitted or executed
 
 
 @dataclass
@@ -234,7 +247,7 @@ def execute(outcome, root, files, bundle, settings):
         scratch,
         Autograde={"autograde_preprocessors": after_execute(SandboxedExecute, scoring=False)},
         Execute={"timeout": settings.timeout},
-        SandboxedExecute={"incident_log": logs["incident"]},
+        SandboxedExecute={"incident_log": logs["incident"], **notebook_caps(settings)},
         SandboxedKernelManager={
             **sandbox_config(settings),
             "activity_log": logs["activity"],
@@ -262,13 +275,27 @@ def execute(outcome, root, files, bundle, settings):
         *incidents.watch_events(logs["activity"], assignment, student, sandbox_problem() is None),
         *incidents.limit_events(executed, assignment, student),
     ]
-    if result["success"]:
+    too_big = [
+        f"{path.name}: too big once executed: {size:,} bytes, over the cap of "
+        f"{settings.max_notebook_bytes:,}; graded 0"
+        for path in sorted(executed.glob("*.ipynb"))
+        if (size := path.stat().st_size) > settings.max_notebook_bytes
+    ]
+    if result["success"] and too_big:
+        outcome.problems += too_big  # never sent to the one recorder
+    elif result["success"]:
         outcome.executed = {p.name: p.read_bytes() for p in sorted(executed.glob("*.ipynb"))}
         outcome.ok = True
     else:
         outcome.problems.append(f"execution failed: {last_error(result)}")
         if KernelStartError.__name__ in (result.get("log") or ""):
             outcome.kernel_failed = start_failure(result.get("log"))
+
+
+def notebook_caps(settings):
+    """``SandboxedExecute``'s caps per notebook that ``settings`` set."""
+    caps = ("notebook_timeout", "max_notebook_output_bytes")
+    return {name: getattr(settings, name) for name in caps if getattr(settings, name) is not None}
 
 
 def warm_zygote(parent, bundle, settings):
