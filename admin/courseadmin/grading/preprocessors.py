@@ -3,7 +3,9 @@
 - ``SandboxedExecute`` replaces nbgrader's ``Execute`` in the first, parallel pass: kernels run
   in the sandbox; a cell that runs past the time limit or kills its kernel gets an error
   output (so it scores zero) and the notebook is run again in a fresh kernel without it;
-  graded test cells run against a fresh copy of the checks; oversized outputs are cut.
+  graded test cells run against a fresh copy of the checks, in a kernel put back as it
+  started (its IPython hooks, builtins, modules, tracing: ``coursekit.pristine``), and what
+  was put back is reported; oversized outputs are cut.
 - ``ReplayExecution`` replaces ``Execute`` in the second, serial pass, which is nbgrader's own
   ``autograde``: it copies the outputs of the first pass into the notebook, so nbgrader
   scores and records exactly what the sandboxed run produced.
@@ -13,14 +15,16 @@ import json
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
+from jupyter_core.utils import run_sync
 from nbclient import NotebookClient
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
 from nbformat import NotebookNode
 from nbgrader.preprocessors import Execute, NbGraderPreprocessor
-from traitlets import Bool, Integer, Unicode
+from traitlets import Bool, Float, Integer, Unicode
 
 from courseadmin.authoring.notebooks import is_test_cell, nbgrader_meta, read_notebook
 from courseadmin.grading.sandbox import SandboxedKernelManager
+from courseadmin.grading.watch import check_state
 
 # Run (silently, on one line so tracebacks keep their line numbers) before every graded test
 # cell: a student cannot make the hidden tests pass by replacing tests.test_<name>.
@@ -55,6 +59,12 @@ class SandboxedExecute(Execute):
     max_restarts = Integer(3, help="fresh kernels after a timeout or a crash").tag(config=True)
     max_output_bytes = Integer(5_000_000, help="per cell, text and images").tag(config=True)
     pristine_checks = Bool(True, help="fresh checks before graded test cells").tag(config=True)
+    state_check = Bool(
+        True, help="before graded test cells, put the kernel back as it started and report"
+    ).tag(config=True)
+    state_check_seconds = Float(10, help="for the kernel's answer to the state check").tag(
+        config=True
+    )
     incident_log = Unicode(
         "", help="file for what happened (timeouts, dead kernels, outputs cut), JSON lines"
     ).tag(config=True)
@@ -126,6 +136,35 @@ class SandboxedExecute(Execute):
         with open(self.incident_log, "a", encoding="utf-8") as f:
             f.write(json.dumps(line) + "\n")
 
+    def _check_state(self, index, when):
+        """The state check ``when`` ("before" or "after") graded cell ``index``: the kernel
+        put back as it started, and what its watch found changed reported (once a notebook).
+        None when the cell's outputs stand, else the error output that replaces them: a
+        kernel that cannot be checked, or that was changed while the cell ran."""
+        watch = getattr(self.km, "watch", None)
+        if not self.state_check or watch is None:
+            return None
+        found, problem = run_sync(check_state)(self.kc, watch, self.state_check_seconds)
+        found = "; ".join(found)
+        if problem:
+            undone = "this graded cell was not run" if when == "before" else "its outputs dropped"
+            self._incident_once("watch lost", index, f"{problem}; {undone}")
+            message = f"the grader could not check the kernel {when} this graded cell ({problem})"
+            return error_output("StateCheckFailed", f"{message}; {undone}")
+        if found and when == "before":
+            self._incident_once("kernel tampering", index, f"{found} (put back before this cell)")
+        elif found:
+            self._incident_once("kernel tampering", index, f"{found} (while this cell ran)")
+            message = f"the kernel was changed while this graded cell ran ({found})"
+            return error_output("KernelChanged", f"{message}; its outputs were dropped")
+        return None
+
+    def _incident_once(self, kind, index, detail):
+        said = self.__dict__.setdefault("_said", set())
+        if (id(self.nb), kind, detail) not in said:
+            said.add((id(self.nb), kind, detail))
+            self._incident(kind, index, detail)
+
     def _failure(self, error):
         """(incident kind, one line for the report, the error output that stands in for the
         cell's outputs) for an error that stopped a cell."""
@@ -153,12 +192,17 @@ class SandboxedExecute(Execute):
         if not (self.pristine_checks and is_test_cell(cell)):
             cell, resources = super().preprocess_cell(cell, resources, index)
         else:
-            source = cell.source
-            cell.source = PRISTINE_CHECKS + source
-            try:
-                cell, resources = super().preprocess_cell(cell, resources, index)
-            finally:
-                cell.source = source
+            refused = self._check_state(index, "before")
+            if refused is None:
+                source = cell.source
+                cell.source = PRISTINE_CHECKS + source
+                try:
+                    cell, resources = super().preprocess_cell(cell, resources, index)
+                finally:
+                    cell.source = source
+                refused = self._check_state(index, "after")
+            if refused is not None:
+                cell.outputs = [refused]
         cut = cap_outputs(cell, self.max_output_bytes)
         if cut:
             self._incident("output cut", index, f"{cut:,} bytes of output, cut to the cap")
