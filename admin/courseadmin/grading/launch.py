@@ -92,7 +92,7 @@ def watch(pipe, allowed, skeleton=()):
     that puts the kernel's state back (the first one only, before any student code), and
     ``CHECK_EVENT`` (a nonce from the grader) runs it and writes the nonce and what it found,
     signed."""
-    fd = os.open(pipe, os.O_WRONLY | os.O_NOFOLLOW)
+    fd = os.open(pipe, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW, 0o600)
     key = os.urandom(32)
     on_the_way = {os.path.dirname(path.rstrip("/")) for path in allowed}
     while "/" not in on_the_way or any(os.path.dirname(p) not in on_the_way for p in on_the_way):

@@ -28,7 +28,6 @@ Without bubblewrap (not installed, not allowed, or not Linux) kernels run with t
 that still apply; ``protections()`` says which, and callers print it.
 """
 
-import asyncio
 import importlib.util
 import os
 import random
@@ -36,7 +35,6 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import time
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -65,7 +63,6 @@ KERNEL_ARGUMENTS = ("--HistoryManager.hist_file=:memory:",)
 # Uids for kernels started by a root grader: far above any real account, one per kernel.
 KERNEL_UIDS = (2**24, 2**30)
 MAX_BOUND_ENTRIES = 256  # files of one submission shown to its kernel
-SEAL_SECONDS = 120  # for a kernel to make its sockets, and to seal its runtime folder
 
 
 def kernel_uid():
@@ -442,39 +439,10 @@ class SandboxedKernelManager(AsyncKernelManager):
         return pipes.watch if pipes is not None else None
 
     async def _async_post_start_kernel(self, **kw):
-        await self._seal()
+        from courseadmin.grading import watch
+
+        await watch.seal(self)
         await super()._async_post_start_kernel(**kw)
-
-    async def _seal(self):
-        """Once the kernel has made its sockets and its watch has written its key, the pipes'
-        names go and its runtime folder becomes read-only in its view: nothing it writes
-        there reaches the host's disk (none of it is written after the start)."""
-        sockets = [self.shell_port, self.iopub_port, self.stdin_port, self.control_port]
-        sockets = [Path(f"{self.ip}-{port}") for port in [*sockets, self.hb_port]]
-        sockets = sockets if self.transport == "ipc" else []
-        deadline = time.monotonic() + SEAL_SECONDS
-        while not (self._pipes.watch.key and all(path.exists() for path in sockets)):
-            if await self.provisioner.poll() is not None or time.monotonic() > deadline:
-                self._pipes.drain()
-                raise RuntimeError(
-                    "the kernel ended before it was up"
-                    if await self.provisioner.poll() is not None
-                    else f"the kernel was not up after {SEAL_SECONDS} s (its sockets or watch)"
-                )
-            await asyncio.sleep(0.01)
-        self._pipes.unlink()
-        if sandbox_problem() is not None:
-            return  # no namespace to seal it in: the protections table says the disk is open
-        if getattr(self, "_warm", None) is not None:
-            from courseadmin.grading import warm
-
-            return warm.seal(self, self._warm)
-        bwrap = self.provisioner.process.pid
-        children = Path(f"/proc/{bwrap}/task/{bwrap}/children").read_text().split()
-        helper = [kernel_python(), str(ZYGOTE), "--seal", children[0], str(self._runtime_dir)]
-        done = subprocess.run(helper, capture_output=True, text=True, timeout=SEAL_SECONDS)
-        if done.returncode != 0:
-            raise RuntimeError(f"the kernel's runtime folder was not sealed: {done.stderr[-2000:]}")
 
     def _limits(self):
         return Limits(

@@ -329,11 +329,6 @@ def fork_for(manager, zygote):
     )
 
 
-def seal(manager, zygote):
-    """``fork_for``'s kernel is up: its runtime folder becomes read-only in its view."""
-    zygote.request(op="seal", pid=manager.provisioner.process.pid, path=str(manager._runtime_dir))
-
-
 def collect(manager, zygote):
     """After ``fork_for``'s kernel ended: its files go, then ``zygote.reset``."""
     zygote.discard(manager._runtime_dir.name)

@@ -1,10 +1,13 @@
-"""The grader's end of a kernel's standard error and watch, and the state check.
+"""The grader's end of a kernel: its standard error and watch, its runtime folder, the
+state check.
 
 A kernel writes its standard error and its watch (``launch.py``'s audit hook) into two named
 pipes in its runtime folder; the grader opened their other ends before the kernel started
 and drains them, as the kernel runs, into its own log files, which the kernel cannot see.
 What the kernel wrote cannot be truncated or taken back, and no more than ``LOG_BYTES`` of
-each reaches the grader's disk.
+each reaches the grader's disk. Once the kernel is up (its sockets made, its watch's key
+read), the pipes' names go and the runtime folder becomes read-only in the kernel's view
+(``seal``): nothing it writes there reaches the host's disk.
 
 Before each graded cell the grader sends the kernel ``coursekit.pristine``'s state request
 with a nonce (``check_state``). The watch puts the kernel's state back and writes the nonce
@@ -13,6 +16,7 @@ wrote first. A missing or badly signed answer means the watch was switched off, 
 cut, or the answer forged; all are reported.
 """
 
+import asyncio
 import hashlib
 import hmac
 import json
@@ -20,13 +24,16 @@ import os
 import queue
 import secrets
 import select
+import subprocess
 import threading
 import time
 from pathlib import Path
 
+from courseadmin.grading.sandbox import ZYGOTE, kernel_python, sandbox_problem
 from coursekit.pristine import REQUEST
 
 LOG_BYTES = 1 << 20  # of a kernel's standard error, and of what its watch saw
+UP_SECONDS = 120  # for a kernel to make its sockets and its watch to speak
 LONGEST_LINE = 1 << 16
 ANSWER_SECONDS = 2  # for the watch's answer, once the kernel replied
 KEY_LINE, STATE_LINE = "key", "state"  # launch.py writes them
@@ -144,14 +151,16 @@ class Pipes:
         self.stderr = Pipe(Path(folder, "stderr"), stderr_log, uid)
         self.watch = Watch(Path(folder, "watch"), watch_log, uid)
         self.lock = threading.Lock()
-        self.stopped = threading.Event()
+        self.wake = os.pipe()  # close() ends the thread's wait at once
         self.thread = threading.Thread(target=self.run, name="kernel pipes", daemon=True)
         self.thread.start()
 
     def run(self):
         pipes = {p.reader: p for p in (self.stderr, self.watch)}
-        while not self.stopped.is_set():
-            ready, _, _ = select.select(list(pipes), [], [], 0.2)
+        while True:
+            ready, _, _ = select.select([*pipes, self.wake[0]], [], [])
+            if self.wake[0] in ready:
+                return
             self.drain(pipes[fd] for fd in ready)
 
     def drain(self, pipes=None):
@@ -166,11 +175,43 @@ class Pipes:
             pipe.path.unlink(missing_ok=True)
 
     def close(self):
-        self.stopped.set()
+        os.write(self.wake[1], b"x")
         self.thread.join()
         with self.lock:
             self.stderr.close()
             self.watch.close()
+        for fd in self.wake:
+            os.close(fd)
+
+
+async def seal(manager):
+    """Once ``manager``'s kernel is up (its sockets exist, its watch wrote its key): the pipes'
+    names go and its runtime folder becomes read-only in its view (``zygote.seal``, by the
+    zygote for a warm kernel). No student code has run yet."""
+    pipes, ports = manager._pipes, manager.get_connection_info()
+    names = ("shell_port", "iopub_port", "stdin_port", "control_port", "hb_port")
+    sockets = [Path(f"{manager.ip}-{ports[n]}") for n in names if manager.transport == "ipc"]
+    deadline = time.monotonic() + UP_SECONDS
+    while not (pipes.watch.key and all(path.exists() for path in sockets)):
+        ended = await manager.provisioner.poll() is not None
+        if ended or time.monotonic() > deadline:
+            pipes.drain()
+            late = f"was not up after {UP_SECONDS} s (its sockets, its watch)"
+            raise RuntimeError(f"the kernel {'ended before it was up' if ended else late}")
+        await asyncio.sleep(0.01)
+    pipes.unlink()
+    if sandbox_problem() is not None:
+        return  # no namespace to seal it in: the protections table says the disk is open
+    runtime = str(manager._runtime_dir)
+    if getattr(manager, "_warm", None) is not None:
+        pid = manager.provisioner.process.pid
+        return manager._warm.request(op="seal", pid=pid, path=runtime)
+    bwrap = manager.provisioner.process.pid  # its child is the sandbox's first process
+    child = Path(f"/proc/{bwrap}/task/{bwrap}/children").read_text().split()[0]
+    helper = [kernel_python(), str(ZYGOTE), "--seal", child, runtime]
+    done = subprocess.run(helper, capture_output=True, text=True, timeout=UP_SECONDS)
+    if done.returncode != 0:
+        raise RuntimeError(f"the kernel's runtime folder was not sealed: {done.stderr[-2000:]}")
 
 
 async def check_state(client, watch, seconds):
