@@ -15,14 +15,17 @@ wall. The grader decides what the answers are worth outside the kernel.
 """
 
 import builtins
+import contextlib
 import importlib.machinery
 import importlib.util
 import os
 import sys
 import threading
+from functools import partial
 
 CHECK_MODULES = ("problem_unittests", "coursekit.checks")
 REQUEST, REPLY = "coursekit_state_request", "coursekit_state_reply"
+UNDONE = "could not be put back"  # the start of a sentence of restore()'s
 # Audit events the watch answers (launch.py holds a copy of the names)
 INSTALL_EVENT, CHECK_EVENT = "coursekit.pristine.install", "coursekit.pristine.check"
 # Objects whose methods (on the object or anywhere in its class's MRO) must stay as they were
@@ -114,13 +117,15 @@ def _record(value):
     return value, _code(value), items
 
 
+def _behaves(value):
+    """A callable, or a descriptor (a method, property, trait): what an attribute runs."""
+    return callable(value) or hasattr(type(value), "__get__")
+
+
 def _methods(namespace):
-    """{name: record} of the callables in ``namespace`` (an object's or a class's)."""
-    return {
-        name: _record(value)
-        for name, value in namespace.items()
-        if callable(value) or isinstance(value, classmethod | staticmethod | property)
-    }
+    """{name: record} of the callables and descriptors in ``namespace`` (an object's or a
+    class's)."""
+    return {name: _record(value) for name, value in namespace.items() if _behaves(value)}
 
 
 class State:
@@ -129,9 +134,12 @@ class State:
 
     def __init__(self, shell):
         self.roots = {"shell": shell, "sys": sys, "threading": threading}
-        self.slots = {path: _record(self.resolve(path)) for path in SLOTS}
+        self.slots = {}
+        for path in SLOTS:
+            with contextlib.suppress(AttributeError):  # not in this IPython or ipykernel
+                self.slots[path] = _record(self.resolve(path))
         self.callbacks = {e: list(c) for e, c in shell.events.callbacks.items()}
-        objects = [self.resolve(path) for path in OBJECTS]
+        objects = [shell, *(self.slots[p][0] for p in OBJECTS if p in self.slots)]
         classes = {cls for obj in objects for cls in type(obj).__mro__ if cls is not object}
         self.methods = [(obj, _methods(vars(obj))) for obj in objects if hasattr(obj, "__dict__")]
         self.methods += [(cls, _methods(cls.__dict__)) for cls in classes]
@@ -148,23 +156,26 @@ class State:
 
     def restore(self):
         """Put everything back; sentences naming what had changed (none: nothing had)."""
-        found = [self.put_back(path, then) for path, then in self.slots.items()]
-        found += self.put_back_callbacks()
-        found += self.put_back_methods()
-        found += _put_back("builtins", vars(builtins), self.builtins, every=True)
-        found += _put_back("sys.modules", sys.modules, self.modules, every=False)
-        if (sys.gettrace(), sys.getprofile()) != self.trace:
-            sys.settrace(self.trace[0])
-            sys.setprofile(self.trace[1])
-            found.append("sys.settrace or sys.setprofile: a trace function was set")
-        return sorted({f for f in found if f})
+        slots = [partial(self.put_back, path, then) for path, then in self.slots.items()]
+        found = []
+        for step in (
+            self.put_back_methods,  # first: a class's new descriptor could stand in the way
+            *slots,
+            self.put_back_callbacks,
+            self.put_back_namespaces,
+            self.put_back_tracing,
+        ):
+            try:
+                found += step()
+            except Exception as error:  # noqa: BLE001  (a kernel made so it cannot be)
+                found.append(f"{UNDONE} ({type(error).__name__})")
+        return sorted(set(found))
 
     def put_back(self, path, then):
-        """'' when ``path`` is as recorded, else put back and named."""
         owner, name = path.rsplit(".", 1)
         owner = self.resolve(owner)
         if _same(getattr(owner, name, None), then):
-            return ""
+            return []
         value, code, items = then
         setattr(owner, name, value)
         if code is not None:
@@ -174,7 +185,7 @@ class State:
         elif isinstance(items, dict):
             value.clear()
             value.update(items)
-        return f"{path} changed"
+        return [f"{path} changed"]
 
     def put_back_callbacks(self):
         """IPython's event callbacks (``shell.events.callbacks`` itself is a slot), less
@@ -201,36 +212,46 @@ class State:
                     if then[1] is not None:
                         getattr(then[0], "__func__", then[0]).__code__ = then[1]
                     found.append(f"{label}.{name} replaced")
-            for name in [n for n in namespace if n not in methods]:
+            for name in [n for n in list(namespace) if n not in methods]:
                 if _shadows(owner, name, namespace[name]):
                     delattr(owner, name)
                     found.append(f"{label}.{name} replaced")
         return found
 
+    def put_back_namespaces(self):
+        """Builtins and modules of the start, changed or gone. (New ones are left: a new
+        builtin gives a cell nothing its own names could not, and libraries add them, as
+        pybind11 does its internals; new modules are every import's.)"""
+        found = []
+        for label, namespace, pristine in (
+            ("builtins", vars(builtins), self.builtins),
+            ("sys.modules", sys.modules, self.modules),
+        ):
+            for name, value in pristine.items():
+                if namespace.get(name) is not value:
+                    namespace[name] = value
+                    found.append(f"{label}[{name!r}] changed")
+        return found
+
+    def put_back_tracing(self):
+        if (sys.gettrace(), sys.getprofile()) == self.trace:
+            return []
+        sys.settrace(self.trace[0])
+        sys.setprofile(self.trace[1])
+        return ["sys.settrace or sys.setprofile: a trace function was set"]
+
 
 def _shadows(owner, name, value):
-    """A callable new in ``owner``'s namespace that stands in for a method: any on a class,
-    one on an object whose class has ``name`` (not the object's own bound method, which
-    IPython leaves there after each cell: ``sys.stdout.write``)."""
+    """A callable new in ``owner``'s namespace that stands in for a method: any callable or
+    descriptor on a class, a callable on an object whose class has ``name`` (not the object's
+    own bound method, which IPython leaves there after each cell: ``sys.stdout.write``)."""
+    if isinstance(owner, type):
+        return _behaves(value)
     if not callable(value):
         return False
-    if isinstance(owner, type):
-        return True
     if getattr(value, "__self__", None) is owner:
         return getattr(value, "__func__", None) is not getattr(type(owner), name, None)
     return hasattr(type(owner), name)
-
-
-def _put_back(label, namespace, pristine, every):
-    """Entries of ``pristine`` changed or gone in ``namespace`` (with ``every``, new ones too)
-    put back; sentences naming them."""
-    changed = [k for k, v in pristine.items() if namespace.get(k) is not v]
-    added = [k for k in namespace if k not in pristine] if every else []
-    for name in changed:
-        namespace[name] = pristine[name]
-    for name in added:
-        del namespace[name]
-    return [f"{label}[{name!r}] changed" for name in sorted(changed + added)]
 
 
 def _allowed(callback):

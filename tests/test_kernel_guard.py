@@ -24,7 +24,6 @@ from traitlets.config import Config
 from courseadmin.grading import integrity, preprocessors
 from courseadmin.grading.preprocessors import SandboxedExecute
 from courseadmin.grading.sandbox import running_as_root, sandbox_problem
-from courseadmin.grading.watch import check_state
 from courseadmin.paths import REPO_ROOT
 from tests.test_warm_kernels import zygote  # noqa: F401  (fixture)
 
@@ -104,6 +103,11 @@ ATTACKS = {
         "get_ipython().input_transformers_post.append(\n"
         "    lambda lines: ['pass\\n'] if any('test_one_hot' in l for l in lines) else lines)",
         "input_transformers_post",
+    ),
+    "class property": (
+        "type(get_ipython()).input_transformers_post = property(lambda self: [\n"
+        "    lambda lines: ['pass\\n'] if any('test_one_hot' in l for l in lines) else lines])",
+        "ZMQInteractiveShell.input_transformers_post",
     ),
     "AST transformer": (
         "import ast\nclass Quiet(ast.NodeTransformer):\n"
@@ -263,10 +267,18 @@ def test_switching_the_watch_off_through_gc_is_reported_and_the_graded_cell_not_
     )
     outputs, incidents, _ = grade([WRONG.replace(".T", "") + "\n" + silence], zygote)
     assert of_graded(outputs) == [["error: StateCheckFailed"]]
-    assert "the watch did not answer" in said(incidents, "watch lost")
+    assert "the watch did not answer" in said(incidents, "kernel unchecked")
 
 
 CUT = FIND_FD + "for fd in fds('watch'):\n    os.close(fd)"
+# a class that refuses to be put back: its metaclass swapped for one that refuses changes
+BEYOND = (
+    "shell = type(get_ipython())\nshell._showtraceback = lambda self, *a: None\n"
+    "class Stuck(type(shell)):\n    def __setattr__(cls, name, value):\n"
+    "        raise TypeError('stuck')\n    def __delattr__(cls, name):\n"
+    "        raise TypeError('stuck')\n"
+    "shell.__class__ = Stuck"
+)
 FORGE = (
     FIND_FD
     + (
@@ -292,15 +304,14 @@ MUTE = (
         (CUT, "the watch did not answer"),
         (FORGE, "did not sign (forged)"),
         (MUTE, "did not reply to the state check"),
+        (BEYOND, "could not be put back"),
     ],
-    ids=["cut", "forged", "no reply"],
+    ids=["cut", "forged", "no reply", "beyond repair"],
 )
-def test_a_watch_cut_forged_or_muted_is_reported_and_the_graded_cell_not_run(
-    zygote, attack, problem
-):
+def test_a_kernel_that_cannot_be_checked_does_not_run_the_graded_cell(zygote, attack, problem):
     outputs, incidents, _ = grade([WRONG + "\n" + attack], zygote, state_check_seconds=3)
     assert of_graded(outputs) == [["error: StateCheckFailed"]], outputs
-    assert problem in said(incidents, "watch lost"), incidents
+    assert problem in said(incidents, "kernel unchecked"), incidents
 
 
 # --- the runtime folder and the host's disk ----------------------------------------------
@@ -383,6 +394,8 @@ def test_a_grader_that_is_not_root(tmp_path):
 
 def test_the_state_check_costs_little(zygote, monkeypatch):
     # before and after each graded cell: a few milliseconds each
+    from courseadmin.grading.watch import check_state
+
     seconds = []
 
     async def timed(*args):

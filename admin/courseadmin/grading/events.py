@@ -35,7 +35,8 @@ KINDS = {
     "kit import": "answer imports the course kit's own code",
     "tampering": "answer tampers with the checks or the interpreter",
     "kernel tampering": "kernel changed how cells are read, run or reported; put back",
-    "watch lost": "the kernel's watch or state check stopped answering (switched off or cut)",
+    "kernel unchecked": "kernel could not be checked before a graded cell (its watch switched off,"
+    " cut or forged): that cell was not run",
     "not scanned": "code the integrity scan could not parse (a syntax error?), so not scanned",
     "locked cell": "locked cell deleted or edited",
     "unreadable": "not a readable notebook",

@@ -148,7 +148,7 @@ class SandboxedExecute(Execute):
         found = "; ".join(found)
         if problem:
             undone = "this graded cell was not run" if when == "before" else "its outputs dropped"
-            self._incident_once("watch lost", index, f"{problem}; {undone}")
+            self._incident_once("kernel unchecked", index, f"{problem}; {undone}")
             message = f"the grader could not check the kernel {when} this graded cell ({problem})"
             return error_output("StateCheckFailed", f"{message}; {undone}")
         if found and when == "before":

@@ -30,7 +30,7 @@ import time
 from pathlib import Path
 
 from courseadmin.grading.sandbox import ZYGOTE, kernel_python, sandbox_problem
-from coursekit.pristine import REQUEST
+from coursekit.pristine import REQUEST, UNDONE
 
 LOG_BYTES = 1 << 20  # of a kernel's standard error, and of what its watch saw
 UP_SECONDS = 120  # for a kernel to make its sockets and its watch to speak
@@ -231,12 +231,15 @@ async def check_state(client, watch, seconds):
         replied = reply.get("parent_header", {}).get("msg_id") == request["header"]["msg_id"]
     watch.wait(lambda: nonce in watch.answers or nonce in watch.forged, ANSWER_SECONDS)
     found = watch.answers.get(nonce, [])
+    undone = [f for f in found if f.startswith(UNDONE)]
     if nonce in watch.forged:
         problem = "an answer to the state check that the watch did not sign (forged)"
     elif not replied:
         problem = "the kernel did not reply to the state check (its handler replaced or removed)"
     elif nonce not in watch.answers:
         problem = "the watch did not answer the state check (switched off, or its pipe cut)"
+    elif undone:
+        problem = f"the kernel {undone[0]}"
     else:
         problem = ""
     return found, problem
