@@ -152,7 +152,7 @@ class KernelSandbox:
     """Everything one kernel's command line needs, on the grader's side."""
 
     workdir: Path  # the notebook's folder: its files shown read-only, a tmpfs over it
-    runtime_dir: Path  # the connection file and the IPC sockets (read-write)
+    runtime_dir: Path  # the connection file and the IPC sockets (sealed once the kernel is up)
     limits: Limits = Limits()
     keras_home: str | None = None  # a Keras folder whose datasets/ notebooks may read
     watch: str | None = None  # the pipe launch.py's watch writes into (watch.Pipes)

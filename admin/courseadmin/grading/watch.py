@@ -208,7 +208,7 @@ async def seal(manager):
         return manager._warm.request(op="seal", pid=pid, path=runtime)
     bwrap = manager.provisioner.process.pid  # its child is the sandbox's first process
     child = Path(f"/proc/{bwrap}/task/{bwrap}/children").read_text().split()[0]
-    helper = [kernel_python(), str(ZYGOTE), "--seal", child, runtime]
+    helper = [kernel_python(), "-S", str(ZYGOTE), "--seal", child, runtime]  # -S: no site
     done = subprocess.run(helper, capture_output=True, text=True, timeout=UP_SECONDS)
     if done.returncode != 0:
         raise RuntimeError(f"the kernel's runtime folder was not sealed: {done.stderr[-2000:]}")
