@@ -17,7 +17,6 @@ cut, or the answer forged; all are reported.
 """
 
 import asyncio
-import hashlib
 import hmac
 import json
 import os
@@ -29,6 +28,7 @@ import threading
 import time
 from pathlib import Path
 
+from courseadmin.grading.launch import KEY_LINE, STATE_LINE, sign
 from courseadmin.grading.sandbox import ZYGOTE, kernel_python, sandbox_problem
 from coursekit.pristine import REQUEST, UNDONE
 
@@ -36,7 +36,6 @@ LOG_BYTES = 1 << 20  # of a kernel's standard error, and of what its watch saw
 UP_SECONDS = 120  # for a kernel to make its sockets and its watch to speak
 LONGEST_LINE = 1 << 16
 ANSWER_SECONDS = 2  # for the watch's answer, once the kernel replied
-KEY_LINE, STATE_LINE = "key", "state"  # launch.py writes them
 
 
 class Pipe:
@@ -132,8 +131,7 @@ class Watch(Pipe):
             nonce, found = json.loads(text)
         except ValueError:
             return
-        expected = hmac.new(self.key or b"", text.encode(), hashlib.sha256).hexdigest()
-        if self.key and hmac.compare_digest(expected, mac) and isinstance(found, list):
+        if self.key and hmac.compare_digest(sign(self.key, text), mac) and isinstance(found, list):
             self.answers[str(nonce)] = [str(f)[:300] for f in found]
         else:
             self.forged.add(str(nonce))
