@@ -60,13 +60,13 @@ class SandboxedExecute(Execute):
     max_output_bytes = Integer(5_000_000, help="per cell, text and images").tag(config=True)
     pristine_checks = Bool(True, help="fresh checks before graded test cells").tag(config=True)
     state_check = Bool(
-        True, help="before graded test cells, put the kernel back as it started and report"
+        True, help="around graded test cells, put the kernel back as it started and report"
     ).tag(config=True)
     state_check_seconds = Float(10, help="for the kernel's answer to the state check").tag(
         config=True
     )
     incident_log = Unicode(
-        "", help="file for what happened (timeouts, dead kernels, outputs cut), JSON lines"
+        "", help="file for what happened (timeouts, dead kernels, tampering...), JSON lines"
     ).tag(config=True)
 
     def __init__(self, *args, **kwargs):
@@ -189,13 +189,13 @@ class SandboxedExecute(Execute):
         return "kernel died", summary, error_output("KernelBroken", f"{message}; {after}")
 
     def preprocess_cell(self, cell, resources, index):
-        if not (self.pristine_checks and is_test_cell(cell)):
+        if not (is_test_cell(cell) and (self.pristine_checks or self.state_check)):
             cell, resources = super().preprocess_cell(cell, resources, index)
         else:
             refused = self._check_state(index, "before")
             if refused is None:
                 source = cell.source
-                cell.source = PRISTINE_CHECKS + source
+                cell.source = (PRISTINE_CHECKS if self.pristine_checks else "") + source
                 try:
                     cell, resources = super().preprocess_cell(cell, resources, index)
                 finally:
