@@ -41,6 +41,10 @@ KINDS = {
     "kit import": "answer imports the course kit's own code",
     "tampering": "answer tampers with the checks or the interpreter",
     "results refused": "hidden-test results kept back, unreadable or not the grader's run: 0",
+    "kernel tampering": "kernel changed how cells are read, run or reported; put back",
+    "kernel unchecked": "kernel could not be checked before a graded cell (its watch switched off,"
+    " cut or forged): that cell was not run",
+    "not scanned": "code the integrity scan could not parse (a syntax error?), so not scanned",
     "locked cell": "locked cell deleted or edited",
     "active content": "script or other active content removed from outputs or markdown "
     "before any page showed it",

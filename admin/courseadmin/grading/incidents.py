@@ -3,9 +3,11 @@
 Three sources, all gathered after the sandboxed run:
 
 - ``SandboxedExecute``'s incident log: cells stopped at the time limit, kernels that died,
-  outputs cut (JSON lines);
-- ``launch.py``'s watch log: paths opened or listed outside the sandbox's folders, network
-  use, processes started (tab-separated: kind, count, detail);
+  outputs cut, changes to the kernel put back before graded cells, a watch that did not
+  answer the state check (JSON lines);
+- ``launch.py``'s watch log, as the grader drained it from its pipe (``watch.py``): paths
+  opened or listed outside the sandbox's folders, network use, processes started
+  (tab-separated: kind, count, detail);
 - the executed notebook's error outputs: limits the kernel ran into (memory, disk, processes).
 """
 

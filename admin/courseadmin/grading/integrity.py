@@ -2,13 +2,17 @@
 
 nbgrader restores locked cells from the gradebook before grading (a deleted graded test
 cell scores zero), so neither gains points; this scan only tells the instructor who did it.
-The code scan is static and names constructs, not intentions: a student who prints
-``tests.__file__`` is listed too, and obfuscated code is not.
+The code scan reads every code cell the student wrote (answer cells, cells they added,
+locked cells they edited) as IPython runs it (magics turned into Python, and the code
+given to magics such as ``%time``), and names what it cannot parse. It is static and names
+constructs, not intentions: a student who prints ``tests.__file__`` is listed too, and
+obfuscated code is not.
 """
 
 import ast
 from dataclasses import dataclass
 
+from IPython.core.inputtransformer2 import TransformerManager
 from nbgrader.utils import compute_checksum
 
 from courseadmin.authoring.notebooks import (
@@ -30,7 +34,34 @@ SUSPICIOUS_MODULES = {
     "ctypes": "calls C directly",
     "signal": "changes signal handling",
     "builtins": "changes Python's builtins",
+    "gc": "reaches the interpreter's objects (the watch's among them)",
 }
+# Attributes whose use changes how the kernel reads, runs or reports a cell
+HOOK_ATTRIBUTES = dict.fromkeys(
+    ("input_transformers_cleanup", "input_transformers_post", "input_transformer_manager"),
+    "rewrites cells before they run (IPython's input transformers)",
+)
+HOOK_ATTRIBUTES |= {
+    "ast_transformers": "rewrites cells before they run (IPython's AST transformers)",
+    "showtraceback": "changes how errors are reported",
+    "_showtraceback": "changes how errors are reported",
+    "set_custom_exc": "changes how errors are reported",
+    "InteractiveTB": "changes how errors are reported",
+    "excepthook": "changes how errors are reported",
+    "displayhook": "changes how results are shown",
+    "display_pub": "changes how results are shown",
+    "shell_handlers": "changes how the kernel handles the grader's requests",
+    "settrace": "sets a trace function",
+    "setprofile": "sets a trace function",
+    "addaudithook": "adds an audit hook",
+    "__code__": "swaps the code of functions",
+    "__closure__": "reaches into functions' variables",
+    "cell_contents": "reaches into functions' variables",
+}
+# Magics (and ``!``) whose code the scan cannot read: shell, other files, other languages
+OPAQUE_MAGICS = {"system", "getoutput", "run", "load", "writefile", "bash", "sh", "script"}
+OPAQUE_MAGICS |= {"python", "python3", "pypy", "perl", "ruby", "sx", "sc"}
+MAGIC_CALLS = {"run_line_magic", "run_cell_magic", "system", "getoutput"}
 
 
 @dataclass(frozen=True)
@@ -52,10 +83,21 @@ def locked_cells(released):
 
 
 def tampering(tree):
-    """Sentences naming the tampering constructs in a parsed answer cell."""
+    """Sentences naming the tampering constructs in a parsed code cell."""
     said = []
     for node in ast.walk(tree):
-        if isinstance(node, ast.Assign | ast.AugAssign | ast.Delete):
+        if isinstance(node, ast.Attribute) and node.attr in HOOK_ATTRIBUTES:
+            said.append(f"{HOOK_ATTRIBUTES[node.attr]} ({node.attr})")
+        elif (
+            isinstance(node, ast.Attribute)
+            and node.attr == "register"
+            and isinstance(node.value, ast.Attribute)
+            and node.value.attr == "events"
+        ):
+            said.append("registers IPython event callbacks (events.register)")
+        if isinstance(node, ast.Call) and _callee(node.func) in MAGIC_CALLS:
+            said += magic(node)
+        elif isinstance(node, ast.Assign | ast.AugAssign | ast.Delete):
             targets = node.targets if hasattr(node, "targets") else [node.target]
             for target in targets:
                 if isinstance(target, ast.Attribute) and _name(target.value) in CHECK_NAMES:
@@ -92,6 +134,23 @@ def tampering(tree):
     return sorted(set(said))
 
 
+def magic(call):
+    """Sentences for a magic (or ``!``) as IPython's transform wrote it: the code it is given
+    scanned as a cell, or said to be out of the scan's reach."""
+    strings = [a.value for a in call.args if isinstance(a, ast.Constant)]
+    strings = [s for s in strings if isinstance(s, str)]
+    name = "system" if _callee(call.func) in ("system", "getoutput") else (strings[:1] or [""])[0]
+    if name in OPAQUE_MAGICS:
+        return [f"runs code the scan cannot read (%{name})"]
+    said = []
+    for code in strings[1:]:
+        try:
+            said += tampering(ast.parse(TransformerManager().transform_cell(code)))
+        except SyntaxError:
+            pass  # an argument, not code (%matplotlib inline)
+    return said
+
+
 def _name(node):
     return node.id if isinstance(node, ast.Name) else None
 
@@ -108,6 +167,8 @@ def event_kind(what):
     """The report's kind (``events.KINDS``) for a finding's sentence."""
     if "course kit" in what:
         return "kit import"
+    if what.startswith(NOT_SCANNED):
+        return "not scanned"
     if what.startswith("locked cell"):
         return "locked cell"
     if what.startswith("not a readable"):
@@ -130,15 +191,25 @@ def scan_notebook(path, released, student, assignment):
             findings.append(Finding(student, assignment, notebook, grade_id, "locked cell deleted"))
         elif checksum and compute_checksum(cell) != checksum:
             findings.append(Finding(student, assignment, notebook, grade_id, "locked cell edited"))
-    for grade_id, cell in submitted.items():
-        if cell.cell_type != "code" or not nbgrader_meta(cell).get("solution"):
+    given = {cell.source for cell in released.cells if cell.cell_type == "code"}
+    for index, cell in enumerate(nb.cells):
+        if cell.cell_type != "code" or cell.source in given:  # the instructor's code
             continue
-        try:
-            tree = ast.parse(cell.source)
-        except SyntaxError:
-            continue
-        findings += [Finding(student, assignment, notebook, grade_id, s) for s in tampering(tree)]
+        where = nbgrader_meta(cell).get("grade_id") or f"cell {index + 1}"
+        said = scan_code(cell.source)
+        findings += [Finding(student, assignment, notebook, where, what) for what in said]
     return findings
+
+
+NOT_SCANNED = "cannot be parsed, so not scanned"
+
+
+def scan_code(source):
+    """Sentences for one code cell as IPython runs it (magics included)."""
+    try:
+        return tampering(ast.parse(TransformerManager().transform_cell(source)))
+    except SyntaxError as error:
+        return [f"{NOT_SCANNED} ({error.msg}, line {error.lineno})"]
 
 
 def scan(course, assignments=None):

@@ -4,8 +4,9 @@
   in the sandbox; a cell that runs past the time limit or kills its kernel gets an error
   output (so it scores zero) and the notebook is run again in a fresh kernel without it,
   within one time budget for the whole notebook (``caps.TimeBudget``); graded test cells
-  run against a fresh copy of the checks; outputs are cut to a cap per cell and one per
-  notebook.
+  run against a fresh copy of the checks, in a kernel put back as it started (its IPython
+  hooks, builtins, modules, tracing: ``coursekit.pristine``), and what was put back is
+  reported; outputs are cut to a cap per cell and one per notebook.
 - ``ReplayExecution`` replaces ``Execute`` in the second, serial pass, which is nbgrader's own
   ``autograde``: it copies the outputs of the first pass into the notebook, so nbgrader
   scores and records exactly what the sandboxed run produced.
@@ -15,15 +16,17 @@ import json
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
+from jupyter_core.utils import run_sync
 from nbclient import NotebookClient
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
 from nbformat import NotebookNode
 from nbgrader.preprocessors import Execute, NbGraderPreprocessor
-from traitlets import Bool, Integer, Unicode
+from traitlets import Bool, Float, Integer, Unicode
 
 from courseadmin.authoring.notebooks import is_test_cell, nbgrader_meta, read_notebook
 from courseadmin.grading.caps import TimeBudget
 from courseadmin.grading.sandbox import SandboxedKernelManager
+from courseadmin.grading.watch import check_state
 
 # Run (silently, on one line so tracebacks keep their line numbers) before every graded test
 # cell: a student cannot make the hidden tests pass by replacing tests.test_<name>.
@@ -67,8 +70,14 @@ class SandboxedExecute(Execute):
         "run within it scores zero (0: no budget). Autograde sets it from the canary",
     ).tag(config=True)
     pristine_checks = Bool(True, help="fresh checks before graded test cells").tag(config=True)
+    state_check = Bool(
+        True, help="around graded test cells, put the kernel back as it started and report"
+    ).tag(config=True)
+    state_check_seconds = Float(10, help="for the kernel's answer to the state check").tag(
+        config=True
+    )
     incident_log = Unicode(
-        "", help="file for what happened (timeouts, dead kernels, outputs cut), JSON lines"
+        "", help="file for what happened (timeouts, dead kernels, tampering...), JSON lines"
     ).tag(config=True)
 
     def __init__(self, *args, **kwargs):
@@ -183,6 +192,35 @@ class SandboxedExecute(Execute):
         with open(self.incident_log, "a", encoding="utf-8") as f:
             f.write(json.dumps(line) + "\n")
 
+    def _check_state(self, index, when):
+        """The state check ``when`` ("before" or "after") graded cell ``index``: the kernel
+        put back as it started, and what its watch found changed reported (once a notebook).
+        None when the cell's outputs stand, else the error output that replaces them: a
+        kernel that cannot be checked, or that was changed while the cell ran."""
+        watch = getattr(self.km, "watch", None)
+        if not self.state_check or watch is None:
+            return None
+        found, problem = run_sync(check_state)(self.kc, watch, self.state_check_seconds)
+        found = "; ".join(found)
+        if problem:
+            undone = "this graded cell was not run" if when == "before" else "its outputs dropped"
+            self._incident_once("kernel unchecked", index, f"{problem}; {undone}")
+            message = f"the grader could not check the kernel {when} this graded cell ({problem})"
+            return error_output("StateCheckFailed", f"{message}; {undone}")
+        if found and when == "before":
+            self._incident_once("kernel tampering", index, f"{found} (put back before this cell)")
+        elif found:
+            self._incident_once("kernel tampering", index, f"{found} (while this cell ran)")
+            message = f"the kernel was changed while this graded cell ran ({found})"
+            return error_output("KernelChanged", f"{message}; its outputs were dropped")
+        return None
+
+    def _incident_once(self, kind, index, detail):
+        said = self.__dict__.setdefault("_said", set())
+        if (id(self.nb), kind, detail) not in said:
+            said.add((id(self.nb), kind, detail))
+            self._incident(kind, index, detail)
+
     def _failure(self, error):
         """(incident kind, one line for the report, the error output that stands in for the
         cell's outputs) for an error that stopped a cell."""
@@ -207,15 +245,20 @@ class SandboxedExecute(Execute):
         return "kernel died", summary, error_output("KernelBroken", f"{message}; {after}")
 
     def preprocess_cell(self, cell, resources, index):
-        if not (self.pristine_checks and is_test_cell(cell)):
+        if not (is_test_cell(cell) and (self.pristine_checks or self.state_check)):
             cell, resources = super().preprocess_cell(cell, resources, index)
         else:
-            source = cell.source
-            cell.source = PRISTINE_CHECKS + source
-            try:
-                cell, resources = super().preprocess_cell(cell, resources, index)
-            finally:
-                cell.source = source
+            refused = self._check_state(index, "before")
+            if refused is None:
+                source = cell.source
+                cell.source = (PRISTINE_CHECKS if self.pristine_checks else "") + source
+                try:
+                    cell, resources = super().preprocess_cell(cell, resources, index)
+                finally:
+                    cell.source = source
+                refused = self._check_state(index, "after")
+            if refused is not None:
+                cell.outputs = [refused]
         cut = cap_outputs(cell, self.max_output_bytes)
         if cut:
             self._incident("output cut", index, f"{cut:,} bytes of output, cut to the cap")

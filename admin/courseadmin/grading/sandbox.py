@@ -10,7 +10,10 @@ What the sandbox does (see ``admin/instructor-notes.md``, "Grading untrusted not
   gradebook, ``admin/``, other students' submissions or anyone's home folder, and what it
   writes vanishes with it.
 - **Network.** A network namespace of its own with only a loopback device: no route out.
-  The kernel talks to the grader over IPC (Unix) sockets in a private runtime folder.
+  The kernel talks to the grader over IPC (Unix) sockets in a private runtime folder, which
+  is read-only to it once they are made (``seal``): nothing it writes there reaches the
+  host's disk. Its standard error and its watch go into pipes there that the grader drains
+  (``watch.py``).
 - **Processes.** Its own PID namespace; it dies with the grader (``--die-with-parent``).
   ``Limits.processes`` caps processes and threads. Linux does not apply that cap to root, so
   a root grader runs each kernel as an unprivileged uid of its own (``launch.py``).
@@ -18,7 +21,8 @@ What the sandbox does (see ``admin/instructor-notes.md``, "Grading untrusted not
   (memory bombs raise ``MemoryError`` or kill only the kernel), file size, open files, CPU.
 - **Environment.** Cleared; only the variables in ``KEPT_ENVIRONMENT`` pass.
 - **Watch.** ``launch.py``'s audit hook logs paths opened outside the sandbox's folders,
-  network use and new processes, for the instructor's report.
+  network use and new processes, for the instructor's report, and answers the grader's
+  state check before each graded cell (``coursekit.pristine``).
 
 Without bubblewrap (not installed, not allowed, or not Linux) kernels run with the limits
 that still apply; ``protections()`` says which, and callers print it.
@@ -148,10 +152,11 @@ class KernelSandbox:
     """Everything one kernel's command line needs, on the grader's side."""
 
     workdir: Path  # the notebook's folder: its files shown read-only, a tmpfs over it
-    runtime_dir: Path  # the connection file and the IPC sockets (read-write)
+    runtime_dir: Path  # the connection file and the IPC sockets (sealed once the kernel is up)
     limits: Limits = Limits()
     keras_home: str | None = None  # a Keras folder whose datasets/ notebooks may read
-    activity_log: str | None = None  # where launch.py writes what it watched
+    watch: str | None = None  # the pipe launch.py's watch writes into (watch.Pipes)
+    connection_file: str | None = None  # the one file of runtime_dir it reads
     uid: int | None = None  # run the kernel as this uid (a root grader)
     home: str = "/tmp/home"  # the kernel's HOME; without bubblewrap, a private folder
     font_cache: str | None = None  # matplotlib's font list, shown read-only (font_cache())
@@ -176,14 +181,11 @@ class KernelSandbox:
         done = set()
         args = self.system_args(done, () if self.uid is None else ("CAP_SETUID", "CAP_SETGID"))
         args += with_parents(self.runtime_dir, done)
-        args += ["--bind", str(self.runtime_dir), str(self.runtime_dir)]
+        args += ["--bind", str(self.runtime_dir), str(self.runtime_dir)]  # sealed once up
         args += with_parents(self.workdir, done)
         args += ["--perms", "0777", "--size", str(self.limits.disk), "--tmpfs", str(self.workdir)]
         for entry in sorted(self.workdir.iterdir())[:MAX_BOUND_ENTRIES]:
             args += ["--ro-bind", str(entry), str(entry)]
-        if self.activity_log:
-            args += with_parents(self.activity_log, done)
-            args += ["--bind", self.activity_log, self.activity_log]
         return args + self.final_args(done)
 
     def system_args(self, done, capabilities):
@@ -249,7 +251,7 @@ class KernelSandbox:
             "--cpu": limits.cpu_seconds,
             "--processes": processes,
             "--uid": self.uid if sandboxed else None,
-            "--watch": self.activity_log,
+            "--watch": self.watch,
         }
         for flag, value in values.items():
             if value is not None:
@@ -258,7 +260,7 @@ class KernelSandbox:
             args += [
                 a for k, v in sorted(self.environment().items()) for a in ("--env", f"{k}={v}")
             ]
-        return args + (self.watch_args() if self.activity_log else []) + ["--"]
+        return args + (self.watch_args() if self.watch else []) + ["--"]
 
     def watch_args(self):
         """``--allow`` and ``--skeleton`` arguments for launch.py (see ``watched``)."""
@@ -271,7 +273,7 @@ class KernelSandbox:
         """(allowed, skeleton): the folders the kernel sees; the folders under /tmp that
         bubblewrap made only to hold those mounts (anything else in them is the grader's)."""
         readable = sorted({str(dest) for _, dest in readable_paths()})
-        mine = [str(self.workdir), str(self.runtime_dir), self.activity_log]
+        mine = [str(self.workdir), self.connection_file or str(self.runtime_dir)]
         mine += [str(self.keras_home)] if self.keras_home else []
         allowed = ["/usr", "/proc", "/sys", "/dev", "/etc", self.home, "/bin", "/lib", "/lib64"]
         allowed += readable + mine
@@ -393,12 +395,10 @@ class SandboxedKernelManager(AsyncKernelManager):
         return default_keras_home()
 
     async def _async_pre_start_kernel(self, **kw):
+        from courseadmin.grading import watch
+
         self._workdir = Path(kw.get("cwd") or os.getcwd()).resolve()
         kw.setdefault("stdout", subprocess.DEVNULL)
-        # The kernel's standard error (and bubblewrap's, and the launcher's) is kept: when a
-        # kernel will not start, it holds the real cause.
-        self._stderr = open(self.stderr_log, "ab") if self.stderr_log else None  # noqa: SIM115
-        kw.setdefault("stderr", self._stderr or subprocess.DEVNULL)
         self._uid = getattr(self, "_uid", None)
         if getattr(self, "_warm", None) is None:
             zygote = self._zygote()  # claimed before its runtime folder is made under it
@@ -418,15 +418,31 @@ class SandboxedKernelManager(AsyncKernelManager):
             # caches and configuration stay out of reach and out of the report).
             self._runtime_dir = Path(self._mkdtemp())
             (self._runtime_dir / "home").mkdir()
+        # Its standard error (bubblewrap's and the launcher's too: when a kernel will not
+        # start, it holds the real cause) and its watch go into pipes the grader drains.
+        if getattr(self, "_pipes", None) is not None:
+            self._pipes.close()
+        self._pipes = watch.Pipes(
+            self._runtime_dir, self._uid, self.stderr_log or None, self.activity_log or None
+        )
+        kw.setdefault("stderr", self._pipes.stderr.writer)
         command, kw = await super()._async_pre_start_kernel(**kw)
         if self._uid is not None:
-            owned = [self._runtime_dir, self.connection_file]
-            owned += [self.activity_log] if self.activity_log else []
-            for path in owned:
+            for path in (self._runtime_dir, self.connection_file):
                 os.chown(path, self._uid, self._uid)
-        elif self.activity_log:
-            os.chmod(self.activity_log, 0o666)
         return command, kw
+
+    @property
+    def watch(self):
+        """The kernel's ``watch.Watch`` (its answers to the state check), once started."""
+        pipes = getattr(self, "_pipes", None)
+        return pipes.watch if pipes is not None else None
+
+    async def _async_post_start_kernel(self, **kw):
+        from courseadmin.grading import watch
+
+        await watch.seal(self)
+        await super()._async_post_start_kernel(**kw)
 
     def _limits(self):
         return Limits(
@@ -464,9 +480,9 @@ class SandboxedKernelManager(AsyncKernelManager):
         from courseadmin.grading import warm
 
         await super()._async_cleanup_resources(restart=restart)
-        if getattr(self, "_stderr", None):
-            self._stderr.close()
-            self._stderr = None
+        if getattr(self, "_pipes", None) is not None:
+            self._pipes.close()
+            self._pipes = None
         if getattr(self, "_warm", None) is not None and not restart:
             # (a restart keeps its runtime folder and starts cold; SandboxedExecute uses a
             # new manager for each kernel instead)
@@ -482,14 +498,13 @@ class SandboxedKernelManager(AsyncKernelManager):
     def format_kernel_cmd(self, extra_arguments=None):
         command = super().format_kernel_cmd(extra_arguments)
         command += [arg for arg in KERNEL_ARGUMENTS if arg not in command]
-        if self.activity_log:
-            Path(self.activity_log).touch()
         sandbox = KernelSandbox(
             workdir=getattr(self, "_workdir", None) or Path.cwd(),
             runtime_dir=Path(self.connection_file).resolve().parent,
             limits=self._limits(),
             keras_home=self.keras_home or None,
-            activity_log=self.activity_log or None,
+            watch=str(self._pipes.watch.path),
+            connection_file=str(Path(self.connection_file).resolve()),
             uid=getattr(self, "_uid", None),
             **(
                 {"font_cache": self.font_cache or None}

@@ -18,7 +18,6 @@ import os
 import re
 import select
 import shutil
-import stat
 import subprocess
 import tempfile
 import threading
@@ -43,13 +42,13 @@ from courseadmin.grading.sandbox import (
 NEVER_PRELOADED = ("keras", "tensorflow", "jax", "jaxlib", "torch")
 ROOT_CAPABILITIES = (  # a root zygote's: unshare and mount, uids, and clean-up after kernels
     "CAP_SYS_ADMIN",
+    "CAP_SYS_CHROOT",  # entering a kernel's mount namespace to seal its runtime folder
     "CAP_SETUID",
     "CAP_SETGID",
     "CAP_KILL",
     "CAP_FOWNER",
     "CAP_DAC_OVERRIDE",
 )
-LOG_BYTES = 1 << 20  # of a kernel's standard error or watch log, the last
 START_SECONDS = 120
 REPLY_SECONDS = 30
 IMPORT = re.compile(r"^\s*(?:from\s+([\w.]+)\s+import\b|import\s+([\w.]+(?:\s*,\s*[\w.]+)*))", re.M)
@@ -199,15 +198,17 @@ class Zygote:
         watch=None,
         probe=False,
         limits=None,
+        stderr=None,
     ):
         """A ``ForkedKernel`` whose working folder is ``workdir`` (a path it creates) with the
-        files of ``files``, read-only, under ``limits``; it serves ``runtime``/kernel.json."""
+        files of ``files``, read-only, under ``limits``; it serves ``runtime``/kernel.json
+        and writes its standard error to ``stderr`` (default: runtime/stderr.log)."""
         limits = limits or self.limits
         request = {
             "op": "fork",
             "connection_file": str(runtime / "kernel.json"),
             "arguments": list(KERNEL_ARGUMENTS),
-            "stderr": str(runtime / "stderr.log"),
+            "stderr": str(stderr or runtime / "stderr.log"),
             "files": str(files),
             "workdir": str(workdir),
             "disk": limits.disk,
@@ -301,60 +302,37 @@ class ForkedKernel:
 
 def fork_for(manager, zygote):
     """A ``ForkedKernel`` for ``SandboxedKernelManager`` ``manager``: its working folder,
-    runtime folder, uid, limits, environment and watch, as a cold start would have them."""
-    runtime = manager._runtime_dir
+    runtime folder, uid, limits, environment, pipes and watch, as a cold start has them."""
+    runtime, pipes = manager._runtime_dir, manager._pipes
     sandbox = KernelSandbox(
         workdir=manager._workdir,
         runtime_dir=runtime,
         limits=manager._limits(),
         keras_home=manager.keras_home or None,
-        activity_log=str(runtime / "activity.log") if manager.activity_log else None,
+        watch=str(pipes.watch.path),
+        connection_file=manager.connection_file,
     )
     files = zygote.files / runtime.name
     files.mkdir()
     share_files(manager._workdir, files)
-    watch = None
-    if sandbox.activity_log:
-        Path(sandbox.activity_log).touch()
-        if manager._uid is not None:
-            os.chown(sandbox.activity_log, manager._uid, manager._uid)
-        allowed, skeleton = sandbox.watched()
-        watch = {"log": sandbox.activity_log, "allow": allowed, "skeleton": skeleton}
-    environment = sandbox.environment()
+    allowed, skeleton = sandbox.watched()
+    watch = {"pipe": sandbox.watch, "allow": allowed, "skeleton": skeleton}
     return zygote.fork(
-        runtime, files, manager._workdir, manager._uid, environment, watch, limits=sandbox.limits
+        runtime,
+        files,
+        manager._workdir,
+        manager._uid,
+        sandbox.environment(),
+        watch,
+        limits=sandbox.limits,
+        stderr=pipes.stderr.path,
     )
 
 
 def collect(manager, zygote):
-    """After ``fork_for``'s kernel ended: its logs to the manager's, then ``zygote.reset``."""
-    runtime = manager._runtime_dir
-    try:
-        for name, log in (
-            ("stderr.log", manager.stderr_log),
-            ("activity.log", manager.activity_log),
-        ):
-            if log:
-                with open(log, "ab") as out:
-                    out.write(read_kernel_file(runtime / name))
-    finally:
-        zygote.discard(runtime.name)
-        zygote.reset()
-
-
-def read_kernel_file(path, limit=LOG_BYTES):
-    """The last ``limit`` bytes of ``path`` if it is a regular file; else b''. The kernel owns
-    its runtime folder: a link (to a solution), a fifo or a device there must not be read."""
-    try:
-        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
-    except OSError:
-        return b""
-    with os.fdopen(fd, "rb") as file:
-        info = os.fstat(fd)
-        if not stat.S_ISREG(info.st_mode):
-            return b""
-        file.seek(max(0, info.st_size - limit))
-        return file.read(limit)
+    """After ``fork_for``'s kernel ended: its files go, then ``zygote.reset``."""
+    zygote.discard(manager._runtime_dir.name)
+    zygote.reset()
 
 
 def share_files(workdir, files):

@@ -10,8 +10,12 @@ on its standard input (the grader's pipe; no kernel can reach it):
 - ``{"op": "fork", ...}``: a kernel (see ``become_kernel``); answers ``{"pid": pid}``.
 - ``{"op": "poll", "pid": pid}``: ``{"status": exit code or null}``.
 - ``{"op": "signal", "pid": pid, "signal": n}``: SIGINT interrupts the kernel, others kill it.
+- ``{"op": "seal", "pid": pid, "path": path}``: once the kernel is up, its runtime folder
+  ``path`` becomes read-only in its view (``seal``); answers ``{"sealed": True}``.
 - ``{"op": "reset"}``: after a kernel: removes what it wrote in the shared ``/tmp`` and says
   whether everything else is as it was (``{"clean": bool, "changed": [...]}``).
+
+``python zygote.py --seal PID PATH`` does the same for a cold kernel, from the grader's side.
 
 Each kernel gets what a sandbox of its own would give it: new PID, mount and IPC namespaces
 with an init as PID 1, as bubblewrap's (it cannot see the zygote or anything a previous
@@ -22,6 +26,7 @@ the zygote's, untouched by any student: each kernel is forked from the same stat
 """
 
 import ctypes
+import fcntl
 import importlib
 import json
 import os
@@ -36,6 +41,7 @@ from types import SimpleNamespace
 import launch  # beside this file: limits, dropping root, the watch
 
 CLONE_NEWNS, CLONE_NEWIPC, CLONE_NEWPID = 0x00020000, 0x08000000, 0x20000000
+CLONE_NEWUSER, NS_GET_USERNS = 0x10000000, 0xB701
 MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC = 1, 2, 4, 8
 MS_REMOUNT, MS_BIND, MS_REC, MS_PRIVATE = 32, 4096, 16384, 1 << 18
 PR_SET_PDEATHSIG, PR_CAPBSET_DROP, PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL = 1, 24, 47, 4
@@ -77,6 +83,20 @@ def read_only(path):
     flags = MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV
     flags |= sum(ms for st, ms in KEPT_FLAGS.items() if have & st)
     mount(None, path, None, flags)
+
+
+def seal(pid, path):
+    """Make ``path`` read-only in the mount namespace of process ``pid``, from a process of
+    one thread (``setns`` wants it). When a user namespace of its own owns that mount
+    namespace (bubblewrap's first one, for a grader that is not root: the grader owns it),
+    enter it first."""
+    mounts = os.open(f"/proc/{pid}/ns/mnt", os.O_RDONLY)
+    owner = fcntl.ioctl(mounts, NS_GET_USERNS)
+    if os.fstat(owner).st_ino != os.stat("/proc/self/ns/user").st_ino:
+        check(LIBC.setns(owner, CLONE_NEWUSER), f"entering the user namespace of {pid}")
+    check(LIBC.setns(mounts, CLONE_NEWNS), f"entering the mount namespace of {pid}")
+    read_only(path)
+    return 0
 
 
 def drop_capabilities():
@@ -135,7 +155,7 @@ def become_student(request):
     launch.set_limits(SimpleNamespace(**request["limits"]))
     if request.get("watch"):
         watch = request["watch"]
-        launch.watch(watch["log"], watch["allow"], watch.get("skeleton", ()))
+        launch.watch(watch["pipe"], watch["allow"], watch.get("skeleton", ()))
 
 
 def in_child(body):
@@ -208,12 +228,9 @@ def run_ipykernel(connection_file, workdir, arguments):
         # OpenBLAS starts its threads when numpy is imported, and a fork has none: start them
         # now, as a cold kernel has them (they count against the process limit)
         numpy.ones((256, 256)) @ numpy.ones((256, 256))
-    sys.argv = ["ipykernel_launcher", "-f", connection_file, *arguments]
     sys.path.insert(0, workdir)
-    from ipykernel import kernelapp
-
     try:
-        kernelapp.launch_new_instance()
+        launch.run_kernel(["-f", connection_file, *arguments])
     except SystemExit as exit:
         return exit.code if isinstance(exit.code, int) else 1
     return 0
@@ -222,7 +239,9 @@ def run_ipykernel(connection_file, workdir, arguments):
 def fork(request):
     def handle():
         for fd, target in ((0, os.devnull), (1, os.devnull), (2, request["stderr"])):
-            os.dup2(os.open(target, os.O_RDWR | os.O_CREAT | os.O_APPEND, 0o600), fd)
+            # (stderr: the grader's pipe, or the probe's file)
+            mode = os.O_RDWR if fd < 2 else os.O_WRONLY | os.O_CREAT | os.O_APPEND
+            os.dup2(os.open(target, mode, 0o600), fd)
         os.closerange(3, 1 << 16)  # the zygote's pipe to the grader, among others
         os.setsid()
         become_kernel(request)
@@ -258,6 +277,11 @@ class Zygote:
             if self.poll(request["pid"]) is None:
                 os.kill(request["pid"], request["signal"])
             return {"ok": True}
+        if op == "seal":
+            helper = in_child(lambda: seal(request["pid"], request["path"]))
+            if os.waitstatus_to_exitcode(os.waitpid(helper, 0)[1]) != 0:
+                raise OSError(f"the runtime folder of kernel {request['pid']} was not sealed")
+            return {"sealed": True}
         if op == "reset":
             left = end_the_others()
             self.exited.clear()
@@ -348,6 +372,8 @@ def preload(names):
 
 
 def main(argv):
+    if argv[:1] == ["--seal"]:
+        return seal(int(argv[1]), argv[2])
     names = [argv[i + 1] for i, arg in enumerate(argv) if arg == "--preload"]
     area = argv[argv.index("--area") + 1]
     replies = os.fdopen(os.dup(1), "w", buffering=1)
@@ -366,4 +392,4 @@ def main(argv):
 
 
 if __name__ == "__main__":
-    main(sys.argv[1:])
+    sys.exit(main(sys.argv[1:]))
