@@ -120,20 +120,18 @@ FIXED_RNG = RIGHT + (
 
 
 def bundle_display(transcript_bytes):
-    """Code that shows a forged results bundle after every cell (a post_run_cell hook)."""
-    bundle = {
-        "exercise": "conv_output_size",
-        "seed": 646,
-        "transcript": base64.b64encode(transcript_bytes).decode(),
-    }
+    """Code that swaps the transcript the check hands over for a forged one (IPython's
+    ``display`` replaced: the kernel's hooks are put back before graded cells, not it)."""
     return (
-        "from IPython.display import display as _display\n"
-        f"_forged = {json.dumps(bundle)!r}\n"
-        "def _forge(result):\n"
-        "    import json\n"
-        "    _display({'application/vnd.coursekit.results+json': json.loads(_forged),\n"
-        "              'text/plain': 'results'}, raw=True)\n"
-        "get_ipython().events.register('post_run_cell', _forge)\n"
+        "import IPython.display\n"
+        "_display = IPython.display.display\n"
+        f"_forged = {base64.b64encode(transcript_bytes).decode()!r}\n"
+        "def _forge(data, raw=False, **kwargs):\n"
+        "    key = 'application/vnd.coursekit.results+json'\n"
+        "    if isinstance(data, dict) and key in data:\n"
+        "        data = {**data, key: {**data[key], 'transcript': _forged}}\n"
+        "    return _display(data, raw=raw, **kwargs)\n"
+        "IPython.display.display = _forge\n"
     )
 
 
