@@ -153,25 +153,19 @@ def judge_cell(cell, definitions, hidden_dir=HIDDEN_DIR, limits=PAYLOAD_LIMITS):
     return messages
 
 
-def definitions_before(nb, index):
-    """{name: source} of the functions (and other names) the code cells before ``index``
-    define at their top level, the last definition winning, as when the notebook runs from
-    the top. Cells are read after IPython's own transform (magics); a cell that does not
-    parse defines nothing."""
-    found = {}
-    transform = TransformerManager().transform_cell
-    for cell in nb.cells[:index]:
-        if cell.cell_type != "code":
-            continue
-        try:
-            text = transform(cell.source)
-            tree = ast.parse(text)
-        except (SyntaxError, ValueError):
-            continue
-        for node in top_level(tree.body):
-            for name in bound_names(node):
-                found[name] = ast.get_source_segment(text, node)
-    return found
+def cell_definitions(cell, transform):
+    """{name: source} of what a code cell defines at its top level, read after IPython's own
+    transform (magics); a cell that does not parse defines nothing."""
+    try:
+        text = transform(cell.source)
+        tree = ast.parse(text)
+    except (SyntaxError, ValueError):
+        return {}
+    return {
+        name: ast.get_source_segment(text, node)
+        for node in top_level(tree.body)
+        for name in bound_names(node)
+    }
 
 
 def top_level(statements):
@@ -202,9 +196,11 @@ def judge_notebook(nb, hidden_dir=HIDDEN_DIR, limits=PAYLOAD_LIMITS, refused=Non
     """Judge every graded cell of an executed notebook: an error output where a point is not
     earned; then the transcripts leave the outputs. ``refused(grade_id, message)`` hears of
     each refused transcript."""
-    for index, cell in enumerate(nb.cells):
+    defined = {}  # name -> source, the last definition so far, as when the notebook runs
+    transform = TransformerManager().transform_cell
+    for cell in nb.cells:
         if cell.cell_type == "code" and is_test_cell(cell):
-            messages = judge_cell(cell, definitions_before(nb, index), hidden_dir, limits)
+            messages = judge_cell(cell, defined, hidden_dir, limits)
             shown = " ".join(
                 str(o.get("evalue", "")) for o in cell.outputs if o.get("output_type") == "error"
             )
@@ -221,6 +217,8 @@ def judge_notebook(nb, hidden_dir=HIDDEN_DIR, limits=PAYLOAD_LIMITS, refused=Non
             for message in messages:
                 if refused is not None and isinstance(message, Refused):
                     refused(nbgrader_meta(cell).get("grade_id"), str(message))
+        elif cell.cell_type == "code":
+            defined.update(cell_definitions(cell, transform))
         for output in cell.get("outputs", []):
             output.get("data", {}).pop(RESULTS_MIME, None)
     return nb
