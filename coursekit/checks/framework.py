@@ -94,6 +94,7 @@ class Cases:
 
     def call(self, fn, case, **kwargs):
         """``fn(*case.args)`` on copies; its result is kept for the judge and returned."""
+        __tracebackhide__ = True
         result, changed = call_watching(fn, case.args, **kwargs)
         self.changed = self.changed or changed
         self.results[next(i for i, c in enumerate(self.cases) if c is case)] = result
@@ -102,6 +103,7 @@ class Cases:
     def call_all(self, fn, **kwargs):
         """:meth:`call` on every case, in order (NumPy's warnings silenced: an overflow is
         the judge's to explain); returns the results."""
+        __tracebackhide__ = True
         with np.errstate(all="ignore"):
             return [self.call(fn, case, **kwargs) for case in self.cases]
 
@@ -177,6 +179,7 @@ def execute(check, fn, seed, recorded):
     ``recorded``: the cases with their expectations (the grader's, for a hidden seed); None
     for the visible seed's (the package's recording) or a hidden seed's in the kernel (the
     inputs alone)."""
+    __tracebackhide__ = True  # the student's traceback shows their code, not the kit's
     rng = np.random.default_rng(seed)
     if check.inputs is None:
         check.body(fn, rng)
@@ -279,6 +282,7 @@ def call(
     and the keyword arguments ``kwargs`` reach ``fn`` as they are. ``described_by`` and
     ``recorded_as``: see :func:`call_watching`.
     """
+    __tracebackhide__ = True  # the student's traceback shows their code, not the kit's
     result, changed = call_watching(
         fn,
         args,
@@ -305,6 +309,7 @@ def call_watching(
 
     This is where a check crosses into the student's code: the crossing is recorded in the
     kernel and replayed in the grader (``transcript.py``)."""
+    __tracebackhide__ = True  # the student's traceback shows their code, not the kit's
     copies = copy.deepcopy(args) if copy_args else args
     passed = tuple(args[i] if i in uncopied else value for i, value in enumerate(copies))
     try:
@@ -339,6 +344,7 @@ def call_watching(
 
 
 def under_time_limit(thunk):
+    __tracebackhide__ = True
     with time_limit(CALL_TIME_LIMIT):
         return thunk()
 

@@ -52,6 +52,7 @@ def call_passing(fn, *args, passed=(), hint="", watch=True):
 
     @functools.wraps(fn)
     def listing(*values):
+        __tracebackhide__ = True
         result = fn(*values)
         return list(result) if inspect.isgenerator(result) else result
 

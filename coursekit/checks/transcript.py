@@ -110,6 +110,7 @@ class Session:
         with the values the call left in the arguments it changed. ``run(thunk)`` runs the
         student's code (under the time limit); ``describe`` turns the result into data;
         ``recorded_as`` stands for the arguments in the call's fingerprint."""
+        __tracebackhide__ = True  # the student's traceback shows their code, not the kit's
         name = getattr(fn, "__name__", type(fn).__name__)
         if self.depth:  # inside a student call: part of that call's crossing
             result = fn(*passed, **kwargs)
@@ -122,8 +123,13 @@ class Session:
         event = {"call": name, "args": key}
         self.events.append(event)
         self.depth += 1
+
+        def invoke():
+            __tracebackhide__ = True
+            return fn(*passed, **kwargs)
+
         try:
-            result = (run or (lambda thunk: thunk()))(lambda: fn(*passed, **kwargs))
+            result = (run or (lambda thunk: thunk()))(invoke)
             if describe is not None:
                 result = describe(result)
         except BaseException as error:
@@ -232,6 +238,7 @@ class StudentFunction:
         return self
 
     def __call__(self, *args, **kwargs):
+        __tracebackhide__ = True
         if self._fn is None or not current().depth:
             raise ReplayError(f"a check called {self.__name__} outside framework.call")
         return self._fn(*args, **kwargs)
