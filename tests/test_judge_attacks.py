@@ -1,0 +1,149 @@
+"""A hostile student against the grader's judgement of hidden tests (``hidden.py``).
+
+The student runs any code in the kernel: they can replace what the check displays, forge a
+transcript byte by byte, and write the notebook the grader reads the rules from. Each test
+here is an attack; the grader must score it 0 (or refuse it, and say so) without spending
+more than a transcript's worth of time and memory, and it must keep scoring honest work.
+Most run in this process: the kernel's half of a check (its displayed bundle caught), a
+tampered or forged bundle, then ``judge_bundle`` as the grader calls it.
+"""
+
+import base64
+import io
+import json
+import resource
+import zipfile
+
+import IPython.display
+import numpy as np
+import pytest
+
+import problem_unittests
+from courseadmin.grading.hidden import judge_bundle, read_transcript
+from coursekit.checks.framework import RESULTS_MIME
+
+# --- forging transcripts by hand ----------------------------------------------------------
+
+
+def npy(array):
+    buffer = io.BytesIO()
+    np.save(buffer, array)
+    return buffer.getvalue()
+
+
+def npy_header(shape, descr):
+    """An .npy member that announces ``shape`` of ``descr`` and holds no data."""
+    buffer = io.BytesIO()
+    header = {"descr": descr, "fortran_order": False, "shape": shape}
+    np.lib.format.write_array_header_1_0(buffer, header)
+    return buffer.getvalue()
+
+
+def tree_member(tree):
+    return npy(np.frombuffer(json.dumps(tree).encode(), "u1"))
+
+
+def archive(members, compression=zipfile.ZIP_DEFLATED):
+    """An .npz from ``{name: bytes}``, as a kernel may write one."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression) as z:
+        for name, data in members.items():
+            z.writestr(name, data)
+    return buffer.getvalue()
+
+
+def bundle_of(data, exercise="conv_output_size", seed=646):
+    return {"exercise": exercise, "seed": seed, "transcript": base64.b64encode(data).decode()}
+
+
+def one_result(reference):
+    """A transcript tree whose one crossing returned ``reference`` (a tree node)."""
+    event = {"dict": {"call": "conv_output_size", "args": "0", "result": reference}}
+    functions = {"dict": {"conv_output_size": [["n", 1, False], ["k", 1, False]]}}
+    return {"dict": {"format": 1, "functions": functions, "events": [event]}}
+
+
+ARRAY = {"array": "a0", "scalar": False}
+
+
+def grown_kib(action):
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    action()
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before
+
+
+# --- the transcript reader ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("descr", ["|V0", "|S0", "<U0"])
+def test_an_array_of_empty_items_is_refused_before_a_check_touches_it(descr):
+    """10**18 items of 0 bytes each: no byte to count against the caps, but copying or
+    comparing it takes forever (the grader's replay deep-copies every result)."""
+    data = archive({"a0.npy": npy_header((10**18,), descr), "__tree__.npy": tree_member(
+        one_result(ARRAY))})  # fmt: skip
+    with pytest.raises(ValueError):
+        read_transcript(bundle_of(data))
+
+
+def test_an_array_larger_than_its_data_is_refused_without_allocating_it():
+    """The header announces 8 TB: NumPy allocates what a header announces before it reads,
+    and the MemoryError escaped the grader (not a ValueError: no refusal, a failed recording)."""
+    data = archive({"a0.npy": npy_header((10**12,), "<f8"), "__tree__.npy": tree_member(
+        one_result(ARRAY))})  # fmt: skip
+    with pytest.raises(ValueError):
+        read_transcript(bundle_of(data))
+    message = judge_bundle(bundle_of(data), "conv_output_size", 646)
+    assert "could not be read" in message
+
+
+def tree_bomb(compression):
+    """A 200 MB JSON list in a few kilobytes (bzip2) or a few hundred (deflate)."""
+    text = b"[" + b"0," * 100_000_000 + b"0]"
+    return archive({"__tree__.npy": npy(np.frombuffer(text, "u1"))}, compression)
+
+
+@pytest.mark.parametrize("compression", [zipfile.ZIP_BZIP2, zipfile.ZIP_DEFLATED])
+def test_a_tree_bomb_is_refused_before_it_is_parsed(compression):
+    """Parsing the tree cost the grader 5 s and 1 GB for each 12 kB bundle (bzip2), and a
+    graded cell's 5 MB of output holds 400 of them."""
+    data = tree_bomb(compression)
+    assert len(data) < 300_000
+    with pytest.raises(ValueError) as refused:
+        grown = grown_kib(lambda: read_transcript(bundle_of(data)))
+        assert grown < 150_000  # KiB: the 200 MB tree is never unpacked
+    said = f"{refused.value} {refused.value.__cause__}"
+    assert "tree of more than" in said or "not an array as NumPy writes it" in said
+
+
+def test_only_the_compression_numpy_writes_is_read():
+    """bzip2 and LZMA members expand without a bound on each read."""
+    data = archive({"__tree__.npy": tree_member(one_result(3))}, zipfile.ZIP_LZMA)
+    with pytest.raises(ValueError):
+        read_transcript(bundle_of(data))
+
+
+def test_thousands_of_tiny_members_are_refused():
+    """Each member costs the reader a zip entry and an .npy parse: 25,000 of them in 4 MB
+    took 2 s per bundle (an honest transcript holds a few hundred)."""
+    members = {f"a{i}.npy": npy(np.zeros(1, "u1")) for i in range(12_000)}
+    data = archive({**members, "__tree__.npy": tree_member(one_result(3))})
+    with pytest.raises(ValueError, match="members"):
+        read_transcript(bundle_of(data))
+
+
+def test_a_member_that_is_no_array_is_refused():
+    data = archive({"a0": b"raw bytes", "__tree__.npy": tree_member(one_result(ARRAY))})
+    with pytest.raises(ValueError):
+        read_transcript(bundle_of(data))
+
+
+def test_an_honest_transcript_is_still_read(monkeypatch):
+    shown = []
+    monkeypatch.setattr(IPython.display, "display", lambda data, raw=False: shown.append(data))
+
+    def conv_output_size(n, k, stride=1, padding=0):
+        return (n + 2 * padding - k) // stride + 1
+
+    problem_unittests.test_conv_output_size(conv_output_size, seed=646)
+    [bundle] = [data[RESULTS_MIME] for data in shown if RESULTS_MIME in data]
+    assert read_transcript(bundle)["events"]
