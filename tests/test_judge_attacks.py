@@ -15,12 +15,20 @@ import resource
 import zipfile
 
 import IPython.display
+import nbformat
 import numpy as np
 import pytest
 
 import problem_unittests
-from courseadmin.grading.hidden import judge_bundle, read_transcript
+from courseadmin.grading.hidden import (
+    Refused,
+    judge_bundle,
+    judge_cell,
+    judge_notebook,
+    read_transcript,
+)
 from coursekit.checks.framework import RESULTS_MIME
+from tests.test_grading import cell
 
 # --- forging transcripts by hand ----------------------------------------------------------
 
@@ -137,13 +145,78 @@ def test_a_member_that_is_no_array_is_refused():
         read_transcript(bundle_of(data))
 
 
-def test_an_honest_transcript_is_still_read(monkeypatch):
+def kernel_bundle(exercise, fn, seed, monkeypatch):
+    """The bundle the kernel's run of ``test_<exercise>(fn, seed=seed)`` displays."""
     shown = []
     monkeypatch.setattr(IPython.display, "display", lambda data, raw=False: shown.append(data))
-
-    def conv_output_size(n, k, stride=1, padding=0):
-        return (n + 2 * padding - k) // stride + 1
-
-    problem_unittests.test_conv_output_size(conv_output_size, seed=646)
+    try:
+        getattr(problem_unittests, f"test_{exercise}")(fn, seed=seed)
+    except AssertionError:
+        pass  # the kernel's verdict does not count
     [bundle] = [data[RESULTS_MIME] for data in shown if RESULTS_MIME in data]
+    return bundle
+
+
+def conv_output_size(n, k, stride=1, padding=0):
+    return (n + 2 * padding - k) // stride + 1
+
+
+def test_an_honest_transcript_is_still_read(monkeypatch):
+    bundle = kernel_bundle("conv_output_size", conv_output_size, 646, monkeypatch)
     assert read_transcript(bundle)["events"]
+
+
+# --- a graded cell's outputs --------------------------------------------------------------
+
+CONV_CALL = "tests.test_conv_output_size(conv_output_size, seed=646)"
+
+
+def graded_cell(outputs, source=CONV_CALL):
+    graded = cell("test", "test_conv_output_size", source, points=2)
+    graded.outputs = [nbformat.v4.new_output("display_data", data=data) for data in outputs]
+    return graded
+
+
+def shown(bundle):
+    return {RESULTS_MIME: bundle, "text/plain": "results"}
+
+
+def test_more_results_than_the_cell_calls_for_are_refused(monkeypatch):
+    """Each bundle in a cell was judged: a kernel that displays its results again and again
+    (a post_run_cell hook) multiplied the grader's work by as many as the cell's 5 MB of
+    output holds. An honest kernel displays one per call."""
+    bundle = kernel_bundle("conv_output_size", conv_output_size, 646, monkeypatch)
+    assert judge_cell(graded_cell([shown(bundle)]), {}) == []
+    judged = []
+    import courseadmin.grading.hidden as hidden
+
+    real = hidden.judge_bundle
+    monkeypatch.setattr(hidden, "judge_bundle", lambda *a, **k: judged.append(1) or real(*a, **k))
+    messages = judge_cell(graded_cell([shown(bundle)] * 40), {})
+    assert len(messages) == 1 and isinstance(messages[0], Refused), messages
+    assert "40 results" in messages[0]
+    assert not judged  # none is read
+
+
+def test_a_cell_that_calls_a_check_twice_is_judged_once_per_result(monkeypatch):
+    bundle = kernel_bundle("conv_output_size", conv_output_size, 646, monkeypatch)
+    twice = graded_cell([shown(bundle)] * 2, source=CONV_CALL + "\n" + CONV_CALL)
+    assert judge_cell(twice, {}) == []
+
+
+def test_a_refused_transcript_reaches_the_report_even_when_the_kernel_said_it_first():
+    """The grader adds no message that an error output of the cell already holds, and the
+    report heard only of the messages it added: a kernel that prints the refusal it expects
+    (an error output of its own) kept its forgery out of the report."""
+    forged = bundle_of(b"not a transcript")
+    expected = judge_bundle(forged, "conv_output_size", 646)
+    assert isinstance(expected, Refused)
+    graded = graded_cell([shown(forged)])
+    graded.outputs.append(
+        nbformat.v4.new_output("error", ename="Exception", evalue=str(expected), traceback=[])
+    )
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [graded]
+    heard = []
+    judge_notebook(nb, refused=lambda grade_id, message: heard.append(message))
+    assert heard == [expected]

@@ -18,6 +18,7 @@ import base64
 import binascii
 import json
 import zipfile
+from collections import Counter
 
 import nbformat
 from IPython.core.inputtransformer2 import TransformerManager
@@ -135,7 +136,8 @@ def judge_cell(cell, definitions, hidden_dir=HIDDEN_DIR, limits=PAYLOAD_LIMITS):
 
     failed = any(o.get("output_type") == "error" for o in cell.get("outputs", []))
     messages = []
-    for exercise, name, seed in calls:
+    wanted = Counter((exercise, int(seed)) for exercise, _, seed in calls)
+    for exercise, name, seed in dict.fromkeys(calls):  # a call made twice shows two results
         if exercise not in CHECKS:
             messages.append(f"tests.test_{exercise} is no check the grader knows.")
             continue
@@ -146,6 +148,15 @@ def judge_cell(cell, definitions, hidden_dir=HIDDEN_DIR, limits=PAYLOAD_LIMITS):
             missing = f"{exercise}: the hidden test's results did not reach the grader."
             # without an error in the cell, something in the kernel kept them back
             messages.append(missing if failed else Refused(missing))
+        if len(found) > wanted[exercise, seed]:  # an honest kernel shows one per call
+            messages.append(
+                Refused(
+                    f"{exercise}: the cell shows {len(found)} results of the hidden test for "
+                    f"{wanted[exercise, seed]} call(s): the kernel displayed results of its "
+                    "own, so none is graded."
+                )
+            )
+            continue
         for bundle in found:
             message = judge_bundle(bundle, exercise, seed, definitions.get(name), recorded, limits)
             if message:
@@ -205,6 +216,9 @@ def judge_notebook(nb, hidden_dir=HIDDEN_DIR, limits=PAYLOAD_LIMITS, refused=Non
     for index, cell in enumerate(nb.cells):
         if cell.cell_type == "code" and is_test_cell(cell):
             messages = judge_cell(cell, definitions_before(nb, index), hidden_dir, limits)
+            for message in messages:  # all of them: the kernel may have said one already
+                if refused is not None and isinstance(message, Refused):
+                    refused(nbgrader_meta(cell).get("grade_id"), str(message))
             shown = " ".join(
                 str(o.get("evalue", "")) for o in cell.outputs if o.get("output_type") == "error"
             )
@@ -218,9 +232,6 @@ def judge_notebook(nb, hidden_dir=HIDDEN_DIR, limits=PAYLOAD_LIMITS, refused=Non
                         traceback=["AssertionError: " + "\n".join(messages)],
                     )
                 )
-            for message in messages:
-                if refused is not None and isinstance(message, Refused):
-                    refused(nbgrader_meta(cell).get("grade_id"), str(message))
         for output in cell.get("outputs", []):
             output.get("data", {}).pop(RESULTS_MIME, None)
     return nb
