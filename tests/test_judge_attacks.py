@@ -27,6 +27,7 @@ from courseadmin.grading.hidden import (
     judge_notebook,
     read_transcript,
 )
+from coursekit.checks import recordings
 from coursekit.checks.framework import RESULTS_MIME
 from tests.test_grading import cell
 
@@ -220,3 +221,49 @@ def test_a_refused_transcript_reaches_the_report_even_when_the_kernel_said_it_fi
     heard = []
     judge_notebook(nb, refused=lambda grade_id, message: heard.append(message))
     assert heard == [expected]
+
+
+# --- what the check's own helpers compute in the kernel ------------------------------------
+
+
+def no_step_train_softmax(X, y, learning_rate, reg, epochs=10, batch_size=200, seed=0):
+    """Shuffles, minibatches, calls softmax_loss_and_grad and keeps its losses; never takes a
+    gradient step."""
+    rng = np.random.default_rng(seed)
+    n, d = X.shape
+    W, b, history = 0.001 * rng.standard_normal((d, int(y.max()) + 1)), 0, []
+    b = np.zeros(W.shape[1])
+    for _ in range(epochs):
+        order = rng.permutation(n)
+        for start in range(0, n, batch_size):
+            rows = order[start : start + batch_size]
+            loss, _, _ = softmax_loss_and_grad(W, b, X[rows], y[rows], reg)  # noqa: F821
+            history.append(loss)
+    return W, b, history
+
+
+def test_train_softmax_is_judged_on_gradients_the_grader_computes(monkeypatch):
+    """The stand-in for softmax_loss_and_grad ran in the kernel, and its gradients reached the
+    grader from the transcript: a kernel that reports zero gradients makes training that never
+    steps look right (and passes the kernel's own run by replacing its check_updates)."""
+    from coursekit.checks import softmax_training
+
+    monkeypatch.setattr(softmax_training, "check_updates", lambda *args: None)
+    bundle = kernel_bundle("train_softmax", no_step_train_softmax, 304, monkeypatch)
+    monkeypatch.undo()
+    handed = read_transcript(bundle)
+    W0 = handed["events"][0]["logs"][0][0][0]
+
+    def zero_gradients(step):
+        shapes = {np.shape(step[0]), np.shape(step[1])}
+        return tuple(
+            np.zeros_like(v) if i > 1 and isinstance(v, np.ndarray) and v.shape in shapes else v
+            for i, v in enumerate(step)
+        )
+
+    for event in handed["events"]:
+        event["logs"] = [[zero_gradients(step) for step in log] for log in event["logs"]]
+    assert W0.shape == handed["events"][0]["logs"][0][0][0].shape
+    forged = bundle_of(recordings.to_bytes(handed), "train_softmax", 304)
+    message = judge_bundle(forged, "train_softmax", 304)
+    assert message and "W never changes" in message, message
