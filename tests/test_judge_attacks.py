@@ -267,3 +267,129 @@ def test_train_softmax_is_judged_on_gradients_the_grader_computes(monkeypatch):
     forged = bundle_of(recordings.to_bytes(handed), "train_softmax", 304)
     message = judge_bundle(forged, "train_softmax", 304)
     assert message and "W never changes" in message, message
+
+
+# --- the rule on loops, read from the submitted notebook -----------------------------------
+
+LOOPY = (
+    "def distance_matrix(matrix1, matrix2):\n"
+    "    a, b = matrix1.astype(np.float64), matrix2.astype(np.float64)\n"
+    "    return np.array([[np.sqrt(((x - y) ** 2).sum()) for y in b] for x in a])\n"
+)
+CLEAN = (
+    "def distance_matrix(matrix1, matrix2):\n"
+    "    a, b = matrix1.astype(np.float64), matrix2.astype(np.float64)\n"
+    "    squared = (a**2).sum(1)[:, None] + (b**2).sum(1)[None, :] - 2 * a @ b.T\n"
+    "    return np.sqrt(np.maximum(squared, 0))\n"
+)
+HELPER = "def _rows(a, b):\n" + LOOPY.split("\n", 1)[1].replace("matrix1", "a").replace(
+    "matrix2", "b"
+)
+STUB = "def distance_matrix(matrix1, matrix2):\n    return matrix1\n"
+
+
+def indented(text, by="    "):
+    return "".join(by + line + "\n" for line in text.splitlines())
+
+
+# The function that runs loops; what the grader may read is loop-free.
+HIDDEN_LOOPS = {
+    "a later definition that never runs": [LOOPY + "if False:\n" + indented(STUB)],
+    "a later definition in an except block": [
+        LOOPY + "try:\n    pass\nexcept ImportError:\n" + indented(STUB)
+    ],
+    "a later definition in a loop over nothing": [LOOPY + "for _ in []:\n" + indented(STUB)],
+    "a later definition after a statement that raises": [LOOPY + "1 / 0\n" + STUB],
+    "a later definition whose default raises": [
+        LOOPY,
+        STUB.replace("matrix2)", "matrix2, _=1 / 0)"),
+    ],
+    "a definition made inside a function": [
+        "def _define():\n    global distance_matrix\n" + indented(LOOPY) + "_define()\n"
+    ],
+    "a definition through globals()": [
+        HELPER + "globals()['distance_matrix'] = lambda m1, m2: _rows(m1, m2)\n"
+    ],
+    "a definition through exec": [f"exec({LOOPY!r})\n"],
+    "a decorator that returns another function": [
+        HELPER + "def _swap(f):\n    return lambda m1, m2: _rows(m1, m2)\n" + "@_swap\n" + STUB
+    ],
+    "an import from a file the notebook wrote": [
+        "%%writefile dm.py\nimport numpy as np\n" + LOOPY,
+        "from dm import distance_matrix\n",
+    ],
+    "an alias of a function with loops": [
+        LOOPY.replace("def distance_matrix", "def _loops") + "distance_matrix = _loops\n"
+    ],
+    "a function built by a call": [HELPER + "distance_matrix = (lambda f: f)(_rows)\n"],
+    "a loop variable": [HELPER + STUB + "for distance_matrix in [_rows]:\n    pass\n"],
+    "an assignment expression": [HELPER + STUB + "(distance_matrix := _rows)\n"],
+    "a star import": [STUB + "from dm import *\n"],
+    "a %run of a script": [STUB + "%run dm.py\n"],
+    "a definition in a %%time cell": ["%%time\n" + LOOPY],
+}
+
+
+def notebook_of(cells):
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell(source) for source in cells]
+    return nb
+
+
+def loops_judged(cells, monkeypatch):
+    """The grader's judgement of distance_matrix's hidden test: a function with loops ran in
+    the kernel (its answers right), and the notebook ``cells`` came before the graded cell."""
+    from courseadmin.grading.hidden import definitions_before, hidden_cases
+
+    namespace = {"np": np}
+    exec(LOOPY, namespace)  # no file: the kernel's own look at the source finds nothing
+    bundle = kernel_bundle("distance_matrix", namespace["distance_matrix"], 203, monkeypatch)
+    source = definitions_before(notebook_of(cells), len(cells)).get("distance_matrix")
+    return judge_bundle(
+        bundle, "distance_matrix", 203, source, hidden_cases("distance_matrix", 203)
+    )
+
+
+@pytest.mark.parametrize("cells", HIDDEN_LOOPS.values(), ids=HIDDEN_LOOPS)
+def test_loops_hidden_from_the_graders_reading_score_zero(cells, monkeypatch):
+    message = loops_judged(cells, monkeypatch)
+    assert message and "distance_matrix" in message, message
+    assert "loop" in message or "comprehension" in message or "def" in message, message
+
+
+HONEST = {
+    "one definition": [CLEAN],
+    "a definition with loops replaced in a later cell": [LOOPY, CLEAN],
+    "a %%time cell": ["%%time\n" + CLEAN],
+    "imports first": ["import numpy as np\n" + CLEAN],
+}
+
+
+@pytest.mark.parametrize("cells", HONEST.values(), ids=HONEST)
+def test_the_rule_reads_honest_definitions(cells, monkeypatch):
+    from courseadmin.grading.hidden import definitions_before
+
+    source = definitions_before(notebook_of(cells), len(cells)).get("distance_matrix")
+    assert source and "(a**2).sum(1)" in source and "for" not in source, source
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="out of the grader's reach: code that rebinds a name through globals() or exec "
+    "after a plain def; the grader reads the def (instructor notes)",
+)
+def test_a_plain_definition_rebound_through_globals_scores_zero(monkeypatch):
+    cells = [CLEAN + HELPER + "globals()['distance_matrix'] = _rows\n"]
+    assert loops_judged(cells, monkeypatch)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="not a rule yet, in the kernel or the grader: the loop rules read the exercise's "
+    "own function, not the notebook's functions it calls",
+)
+def test_loops_in_a_helper_score_zero(monkeypatch):
+    cells = [
+        HELPER + "def distance_matrix(matrix1, matrix2):\n    return _rows(matrix1, matrix2)\n"
+    ]
+    assert loops_judged(cells, monkeypatch)

@@ -17,6 +17,7 @@ import ast
 import base64
 import binascii
 import json
+import textwrap
 import zipfile
 from collections import Counter
 
@@ -165,48 +166,186 @@ def judge_cell(cell, definitions, hidden_dir=HIDDEN_DIR, limits=PAYLOAD_LIMITS):
 
 
 def definitions_before(nb, index):
-    """{name: source} of the functions (and other names) the code cells before ``index``
-    define at their top level, the last definition winning, as when the notebook runs from
-    the top. Cells are read after IPython's own transform (magics); a cell that does not
-    parse defines nothing."""
+    """{name: source} of the names the code cells before ``index`` bind, for the rules on
+    loops: the source of every definition that may be the one that runs when the graded cell
+    does, joined, or None where one of them is no plain ``def`` (or ``name = lambda``): a
+    decorated one, an import, a call's result, a loop variable, a name bound inside a
+    function... whose code the grader cannot read. A later cell's definition replaces the
+    earlier ones when it is the first statement of its cell and cannot fail; any other
+    definition (after a statement that may raise, in an if, try, with or loop block) joins
+    them. Cells are read after IPython's own transform (magics; the body of %%time,
+    %%capture and %%prun cells is read as Python); a cell that does not parse defines
+    nothing. What the notebook defines through exec or globals() stays out of reach."""
     found = {}
+    made_in_functions = set()  # `global name` in a function that binds it: may run any time
     transform = TransformerManager().transform_cell
     for cell in nb.cells[:index]:
         if cell.cell_type != "code":
             continue
-        try:
-            text = transform(cell.source)
-            tree = ast.parse(text)
-        except (SyntaxError, ValueError):
+        tree, text = python_of(cell.source, transform)
+        if tree is None:
             continue
-        for node in top_level(tree.body):
-            for name in bound_names(node):
-                found[name] = ast.get_source_segment(text, node)
-    return found
+        made_in_functions |= bound_in_functions(tree)
+        in_cell = {}
+        for position, (node, conditional) in enumerate(top_level(tree.body)):
+            for name, source in bindings(node, text, {**found, **in_cell}):
+                if name == "*":  # a star import or %run: every name may be rebound
+                    for earlier in {**found, **in_cell}:
+                        in_cell[earlier] = [*in_cell.get(earlier, found.get(earlier, [])), None]
+                    continue
+                if name not in in_cell:
+                    sure = position == 0 and not conditional and safe_def(node)
+                    in_cell[name] = [] if sure else list(found.get(name, []))
+                in_cell[name].append(source)
+        found.update(in_cell)
+    for name in made_in_functions:
+        found[name] = [*found.get(name, []), None]
+    return {
+        name: None if None in sources else "\n".join(sources) for name, sources in found.items()
+    }
 
 
-def top_level(statements):
-    """Statements at a module's top level, also inside if/try/with/for/while blocks."""
+PYTHON_CELL_MAGICS = {"time", "capture", "prun"}  # run their body in the user's namespace
+
+
+def python_of(source, transform):
+    """(tree, text) of a cell's Python, after IPython's transform: a %%time, %%capture or
+    %%prun cell's body; (None, None) when it does not parse or is another cell magic."""
+    try:
+        text = transform(source)
+        tree = ast.parse(text)
+    except (SyntaxError, ValueError):
+        return None, None
+    magic = cell_magic(tree)
+    if magic is None:
+        return tree, text
+    name, body = magic
+    if name not in PYTHON_CELL_MAGICS:
+        return None, None  # %%writefile, %%bash, ...: defines no Python name
+    return python_of(body, transform)
+
+
+def cell_magic(tree):
+    """(name, body) when ``tree`` is one ``get_ipython().run_cell_magic(name, line, body)``."""
+    if len(tree.body) != 1 or not isinstance(tree.body[0], ast.Expr):
+        return None
+    call = tree.body[0].value
+    if not (
+        isinstance(call, ast.Call)
+        and isinstance(call.func, ast.Attribute)
+        and call.func.attr == "run_cell_magic"
+        and len(call.args) == 3
+        and all(isinstance(a, ast.Constant) and isinstance(a.value, str) for a in call.args)
+    ):
+        return None
+    return call.args[0].value, call.args[2].value
+
+
+def top_level(statements, conditional=False):
+    """(statement, conditional) at a module's top level, also inside if/try/with/for/while
+    blocks (conditional: it may not run)."""
     for node in statements:
-        yield node
+        yield node, conditional
         if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
             continue
         for field in ("body", "orelse", "finalbody"):
-            yield from top_level(getattr(node, field, []))
+            yield from top_level(getattr(node, field, []), True)
         for handler in getattr(node, "handlers", []):
-            yield from top_level(handler.body)
+            yield from top_level(handler.body, True)
+        for case in getattr(node, "cases", []):
+            yield from top_level(case.body, True)
 
 
-def bound_names(node):
-    if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
-        return [node.name]
-    if isinstance(node, ast.Assign):
-        return [t.id for t in node.targets if isinstance(t, ast.Name)]
-    if isinstance(node, ast.AnnAssign | ast.AugAssign) and isinstance(node.target, ast.Name):
-        return [node.target.id]
+def safe_def(node):
+    """True for a plain ``def`` that cannot fail: no decorator, defaults and annotations
+    that are constants (evaluating them is all a ``def`` does besides binding its name)."""
+    if not isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) or node.decorator_list:
+        return False
+    arguments = node.args
+    evaluated = [*arguments.defaults, *[d for d in arguments.kw_defaults if d is not None]]
+    evaluated += [a.annotation for a in ast.walk(arguments) if isinstance(a, ast.arg)]
+    evaluated.append(node.returns)
+    return all(value is None or isinstance(value, ast.Constant) for value in evaluated)
+
+
+def bindings(node, text, found):
+    """[(name, source or None)] of the names ``node`` binds at the top level (nested blocks
+    aside: :func:`top_level` yields them); ``"*"`` for a star import or a %run."""
+    if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+        readable = not node.decorator_list
+        return [(node.name, segment(text, node) if readable else None)]
+    if isinstance(node, ast.ClassDef):
+        return [(node.name, None)]
     if isinstance(node, ast.Import | ast.ImportFrom):
-        return [(a.asname or a.name).split(".")[0] for a in node.names]
-    return []
+        if any(alias.name == "*" for alias in node.names):
+            return [("*", None)]
+        return [((a.asname or a.name).split(".")[0], None) for a in node.names]
+    if is_run_magic(node):
+        return [("*", None)]
+    value = getattr(node, "value", None)
+    if isinstance(node, ast.AnnAssign) and value is None:
+        return []  # `name: type` binds nothing
+    targets = node.targets if isinstance(node, ast.Assign) else []
+    if isinstance(node, ast.AnnAssign) and value is not None:
+        targets = [node.target]
+    if len(targets) == 1 and isinstance(targets[0], ast.Name):
+        name = targets[0].id
+        if isinstance(value, ast.Lambda):
+            return [(name, segment(text, node))]
+        if isinstance(value, ast.Name):  # an alias: whatever that name may be
+            sources = found.get(value.id) or [None]
+            return [(name, None if None in sources else "\n".join(sources))]
+    return [(name, None) for name in stored_names(node)]
+
+
+def segment(text, node):
+    return textwrap.dedent(ast.get_source_segment(text, node, padded=True))
+
+
+def is_run_magic(node):
+    """True for ``get_ipython().run_line_magic("run", ...)`` (IPython's %run)."""
+    call = getattr(node, "value", None)
+    return (
+        isinstance(node, ast.Expr)
+        and isinstance(call, ast.Call)
+        and isinstance(call.func, ast.Attribute)
+        and call.func.attr == "run_line_magic"
+        and bool(call.args)
+        and isinstance(call.args[0], ast.Constant)
+        and call.args[0].value == "run"
+    )
+
+
+NESTED = ("body", "orelse", "finalbody", "handlers", "cases")
+
+
+def stored_names(node):
+    """The names a statement stores into at its own level: assignment and loop targets,
+    ``with ... as``, assignment expressions (not in nested blocks or scopes)."""
+    names = []
+    pending = [value for field, value in ast.iter_fields(node) if field not in NESTED]
+    while pending:
+        value = pending.pop()
+        if isinstance(value, list):
+            pending.extend(value)
+        elif isinstance(value, ast.Name) and isinstance(value.ctx, ast.Store):
+            names.append(value.id)
+        elif isinstance(value, ast.NamedExpr):
+            names.append(value.target.id)
+            pending.append(value.value)
+        elif isinstance(value, ast.AST) and not isinstance(value, ast.Lambda):
+            pending.extend(child for _, child in ast.iter_fields(value))
+    return names
+
+
+def bound_in_functions(tree):
+    """Names a function of ``tree`` declares ``global`` (it binds them when it runs)."""
+    return {
+        name
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Global | ast.Nonlocal)
+        for name in node.names
+    }
 
 
 def judge_notebook(nb, hidden_dir=HIDDEN_DIR, limits=PAYLOAD_LIMITS, refused=None):
