@@ -9,6 +9,7 @@ tampered or forged bundle, then ``judge_bundle`` as the grader calls it.
 """
 
 import base64
+import inspect
 import io
 import json
 import resource
@@ -393,3 +394,60 @@ def test_loops_in_a_helper_score_zero(monkeypatch):
         HELPER + "def distance_matrix(matrix1, matrix2):\n    return _rows(matrix1, matrix2)\n"
     ]
     assert loops_judged(cells, monkeypatch)
+
+
+# --- what only the kernel can see: the grader takes its word -------------------------------
+
+
+def tampered(bundle, change):
+    handed = read_transcript(bundle)
+    for event in handed["events"]:
+        change(event)
+    return {**bundle, "transcript": base64.b64encode(recordings.to_bytes(handed)).decode()}
+
+
+def normalise_in_place(images):
+    result = (images / 255).astype(np.float32)
+    images[...] = 0  # the caller's images are gone
+    return result
+
+
+def cube_distances(matrix1, matrix2):
+    a, b = matrix1.astype(np.float64), matrix2.astype(np.float64)
+    return np.sqrt(((a[:, None, :] - b[None, :, :]) ** 2).sum(axis=2))
+
+
+KERNEL_WORD = {
+    "an input changed in place": (
+        "normalise_images",
+        normalise_in_place,
+        404,
+        lambda event: event.update(changed={}) if "changed" in event else None,
+        "changed its argument",
+    ),
+    "the peak memory of a (N1, N2, D) array": (
+        "distance_matrix",
+        cube_distances,
+        203,
+        lambda event: event.update(measured=0) if "measured" in event else None,
+        "builds an array as large as",
+    ),
+}
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="what the student's code does in the kernel besides answering (its inputs "
+    "changed, its peak memory) is the kernel's report: the grader cannot see it",
+)
+@pytest.mark.parametrize("case", KERNEL_WORD.values(), ids=KERNEL_WORD)
+def test_a_rule_on_what_happens_in_the_kernel_is_judged_by_the_grader(case, monkeypatch):
+    from courseadmin.grading.hidden import hidden_cases
+
+    exercise, fn, seed, change, said = case
+    bundle = kernel_bundle(exercise, fn, seed, monkeypatch)
+    source = inspect.getsource(fn)  # the rule on loops reads it
+    recorded = hidden_cases(exercise, seed)
+    honest = judge_bundle(bundle, exercise, seed, source, recorded)
+    assert honest and said in honest, honest  # the kernel's report is judged
+    assert judge_bundle(tampered(bundle, change), exercise, seed, source, recorded)
