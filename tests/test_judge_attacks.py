@@ -153,8 +153,8 @@ def kernel_bundle(exercise, fn, seed, monkeypatch):
     monkeypatch.setattr(IPython.display, "display", lambda data, raw=False: shown.append(data))
     try:
         getattr(problem_unittests, f"test_{exercise}")(fn, seed=seed)
-    except AssertionError:
-        pass  # the kernel's verdict does not count
+    except Exception:  # noqa: BLE001  (the kernel's verdict does not count)
+        pass
     [bundle] = [data[RESULTS_MIME] for data in shown if RESULTS_MIME in data]
     return bundle
 
@@ -451,3 +451,30 @@ def test_a_rule_on_what_happens_in_the_kernel_is_judged_by_the_grader(case, monk
     honest = judge_bundle(bundle, exercise, seed, source, recorded)
     assert honest and said in honest, honest  # the kernel's report is judged
     assert judge_bundle(tampered(bundle, change), exercise, seed, source, recorded)
+
+
+def test_memory_already_traced_in_the_kernel_still_counts(monkeypatch):
+    """One line in any cell, tracemalloc.start(), and the check's measurement gave up
+    ("someone else is measuring here"): the kernel reported None, and the check crashed on
+    it (TypeError) in the kernel and in the grader, which refused the results of a right
+    answer. A report of no figure is no pass either."""
+    import tracemalloc
+
+    from courseadmin.grading.hidden import hidden_cases
+
+    namespace = {"np": np}
+    exec(CLEAN, namespace)
+    recorded = hidden_cases("distance_matrix", 203)
+    tracemalloc.start()
+    try:
+        right = kernel_bundle("distance_matrix", namespace["distance_matrix"], 203, monkeypatch)
+        cube = kernel_bundle("distance_matrix", cube_distances, 203, monkeypatch)
+    finally:
+        tracemalloc.stop()
+    assert judge_bundle(right, "distance_matrix", 203, CLEAN, recorded) is None
+    source = inspect.getsource(cube_distances)
+    message = judge_bundle(cube, "distance_matrix", 203, source, recorded)
+    assert message and "builds an array as large as" in message, message
+    no_figure = tampered(cube, lambda e: e.update(measured=None) if "measured" in e else None)
+    message = judge_bundle(no_figure, "distance_matrix", 203, source, recorded)
+    assert message and "not measured" in message, message

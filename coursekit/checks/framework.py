@@ -476,18 +476,25 @@ def loop_depth(fn):
 
 
 def peak_memory(fn, *args):
-    """Peak bytes Python and NumPy allocate while ``call(fn, *args)`` runs; None if unknown.
-    Measured in the kernel; the grader takes the kernel's figure."""
+    """Peak bytes Python and NumPy allocate while ``call(fn, *args)`` runs, above what was
+    allocated before. Measured in the kernel, also where tracemalloc already runs (its peak
+    is reset); the grader takes the kernel's figure."""
     session = transcript.current()
-    if session.replaying or tracemalloc.is_tracing():  # someone else is measuring here
+    if session.replaying:
         call(fn, *args)
         return session.measured(None)
-    tracemalloc.start()
+    started = not tracemalloc.is_tracing()
+    if started:
+        tracemalloc.start()
+    else:
+        tracemalloc.reset_peak()
     try:
+        before = tracemalloc.get_traced_memory()[0]
         call(fn, *args)
-        peak = tracemalloc.get_traced_memory()[1]
+        peak = tracemalloc.get_traced_memory()[1] - before
     finally:
-        tracemalloc.stop()
+        if started:
+            tracemalloc.stop()
     return session.measured(peak)
 
 
