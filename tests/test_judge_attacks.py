@@ -478,3 +478,33 @@ def test_memory_already_traced_in_the_kernel_still_counts(monkeypatch):
     no_figure = tampered(cube, lambda e: e.update(measured=None) if "measured" in e else None)
     message = judge_bundle(no_figure, "distance_matrix", 203, source, recorded)
     assert message and "not measured" in message, message
+
+
+def test_reading_the_definitions_is_linear_in_the_notebook(monkeypatch):
+    """Each definition's source was cut from the whole cell's text, again for each graded
+    cell: a cell of 10,000 one-line functions (300 kB) kept the grader busy for minutes."""
+    import time
+
+    from courseadmin.grading.hidden import definitions_before
+
+    cells = ["".join(f"def f{i}(): pass\n" for i in range(10_000)) + CLEAN]
+    start = time.perf_counter()
+    assert "np.maximum" in definitions_before(notebook_of(cells), 1)["distance_matrix"]
+    assert time.perf_counter() - start < 20
+
+
+DEEP = {
+    "a 200,000-term sum": "x = " + "+".join(["1"] * 200_000) + "\n",  # too deep to parse here
+    "9 nested %%time": "%%time\n" * 9 + LOOPY,  # runs in the kernel
+    "2,000 nested %%time": "%%time\n" * 2_000 + LOOPY,
+}
+
+
+@pytest.mark.parametrize("source", DEEP.values(), ids=DEEP)
+def test_a_cell_too_deep_for_the_grader_may_define_anything(source):
+    """Neither stops the grader (RecursionError); and as a kernel with a higher recursion
+    limit may run what the grader cannot parse, such a cell may have defined anything."""
+    from courseadmin.grading.hidden import definitions_before
+
+    assert definitions_before(notebook_of([CLEAN, source]), 2)["distance_matrix"] is None
+    assert definitions_before(notebook_of([source, CLEAN]), 2)["distance_matrix"] == CLEAN.strip()

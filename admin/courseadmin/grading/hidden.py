@@ -17,6 +17,7 @@ import ast
 import base64
 import binascii
 import json
+import re
 import textwrap
 import zipfile
 from collections import Counter
@@ -129,7 +130,8 @@ def judge_cell(cell, definitions, hidden_dir=HIDDEN_DIR, limits=PAYLOAD_LIMITS):
     """Messages for what is wrong in one graded cell (empty: every point is earned);
     :class:`Refused` ones where the kernel's answer was refused.
 
-    ``definitions``: {name: source} of what the notebook defines before the cell."""
+    ``definitions``: {name: source} (or a :class:`Definitions`) of what the notebook defines
+    before the cell."""
     calls = HIDDEN_CALL.findall(cell.source)
     if not calls:
         return ["this graded cell runs no hidden test the grader can judge, so it scores 0."]
@@ -166,63 +168,127 @@ def judge_cell(cell, definitions, hidden_dir=HIDDEN_DIR, limits=PAYLOAD_LIMITS):
 
 
 def definitions_before(nb, index):
-    """{name: source} of the names the code cells before ``index`` bind, for the rules on
-    loops: the source of every definition that may be the one that runs when the graded cell
-    does, joined, or None where one of them is no plain ``def`` (or ``name = lambda``): a
-    decorated one, an import, a call's result, a loop variable, a name bound inside a
-    function... whose code the grader cannot read. A later cell's definition replaces the
-    earlier ones when it is the first statement of its cell and cannot fail; any other
-    definition (after a statement that may raise, in an if, try, with or loop block) joins
-    them. Cells are read after IPython's own transform (magics; the body of %%time,
-    %%capture and %%prun cells is read as Python); a cell that does not parse defines
-    nothing. What the notebook defines through exec or globals() stays out of reach."""
-    found = {}
-    made_in_functions = set()  # `global name` in a function that binds it: may run any time
-    transform = TransformerManager().transform_cell
+    """{name: source} of the names the code cells before ``index`` bind (:class:`Definitions`)."""
+    definitions = Definitions()
     for cell in nb.cells[:index]:
+        definitions.read(cell)
+    return definitions.sources()
+
+
+class Definitions:
+    """What the code cells read so far bind, for the rules on loops: for each name, the
+    source of every definition that may be the one that runs when a graded cell does, joined,
+    or None where one of them is no plain ``def`` (or ``name = lambda``): a decorated one, an
+    import, a call's result, a loop variable, a name bound inside a function, a star import
+    or %run... whose code the grader cannot read.
+
+    A later cell's definition replaces the earlier ones when it is the first statement of
+    its cell and cannot fail; any other definition (after a statement that may raise, in an
+    if, try, with or loop block) joins them. Cells are read after IPython's own transform
+    (magics; the body of %%time, %%capture and %%prun cells is read as Python); a cell that
+    does not parse defines nothing. What the notebook defines through exec, globals() or an
+    input transformer of its own stays out of reach. Reading is linear in the cells' size."""
+
+    def __init__(self):
+        self.found = {}  # name -> [source or None], in the order they were bound
+        self.reset = {}  # name -> the statement whose sure definition replaced the others
+        self.star = -1  # the last statement that may have bound any name (star import, %run)
+        self.in_functions = set()  # `global name` in a function: bound whenever it runs
+        self.statements = 0
+        self.transform = TransformerManager().transform_cell
+
+    def read(self, cell):
         if cell.cell_type != "code":
-            continue
-        tree, text = python_of(cell.source, transform)
+            return
+        tree, text = python_of(cell.source, self.transform)
+        if tree is UNREADABLE_CELL:  # the kernel may read it (a higher recursion limit): any name
+            self.statements += 1
+            self.star = self.statements
+            return
         if tree is None:
-            continue
-        made_in_functions |= bound_in_functions(tree)
+            return
+        lines = source_lines(text)
+        self.in_functions |= bound_in_functions(tree)
         in_cell = {}
         for position, (node, conditional) in enumerate(top_level(tree.body)):
-            for name, source in bindings(node, text, {**found, **in_cell}):
-                if name == "*":  # a star import or %run: every name may be rebound
-                    for earlier in {**found, **in_cell}:
-                        in_cell[earlier] = [*in_cell.get(earlier, found.get(earlier, [])), None]
+            self.statements += 1
+            for name, source in bindings(node, lines, lambda n: self.candidates(n, in_cell)):
+                if name == "*":  # a star import or %run: any name may be rebound here
+                    self.star = self.statements
                     continue
                 if name not in in_cell:
-                    sure = position == 0 and not conditional and safe_def(node)
-                    in_cell[name] = [] if sure else list(found.get(name, []))
+                    if position == 0 and not conditional and safe_def(node):
+                        in_cell[name] = []
+                        self.reset[name] = self.statements
+                    else:
+                        in_cell[name] = list(self.found.get(name, []))
                 in_cell[name].append(source)
-        found.update(in_cell)
-    for name in made_in_functions:
-        found[name] = [*found.get(name, []), None]
-    return {
-        name: None if None in sources else "\n".join(sources) for name, sources in found.items()
-    }
+        self.found.update(in_cell)
+
+    def candidates(self, name, in_cell=None):
+        """The sources (None: unreadable) that may be ``name``'s definition now."""
+        sources = list((in_cell or {}).get(name, self.found.get(name, [])))
+        if self.star > self.reset.get(name, -1) or name in self.in_functions:
+            sources.append(None)
+        return sources
+
+    def get(self, name, default=None):
+        sources = self.candidates(name)
+        if not sources or None in sources:
+            return default
+        return "\n".join(sources)
+
+    def sources(self):
+        return {name: self.get(name) for name in self.found}
 
 
 PYTHON_CELL_MAGICS = {"time", "capture", "prun"}  # run their body in the user's namespace
+NESTED_MAGICS = 8  # %%time over %%capture over ...: deeper, the grader does not read it
+UNREADABLE_CELL = object()  # a cell the grader cannot read
 
 
 def python_of(source, transform):
     """(tree, text) of a cell's Python, after IPython's transform: a %%time, %%capture or
-    %%prun cell's body; (None, None) when it does not parse or is another cell magic."""
-    try:
-        text = transform(source)
-        tree = ast.parse(text)
-    except (SyntaxError, ValueError):
-        return None, None
-    magic = cell_magic(tree)
-    if magic is None:
-        return tree, text
-    name, body = magic
-    if name not in PYTHON_CELL_MAGICS:
-        return None, None  # %%writefile, %%bash, ...: defines no Python name
-    return python_of(body, transform)
+    %%prun cell's body. (None, None) when it defines nothing: it does not parse, as in the
+    kernel, or it is another cell magic; (UNREADABLE_CELL, None) when it is too deep for the
+    grader to read (nested magics, or the parser's recursion limit here)."""
+    for _ in range(NESTED_MAGICS):
+        try:
+            text = transform(source)
+            tree = ast.parse(text)
+        except (SyntaxError, ValueError):
+            return None, None
+        except (RecursionError, MemoryError):
+            return UNREADABLE_CELL, None
+        magic = cell_magic(tree)
+        if magic is None:
+            return tree, text
+        name, source = magic
+        if name not in PYTHON_CELL_MAGICS:
+            return None, None  # %%writefile, %%bash, ...: defines no Python name
+    return UNREADABLE_CELL, None
+
+
+def source_lines(text):
+    """``text``'s lines as Python numbers them (only CR LF, CR and LF end a line)."""
+    lines, start = [], 0
+    for match in re.finditer(r"\r\n|\r|\n", text):
+        lines.append(text[start : match.end()])
+        start = match.end()
+    lines.append(text[start:])
+    return lines
+
+
+def segment(lines, node):
+    """``node``'s source, dedented (``ast.get_source_segment`` without reading all the lines
+    again for each node)."""
+    chunk = [line.encode() for line in lines[node.lineno - 1 : node.end_lineno]]
+    if not chunk:
+        return ""
+    chunk[-1] = chunk[-1][: node.end_col_offset]
+    first = chunk[0][: node.col_offset].decode(errors="replace")
+    chunk[0] = b" " * len(first) + chunk[0][node.col_offset :]
+    return textwrap.dedent(b"".join(chunk).decode(errors="replace"))
 
 
 def cell_magic(tree):
@@ -268,12 +334,13 @@ def safe_def(node):
     return all(value is None or isinstance(value, ast.Constant) for value in evaluated)
 
 
-def bindings(node, text, found):
+def bindings(node, lines, candidates):
     """[(name, source or None)] of the names ``node`` binds at the top level (nested blocks
-    aside: :func:`top_level` yields them); ``"*"`` for a star import or a %run."""
+    aside: :func:`top_level` yields them); ``"*"`` for a star import or a %run.
+    ``candidates(name)``: the sources that name may have now (for an alias)."""
     if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
         readable = not node.decorator_list
-        return [(node.name, segment(text, node) if readable else None)]
+        return [(node.name, segment(lines, node) if readable else None)]
     if isinstance(node, ast.ClassDef):
         return [(node.name, None)]
     if isinstance(node, ast.Import | ast.ImportFrom):
@@ -286,20 +353,16 @@ def bindings(node, text, found):
     if isinstance(node, ast.AnnAssign) and value is None:
         return []  # `name: type` binds nothing
     targets = node.targets if isinstance(node, ast.Assign) else []
-    if isinstance(node, ast.AnnAssign) and value is not None:
+    if isinstance(node, ast.AnnAssign):
         targets = [node.target]
     if len(targets) == 1 and isinstance(targets[0], ast.Name):
         name = targets[0].id
         if isinstance(value, ast.Lambda):
-            return [(name, segment(text, node))]
+            return [(name, segment(lines, node))]
         if isinstance(value, ast.Name):  # an alias: whatever that name may be
-            sources = found.get(value.id) or [None]
+            sources = candidates(value.id) or [None]
             return [(name, None if None in sources else "\n".join(sources))]
     return [(name, None) for name in stored_names(node)]
-
-
-def segment(text, node):
-    return textwrap.dedent(ast.get_source_segment(text, node, padded=True))
 
 
 def is_run_magic(node):
@@ -352,9 +415,10 @@ def judge_notebook(nb, hidden_dir=HIDDEN_DIR, limits=PAYLOAD_LIMITS, refused=Non
     """Judge every graded cell of an executed notebook: an error output where a point is not
     earned; then the transcripts leave the outputs. ``refused(grade_id, message)`` hears of
     each refused transcript."""
-    for index, cell in enumerate(nb.cells):
+    definitions = Definitions()  # of the cells before the one judged: read once
+    for cell in nb.cells:
         if cell.cell_type == "code" and is_test_cell(cell):
-            messages = judge_cell(cell, definitions_before(nb, index), hidden_dir, limits)
+            messages = judge_cell(cell, definitions, hidden_dir, limits)
             for message in messages:  # all of them: the kernel may have said one already
                 if refused is not None and isinstance(message, Refused):
                     refused(nbgrader_meta(cell).get("grade_id"), str(message))
@@ -371,6 +435,7 @@ def judge_notebook(nb, hidden_dir=HIDDEN_DIR, limits=PAYLOAD_LIMITS, refused=Non
                         traceback=["AssertionError: " + "\n".join(messages)],
                     )
                 )
+        definitions.read(cell)
         for output in cell.get("outputs", []):
             output.get("data", {}).pop(RESULTS_MIME, None)
     return nb
