@@ -400,25 +400,26 @@ def source_tree(fn):
     A student's function in the grader: the source submitted in the notebook, never what
     the kernel says of it; ``AssertionError`` when the notebook holds none the grader can
     read (``hidden.definitions_before``), for a rule it cannot read is not met."""
-    if isinstance(fn, StudentFunction) and fn.real() is None:
-        if fn.source is None:
-            raise AssertionError(
-                f"{fn.__name__}: the grader reads the rule on loops in your notebook's "
-                f"`def {fn.__name__}(...)`, and found none it can read: define "
-                f"{fn.__name__} with a plain `def` in a code cell (no decorator, import, "
-                "exec or assignment from another function), and leave no other definition "
-                "of it that may run instead (in an if or try block, or after a statement "
-                "that may fail)."
-            )
+    grader = isinstance(fn, StudentFunction) and fn.real() is None
+    if grader:
         text = fn.source
     elif isinstance(fn, StudentFunction):
         text = source_text(fn.real())
     else:
         text = source_text(fn)
     try:
-        return None if text is None else ast.parse(textwrap.dedent(text))
+        tree = None if text is None else ast.parse(textwrap.dedent(text))
     except SyntaxError:
-        return None
+        tree = None
+    if grader and tree is None:
+        raise AssertionError(
+            f"{fn.__name__}: the grader reads the rule on loops in your notebook's "
+            f"`def {fn.__name__}(...)`, and found none it can read: define {fn.__name__} "
+            "with a plain `def` in a code cell (no decorator, import, exec or assignment "
+            "from another function), and leave no other definition of it that may run "
+            "instead (in an if or try block, or after a statement that may fail)."
+        )
+    return tree
 
 
 def source_text(fn):
