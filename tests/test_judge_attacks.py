@@ -508,3 +508,31 @@ def test_a_cell_too_deep_for_the_grader_may_define_anything(source):
 
     assert definitions_before(notebook_of([CLEAN, source]), 2)["distance_matrix"] is None
     assert definitions_before(notebook_of([source, CLEAN]), 2)["distance_matrix"] == CLEAN.strip()
+
+
+# --- an honest student's points ------------------------------------------------------------
+
+
+def test_prints_do_not_push_the_results_out_of_a_graded_cell(monkeypatch):
+    """The outputs of a cell are cut to 5 MB in order: a right answer that printed 5 MB
+    (arrays printed in full while debugging) lost its results bundle, and its points."""
+    from courseadmin.grading.preprocessors import RESULT_BYTES, SandboxedExecute, cap_outputs
+
+    bundle = kernel_bundle("conv_output_size", conv_output_size, 646, monkeypatch)
+    graded = graded_cell([shown(bundle)])
+    cap = SandboxedExecute.max_output_bytes.default_value
+    printed = nbformat.v4.new_output("stream", name="stdout", text="0." * cap)
+    graded.outputs.insert(0, printed)
+    assert cap_outputs(graded, cap, 1, RESULT_BYTES)
+    assert judge_cell(graded, {}) == []
+    assert sum(len(o.get("text", "")) for o in graded.outputs) < cap
+
+
+def test_only_as_many_results_as_calls_escape_the_cap(monkeypatch):
+    from courseadmin.grading.preprocessors import RESULT_BYTES, cap_outputs
+
+    bundle = kernel_bundle("conv_output_size", conv_output_size, 646, monkeypatch)
+    graded = graded_cell([shown(bundle)] * 10)
+    size = len(str(shown(bundle)))
+    cap_outputs(graded, 3 * size, 1, RESULT_BYTES)
+    assert sum(RESULTS_MIME in o.get("data", {}) for o in graded.outputs) <= 3
