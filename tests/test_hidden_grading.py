@@ -120,14 +120,25 @@ FIXED_RNG = RIGHT + (
 
 
 def bundle_display(transcript_bytes):
-    """Code that shows a forged results bundle after every cell (a post_run_cell hook)."""
+    """Code that shows a forged results bundle after every cell (a post_run_cell hook), and
+    keeps conv_output_size's own results from being shown (the grader refuses a cell that
+    shows more results than it calls for)."""
     bundle = {
         "exercise": "conv_output_size",
         "seed": 646,
         "transcript": base64.b64encode(transcript_bytes).decode(),
     }
     return (
+        "import IPython.display\n"
         "from IPython.display import display as _display\n"
+        "def _no_results(*args, **kwargs):\n"
+        "    data = args[0] if args else None\n"
+        "    key = 'application/vnd.coursekit.results+json'\n"
+        "    shown = data.get(key, {}) if isinstance(data, dict) else {}\n"
+        "    if shown.get('exercise') == 'conv_output_size':\n"
+        "        return\n"
+        "    _display(*args, **kwargs)\n"
+        "IPython.display.display = _no_results\n"
         f"_forged = {json.dumps(bundle)!r}\n"
         "def _forge(result):\n"
         "    import json\n"
