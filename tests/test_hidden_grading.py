@@ -83,6 +83,13 @@ def _clear(result):
 _ip.events.register("post_run_cell", _clear)
 """
 )
+# nbgrader reads a number shown as a graded cell's result as its partial credit: the
+# student's function shows 2 (the cell's points) through IPython's displayhook, then is wrong.
+PARTIAL_CREDIT = """\
+def conv_output_size(n, k, stride=1, padding=0):
+    get_ipython().displayhook(2)
+    return 0
+"""
 # Loops, hidden from the kernel's look at the source (inspect answers with a loop-free one).
 LOOPS = (
     "def distance_matrix(matrix1, matrix2):\n"
@@ -175,6 +182,7 @@ STUDENTS = {
     "fixed rng": FIXED_RNG,
     "transformer": TRANSFORMER,
     "quiet": QUIET,
+    "partial credit": PARTIAL_CREDIT,
     "garbage": RIGHT.replace("return", "return 1 + 0 *") + bundle_display(b"not a transcript"),
     "bomb": RIGHT.replace("return", "return 1 + 0 *") + bundle_display(bomb()),
 }
@@ -329,3 +337,9 @@ def test_the_report_names_every_refused_transcript(graded):
     refused = set(found[found["kind"] == "results refused"]["student"])
     assert {"garbage", "bomb", "fixed rng", "silencer"} <= refused
     assert not {"right", "hardcoded", "loops", "snooper"} & refused  # wrong, not refused
+
+
+def test_a_number_shown_as_the_cells_result_is_no_partial_credit(graded):
+    course, scores = graded
+    assert scores.loc["partial credit", CONV] == 0
+    assert "(hidden test)" in feedback(course, "partial credit")

@@ -404,15 +404,28 @@ def source_tree(fn):
     """The AST of ``fn``'s source, or None when the source cannot be found (built-ins).
 
     A student's function in the grader: the source submitted in the notebook, never what
-    the kernel says of it."""
-    if isinstance(fn, StudentFunction):
-        text = fn.source if fn.real() is None else source_text(fn.real())
+    the kernel says of it; ``AssertionError`` when the notebook holds none the grader can
+    read (``hidden.definitions_before``), for a rule it cannot read is not met."""
+    grader = isinstance(fn, StudentFunction) and fn.real() is None
+    if grader:
+        text = fn.source
+    elif isinstance(fn, StudentFunction):
+        text = source_text(fn.real())
     else:
         text = source_text(fn)
     try:
-        return None if text is None else ast.parse(textwrap.dedent(text))
+        tree = None if text is None else ast.parse(textwrap.dedent(text))
     except SyntaxError:
-        return None
+        tree = None
+    if grader and tree is None:
+        raise AssertionError(
+            f"{fn.__name__}: the grader reads the rule on loops in your notebook's "
+            f"`def {fn.__name__}(...)`, and found none it can read: define {fn.__name__} "
+            "with a plain `def` in a code cell (no decorator, import, exec or assignment "
+            "from another function), and leave no other definition of it that may run "
+            "instead (in an if or try block, or after a statement that may fail)."
+        )
+    return tree
 
 
 def source_text(fn):
@@ -470,18 +483,25 @@ def loop_depth(fn):
 
 
 def peak_memory(fn, *args):
-    """Peak bytes Python and NumPy allocate while ``call(fn, *args)`` runs; None if unknown.
-    Measured in the kernel; the grader takes the kernel's figure."""
+    """Peak bytes Python and NumPy allocate while ``call(fn, *args)`` runs, above what was
+    allocated before. Measured in the kernel, also where tracemalloc already runs (its peak
+    is reset); the grader takes the kernel's figure."""
     session = transcript.current()
-    if session.replaying or tracemalloc.is_tracing():  # someone else is measuring here
+    if session.replaying:
         call(fn, *args)
         return session.measured(None)
-    tracemalloc.start()
+    started = not tracemalloc.is_tracing()
+    if started:
+        tracemalloc.start()
+    else:
+        tracemalloc.reset_peak()
     try:
+        before = tracemalloc.get_traced_memory()[0]
         call(fn, *args)
-        peak = tracemalloc.get_traced_memory()[1]
+        peak = tracemalloc.get_traced_memory()[1] - before
     finally:
-        tracemalloc.stop()
+        if started:
+            tracemalloc.stop()
     return session.measured(peak)
 
 

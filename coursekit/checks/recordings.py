@@ -14,6 +14,7 @@ A recording is an ``.npz`` file (no pickles) per exercise: the arrays, and one J
 import hashlib
 import io
 import json
+import math
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -101,6 +102,8 @@ class Limits(NamedTuple):
     array_bytes: int  # the arrays' bytes, each reference counted (shared arrays are not free)
     nodes: int  # values in the tree
     depth: int  # nesting
+    tree_bytes: int = 16_000_000  # the JSON tree, before it is parsed
+    members: int = 10_000  # arrays (files in the .npz)
 
 
 class TooLarge(ValueError):
@@ -161,18 +164,55 @@ def from_bytes(data, limits=None):
     """The value that :func:`to_bytes` wrote. ``limits``: data from outside, whose sizes are
     checked before anything is read (``TooLarge``)."""
     if limits is not None:
-        if len(data) > limits.stored_bytes:
-            raise TooLarge(f"{len(data):,} bytes, more than the {limits.stored_bytes:,} read")
-        with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            members = archive.infolist()
-        if len(members) > limits.nodes or sum(m.file_size for m in members) > limits.array_bytes:
-            raise TooLarge(f"more than {limits.array_bytes:,} bytes unpacked")
+        check_archive(data, limits)
     with np.load(io.BytesIO(data), allow_pickle=False) as npz:
         arrays = {key: npz[key] for key in npz.files}
     if limits is not None:
         for array in arrays.values():
             array.flags.writeable = False
     return decode(json.loads(arrays.pop(TREE).tobytes()), arrays, Budget(limits))
+
+
+# What np.savez_compressed writes; other methods (bzip2, LZMA) expand without a bound per read.
+COMPRESSIONS = (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED)
+
+
+def check_archive(data, limits):
+    """Raise ``TooLarge`` (or ``ValueError``) unless ``data`` is an .npz within ``limits``:
+    its size, its members (.npy files of the method NumPy writes), the arrays each header
+    announces (no more bytes than the member holds: NumPy allocates what a header announces
+    before reading it, and an array of empty items costs no byte but takes forever to copy or
+    compare), the JSON tree (before it is parsed). Only headers are read."""
+    if len(data) > limits.stored_bytes:
+        raise TooLarge(f"{len(data):,} bytes, more than the {limits.stored_bytes:,} read")
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        members = archive.infolist()
+        if len(members) > limits.members:
+            raise TooLarge(f"more than {limits.members:,} members")
+        if sum(m.file_size for m in members) > limits.array_bytes:
+            raise TooLarge(f"more than {limits.array_bytes:,} bytes unpacked")
+        for member in members:
+            if member.compress_type not in COMPRESSIONS or not member.filename.endswith(".npy"):
+                raise ValueError(f"{member.filename}: not an array as NumPy writes it")
+            if member.filename == f"{TREE}.npy" and member.file_size > limits.tree_bytes:
+                raise TooLarge(f"a tree of more than {limits.tree_bytes:,} bytes")
+            with archive.open(member) as f:
+                check_header(f, member.file_size)
+
+
+def check_header(f, stored):
+    """Raise ``ValueError`` unless the .npy header read from ``f`` announces an array of
+    non-empty items (or none) whose data fits in the ``stored`` bytes of its member."""
+    version = np.lib.format.read_magic(f)
+    if version == (1, 0):
+        shape, _, dtype = np.lib.format.read_array_header_1_0(f)
+    elif version == (2, 0):
+        shape, _, dtype = np.lib.format.read_array_header_2_0(f)
+    else:
+        raise ValueError(f"an .npy header of version {version}")
+    count = math.prod(shape)
+    if dtype.hasobject or (count and not dtype.itemsize) or count * dtype.itemsize > stored:
+        raise ValueError(f"an array header ({shape}, {dtype}) that its data does not fill")
 
 
 def digest(value):

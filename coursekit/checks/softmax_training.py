@@ -21,6 +21,7 @@ from coursekit.checks.framework import (
     observed,
     replacing_global,
 )
+from coursekit.checks.transcript import ReplayError
 
 __all__ = ["test_train_softmax"]
 
@@ -82,30 +83,48 @@ class LossStandIn:
     """
 
     def __init__(self, X, y, log):
-        self.data, self.labels, self.log = X, y, log  # log: an ``observed`` list of steps
+        self.data, self.labels, self.log = X, y, log  # log: an ``observed`` list of calls
 
     @property
     def steps(self):
-        return [Step(*step) for step in self.log]
+        """Each call as a :class:`Step`, computed here from what the student's code passed (the
+        log holds only that): in the grader too, whatever the kernel says it returned."""
+        return [
+            self.step(*self.minibatch(W, b, X, y, ReplayError), reg) for W, b, X, y, reg in self.log
+        ]
 
     def __call__(self, W, b, X, y, reg):  # the exercise's parameter names: keywords work too
+        W, b, X, y = self.minibatch(W, b, X, y, ValueError)
+        self.log.append((W, b, X, y, reg))
+        step = self.step(W, b, X, y, reg)
+        return step.loss, step.dW.copy(), step.db.copy()
+
+    def minibatch(self, W, b, X, y, error):
+        """The arrays of one call, as float64 (and y as an array); ``error`` if their shapes
+        are not those of a minibatch of the training set."""
         W, b = np.array(W, dtype=np.float64), np.array(b, dtype=np.float64)
         X, y = np.asarray(X, dtype=np.float64), np.asarray(y)
-        d, c = self.data.shape[1], int(self.labels.max()) + 1
-        if X.ndim != 2 or X.shape[1] != d or W.shape != (d, c) or b.shape != (c,):
-            raise ValueError(
+        n, d, c = len(self.data), self.data.shape[1], int(self.labels.max()) + 1
+        if X.ndim != 2 or X.shape[1] != d or W.shape != (d, c) or b.shape != (c,) or len(X) > n:
+            raise error(
                 f"softmax_loss_and_grad got X {X.shape}, W {W.shape} and b {b.shape}; a "
-                f"minibatch X[indices] has shape (batch_size, {d}), W (D, C) = ({d}, {c}) and b "
-                f"(C,) = ({c},), where C = y.max() + 1 is the number of classes."
+                f"minibatch X[indices] has shape (batch_size, {d}) with batch_size at most N = "
+                f"{n}, W (D, C) = ({d}, {c}) and b (C,) = ({c},), where C = y.max() + 1 is the "
+                "number of classes."
             )
+        return W, b, X, y
+
+    def step(self, W, b, X, y, reg):
+        """The stand-in's answer to one call: the minibatch's rows of the training set, whether
+        y are their labels, the surrogate's loss and gradients."""
+        c = int(self.labels.max()) + 1
         distances = ((X[:, None, :] - self.data[None, :, :]) ** 2).sum(axis=2)
         rows = distances.argmin(axis=1)  # which training samples the minibatch holds
         aligned = y.shape == rows.shape and np.array_equal(y, self.labels[rows])
         residual = X @ W + b - np.eye(c)[self.labels[rows]]  # (n, C)
         loss = float(0.5 * np.mean(np.sum(residual**2, axis=1)) + reg * np.sum(W * W))
         dW, db = X.T @ residual / len(X) + 2 * reg * W, residual.mean(axis=0)
-        self.log.append((W, b, rows, aligned, reg, loss, dW, db))
-        return loss, dW.copy(), db.copy()
+        return Step(W, b, rows, aligned, reg, loss, dW, db)
 
 
 def run_training(fn, X, y, learning_rate, reg, epochs, batch_size, seed):

@@ -24,14 +24,18 @@ from nbgrader.preprocessors import Execute, NbGraderPreprocessor
 from traitlets import Bool, Float, Integer, Unicode
 
 from courseadmin.authoring.notebooks import is_test_cell, nbgrader_meta, read_notebook
+from courseadmin.authoring.record import HIDDEN_CALL
 from courseadmin.grading.caps import TimeBudget
 from courseadmin.grading.sandbox import SandboxedKernelManager
 from courseadmin.grading.watch import check_state
+from coursekit.checks.framework import RESULTS_MIME
 
 # Run (silently, on one line so tracebacks keep their line numbers) before every graded test
 # cell: a student cannot make the hidden tests pass by replacing tests.test_<name>.
 PRISTINE_CHECKS = 'tests = __import__("coursekit.pristine").pristine.checks(); '
 ERROR_KEPT = 2000  # characters of an error's value and traceback lines kept past a cap
+# A results bundle the grader reads (hidden.PAYLOAD_LIMITS: 8 MB, base64) is kept whole.
+RESULT_BYTES = 8_000_000 * 4 // 3 + 10_000
 
 
 class KernelStartError(RuntimeError):
@@ -259,7 +263,8 @@ class SandboxedExecute(Execute):
                 refused = self._check_state(index, "after")
             if refused is not None:
                 cell.outputs = [refused]
-        cut = cap_outputs(cell, self.max_output_bytes)
+        calls = len(HIDDEN_CALL.findall(cell.source)) if is_test_cell(cell) else 0
+        cut = cap_outputs(cell, self.max_output_bytes, calls, RESULT_BYTES)
         if cut:
             self._incident("output cut", index, f"{cut:,} bytes of output, cut to the cap")
         return cell, resources
@@ -293,29 +298,42 @@ def cut_error(output):
     )
 
 
-def cap_outputs(cell, max_bytes):
+def cap_outputs(cell, max_bytes, results=0, result_bytes=0):
     """Cut a cell's outputs to ``max_bytes``, saying so in a last stream output.
 
-    Returns the size before the cut, or 0 when nothing was cut."""
+    Errors are kept, and so are the first ``results`` results bundles of hidden tests
+    (``RESULTS_MIME``) no larger than ``result_bytes`` each, the others cut first: what the
+    student's code prints must not push the grader's input out. Returns the size before the
+    cut, or 0 when nothing was cut."""
     outputs = cell.get("outputs", [])
     total = sum(output_size(output) for output in outputs)
     if total <= max_bytes:
         return 0
+    handed_over = [
+        index
+        for index, output in enumerate(outputs)
+        if RESULTS_MIME in (output.get("data") or {}) and output_size(output) <= result_bytes
+    ][:results]
+    budget = max_bytes - sum(output_size(outputs[index]) for index in handed_over)
     kept, used = [], 0
-    for output in outputs:
+    for index, output in enumerate(outputs):
         size = output_size(output)
-        if output.get("output_type") == "error":
-            output = output if used + size <= max_bytes else cut_error(output)
+        if index in handed_over:
+            kept.append(output)
+        elif output.get("output_type") == "error":
+            output = output if used + size <= budget else cut_error(output)
             kept.append(output)
             used += output_size(output)
-        elif used + size <= max_bytes:
+        elif used + size <= budget:
             kept.append(output)
             used += size
-        elif output.get("output_type") == "stream" and used < max_bytes:
-            kept.append(NotebookNode({**output, "text": output.text[: max_bytes - used]}))
-            used = max_bytes
+        elif output.get("output_type") == "stream" and used < budget:
+            kept.append(NotebookNode({**output, "text": output.text[: budget - used]}))
+            used = budget
     note = f"\n[output cut: {total:,} bytes, more than the {max_bytes:,} kept]\n"
-    kept.append(NotebookNode(output_type="stream", name="stderr", text=note))
+    # nbgrader scores a graded cell with any stderr 0: there, the grader's judgement decides
+    stream = "stdout" if results else "stderr"
+    kept.append(NotebookNode(output_type="stream", name=stream, text=note))
     cell.outputs = kept
     return total
 
