@@ -442,9 +442,8 @@ def judge_notebook(nb, hidden_dir=HIDDEN_DIR, limits=PAYLOAD_LIMITS, refused=Non
                 str(o.get("evalue", "")) for o in cell.outputs if o.get("output_type") == "error"
             )
             messages = [m for m in messages if m not in shown]
-            if messages:  # first: nbgrader scores a cell by the first output it can read
-                cell.outputs.insert(
-                    0,
+            if messages:
+                cell.outputs.append(
                     nbformat.v4.new_output(
                         "error",
                         ename="AssertionError",
