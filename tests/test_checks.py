@@ -17,7 +17,7 @@ import problem_unittests
 from courseadmin.authoring.record import HIDDEN_DIR, hidden_seeds
 from courseadmin.grading.hidden import hidden_cases, judge_bundle
 from courseadmin.grading.preprocessors import SandboxedExecute
-from coursekit.checks import framework, recordings
+from coursekit.checks import framework, loops, recordings
 from coursekit.checks.framework import CHECKS, RESULTS_MIME
 from tests.answers import all_notebooks
 from tests.answers.registry import CORRECT_VARIANTS, REFERENCES, WRONG_ANSWERS
@@ -189,12 +189,12 @@ def squares_while(x):
 )
 def test_forbid_loops_names_the_loop(fn, kind):
     with pytest.raises(AssertionError, match=kind):
-        framework.forbid_loops(fn)
+        loops.forbid_loops(fn)
 
 
 def test_forbid_loops_accepts_whole_array_code():
-    framework.forbid_loops(lambda x: x**2)
-    framework.forbid_loops(np.square)  # no Python source: nothing to inspect
+    loops.forbid_loops(lambda x: x**2)
+    loops.forbid_loops(np.square)  # no Python source: nothing to inspect
 
 
 def test_call_stops_an_endless_loop(monkeypatch):
@@ -224,10 +224,10 @@ def test_loop_depth_counts_nesting():
     def nested(x):
         return [[a * b for b in x] for a in x]
 
-    assert framework.loop_depth(squares_loop) == 1
-    assert framework.loop_depth(squares_comprehension) == 1
-    assert framework.loop_depth(nested) == 2
-    assert framework.loop_depth(np.square) is None
+    assert loops.loop_depth(squares_loop) == 1
+    assert loops.loop_depth(squares_comprehension) == 1
+    assert loops.loop_depth(nested) == 2
+    assert loops.loop_depth(np.square) is None
 
 
 def test_peak_memory_sees_a_large_intermediate():

@@ -342,7 +342,8 @@ def notebook_of(cells):
 def loops_judged(cells, monkeypatch):
     """The grader's judgement of distance_matrix's hidden test: a function with loops ran in
     the kernel (its answers right), and the notebook ``cells`` came before the graded cell."""
-    from courseadmin.grading.hidden import definitions_before, hidden_cases
+    from courseadmin.grading.definitions import definitions_before
+    from courseadmin.grading.hidden import hidden_cases
 
     namespace = {"np": np}
     exec(LOOPY, namespace)  # no file: the kernel's own look at the source finds nothing
@@ -374,7 +375,7 @@ HONEST = {
 
 @pytest.mark.parametrize("cells", HONEST.values(), ids=HONEST)
 def test_the_rule_reads_honest_definitions(cells, monkeypatch):
-    from courseadmin.grading.hidden import definitions_before
+    from courseadmin.grading.definitions import definitions_before
 
     source = definitions_before(notebook_of(cells), len(cells)).get("distance_matrix")
     assert source and "(a**2).sum(1)" in source and "for" not in source, source
@@ -491,7 +492,7 @@ def test_reading_the_definitions_is_linear_in_the_notebook(monkeypatch):
     cell: a cell of 10,000 one-line functions (300 kB) kept the grader busy for minutes."""
     import time
 
-    from courseadmin.grading.hidden import definitions_before
+    from courseadmin.grading.definitions import definitions_before
 
     cells = ["".join(f"def f{i}(): pass\n" for i in range(10_000)) + CLEAN]
     start = time.perf_counter()
@@ -510,7 +511,7 @@ DEEP = {
 def test_a_cell_too_deep_for_the_grader_may_define_anything(source):
     """Neither stops the grader (RecursionError); and as a kernel with a higher recursion
     limit may run what the grader cannot parse, such a cell may have defined anything."""
-    from courseadmin.grading.hidden import definitions_before
+    from courseadmin.grading.definitions import definitions_before
 
     assert definitions_before(notebook_of([CLEAN, source]), 2)["distance_matrix"] is None
     assert definitions_before(notebook_of([source, CLEAN]), 2)["distance_matrix"] == CLEAN.strip()

@@ -19,9 +19,9 @@ from coursekit.checks.framework import (
     expect_array,
     expect_tuple,
     feedback_check,
-    forbid_loops,
     observed,
 )
+from coursekit.checks.loops import forbid_loops
 
 __all__ = [
     "test_numerical_gradient",

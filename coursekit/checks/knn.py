@@ -16,12 +16,11 @@ from coursekit.checks.framework import (
     expect,
     expect_array,
     feedback_check,
-    forbid_loops,
     has_uint8,
-    loop_depth,
     peak_memory,
     same_value,
 )
+from coursekit.checks.loops import forbid_loops, loop_depth
 
 EXERCISES = (
     "distance_matrix_two_loops distance_matrix_one_loop distance_matrix distance_matrix_l1 "

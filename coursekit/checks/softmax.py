@@ -16,8 +16,8 @@ from coursekit.checks.framework import (
     expect_array,
     expect_tuple,
     feedback_check,
-    forbid_loops,
 )
+from coursekit.checks.loops import forbid_loops
 
 __all__ = [
     "test_softmax",
