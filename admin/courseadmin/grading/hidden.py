@@ -15,7 +15,6 @@ the feedback says why. Then the transcripts are removed from the outputs (the te
 
 import base64
 import binascii
-import json
 import zipfile
 from collections import Counter
 
@@ -25,6 +24,7 @@ from traitlets import Integer, Unicode
 
 from courseadmin.authoring.notebooks import is_test_cell, nbgrader_meta
 from courseadmin.authoring.record import HIDDEN_CALL, HIDDEN_DIR
+from courseadmin.grading import incidents
 from courseadmin.grading.definitions import Definitions
 from coursekit.checks import recordings
 from coursekit.checks.framework import CHECKS, RESULTS_MIME, rerun
@@ -221,8 +221,4 @@ class JudgeHiddenResults(NbGraderPreprocessor):
         return judge_notebook(nb, self.hidden_dir, limits, self._refused), resources
 
     def _refused(self, grade_id, message):
-        if not self.incident_log:
-            return
-        line = {"kind": REFUSED, "cell": grade_id, "detail": message}
-        with open(self.incident_log, "a", encoding="utf-8") as f:
-            f.write(json.dumps(line) + "\n")
+        incidents.note(self.incident_log, REFUSED, grade_id, message)

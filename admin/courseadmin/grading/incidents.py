@@ -30,6 +30,15 @@ LIMIT_SIGNS = {
 }
 
 
+def note(path, kind, cell, detail):
+    """Append one incident to the JSON-lines log at ``path`` ('' : no log), as the steps of a
+    grading write them (execution, the judge, the sanitiser) and :func:`incident_events` reads
+    them back."""
+    if path:
+        with open(path, "a", encoding="utf-8") as f:
+            f.write(json.dumps({"kind": kind, "cell": cell, "detail": detail}) + "\n")
+
+
 def incident_events(path, assignment, student):
     """Events from ``SandboxedExecute``'s incident log at ``path``."""
     events = []

@@ -12,7 +12,6 @@
   scores and records exactly what the sandboxed run produced.
 """
 
-import json
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
@@ -25,6 +24,7 @@ from traitlets import Bool, Float, Integer, Unicode
 
 from courseadmin.authoring.notebooks import is_test_cell, nbgrader_meta, read_notebook
 from courseadmin.authoring.record import HIDDEN_CALL
+from courseadmin.grading import incidents
 from courseadmin.grading.caps import TimeBudget
 from courseadmin.grading.sandbox import SandboxedKernelManager
 from courseadmin.grading.watch import check_state
@@ -188,13 +188,9 @@ class SandboxedExecute(Execute):
 
     def _incident(self, kind, index, detail):
         """Note one incident in ``incident_log`` (JSON lines: kind, cell, detail)."""
-        if not self.incident_log:
-            return
         cell = self.nb.cells[index] if index is not None else {}
         where = nbgrader_meta(cell).get("grade_id") if cell else None
-        line = {"kind": kind, "cell": where or f"cell {index + 1}", "detail": detail}
-        with open(self.incident_log, "a", encoding="utf-8") as f:
-            f.write(json.dumps(line) + "\n")
+        incidents.note(self.incident_log, kind, where or f"cell {index + 1}", detail)
 
     def _check_state(self, index, when):
         """The state check ``when`` ("before" or "after") graded cell ``index``: the kernel

@@ -28,7 +28,6 @@ too. Feedback pages also carry ``CONTENT_SECURITY_POLICY`` (template ``coursekit
 """
 
 import html
-import json
 import re
 from collections import Counter
 from html.parser import HTMLParser
@@ -42,6 +41,7 @@ from nbconvert.preprocessors import Preprocessor
 from traitlets import Bool, Unicode
 from traitlets.config import Config
 
+from courseadmin.grading import incidents
 from coursekit.checks.framework import RESULTS_MIME
 from coursekit.style import STYLESHEET
 
@@ -347,11 +347,8 @@ class SanitiseNotebook(Preprocessor):
 
     def preprocess(self, nb, resources):
         found = sanitise_notebook(nb)
-        if found and self.incident_log:
-            with open(self.incident_log, "a", encoding="utf-8") as log:
-                for where, removed in found:
-                    line = {"kind": KIND, "cell": where, "detail": "removed " + ", ".join(removed)}
-                    log.write(json.dumps(line) + "\n")
+        for where, removed in found:
+            incidents.note(self.incident_log, KIND, where, "removed " + ", ".join(removed))
         resources["content_security_policy"] = self.content_security_policy
         return nb, resources
 
