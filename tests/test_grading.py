@@ -19,7 +19,7 @@ from courseadmin.authoring.notebooks import nbgrader_meta
 from courseadmin.democlass import FORK_LOOP, VANDAL
 from courseadmin.grading import events, integrity
 from courseadmin.grading.autograde import Settings, autograde
-from courseadmin.grading.course import Course
+from courseadmin.grading.course import Course, GradingError
 from courseadmin.grading.export import export_csv, grade_table
 from courseadmin.grading.preprocessors import cap_outputs
 from courseadmin.grading.report import write_report
@@ -443,6 +443,10 @@ def test_cli_release_collect_grade_export(tmp_path):
     assert "released 01_data_preparation" in cli(
         "release", "--course", str(course_dir), "01_data_preparation"
     )
+    config = course_dir / "nbgrader_config.py"
+    with config.open("a") as instructor:  # the instructor's own lines: never rewritten
+        instructor.write("c.ClusterGrading.jobqueue = {'queue': 'gpu'}  # mine\n")
+    mine = config.read_text()
     released = course_dir / "release" / "01_data_preparation" / "01_data_preparation.ipynb"
     roster = tmp_path / "roster.csv"
     roster.write_text("id,first_name,last_name,email,lms_id\nkim,Kim,Lee,,12\n")
@@ -459,6 +463,37 @@ def test_cli_release_collect_grade_export(tmp_path):
     grades = pd.read_csv(course_dir / "reports" / "grades.csv")
     assert grades.loc[0, "student_id"] == "kim" and grades.loc[0, "total"] == 0
     assert "report.html" in cli("report", *args)
+    assert config.read_text() == mine
+    assert Course(course_dir).config.ClusterGrading.jobqueue == {"queue": "gpu"}
+
+
+def test_the_course_config_is_the_instructors(tmp_path):
+    """The kit's settings go to kit_config.py; the instructor's file is made once, given the
+    line that loads the kit's settings if it lacks it, and replaced only when the kit wrote
+    it whole (an earlier version)."""
+    own = tmp_path / "own"
+    own.mkdir()
+    (own / "nbgrader_config.py").write_text("c = get_config()\nc.ClusterGrading.jobs = 3\n")
+    course = Course(own)
+    text = (own / "nbgrader_config.py").read_text().splitlines()
+    assert text[0] == "c = get_config()" and text[2] == "c.ClusterGrading.jobs = 3"
+    assert "kit_config.py" in text[1] and course.config.ClusterGrading.jobs == 3
+    assert course.config.ExchangeFactory.collect.endswith("SafeCollect")
+    earlier = tmp_path / "earlier"
+    earlier.mkdir()
+    (earlier / "nbgrader_config.py").write_text(
+        "c = get_config()  # noqa: F821\nload_subconfig('/x/admin/nbgrader_config.py')\n"
+        "c.CourseDirectory.root = '/x/course'\nc.Exchange.root = '/x/course/exchange'\n"
+        "from courseadmin.grading.sanitise import page_config  # noqa: E402\n"
+        "c.merge(page_config())  # noqa: F821\n"
+    )
+    Course(earlier)
+    assert "/x/" not in (earlier / "nbgrader_config.py").read_text()
+    broken = tmp_path / "broken"
+    broken.mkdir()
+    (broken / "nbgrader_config.py").write_text("c = get_config()\nc.Execute.timeout = \n")
+    with pytest.raises(GradingError, match="nbgrader_config.py"):
+        Course(broken)
 
 
 def test_launcher_sets_rlimits_then_runs_the_command(tmp_path):

@@ -18,10 +18,10 @@ from nbgrader.api import Gradebook
 from nbgrader.apps import NbGraderAPI
 from nbgrader.coursedir import CourseDirectory
 from sqlalchemy.exc import SAWarning
+from traitlets.config import PyFileConfigLoader
 
 from courseadmin.authoring.build import course_config, put_scripts_on_path
 from courseadmin.authoring.notebooks import NotebookError, read_notebook
-from courseadmin.grading.sanitise import page_config
 from courseadmin.paths import ADMIN_DIR, REPO_ROOT, SOLUTIONS_DIR
 
 DEFAULT_ROOT = REPO_ROOT / "course"
@@ -87,6 +87,50 @@ NBGRADER_AUTOGRADE = [
     "nbgrader.preprocessors.CheckCellMetadata",
 ]
 
+# The course folder's ``nbgrader_config.py`` is the instructor's: made once, never rewritten.
+# The kit's own settings live beside it in ``kit_config.py``, which it loads first.
+KIT_CONFIG = "kit_config.py"
+LOAD_KIT_CONFIG = f"load_subconfig({KIT_CONFIG!r})  # noqa: F821  the kit's settings, first"
+COURSE_CONFIG = f"""\
+# nbgrader settings for this course: yours. The kit's own settings (this folder, the
+# exchange, the safe collect, the grader's judge, sanitised pages) are in {KIT_CONFIG},
+# which every command of the kit rewrites; the lines below it win. Every course shares
+# the settings of admin/nbgrader_config.py.
+c = get_config()  # noqa: F821
+{LOAD_KIT_CONFIG}
+
+# c.ClusterGrading.jobs = 2
+"""
+
+
+def kit_config_text(root, exchange):
+    """``kit_config.py``: the repository's course settings, this root, the kit's classes."""
+    return (
+        "# Written by the course kit on every command: edit nbgrader_config.py instead.\n"
+        "c = get_config()  # noqa: F821\n"
+        f"load_subconfig({str(ADMIN_DIR / 'nbgrader_config.py')!r})  # noqa: F821\n"
+        f"c.CourseDirectory.root = {str(root)!r}\n"
+        f"c.Exchange.root = {str(exchange)!r}\n"
+        "# nbgrader's own collect (and the formgrader's) refuses unsafe inbound folders too\n"
+        'c.ExchangeFactory.collect = "courseadmin.grading.exchange.SafeCollect"\n'
+        "# and nbgrader's own autograde judges the hidden tests' results (hidden.py)\n"
+        f"c.Autograde.autograde_preprocessors = {NBGRADER_AUTOGRADE!r}\n"
+        "# and every page made from a notebook (formgrader, feedback) shows it sanitised\n"
+        "from courseadmin.grading.sanitise import page_config  # noqa: E402\n"
+        "c.merge(page_config())  # noqa: F821\n"
+    )
+
+
+def written_by_an_earlier_kit(text):
+    """Whether a course's ``nbgrader_config.py`` is one the kit wrote whole (before
+    ``kit_config.py``): every line one of its own, none the instructor's."""
+    own = ("c = get_config()", "load_subconfig(", "c.CourseDirectory.root =", "c.Exchange.root =",
+           "c.ExchangeFactory.collect =", "c.Autograde.autograde_preprocessors =",
+           "# nbgrader's own", "# and ", "from courseadmin.grading.sanitise import",
+           "c.merge(page_config())")  # fmt: skip
+    lines = [line for line in text.splitlines() if line.strip()]
+    return bool(lines) and all(line.startswith(own) for line in lines) and KIT_CONFIG not in text
+
 
 class GradingError(Exception):
     """A step of the grading pipeline could not be done; the message says why."""
@@ -100,34 +144,42 @@ class Course:
         self.root.mkdir(parents=True, exist_ok=True)
         put_scripts_on_path()
         self.config = course_config(self.root)
-        self.config.merge(page_config())
+        self.write_config()
+        self.config.merge(self.read_config())
+        self.config.CourseDirectory.root = str(self.root)  # --course, wherever the folder is
         for section, values in overrides.items():
             for name, value in values.items():
                 setattr(self.config[section], name, value)
         self.exchange.mkdir(exist_ok=True)
-        self.write_config()
         self.coursedir = CourseDirectory(config=self.config)
         self.api = NbGraderAPI(coursedir=self.coursedir, config=self.config)
 
     def write_config(self):
-        """``nbgrader_config.py`` in the course folder, for nbgrader's own commands and the
-        formgrader started there: the course's settings from ``admin/``, this root."""
-        text = (
-            "c = get_config()  # noqa: F821\n"
-            f"load_subconfig({str(ADMIN_DIR / 'nbgrader_config.py')!r})  # noqa: F821\n"
-            f"c.CourseDirectory.root = {str(self.root)!r}\n"
-            f"c.Exchange.root = {str(self.exchange)!r}\n"
-            "# nbgrader's own collect (and the formgrader's) refuses unsafe inbound folders too\n"
-            'c.ExchangeFactory.collect = "courseadmin.grading.exchange.SafeCollect"\n'
-            "# and nbgrader's own autograde judges the hidden tests' results (hidden.py)\n"
-            f"c.Autograde.autograde_preprocessors = {NBGRADER_AUTOGRADE!r}\n"
-            "# and every page made from a notebook (formgrader, feedback) shows it sanitised\n"
-            "from courseadmin.grading.sanitise import page_config  # noqa: E402\n"
-            "c.merge(page_config())  # noqa: F821\n"
-        )
-        path = self.root / "nbgrader_config.py"
-        if not path.exists() or path.read_text() != text:
-            path.write_text(text)
+        """The kit's settings for this root in ``kit_config.py``, rewritten; the course's
+        ``nbgrader_config.py`` (the instructor's) made once, or given the line that loads
+        them. Both nbgrader's own commands and the formgrader started there read them."""
+        kit = self.root / KIT_CONFIG
+        text = kit_config_text(self.root, self.exchange)
+        if not kit.exists() or kit.read_text() != text:
+            kit.write_text(text)
+        course = self.root / "nbgrader_config.py"
+        if not course.exists() or written_by_an_earlier_kit(course.read_text()):
+            course.write_text(COURSE_CONFIG)
+        elif LOAD_KIT_CONFIG not in course.read_text().splitlines():
+            # the instructor's lines stay as they are, after the kit's
+            lines = course.read_text().splitlines(keepends=True)
+            at = next((i + 1 for i, line in enumerate(lines) if "get_config()" in line), 0)
+            load = ("" if at else "c = get_config()  # noqa: F821\n") + LOAD_KIT_CONFIG + "\n"
+            course.write_text("".join(lines[:at] + [load] + lines[at:]))
+            print(f"{course}: added the line that loads the kit's settings ({KIT_CONFIG})")
+
+    def read_config(self):
+        """The course's ``nbgrader_config.py`` as nbgrader reads it: the kit's settings, then
+        the instructor's lines."""
+        try:
+            return PyFileConfigLoader("nbgrader_config.py", path=str(self.root)).load_config()
+        except Exception as error:  # the instructor's Python: say where it went wrong
+            raise GradingError(f"{self.root / 'nbgrader_config.py'}: {error}") from error
 
     @property
     def course_id(self):
