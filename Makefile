@@ -13,12 +13,12 @@ COURSE ?= course
 ALLOW_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root)
 GRADING := release collect autograde feedback export report
 
-.PHONY: setup demo test lab build check formgrader $(GRADING)
+.PHONY: setup demo test lab build check wheel formgrader $(GRADING)
 
 setup: $(STAMP)
 
 $(STAMP): requirements.txt requirements-dev.txt constraints.txt pyproject.toml admin/pyproject.toml
-	$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 10), "Python 3.10 or newer is needed"'
+	$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11 or newer is needed"'
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -r requirements.txt -r requirements-dev.txt -c constraints.txt
@@ -26,22 +26,34 @@ $(STAMP): requirements.txt requirements-dev.txt constraints.txt pyproject.toml a
 	touch $(STAMP)
 
 demo: setup
-	$(BIN)/python -m courseadmin demo
+	$(BIN)/python -m pixelschool_admin demo
 
-test: setup
+# The student runtime's dependencies (pyproject.toml) as wheels, for the test that installs
+# the README's student line offline into a bare venv (tests/test_student_install.py).
+WHEELHOUSE := $(VENV)/wheelhouse
+$(WHEELHOUSE)/.done: $(STAMP) constraints.txt pyproject.toml
+	$(BIN)/python -m pip download --quiet --only-binary=:all: --dest $(WHEELHOUSE) \
+		-c constraints.txt numpy matplotlib ipython
+	touch $@
+
+test: setup $(WHEELHOUSE)/.done
 	$(BIN)/python -m pytest
+
+# What students install: dist/pixelschool-<version>-py3-none-any.whl (no answer in it).
+wheel: setup
+	$(BIN)/python -m pip wheel --quiet --no-deps --wheel-dir dist .
 
 lab: setup
 	$(BIN)/jupyter lab $(ALLOW_ROOT) --notebook-dir=.
 
 build: setup
-	$(BIN)/python -m courseadmin build
+	$(BIN)/python -m pixelschool_admin build
 
 check: setup
-	$(BIN)/python -m courseadmin check
+	$(BIN)/python -m pixelschool_admin check
 
 $(GRADING): setup
-	$(BIN)/python -m courseadmin $@ --course $(COURSE) $(ARGS)
+	$(BIN)/python -m pixelschool_admin $@ --course $(COURSE) $(ARGS)
 
 formgrader: setup
 	cd $(COURSE) && $(abspath $(BIN))/jupyter lab $(ALLOW_ROOT) --ServerApp.default_url=/formgrader

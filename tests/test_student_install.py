@@ -7,6 +7,8 @@ does not run the project's editable-install hooks) but not the checkout.
 """
 
 import json
+import os
+import shutil
 import subprocess
 import sys
 import sysconfig
@@ -15,11 +17,12 @@ from pathlib import Path
 
 import pytest
 
-from courseadmin.paths import REPO_ROOT, SOLUTIONS_DIR
+from pixelschool_admin.paths import REPO_ROOT, SOLUTIONS_DIR
 
 pytestmark = pytest.mark.xdist_group("student_install")
 
-FORBIDDEN = ("courseadmin/", "tests/", "solutions/", "admin/", "benchmarks/", ".ipynb")
+WHEELHOUSE = REPO_ROOT / ".venv" / "wheelhouse"  # the runtime's dependencies (`make test`)
+FORBIDDEN = ("pixelschool_admin/", "tests/", "solutions/", "admin/", "benchmarks/", ".ipynb")
 
 
 @pytest.fixture(scope="module")
@@ -30,7 +33,7 @@ def wheel(tmp_path_factory):
          "--wheel-dir", str(out), str(REPO_ROOT)],
         check=True,
     )  # fmt: skip
-    [path] = out.glob("coursekit-*.whl")
+    [path] = out.glob("pixelschool-*.whl")
     return path
 
 
@@ -62,16 +65,16 @@ def run_in(python, code, cwd, **env):
 def test_the_wheel_holds_the_runtime_and_nothing_of_the_instructor(wheel):
     names = zipfile.ZipFile(wheel).namelist()
     assert "problem_unittests.py" in names
-    assert "coursekit/custom.css" in names and "coursekit/checks/__init__.py" in names
-    assert any(n.startswith("coursekit/checks/recordings/") for n in names)
+    assert "pixelschool/custom.css" in names and "pixelschool/checks/__init__.py" in names
+    assert any(n.startswith("pixelschool/checks/recordings/") for n in names)
     assert not [n for n in names if any(part in n for part in FORBIDDEN)]
 
 
 def test_the_runtime_imports_from_any_folder_without_the_checkout(student_python, tmp_path):
     code = (
-        "import coursekit, problem_unittests, importlib.util as u; "
-        "print(coursekit.__file__); "
-        "print([m for m in ('courseadmin', 'tests.answers') if u.find_spec(m.split('.')[0])])"
+        "import pixelschool, problem_unittests, importlib.util as u; "
+        "print(pixelschool.__file__); "
+        "print([m for m in ('pixelschool_admin', 'tests.answers') if u.find_spec(m.split('.')[0])])"
     )
     done = run_in(student_python, code, tmp_path)
     assert done.returncode == 0, done.stderr
@@ -109,3 +112,44 @@ def test_no_function_a_student_installs_passes_any_check(student_python, tmp_pat
     )  # fmt: skip
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-2000:]
     assert " 0 leak(s)" in " " + done.stdout.splitlines()[-1]
+
+
+def readme_student_line():
+    """The README's line that installs the runtime's wheel, as a student types it."""
+    readme = (REPO_ROOT / "README.md").read_text()
+    lines = [line.split("#")[0].strip() for line in readme.splitlines()]
+    [line] = [line for line in lines if line.startswith("pip install ./pixelschool-")]
+    return line
+
+
+def test_the_readme_student_line_installs_offline_into_a_bare_venv(wheel, tmp_path):
+    """Exactly the README's line, in the folder holding the wheel, in a venv with nothing
+    but pip: no index (the name is never looked up), the dependencies from a local folder."""
+    line = readme_student_line()
+    assert line.split()[-1] == f"./{wheel.name}", "the README names another wheel than make's"
+    if not (WHEELHOUSE / ".done").exists():
+        pytest.skip("the runtime's dependencies as wheels: `make test` downloads them")
+    downloads = tmp_path / "downloads"
+    downloads.mkdir()
+    shutil.copy(wheel, downloads)
+    venv = tmp_path / "bare"
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)  # pip from ensurepip
+    offline = {
+        "PATH": f"{venv / 'bin'}:/usr/bin:/bin",
+        "PIP_NO_INDEX": "1",
+        "PIP_FIND_LINKS": str(WHEELHOUSE),
+        "PIP_CONFIG_FILE": os.devnull,
+        "PIP_DISABLE_PIP_VERSION_CHECK": "1",
+        "HOME": str(tmp_path),
+    }
+    done = subprocess.run(line, shell=True, cwd=downloads, env=offline, capture_output=True)
+    assert done.returncode == 0, done.stdout.decode()[-2000:] + done.stderr.decode()[-2000:]
+    code = (
+        "import numpy as np, problem_unittests as tests, pixelschool\n"
+        "from pixelschool import datasets, plots\n"
+        "print(pixelschool.__file__)\n"
+        "tests.test_one_hot(lambda vector, n: np.eye(n, dtype=np.float32)[vector])\n"
+    )
+    checked = run_in(venv / "bin" / "python", code, tmp_path, **offline)
+    assert checked.returncode == 0, checked.stderr[-2000:]
+    assert checked.stdout.startswith(str(venv)) and "one_hot: all tests passed" in checked.stdout

@@ -1,0 +1,258 @@
+"""An nbgrader course directory, set up from ``solutions/``: one assignment per notebook.
+
+The folders are nbgrader's own (``source``, ``release``, ``submitted``, ``autograded``,
+``feedback``, ``gradebook.db``, and ``exchange`` for the local exchange); the kit adds
+``lms`` (release zips for a learning platform) and ``reports``.
+"""
+
+import json
+import shutil
+import warnings
+from pathlib import Path
+
+import jsonschema
+import nbgrader.api
+import nbgrader.nbgraderformat.common
+import sqlalchemy
+from nbgrader.api import Gradebook
+from nbgrader.apps import NbGraderAPI
+from nbgrader.coursedir import CourseDirectory
+from sqlalchemy.exc import SAWarning
+from traitlets.config import PyFileConfigLoader
+
+from pixelschool_admin.authoring.build import course_config, put_scripts_on_path
+from pixelschool_admin.authoring.notebooks import NotebookError, read_notebook
+from pixelschool_admin.paths import ADMIN_DIR, REPO_ROOT, SOLUTIONS_DIR
+
+DEFAULT_ROOT = REPO_ROOT / "course"
+
+# nbgrader's gradebook code trips SQLAlchemy's autoflush warnings on every autograde: noise
+# for an instructor, and nothing the course can act on.
+warnings.filterwarnings("ignore", category=SAWarning)
+
+
+class SchemaCheckedOnce:
+    """``jsonschema`` as nbgrader's cell metadata validator uses it, with its schema checked
+    once: ``jsonschema.validate`` checks the schema against the meta-schema again for every
+    cell, a third of the time it takes to record a submission. Same validation, same errors."""
+
+    validators = {}  # the schema as JSON -> its validator (nbgrader loads it for each use)
+
+    @classmethod
+    def validate(cls, instance, schema):
+        key = json.dumps(schema, sort_keys=True)
+        if key not in cls.validators:
+            kind = jsonschema.validators.validator_for(schema)
+            kind.check_schema(schema)
+            cls.validators[key] = kind(schema)
+        error = jsonschema.exceptions.best_match(cls.validators[key].iter_errors(instance))
+        if error is not None:
+            raise error
+
+
+nbgrader.nbgraderformat.common.jsonschema = SchemaCheckedOnce
+
+
+class OneEnginePerDatabase:
+    """``create_engine`` as nbgrader's ``Gradebook`` uses it, with one SQLAlchemy engine per
+    database: nbgrader opens a gradebook about eleven times to record one submission, each
+    with an engine of its own that compiles every SQL statement again (a quarter of the
+    recording time). A shared engine keeps its compiled statements; ``Gradebook.close()``
+    still closes its connections (``dispose``), so nothing stays open between uses."""
+
+    engines = {}  # (url, options) -> engine
+
+    @classmethod
+    def create_engine(cls, url, **options):
+        key = (str(url), tuple(sorted(options.items())))
+        if key not in cls.engines:
+            cls.engines[key] = sqlalchemy.create_engine(url, **options)
+        return cls.engines[key]
+
+
+nbgrader.api.create_engine = OneEnginePerDatabase.create_engine
+
+
+# nbgrader's own autograde preprocessors, with the hidden tests' judge after execution and
+# the sanitiser after the judge (which reads the hidden tests' results from outputs).
+NBGRADER_AUTOGRADE = [
+    "nbgrader.preprocessors.Execute",
+    "pixelschool_admin.grading.hidden.JudgeHiddenResults",
+    "pixelschool_admin.grading.sanitise.SanitiseNotebook",
+    "nbgrader.preprocessors.IgnorePattern",
+    "nbconvert.preprocessors.ClearMetadataPreprocessor",
+    "nbgrader.preprocessors.LimitOutput",
+    "nbgrader.preprocessors.SaveAutoGrades",
+    "nbgrader.preprocessors.AssignLatePenalties",
+    "nbgrader.preprocessors.CheckCellMetadata",
+]
+
+# The course folder's ``nbgrader_config.py`` is the instructor's: made once, never rewritten.
+# The kit's own settings live beside it in ``kit_config.py``, which it loads first.
+KIT_CONFIG = "kit_config.py"
+LOAD_KIT_CONFIG = f"load_subconfig({KIT_CONFIG!r})  # noqa: F821  the kit's settings, first"
+COURSE_CONFIG = f"""\
+# nbgrader settings for this course: yours. The kit's own settings (this folder, the
+# exchange, the safe collect, the grader's judge, sanitised pages) are in {KIT_CONFIG},
+# which every command of the kit rewrites; the lines below it win. Every course shares
+# the settings of admin/nbgrader_config.py.
+c = get_config()  # noqa: F821
+{LOAD_KIT_CONFIG}
+
+# c.ClusterGrading.jobs = 2
+"""
+
+
+def kit_config_text(root, exchange):
+    """``kit_config.py``: the repository's course settings, this root, the kit's classes."""
+    return (
+        "# Written by the course kit on every command: edit nbgrader_config.py instead.\n"
+        "c = get_config()  # noqa: F821\n"
+        f"load_subconfig({str(ADMIN_DIR / 'nbgrader_config.py')!r})  # noqa: F821\n"
+        f"c.CourseDirectory.root = {str(root)!r}\n"
+        f"c.Exchange.root = {str(exchange)!r}\n"
+        "# nbgrader's own collect (and the formgrader's) refuses unsafe inbound folders too\n"
+        'c.ExchangeFactory.collect = "pixelschool_admin.grading.exchange.SafeCollect"\n'
+        "# and nbgrader's own autograde judges the hidden tests' results (hidden.py)\n"
+        f"c.Autograde.autograde_preprocessors = {NBGRADER_AUTOGRADE!r}\n"
+        "# and every page made from a notebook (formgrader, feedback) shows it sanitised\n"
+        "from pixelschool_admin.grading.sanitise import page_config  # noqa: E402\n"
+        "c.merge(page_config())  # noqa: F821\n"
+    )
+
+
+def written_by_an_earlier_kit(text):
+    """Whether a course's ``nbgrader_config.py`` is one the kit wrote whole (before
+    ``kit_config.py``): every line one of its own, none the instructor's."""
+    own = ("c = get_config()", "load_subconfig(", "c.CourseDirectory.root =", "c.Exchange.root =",
+           "c.ExchangeFactory.collect =", "c.Autograde.autograde_preprocessors =",
+           "# nbgrader's own", "# and ", "from pixelschool_admin.grading.sanitise import",
+           "c.merge(page_config())")  # fmt: skip
+    lines = [line for line in text.splitlines() if line.strip()]
+    return bool(lines) and all(line.startswith(own) for line in lines) and KIT_CONFIG not in text
+
+
+class GradingError(Exception):
+    """A step of the grading pipeline could not be done; the message says why."""
+
+
+class Course:
+    """The course directory at ``root`` and nbgrader's API on it."""
+
+    def __init__(self, root=DEFAULT_ROOT, **overrides):
+        self.root = Path(root).resolve()
+        self.root.mkdir(parents=True, exist_ok=True)
+        put_scripts_on_path()
+        self.config = course_config(self.root)
+        self.write_config()
+        self.config.merge(self.read_config())
+        self.config.CourseDirectory.root = str(self.root)  # --course, wherever the folder is
+        for section, values in overrides.items():
+            for name, value in values.items():
+                setattr(self.config[section], name, value)
+        self.exchange.mkdir(exist_ok=True)
+        self.coursedir = CourseDirectory(config=self.config)
+        self.api = NbGraderAPI(coursedir=self.coursedir, config=self.config)
+
+    def write_config(self):
+        """The kit's settings for this root in ``kit_config.py``, rewritten; the course's
+        ``nbgrader_config.py`` (the instructor's) made once, or given the line that loads
+        them. Both nbgrader's own commands and the formgrader started there read them."""
+        kit = self.root / KIT_CONFIG
+        text = kit_config_text(self.root, self.exchange)
+        if not kit.exists() or kit.read_text() != text:
+            kit.write_text(text)
+        course = self.root / "nbgrader_config.py"
+        if not course.exists() or written_by_an_earlier_kit(course.read_text()):
+            course.write_text(COURSE_CONFIG)
+        elif LOAD_KIT_CONFIG not in course.read_text().splitlines():
+            # the instructor's lines stay as they are, after the kit's
+            lines = course.read_text().splitlines(keepends=True)
+            at = next((i + 1 for i, line in enumerate(lines) if "get_config()" in line), 0)
+            load = ("" if at else "c = get_config()  # noqa: F821\n") + LOAD_KIT_CONFIG + "\n"
+            course.write_text("".join(lines[:at] + [load] + lines[at:]))
+            print(f"{course}: added the line that loads the kit's settings ({KIT_CONFIG})")
+
+    def read_config(self):
+        """The course's ``nbgrader_config.py`` as nbgrader reads it: the kit's settings, then
+        the instructor's lines."""
+        try:
+            return PyFileConfigLoader("nbgrader_config.py", path=str(self.root)).load_config()
+        except Exception as error:  # the instructor's Python: say where it went wrong
+            raise GradingError(f"{self.root / 'nbgrader_config.py'}: {error}") from error
+
+    @property
+    def course_id(self):
+        return self.config.CourseDirectory.course_id
+
+    @property
+    def exchange(self):
+        return Path(self.config.Exchange.root)
+
+    @property
+    def db_path(self):
+        return self.root / "gradebook.db"
+
+    @property
+    def db_url(self):
+        return self.coursedir.db_url
+
+    def gradebook(self):
+        """nbgrader's gradebook, as a context manager."""
+        return Gradebook(self.db_url, self.course_id)
+
+    def path(self, folder, student=".", assignment=""):
+        """nbgrader's ``<root>/<folder>/<student>/<assignment>``."""
+        return Path(self.coursedir.format_path(folder, student, assignment))
+
+    def assignments(self):
+        """The names of the assignments in ``source/``, sorted."""
+        source = self.root / "source"
+        return sorted(p.name for p in source.iterdir() if p.is_dir()) if source.exists() else []
+
+    def students(self, assignment):
+        """Ids of the students with a submission of ``assignment`` in ``submitted/``."""
+        # A folder put there by hand under a name collect would refuse is not graded;
+        # autograde reports it from ``refused_folders``.
+        return [name for name, refusal in self._submitted(assignment) if refusal is None]
+
+    def refused_folders(self, assignment):
+        """[(name, why)] of ``submitted/<name>/<assignment>`` folders whose name is no id."""
+        return [(name, refusal) for name, refusal in self._submitted(assignment) if refusal]
+
+    def _submitted(self, assignment):
+        """[(folder name, None or why it is no valid student id)] under ``submitted/``."""
+        from pixelschool_admin.grading.ids import RefusedName, student_id
+
+        found = []
+        for path in sorted((self.root / "submitted").glob(f"*/{assignment}")):
+            if not path.is_dir():
+                continue
+            try:
+                student_id(path.parent.name)
+                found.append((path.parent.name, None))
+            except RefusedName as error:
+                found.append((path.parent.name, str(error)))
+        return found
+
+    def add_assignment(self, notebook, solutions_dir=SOLUTIONS_DIR):
+        """Copy ``solutions/<notebook>.ipynb`` into ``source/`` and generate its release.
+
+        This also records the assignment, its notebook and its graded cells in the
+        gradebook. Re-running it after a change to the solution updates both.
+        """
+        solution = Path(solutions_dir) / f"{notebook}.ipynb"
+        if not solution.exists():
+            known = ", ".join(p.stem for p in sorted(Path(solutions_dir).glob("*.ipynb")))
+            raise GradingError(f"no notebook {notebook!r} in {solutions_dir} (there are: {known})")
+        try:
+            read_notebook(solution)
+        except NotebookError as error:
+            raise GradingError(str(error)) from error
+        source = self.root / "source" / notebook
+        source.mkdir(parents=True, exist_ok=True)
+        shutil.copy(solution, source / solution.name)
+        result = self.api.generate_assignment(notebook, force=True)
+        if not result["success"]:
+            raise GradingError(f"nbgrader could not generate {notebook}:\n{result['log']}")
+        return self.root / "release" / notebook
