@@ -168,12 +168,22 @@ def markdown2html(context, source):
     return MarkdownWithMath(renderer=renderer).render(source)
 
 
+def _latex_maths(text):
+    """(match, LaTeX, display?) of each formula in a text/latex output."""
+    for found in MATH_IN_TEXT.finditer(text):
+        tex = next(found[g] for g in ("d1", "d2", "i1", "i2", "env") if found[g] is not None)
+        yield found, tex, found["i1"] is None and found["i2"] is None
+
+
+def latex_formulas(text):
+    """[(LaTeX, display?)] of the maths in a text/latex output, as pages find it."""
+    return [(tex, display) for _, tex, display in _latex_maths(text)]
+
+
 def latex2html(text):
     """A ``text/latex`` output as HTML: its maths as MathML, the rest as escaped text."""
     parts, end = [], 0
-    for found in MATH_IN_TEXT.finditer(text):
-        tex = next(found[g] for g in ("d1", "d2", "i1", "i2", "env") if found[g] is not None)
-        display = found["i1"] is None and found["i2"] is None
+    for found, tex, display in _latex_maths(text):
         parts += [_plain(text[end : found.start()]), math_html(tex, display, found[0])]
         end = found.end()
     return "".join(parts) + _plain(text[end:])
