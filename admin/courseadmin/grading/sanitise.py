@@ -24,7 +24,9 @@ own sanitiser; stream and error outputs are text, escaped by every template.
 It runs where ``autograded/`` is written (after ``JudgeHiddenResults``, which reads the
 hidden tests' results from outputs) and again wherever a page is made (``page_config``:
 formgrader's and the feedback's ``HTMLExporter``), so notebooks graded before it are safe
-too. Feedback pages also carry ``CONTENT_SECURITY_POLICY`` (template ``coursekit_feedback``).
+too. Feedback pages also carry ``CONTENT_SECURITY_POLICY`` (template ``coursekit_feedback``):
+no script, nothing from the network; their maths is MathML (``mathml.py``), cleaned with
+``MATH_CLEANER``, a MathML-only allow-list.
 """
 
 import html
