@@ -92,9 +92,18 @@ def test_what_cannot_be_converted_shows_as_source_and_is_counted():
     assert mathml.TALLY["source"] == before + 2
 
 
+def test_a_page_converts_a_bounded_amount_of_latex(monkeypatch):
+    monkeypatch.setattr(mathml, "PAGE_BUDGET", len("x^2") * 3)
+    cells = [nbformat.v4.new_markdown_cell("$x^2$ and $x^2$") for _ in range(2)]
+    cells.append(nbformat.v4.new_markdown_cell(f"$${'+'.join(['y'] * mathml.MAX_FORMULA)}$$"))
+    shown = page(notebook(cells))
+    assert shown.count("<math") == 3 and shown.count('<code class="latex">$x^2$</code>') == 1
+    assert '<code class="latex">$$y+y+' in shown  # one formula too long
+
+
 def test_latex_outputs_become_mathml():
     latex = r"The loss is $\displaystyle \frac{1}{2}\|x\|^2$, costs \$5 <b>, and $$y$$ \foo"
-    shown = mathml.latex2html(latex)
+    shown = mathml.latex2html({}, latex)
     assert shown.count("<math") == 2 and 'display="block"' in shown
     assert "costs $5 &lt;b&gt;" in shown and shown.endswith(r"\foo")
     nb = notebook([output_cell({"text/latex": latex, "text/plain": "x"}, {})])

@@ -27,13 +27,16 @@ from nbconvert.filters.markdown_mistune import IPythonRenderer, MarkdownWithMath
 from courseadmin.grading.sanitise import MATH_CLEANER, MATHML_TAGS
 
 TALLY = Counter()  # "MathML" or "source": what each formula shown became
+# LaTeX converted, in characters: one formula, and one page (the course's longest holds 8,000;
+# a hostile notebook's maths costs a second or so); the rest shows as its source.
+MAX_FORMULA, PAGE_BUDGET = 4_000, 100_000
+BUDGET = "coursekit_mathml_budget"  # the page's characters left, in its resources
 # Environments latex2mathml does not know, as ones it does that draw the same.
 ALIASES = {
     "aligned": ("align*", ""), "gathered": ("array", "{c}"), "gather": ("array", "{c}"),
     "gather*": ("array", "{c}"),
 }  # fmt: skip
 ENVIRONMENT = re.compile(r"\\(begin|end)\{(" + "|".join(map(re.escape, ALIASES)) + r")\}")
-UNKNOWN = re.compile(r".*\\[A-Za-z]*|&")  # a command left as it was written, a stray `&`
 TEXT_ESCAPE = re.compile(r"\\([&%$#_{} ])")  # \text{a \& b}
 TOKENS = {"mi", "mn", "mo"}
 # mathvariant as letters of its own (MathML Core draws "normal" only): Unicode's names.
@@ -74,7 +77,7 @@ def _styled(text, variant):
 
 def _text(text, tag):
     text = html.unescape(text or "")  # latex2mathml writes characters as references
-    if tag in TOKENS and UNKNOWN.fullmatch(text):
+    if tag in TOKENS and ("\\" in text or text == "&"):  # a command left as written, a stray &
         raise Unconvertible(text)
     return TEXT_ESCAPE.sub(r"\1", text) if tag == "mtext" else text
 
@@ -112,25 +115,40 @@ def to_mathml(tex, display=False):
     return MATH_CLEANER.clean("".join(out))
 
 
-def math_html(tex, display, source):
-    """The HTML of one formula: its MathML, else its ``source`` (with its delimiters) as text."""
-    mathml = to_mathml(tex, display)
+def math_html(tex, display, source, budget=None):
+    """The HTML of one formula: its MathML, else its ``source`` (with its delimiters) as text.
+    ``budget``: [characters of LaTeX the page may still convert]."""
+    budget = [PAGE_BUDGET] if budget is None else budget
+    mathml = None
+    if len(tex) <= min(MAX_FORMULA, budget[0]):
+        budget[0] -= len(tex)
+        mathml = to_mathml(tex, display)
     TALLY["MathML" if mathml else "source"] += 1
     return mathml or f'<code class="latex">{html.escape(source)}</code>'
 
 
+def page_budget(context):
+    """[characters of LaTeX] the page being made may still convert (kept in its resources)."""
+    resources = context.get("resources")
+    return resources.setdefault(BUDGET, [PAGE_BUDGET]) if isinstance(resources, dict) else None
+
+
 class MathMLRenderer(IPythonRenderer):
-    """nbconvert's markdown renderer, its maths as MathML."""
+    """nbconvert's markdown renderer, its maths as MathML (within ``budget``)."""
+
+    def __init__(self, *args, budget=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.budget = [PAGE_BUDGET] if budget is None else budget
 
     def block_math(self, body):
-        return math_html(body, True, f"$${body}$$")
+        return math_html(body, True, f"$${body}$$", self.budget)
 
     def inline_math(self, body):
-        return math_html(body, False, f"${body}$")
+        return math_html(body, False, f"${body}$", self.budget)
 
     def latex_environment(self, name, body):
         tex = f"\\begin{{{name}}}{body}\\end{{{name}}}"
-        return math_html(tex, True, tex)
+        return math_html(tex, True, tex, self.budget)
 
 
 class _Formulas(IPythonRenderer):
@@ -164,7 +182,8 @@ def markdown2html(context, source):
     with the maths as MathML."""
     attachments = context.get("cell", {}).get("attachments", {})
     path = context.get("resources", {}).get("metadata", {}).get("path", "")
-    renderer = MathMLRenderer(escape=False, attachments=attachments, path=path)
+    budget = page_budget(context)
+    renderer = MathMLRenderer(escape=False, attachments=attachments, path=path, budget=budget)
     return MarkdownWithMath(renderer=renderer).render(source)
 
 
@@ -180,11 +199,12 @@ def latex_formulas(text):
     return [(tex, display) for _, tex, display in _latex_maths(text)]
 
 
-def latex2html(text):
+@pass_context
+def latex2html(context, text):
     """A ``text/latex`` output as HTML: its maths as MathML, the rest as escaped text."""
-    parts, end = [], 0
+    parts, end, budget = [], 0, page_budget(context)
     for found, tex, display in _latex_maths(text):
-        parts += [_plain(text[end : found.start()]), math_html(tex, display, found[0])]
+        parts += [_plain(text[end : found.start()]), math_html(tex, display, found[0], budget)]
         end = found.end()
     return "".join(parts) + _plain(text[end:])
 
