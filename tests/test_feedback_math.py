@@ -93,7 +93,7 @@ def test_what_cannot_be_converted_shows_as_source_and_is_counted():
 
 
 def test_a_page_converts_a_bounded_amount_of_latex(monkeypatch):
-    monkeypatch.setattr(mathml, "PAGE_BUDGET", len("x^2") * 3)
+    monkeypatch.setattr(mathml, "PAGE_BUDGET", (len("x^2") + mathml.COST) * 3)
     cells = [nbformat.v4.new_markdown_cell("$x^2$ and $x^2$") for _ in range(2)]
     cells.append(nbformat.v4.new_markdown_cell(f"$${'+'.join(['y'] * mathml.MAX_FORMULA)}$$"))
     shown = page(notebook(cells))

@@ -27,9 +27,10 @@ from nbconvert.filters.markdown_mistune import IPythonRenderer, MarkdownWithMath
 from courseadmin.grading.sanitise import MATH_CLEANER, MATHML_TAGS
 
 TALLY = Counter()  # "MathML" or "source": what each formula shown became
-# LaTeX converted, in characters: one formula, and one page (the course's longest holds 8,000;
-# a hostile notebook's maths costs a second or so); the rest shows as its source.
-MAX_FORMULA, PAGE_BUDGET = 4_000, 100_000
+# LaTeX converted, in characters: one formula, and one page, each formula counted 20 more
+# (the course's longest page takes 14,000: 0.3 s; a hostile page's maths, 2 s at most). The rest
+# shows as its source.
+MAX_FORMULA, PAGE_BUDGET, COST = 4_000, 50_000, 20
 BUDGET = "coursekit_mathml_budget"  # the page's characters left, in its resources
 # Environments latex2mathml does not know, as ones it does that draw the same.
 ALIASES = {
@@ -120,8 +121,8 @@ def math_html(tex, display, source, budget=None):
     ``budget``: [characters of LaTeX the page may still convert]."""
     budget = [PAGE_BUDGET] if budget is None else budget
     mathml = None
-    if len(tex) <= min(MAX_FORMULA, budget[0]):
-        budget[0] -= len(tex)
+    if len(tex) <= min(MAX_FORMULA, budget[0] - COST):
+        budget[0] -= len(tex) + COST
         mathml = to_mathml(tex, display)
     TALLY["MathML" if mathml else "source"] += 1
     return mathml or f'<code class="latex">{html.escape(source)}</code>'
