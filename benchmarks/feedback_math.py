@@ -15,8 +15,8 @@ from pathlib import Path
 import nbformat
 from nbconvert.exporters import HTMLExporter
 
-from courseadmin.grading import mathml, sanitise
-from courseadmin.paths import SOLUTIONS_DIR
+from pixelschool_admin.grading import mathml, sanitise
+from pixelschool_admin.paths import SOLUTIONS_DIR
 
 REPEATS = 5
 

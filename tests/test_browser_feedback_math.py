@@ -12,8 +12,8 @@ import re
 import nbformat
 import pytest
 
-from courseadmin.grading import mathml
-from courseadmin.paths import SOLUTIONS_DIR
+from pixelschool_admin.grading import mathml
+from pixelschool_admin.paths import SOLUTIONS_DIR
 from tests import test_browser as lab
 from tests.test_browser_active_content import ACTIVE_IN_PAGE
 from tests.test_feedback_math import HOSTILE_LATEX

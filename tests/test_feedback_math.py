@@ -8,8 +8,8 @@ import re
 import nbformat
 import pytest
 
-from courseadmin.grading import mathml, sanitise
-from courseadmin.paths import SOLUTIONS_DIR
+from pixelschool_admin.grading import mathml, sanitise
+from pixelschool_admin.paths import SOLUTIONS_DIR
 from tests.test_sanitise import RUN, Active, notebook, output_cell, page
 
 
