@@ -241,6 +241,8 @@ def assert_honest_content_shows(page):
     expect(container.locator("table td").filter(has_text="0.87")).to_be_visible()
     answer = container.locator("p").filter(has_text="An honest answer")
     expect(answer.locator("strong")).to_have_text("one-hot")
+    expect(answer.locator("math mi").first).to_have_text("y")  # MathML, with no MathJax
+    assert answer.locator("math").evaluate("m => getComputedStyle(m).display") == "math"
     figure = container.locator('img[src^="data:image/png"]').last
     expect(figure).to_be_visible()
     assert figure.evaluate("img => img.complete && img.naturalWidth > 0")
@@ -251,6 +253,7 @@ def test_no_student_script_runs_in_formgrader_or_feedback(graded, page, artifact
     before = grades(course)
     assert all(m is None and e is None for g in before.values() for _, m, e in g)
     page.context.on("request", lambda r: requests.append((r.method, r.url)))
+    # formgrader's own template still loads MathJax from its CDN: offline here
     page.context.route("https://cdnjs.cloudflare.com/**", lambda route: route.abort())
 
     # The autograded notebooks: the graded one holds no payload; the honest one is as written.
@@ -272,6 +275,7 @@ def test_no_student_script_runs_in_formgrader_or_feedback(graded, page, artifact
             assert_nothing_ran(page, NOTEBOOK)
         assert_honest_content_shows(page)
 
+    served = len(requests)
     for student in (GRADED, GRADED_BEFORE, HONEST):
         path = course.root / "feedback" / student / NOTEBOOK / f"{NOTEBOOK}.html"
         page.goto(path.as_uri())
@@ -281,6 +285,7 @@ def test_no_student_script_runs_in_formgrader_or_feedback(graded, page, artifact
         policy = page.locator('meta[http-equiv="Content-Security-Policy"]')
         assert policy.get_attribute("content") == sanitise.CONTENT_SECURITY_POLICY
     assert_honest_content_shows(page)
+    assert all(url.startswith("file:") for _, url in requests[served:])  # no network
 
     assert not [r for r in requests if MARK in r[1]]
     assert not [r for r in requests if r[0] not in ("GET", "HEAD")]

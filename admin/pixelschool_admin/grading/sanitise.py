@@ -24,7 +24,9 @@ own sanitiser; stream and error outputs are text, escaped by every template.
 It runs where ``autograded/`` is written (after ``JudgeHiddenResults``, which reads the
 hidden tests' results from outputs) and again wherever a page is made (``page_config``:
 formgrader's and the feedback's ``HTMLExporter``), so notebooks graded before it are safe
-too. Feedback pages also carry ``CONTENT_SECURITY_POLICY`` (template ``pixelschool_feedback``).
+too. Feedback pages also carry ``CONTENT_SECURITY_POLICY`` (template ``pixelschool_feedback``):
+no script, nothing from the network; their maths is MathML (``mathml.py``), cleaned with
+``MATH_CLEANER``, a MathML-only allow-list.
 """
 
 import html
@@ -47,22 +49,18 @@ from pixelschool_admin.grading import incidents
 
 KIND = "active content"  # the event kind (events.KINDS)
 
-# MathJax 2 comes from this CDN (nbgrader's feedback template); its inline configuration
-# block is run with eval, and its fonts and styles come from the same place.
-MATHJAX = "https://cdnjs.cloudflare.com/ajax/libs/mathjax/"
+# Nothing a feedback page shows is fetched or run: its mathematics is MathML, made with the
+# page (mathml.py), and its styles and images are inline (images may come from its own site).
 CONTENT_SECURITY_POLICY = (
-    "default-src 'none'; "
-    f"script-src {MATHJAX} 'unsafe-eval'; "
-    f"style-src 'unsafe-inline' {MATHJAX}; "
-    f"font-src {MATHJAX} data:; "
-    "img-src 'self' data:; "
+    "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; "
     "base-uri 'none'; form-action 'none'"
 )
 TEMPLATES = Path(__file__).parent / "templates"
 # nbgrader's feedback page with the policy: templates/<name>/<file>, based on nbgrader's
 FEEDBACK_TEMPLATE = ("pixelschool_feedback", "page.html.j2")
+MATHML, MATHML_FILTERS = "pixelschool_admin.grading.mathml", ("markdown2html", "latex2html")
 
-# Shown as data by every page (text/latex: escaped, and typeset by MathJax in safe mode).
+# Shown as data by every page (text/latex: escaped text, or MathML made from it: mathml.py).
 INERT_TYPES = {
     "text/plain",
     "text/latex",
@@ -134,6 +132,53 @@ CLEANER = nh3.Cleaner(
     url_schemes=URL_SCHEMES,
     filter_style_properties=STYLES,
     id_prefix=ID_PREFIX,
+)
+
+# MathML, for the pages' mathematics only (mathml.py; a student's own HTML holds none):
+# presentation elements, no link, action, annotation or glyph; values are words, numbers,
+# colours and lengths of a few em.
+MATHML_TAGS = {
+    "math", "mrow", "mi", "mn", "mo", "mtext", "mspace", "ms", "mfrac", "msqrt", "mroot",
+    "msub", "msup", "msubsup", "munder", "mover", "munderover", "mtable", "mtr", "mtd",
+    "mstyle", "mpadded", "mphantom", "menclose",
+}  # fmt: skip
+MATHML_ATTRIBUTES = {
+    "*": {"mathvariant", "mathcolor", "mathbackground", "mathsize", "displaystyle", "scriptlevel"},
+    "math": {"display"},
+    "mo": {"stretchy", "fence", "form", "separator", "lspace", "rspace", "minsize", "maxsize",
+           "movablelimits", "accent", "largeop", "symmetric"},
+    "mfrac": {"linethickness"},
+    "mover": {"accent"}, "munder": {"accentunder"}, "munderover": {"accent", "accentunder"},
+    "mtable": {"columnspacing", "rowspacing", "columnalign", "rowlines", "columnlines"},
+    "mtr": {"columnalign"}, "mtd": {"columnalign", "columnspan", "rowspan"},
+    "mspace": {"width", "height", "depth"},
+    "mpadded": {"width", "height", "depth", "lspace", "voffset"},
+    "menclose": {"notation"},
+}  # fmt: skip
+MATH_VALUE = re.compile(r"[\w .#+-]{0,80}", re.ASCII)  # no quote, colon, parenthesis, slash
+LENGTH = re.compile(r"\s*[+-]?(\d*\.?\d+)\s*(em|ex|pt|px|mu)?\s*", re.ASCII)
+EM = {"em": 1, "ex": 0.5, "pt": 0.1, "px": 1 / 16, "mu": 1 / 18, None: 1}
+MATH_LENGTHS = {"width", "height", "depth", "lspace", "rspace", "voffset", "minsize", "maxsize"}
+
+
+def _math_filter(tag, attribute, value):
+    """nh3's attribute filter for MathML: plain values; lengths up to 5em (nothing drawn
+    over the page around it)."""
+    if not MATH_VALUE.fullmatch(value):
+        return None
+    if attribute in MATH_LENGTHS:
+        length = LENGTH.fullmatch(value)
+        if not length or float(length.group(1)) * EM[length.group(2)] > 5:
+            return None
+    return value
+
+
+MATH_CLEANER = nh3.Cleaner(
+    tags=MATHML_TAGS,
+    attributes=MATHML_ATTRIBUTES,
+    attribute_filter=_math_filter,
+    link_rel=None,
+    url_schemes=set(),
 )
 
 
@@ -355,10 +400,12 @@ class SanitiseNotebook(Preprocessor):
 
 def page_config():
     """nbgrader settings for every page made from a notebook: formgrader's and the
-    feedback's ``HTMLExporter`` sanitise; the feedback's is the template with the policy."""
+    feedback's ``HTMLExporter`` sanitise and show markdown's maths as MathML; the feedback's
+    is the template with the policy (and MathML for ``text/latex`` outputs, no MathJax)."""
     nbgrader_templates = Path(nbgrader.__file__).parent / "server_extensions/formgrader/templates"
     config = Config()
     config.HTMLExporter.preprocessors = [f"{__name__}.{SanitiseNotebook.__name__}"]
+    config.HTMLExporter.filters = {name: f"{MATHML}.{name}" for name in MATHML_FILTERS}
     feedback = config.GenerateFeedback.HTMLExporter
     feedback.template_name, feedback.template_file = FEEDBACK_TEMPLATE
     feedback.extra_template_basedirs = [str(TEMPLATES), str(nbgrader_templates)]
