@@ -33,19 +33,28 @@ def nudge(value, salt, keep=None):
     the arguments' floats, which a result passes through (rows picked, an array returned as
     it came) without round-off.
     """
-    if isinstance(value, (list, tuple)):
-        items = [nudge(v, salt, keep) for v in value]
-        if isinstance(value, list):
-            return items
-        return type(value)._make(items) if hasattr(value, "_make") else type(value)(items)
-    if isinstance(value, dict):
-        return type(value)((k, nudge(v, salt, keep)) for k, v in value.items())
-    if is_float(value):
+
+    def leaf(value):
+        if not is_float(value):
+            return value
         moved = nudge_array(np.asarray(value), salt, keep)
         if isinstance(value, np.ndarray):
             return moved
         return type(value)(moved[()])  # a float or a NumPy scalar, as it came
-    return value
+
+    return mapped(value, leaf)
+
+
+def mapped(value, leaf):
+    """``value`` with ``leaf`` applied to everything but its lists, tuples and dicts."""
+    if isinstance(value, (list, tuple)):
+        items = [mapped(v, leaf) for v in value]
+        if isinstance(value, list):
+            return items
+        return type(value)._make(items) if hasattr(value, "_make") else type(value)(items)
+    if isinstance(value, dict):
+        return type(value)((k, mapped(v, leaf)) for k, v in value.items())
+    return leaf(value)
 
 
 def is_float(value):
@@ -75,14 +84,8 @@ def nudge_array(array, salt, keep=None, most=ULPS):
 
 def floats_of(value):
     """Every float in ``value`` (nested), in one flat array."""
-    if isinstance(value, (list, tuple)):
-        found = [floats_of(v) for v in value]
-    elif isinstance(value, dict):
-        found = [floats_of(v) for v in value.values()]
-    elif is_float(value):
-        found = [np.ravel(value)]
-    else:
-        found = []
+    found = []
+    mapped(value, lambda v: found.append(np.ravel(v)) if is_float(v) else None)
     return np.concatenate(found) if found else np.empty(0)
 
 
@@ -122,14 +125,13 @@ def plain(value):
 
 def unwrapped(value):
     """``value`` (nested) with every :class:`OtherMachine` array a plain ndarray again."""
-    if isinstance(value, (list, tuple)):
-        items = [unwrapped(v) for v in value]
-        if isinstance(value, list):
-            return items
-        return type(value)._make(items) if hasattr(value, "_make") else type(value)(items)
-    if isinstance(value, dict):
-        return type(value)((k, unwrapped(v)) for k, v in value.items())
-    return plain(value)
+    return mapped(value, plain)
+
+
+def viewed(value):
+    """``value`` (nested; its lists, tuples and dicts new) with every plain ndarray an
+    :class:`OtherMachine` view of it (the same memory: a change in place is still seen)."""
+    return mapped(value, lambda v: v.view(OtherMachine) if type(v) is np.ndarray else v)
 
 
 def rewrap(value):
@@ -172,6 +174,13 @@ def reorders(*arrays):
     return all(np.asarray(a).dtype.kind == "f" and np.asarray(a).size for a in arrays)
 
 
+def summable(kwargs):
+    """True when ``np.add.reduce``'s options are those :func:`reversed_sum` takes."""
+    return (
+        set(kwargs) <= {"axis", "dtype", "keepdims", "where"} and kwargs.get("where", True) is True
+    )
+
+
 # NumPy ufuncs that call a libm (or NumPy's own SIMD code): their last bit is the machine's.
 LIBM = {np.exp, np.expm1, np.exp2, np.log, np.log1p, np.log2, np.log10, np.tanh}
 LIBM_SALT = 21
@@ -189,13 +198,8 @@ class OtherMachine(np.ndarray):
             kwargs["out"] = tuple(plain(o) for o in out)
         if ufunc is np.matmul and method == "__call__" and not kwargs and reorders(*inputs):
             result = reversed_matmul(*inputs)
-        elif (
-            ufunc is np.add
-            and method == "reduce"
-            and set(kwargs) <= {"axis", "dtype", "keepdims"}
-            and reorders(inputs[0])
-        ):
-            result = reversed_sum(inputs[0], **kwargs)
+        elif ufunc is np.add and method == "reduce" and summable(kwargs) and reorders(inputs[0]):
+            result = reversed_sum(inputs[0], **{k: v for k, v in kwargs.items() if k != "where"})
         else:
             result = getattr(ufunc, method)(*inputs, **kwargs)
             if ufunc in LIBM and method == "__call__" and np.asarray(result).dtype.kind == "f":
@@ -217,15 +221,10 @@ class OtherMachine(np.ndarray):
 
 
 def on_another_machine(fn):
-    """``fn`` run on :class:`OtherMachine` views of its array arguments (the same memory: a
-    change in place is still seen), its results plain arrays again."""
+    """``fn`` run on :class:`OtherMachine` views of its array arguments (:func:`viewed`),
+    its results plain arrays again."""
 
     def around(fn, args, kwargs):
-        def view(value):
-            return value.view(OtherMachine) if type(value) is np.ndarray else value
-
-        args = [view(a) for a in args]
-        kwargs = {k: view(v) for k, v in kwargs.items()}
-        return unwrapped(fn(*args, **kwargs))
+        return unwrapped(fn(*viewed(args), **viewed(kwargs)))
 
     return like(fn, around)
