@@ -111,13 +111,14 @@ def record_all(exercises=None, package_dir=recordings.PACKAGE_DIR, hidden_dir=HI
     return files
 
 
-def write_recordings(exercises=None):
+def write_recordings(exercises=None, package_dir=recordings.PACKAGE_DIR, hidden_dir=HIDDEN_DIR):
     """Write every recording that changed; return the paths written.
 
-    A recording equal to the file's up to ``STALE_RTOL`` is left as it is: BLAS may sum in
-    another order from one run to the next, and rounding noise is no change to commit.
+    A recording that is the file's up to round-off (:func:`same_recording`) is left as it
+    is, bytes and time stamp: another machine's libm or BLAS gives other last bits, and
+    rounding noise is no change to commit.
     """
-    files = record_all(exercises)
+    files = record_all(exercises, package_dir, hidden_dir)
     written = []
     for path, seeds in files.items():
         if not path.exists() or not same_recording(recordings.read(path), seeds):
