@@ -8,10 +8,15 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from courseadmin.authoring.build import generate_student_versions
-from courseadmin.authoring.lint import check_course, leak_problems, metadata_problems, sync_problems
-from courseadmin.authoring.notebooks import NotebookError, read_notebook
-from courseadmin.paths import NOTEBOOKS_DIR, REPO_ROOT, SOLUTIONS_DIR
+from pixelschool_admin.authoring.build import generate_student_versions
+from pixelschool_admin.authoring.lint import (
+    check_course,
+    leak_problems,
+    metadata_problems,
+    sync_problems,
+)
+from pixelschool_admin.authoring.notebooks import NotebookError, read_notebook
+from pixelschool_admin.paths import NOTEBOOKS_DIR, REPO_ROOT, SOLUTIONS_DIR
 
 NOTEBOOK = "01_data_preparation.ipynb"
 
@@ -50,9 +55,9 @@ def snapshot(*folders):
 def test_committed_course_is_clean_and_in_sync(tmp_path):
     """The course check finds nothing, run as the demo's first step runs it, and that step
     builds into the demo's own folder: ``make demo`` modifies no file of the repository."""
-    from courseadmin.demo import build_and_check
+    from pixelschool_admin.demo import build_and_check
 
-    folders = [NOTEBOOKS_DIR, SOLUTIONS_DIR, REPO_ROOT / "coursekit", REPO_ROOT / "admin"]
+    folders = [NOTEBOOKS_DIR, SOLUTIONS_DIR, REPO_ROOT / "pixelschool", REPO_ROOT / "admin"]
     before = snapshot(*folders)
     assert build_and_check(tmp_path) == []
     assert snapshot(*folders) == before
@@ -62,7 +67,7 @@ def test_committed_course_is_clean_and_in_sync(tmp_path):
 
 def test_cli_check_passes_on_the_committed_course():
     done = subprocess.run(
-        [sys.executable, "-m", "courseadmin", "check"],
+        [sys.executable, "-m", "pixelschool_admin", "check"],
         cwd=REPO_ROOT,
         capture_output=True,
         text=True,
@@ -211,8 +216,8 @@ def test_rebuild_of_untouched_notebooks_makes_no_copies(course):
 
 
 def copy_recordings(tmp_path):
-    from courseadmin.authoring.record import HIDDEN_DIR
-    from coursekit.checks.recordings import PACKAGE_DIR
+    from pixelschool.checks.recordings import PACKAGE_DIR
+    from pixelschool_admin.authoring.record import HIDDEN_DIR
 
     package, hidden = tmp_path / "package", tmp_path / "hidden"
     shutil.copytree(PACKAGE_DIR, package)
@@ -221,14 +226,14 @@ def copy_recordings(tmp_path):
 
 
 def test_the_committed_recordings_are_current(tmp_path):
-    from courseadmin.authoring.record import stale_recordings
+    from pixelschool_admin.authoring.record import stale_recordings
 
     assert stale_recordings(*copy_recordings(tmp_path)) == []
 
 
 def test_a_changed_missing_or_misplaced_recording_is_found(tmp_path):
-    from courseadmin.authoring.record import stale_recordings
-    from coursekit.checks import recordings
+    from pixelschool.checks import recordings
+    from pixelschool_admin.authoring.record import stale_recordings
 
     package, hidden = copy_recordings(tmp_path)
     seeds = recordings.read(package / "conv_output_size.npz")
@@ -246,7 +251,7 @@ def test_a_changed_missing_or_misplaced_recording_is_found(tmp_path):
 
 
 def test_a_graded_cell_holds_only_seeded_calls(tmp_path):
-    from courseadmin.authoring.lint import hidden_test_problems
+    from pixelschool_admin.authoring.lint import hidden_test_problems
 
     nb = nbformat.v4.new_notebook()
     meta = {"grade": True, "solution": False, "locked": True, "points": 1, "grade_id": "t"}
@@ -273,8 +278,8 @@ def test_rebuilding_current_notebooks_writes_nothing(course):
 
 
 def test_recording_again_writes_nothing_also_after_round_off(tmp_path):
-    from courseadmin.authoring.record import write_recordings
-    from coursekit.checks import recordings
+    from pixelschool.checks import recordings
+    from pixelschool_admin.authoring.record import write_recordings
     from tests.roundoff import nudge
 
     package, hidden = copy_recordings(tmp_path)
@@ -297,8 +302,8 @@ def test_recording_again_writes_nothing_also_after_round_off(tmp_path):
 
 
 def test_a_real_change_to_a_recording_is_stale_and_rewritten(tmp_path):
-    from courseadmin.authoring.record import stale_recordings, write_recordings
-    from coursekit.checks import recordings
+    from pixelschool.checks import recordings
+    from pixelschool_admin.authoring.record import stale_recordings, write_recordings
 
     package, hidden = copy_recordings(tmp_path)
     changes = {
@@ -320,8 +325,8 @@ def test_a_real_change_to_a_recording_is_stale_and_rewritten(tmp_path):
 
 
 def test_a_mistake_that_is_the_expected_result_up_to_round_off_is_no_change(tmp_path):
-    from courseadmin.authoring.record import stale_recordings
-    from coursekit.checks import recordings
+    from pixelschool.checks import recordings
+    from pixelschool_admin.authoring.record import stale_recordings
     from tests.roundoff import nudge
 
     package, hidden = copy_recordings(tmp_path)
