@@ -24,8 +24,11 @@ def build(args):
         return 1
     for path in written:
         print(f"built {path.relative_to(REPO_ROOT)}")
-    for path in write_recordings():
+    recorded = write_recordings()
+    for path in recorded:
         print(f"recorded {path.relative_to(REPO_ROOT)}")
+    if not written and not recorded:
+        print("the student notebooks and the recordings were current: nothing written")
     return check(args)
 
 

@@ -26,7 +26,7 @@ from pixelschool_admin.grading.feedback import generate_feedback
 from pixelschool_admin.grading.report import attention_table, write_report
 from pixelschool_admin.grading.roster import Roster
 from pixelschool_admin.grading.sandbox import protections
-from pixelschool_admin.paths import NOTEBOOKS_DIR, REPO_ROOT, SOLUTIONS_DIR
+from pixelschool_admin.paths import REPO_ROOT, SOLUTIONS_DIR
 
 OUT_DIR = REPO_ROOT / "demo"
 NOTEBOOKS = ("01_data_preparation", "03_softmax")
@@ -212,19 +212,30 @@ def banner(guards):
         )
 
 
+def build_and_check(out_dir):
+    """Build the student notebooks into ``out_dir/notebooks`` and check the course; return
+    the problems. The repository is only read: notebooks/ and the recordings are the
+    committed ones, which the course check compares with fresh builds and recordings."""
+    built = generate_student_versions(SOLUTIONS_DIR, Path(out_dir) / "notebooks")
+    problems = check_course()
+    print(
+        f"built {len(built)} student notebooks in {Path(out_dir) / 'notebooks'}; "
+        f"course check: {len(problems)} problem(s)"
+    )
+    for problem in problems:
+        print(f"  problem: {problem}")
+    return problems
+
+
 def run_demo(out_dir=OUT_DIR, notebooks=NOTEBOOKS, jobs=None):
     """Run the whole pipeline on a demo class; return a process exit code."""
     start = time.perf_counter()
     out_dir = Path(out_dir)
     step("build and check the course")
-    built = generate_student_versions(SOLUTIONS_DIR, NOTEBOOKS_DIR)
-    problems = check_course()
-    print(f"built {len(built)} student notebooks; course check: {len(problems)} problem(s)")
-    for problem in problems:
-        print(f"  problem: {problem}")
+    shutil.rmtree(out_dir, ignore_errors=True)
+    problems = build_and_check(out_dir)
 
     step(f"release {', '.join(notebooks)}")
-    shutil.rmtree(out_dir, ignore_errors=True)
     course = Course(out_dir / "course")
     for notebook in notebooks:
         course.add_assignment(notebook)

@@ -42,8 +42,9 @@ def generate_student_versions(solutions_dir=SOLUTIONS_DIR, out_dir=NOTEBOOKS_DIR
     """Write the student version of every notebook in ``solutions_dir`` into ``out_dir``.
 
     ``only``: names (stems) of the notebooks to build, all when None.
-    Returns the paths written. Raises ``NotebookError`` naming the notebook when a
-    source is corrupt or nbgrader refuses it; nothing in ``out_dir`` is changed then.
+    Returns the paths written: a student version that is already current (the same bytes)
+    is left untouched, time stamp included. Raises ``NotebookError`` naming the notebook
+    when a source is corrupt or nbgrader refuses it; nothing in ``out_dir`` is changed then.
     """
     sources = sorted(Path(solutions_dir).glob("*.ipynb"))
     if only:
@@ -67,9 +68,14 @@ def generate_student_versions(solutions_dir=SOLUTIONS_DIR, out_dir=NOTEBOOKS_DIR
                 )
             built.append(Path(root) / "release" / assignment / source.name)
         Path(out_dir).mkdir(parents=True, exist_ok=True)
+        written = []
         for path in built:
-            keep_student_work(Path(out_dir) / path.name)
-        return [Path(shutil.copy(path, Path(out_dir) / path.name)) for path in built]
+            target = Path(out_dir) / path.name
+            if target.is_file() and target.read_bytes() == path.read_bytes():
+                continue  # current: left untouched
+            keep_student_work(target)
+            written.append(Path(shutil.copy(path, target)))
+        return written
 
 
 def holds_student_work(path):
