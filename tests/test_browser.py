@@ -29,7 +29,7 @@ import pytest
 from pixelschool_admin.paths import NOTEBOOKS_DIR, REPO_ROOT, SOLUTIONS_DIR
 
 CHROMIUM = Path("/usr/bin/chromium")
-if not CHROMIUM.exists():
+if not os.access(CHROMIUM, os.X_OK) or not CHROMIUM.is_file():  # a file Chromium can run
     pytest.skip(f"no Chromium at {CHROMIUM} (apt-get install chromium)", allow_module_level=True)
 sync_api = pytest.importorskip(
     "playwright.sync_api", reason="Playwright is not installed (pip install playwright)"

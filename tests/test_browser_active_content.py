@@ -181,6 +181,7 @@ def as_graded_before(path):
     markdown = nb.cells[-1]
     markdown.source, markdown.attachments = HOSTILE_MARKDOWN, copy.deepcopy(ATTACHMENTS)
     nb.metadata.widgets = copy.deepcopy(WIDGETS)
+    path.chmod(0o644)  # autograded notebooks are read-only (root writes them anyway)
     nbformat.write(nb, path)
 
 
