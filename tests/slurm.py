@@ -10,7 +10,7 @@ commands (sbatch, squeue, scancel, as dask-jobqueue calls them) at it.
         with SingleNodeSlurm() as slurm:
             ...  # slurm.partition, slurm.cpus, slurm.memory_mb
 
-``python -m tests.slurm`` starts one and waits (Ctrl-C stops it).
+``python -m tests.slurm`` starts one and waits (Ctrl-C or SIGTERM stops it).
 """
 
 import os
@@ -36,10 +36,16 @@ def missing():
     return None
 
 
-def free_port():
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+def free_ports(count):
+    """``count`` distinct TCP ports free on 127.0.0.1 now."""
+    probes = [socket.socket() for _ in range(count)]
+    try:
+        for probe in probes:
+            probe.bind(("127.0.0.1", 0))
+        return [probe.getsockname()[1] for probe in probes]
+    finally:
+        for probe in probes:
+            probe.close()
 
 
 def detected():
@@ -103,6 +109,7 @@ class SingleNodeSlurm:
         if reason:
             raise RuntimeError(reason)
         self.folder = Path(tempfile.mkdtemp(prefix="slurm-"))
+        self._saved_conf = os.environ.get("SLURM_CONF")
         try:
             self._start()
         except BaseException:
@@ -118,8 +125,7 @@ class SingleNodeSlurm:
         key.write_bytes(os.urandom(1024))
         key.chmod(0o400)
         conf = folder / "slurm.conf"
-        conf.write_text(slurm_conf(folder, self.cpus, self.memory_mb, (free_port(), free_port())))
-        self._saved_conf = os.environ.get("SLURM_CONF")
+        conf.write_text(slurm_conf(folder, self.cpus, self.memory_mb, free_ports(2)))
         os.environ["SLURM_CONF"] = str(conf)
         self._daemon(
             "munged",
@@ -138,11 +144,10 @@ class SingleNodeSlurm:
         self._wait(lambda: self._sinfo() == "idle", "slurmd (the node idle)")
 
     def _daemon(self, *command):
-        log = open(self.folder / f"{command[0]}.out", "ab")  # noqa: SIM115 (closed with it)
-        process = subprocess.Popen(
-            command, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
-        )
-        log.close()
+        with open(self.folder / f"{command[0]}.out", "ab") as log:
+            process = subprocess.Popen(
+                command, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+            )
         self.processes.append(process)
 
     def _sinfo(self):
@@ -238,15 +243,20 @@ def stop(process, timeout=15):
 
 
 def main():
+    """Start one and wait; SIGINT (Ctrl-C) or SIGTERM stops it."""
     reason = missing()
     if reason:
         raise SystemExit(reason)
+
+    def leave(*_):
+        raise SystemExit(0)
+
+    signal.signal(signal.SIGTERM, leave)
+    signal.signal(signal.SIGINT, leave)
     with SingleNodeSlurm() as slurm:
         print(f"SLURM_CONF={os.environ['SLURM_CONF']}  ({slurm.cpus} CPUs, {slurm.memory_mb} MB)")
-        try:
+        while True:
             signal.pause()
-        except KeyboardInterrupt:
-            pass
 
 
 if __name__ == "__main__":
