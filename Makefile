@@ -26,7 +26,7 @@ $(STAMP): requirements.txt requirements-dev.txt constraints.txt pyproject.toml a
 	touch $(STAMP)
 
 demo: setup
-	$(BIN)/python -m courseadmin demo
+	$(BIN)/python -m pixelschool_admin demo
 
 test: setup
 	$(BIN)/python -m pytest
@@ -35,13 +35,13 @@ lab: setup
 	$(BIN)/jupyter lab $(ALLOW_ROOT) --notebook-dir=.
 
 build: setup
-	$(BIN)/python -m courseadmin build
+	$(BIN)/python -m pixelschool_admin build
 
 check: setup
-	$(BIN)/python -m courseadmin check
+	$(BIN)/python -m pixelschool_admin check
 
 $(GRADING): setup
-	$(BIN)/python -m courseadmin $@ --course $(COURSE) $(ARGS)
+	$(BIN)/python -m pixelschool_admin $@ --course $(COURSE) $(ARGS)
 
 formgrader: setup
 	cd $(COURSE) && $(abspath $(BIN))/jupyter lab $(ALLOW_ROOT) --ServerApp.default_url=/formgrader

@@ -2,18 +2,18 @@
 
 Each ``tests.test_<name>(<name>)`` prints one line when the function is right and
 raises ``AssertionError`` naming the mistake when it is not. The checks live in
-``coursekit.checks``, one module per notebook.
+``pixelschool.checks``, one module per notebook.
 """
 
-from coursekit.checks.backprop import *  # noqa: F403
-from coursekit.checks.cifar_cnn import *  # noqa: F403
-from coursekit.checks.data_preparation import *  # noqa: F403
-from coursekit.checks.keras_cnn import *  # noqa: F403
-from coursekit.checks.knn import *  # noqa: F403
-from coursekit.checks.mlp_deep import *  # noqa: F403
-from coursekit.checks.mlp_modular import *  # noqa: F403
-from coursekit.checks.mlp_optimisers import *  # noqa: F403
-from coursekit.checks.mlp_training import *  # noqa: F403
-from coursekit.checks.mlp_two_layer import *  # noqa: F403
-from coursekit.checks.softmax import *  # noqa: F403
-from coursekit.checks.softmax_training import *  # noqa: F403
+from pixelschool.checks.backprop import *  # noqa: F403
+from pixelschool.checks.cifar_cnn import *  # noqa: F403
+from pixelschool.checks.data_preparation import *  # noqa: F403
+from pixelschool.checks.keras_cnn import *  # noqa: F403
+from pixelschool.checks.knn import *  # noqa: F403
+from pixelschool.checks.mlp_deep import *  # noqa: F403
+from pixelschool.checks.mlp_modular import *  # noqa: F403
+from pixelschool.checks.mlp_optimisers import *  # noqa: F403
+from pixelschool.checks.mlp_training import *  # noqa: F403
+from pixelschool.checks.mlp_two_layer import *  # noqa: F403
+from pixelschool.checks.softmax import *  # noqa: F403
+from pixelschool.checks.softmax_training import *  # noqa: F403

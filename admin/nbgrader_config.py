@@ -1,4 +1,4 @@
-"""nbgrader configuration for the course (read by `python -m courseadmin` and by nbgrader).
+"""nbgrader configuration for the course (read by `python -m pixelschool_admin` and by nbgrader).
 
 The course's single source is ``solutions/``; the kit copies each notebook into
 nbgrader's ``source/<notebook name>/`` so that every notebook is one assignment.
@@ -13,7 +13,7 @@ c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedE
 c.ClearSolutions.text_stub = "YOUR ANSWER HERE"
 
 # Grading runs every notebook in fast mode (nbgrader sets NBGRADER_EXECUTION while it
-# autogrades, which coursekit.config.fast_mode() honours); a cell that runs longer than
+# autogrades, which pixelschool.config.fast_mode() honours); a cell that runs longer than
 # this is stopped and the notebook graded as it stands.
 c.Execute.timeout = 120
 

@@ -27,11 +27,11 @@ from pathlib import Path
 import nbformat
 from distributed import Client
 
-from courseadmin import democlass
-from courseadmin.grading.autograde import Settings, autograde
-from courseadmin.grading.course import Course
-from courseadmin.grading.export import grade_table
-from courseadmin.grading.loopback import Loopback
+from pixelschool_admin import democlass
+from pixelschool_admin.grading.autograde import Settings, autograde
+from pixelschool_admin.grading.course import Course
+from pixelschool_admin.grading.export import grade_table
+from pixelschool_admin.grading.loopback import Loopback
 
 SCRIPTS = Path(sys.executable).parent
 

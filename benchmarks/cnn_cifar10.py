@@ -21,10 +21,10 @@ import numpy as np
 
 os.environ.setdefault("COURSE_OFFLINE", "1")  # look for the datasets, never download them
 
-from courseadmin.authoring.notebooks import solution_functions  # noqa: E402
-from courseadmin.paths import SOLUTIONS_DIR  # noqa: E402
-from coursekit.config import fast_mode  # noqa: E402
-from coursekit.datasets import DatasetError, load_cifar10, synthetic  # noqa: E402
+from pixelschool.config import fast_mode  # noqa: E402
+from pixelschool.datasets import DatasetError, load_cifar10, synthetic  # noqa: E402
+from pixelschool_admin.authoring.notebooks import solution_functions  # noqa: E402
+from pixelschool_admin.paths import SOLUTIONS_DIR  # noqa: E402
 
 EPOCHS = 40
 BATCH_SIZE = 64

@@ -19,9 +19,9 @@ import numpy as np
 
 os.environ.setdefault("COURSE_OFFLINE", "1")  # look for the datasets, never download them
 
-from courseadmin.authoring.notebooks import solution_functions  # noqa: E402
-from courseadmin.paths import SOLUTIONS_DIR  # noqa: E402
-from coursekit.datasets import load_fashion_mnist  # noqa: E402
+from pixelschool.datasets import load_fashion_mnist  # noqa: E402
+from pixelschool_admin.authoring.notebooks import solution_functions  # noqa: E402
+from pixelschool_admin.paths import SOLUTIONS_DIR  # noqa: E402
 
 SEED = 0
 TARGET = 0.92

@@ -18,8 +18,8 @@ import numpy as np
 os.environ.setdefault("COURSE_FAST", "1")  # allow the synthetic CIFAR-10 stand-in
 os.environ.setdefault("COURSE_OFFLINE", "1")
 
-from coursekit.datasets import cifar10_dir, load_cifar10, load_fashion_mnist  # noqa: E402
-from coursekit.datasets.paths import DEBIAN_FASHION_MNIST  # noqa: E402
+from pixelschool.datasets import cifar10_dir, load_cifar10, load_fashion_mnist  # noqa: E402
+from pixelschool.datasets.paths import DEBIAN_FASHION_MNIST  # noqa: E402
 
 
 def timed(fn):

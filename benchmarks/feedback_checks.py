@@ -18,9 +18,9 @@ import time
 import IPython.display
 
 import problem_unittests
-from courseadmin.authoring.record import HIDDEN_DIR, hidden_seeds
-from courseadmin.grading.hidden import hidden_cases, judge_bundle
-from coursekit.checks.framework import CHECKS, RESULTS_MIME
+from pixelschool.checks.framework import CHECKS, RESULTS_MIME
+from pixelschool_admin.authoring.record import HIDDEN_DIR, hidden_seeds
+from pixelschool_admin.grading.hidden import hidden_cases, judge_bundle
 from tests.answers import all_notebooks
 from tests.answers.registry import REFERENCES, WRONG_ANSWERS
 

@@ -22,14 +22,14 @@ os.environ.setdefault("COURSE_OFFLINE", "1")  # never download; real data or a c
 
 from sklearn.neighbors import KNeighborsClassifier  # noqa: E402
 
-from courseadmin.authoring.notebooks import solution_functions  # noqa: E402
-from courseadmin.paths import SOLUTIONS_DIR  # noqa: E402
-from coursekit.datasets import (  # noqa: E402
+from pixelschool.datasets import (  # noqa: E402
     DatasetError,
     load_cifar10,
     load_fashion_mnist,
     synthetic,  # noqa: E402
 )
+from pixelschool_admin.authoring.notebooks import solution_functions  # noqa: E402
+from pixelschool_admin.paths import SOLUTIONS_DIR  # noqa: E402
 
 KNN = solution_functions(SOLUTIONS_DIR / "02_knn.ipynb")
 SIZES = [(5000, 500), (20000, 1000)]  # (training, test) images

@@ -17,10 +17,10 @@ import numpy as np
 
 os.environ.setdefault("COURSE_OFFLINE", "1")  # look for the datasets, never download them
 
-from courseadmin.authoring.notebooks import solution_functions  # noqa: E402
-from courseadmin.paths import SOLUTIONS_DIR  # noqa: E402
-from coursekit.config import fast_mode  # noqa: E402
-from coursekit.datasets import DatasetError, load_cifar10, load_fashion_mnist  # noqa: E402
+from pixelschool.config import fast_mode  # noqa: E402
+from pixelschool.datasets import DatasetError, load_cifar10, load_fashion_mnist  # noqa: E402
+from pixelschool_admin.authoring.notebooks import solution_functions  # noqa: E402
+from pixelschool_admin.paths import SOLUTIONS_DIR  # noqa: E402
 
 HIDDEN = [256, 128]
 SETTINGS = dict(  # the notebook's settings for the final network

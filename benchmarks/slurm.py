@@ -18,7 +18,7 @@ import tempfile
 from pathlib import Path
 
 from benchmarks.autograde import copy_course, grades, ordinary_class, ours
-from courseadmin.grading.course import Course
+from pixelschool_admin.grading.course import Course
 from tests.slurm import SingleNodeSlurm, missing
 
 

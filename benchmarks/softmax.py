@@ -22,10 +22,10 @@ os.environ.setdefault("COURSE_OFFLINE", "1")  # benchmarks never download
 from sklearn.exceptions import ConvergenceWarning  # noqa: E402
 from sklearn.linear_model import LogisticRegression  # noqa: E402
 
-from courseadmin.authoring.notebooks import solution_functions  # noqa: E402
-from courseadmin.paths import SOLUTIONS_DIR  # noqa: E402
-from coursekit.datasets import DatasetError, load_cifar10, load_fashion_mnist  # noqa: E402
-from coursekit.datasets.loaders import cifar10_places, has_cifar10_batches  # noqa: E402
+from pixelschool.datasets import DatasetError, load_cifar10, load_fashion_mnist  # noqa: E402
+from pixelschool.datasets.loaders import cifar10_places, has_cifar10_batches  # noqa: E402
+from pixelschool_admin.authoring.notebooks import solution_functions  # noqa: E402
+from pixelschool_admin.paths import SOLUTIONS_DIR  # noqa: E402
 
 OURS = solution_functions(SOLUTIONS_DIR / "03_softmax.ipynb")
 CS231N_CIFAR10_ANCHOR = 0.35  # CS231n: a linear softmax classifier should pass 35 % on CIFAR-10

@@ -15,7 +15,7 @@ import signal
 import sys
 import tempfile
 
-STUDENT_PACKAGES = ("coursekit", "problem_unittests")
+STUDENT_PACKAGES = ("pixelschool", "problem_unittests")
 # Functions whose call has effects outside the process are not offered (all are loaders
 # of datasets or writers of files, which match no exercise's signature).
 SKIPPED_NAMES = {"download", "fetch", "atomic_write", "main"}
@@ -87,7 +87,7 @@ def passes(check, fn):
 def leaks():
     """``[(check name, function name)]`` for every function that passes a check."""
     import problem_unittests
-    from coursekit.checks.framework import CHECKS
+    from pixelschool.checks.framework import CHECKS
 
     functions = student_functions()
     found = []

@@ -63,7 +63,7 @@ def slurm_conf(folder, cpus, memory_mb, ports):
     """The configuration: one node, one partition, plugins that need no cgroups."""
     munge = f"socket={folder / 'munge.socket'}"
     return f"""\
-ClusterName=coursekit
+ClusterName=pixelschool
 SlurmctldHost={NODE}
 SlurmUser=root
 SlurmdUser=root
@@ -199,7 +199,7 @@ class SingleNodeSlurm:
 
     def course(self, course, **options):
         """``course`` (a ``Course``) with ``grading_config(**options)`` in its config."""
-        from courseadmin.grading.course import Course
+        from pixelschool_admin.grading.course import Course
 
         return Course(course.root, ClusterGrading=self.grading_config(**options))
 

@@ -7,10 +7,15 @@ import sys
 import nbformat
 import pytest
 
-from courseadmin.authoring.build import generate_student_versions
-from courseadmin.authoring.lint import check_course, leak_problems, metadata_problems, sync_problems
-from courseadmin.authoring.notebooks import NotebookError, read_notebook
-from courseadmin.paths import NOTEBOOKS_DIR, REPO_ROOT, SOLUTIONS_DIR
+from pixelschool_admin.authoring.build import generate_student_versions
+from pixelschool_admin.authoring.lint import (
+    check_course,
+    leak_problems,
+    metadata_problems,
+    sync_problems,
+)
+from pixelschool_admin.authoring.notebooks import NotebookError, read_notebook
+from pixelschool_admin.paths import NOTEBOOKS_DIR, REPO_ROOT, SOLUTIONS_DIR
 
 NOTEBOOK = "01_data_preparation.ipynb"
 
@@ -39,7 +44,7 @@ def test_committed_course_is_clean_and_in_sync():
 
 def test_cli_check_passes_on_the_committed_course():
     done = subprocess.run(
-        [sys.executable, "-m", "courseadmin", "check"],
+        [sys.executable, "-m", "pixelschool_admin", "check"],
         cwd=REPO_ROOT,
         capture_output=True,
         text=True,
@@ -188,8 +193,8 @@ def test_rebuild_of_untouched_notebooks_makes_no_copies(course):
 
 
 def copy_recordings(tmp_path):
-    from courseadmin.authoring.record import HIDDEN_DIR
-    from coursekit.checks.recordings import PACKAGE_DIR
+    from pixelschool.checks.recordings import PACKAGE_DIR
+    from pixelschool_admin.authoring.record import HIDDEN_DIR
 
     package, hidden = tmp_path / "package", tmp_path / "hidden"
     shutil.copytree(PACKAGE_DIR, package)
@@ -198,14 +203,14 @@ def copy_recordings(tmp_path):
 
 
 def test_the_committed_recordings_are_current(tmp_path):
-    from courseadmin.authoring.record import stale_recordings
+    from pixelschool_admin.authoring.record import stale_recordings
 
     assert stale_recordings(*copy_recordings(tmp_path)) == []
 
 
 def test_a_changed_missing_or_misplaced_recording_is_found(tmp_path):
-    from courseadmin.authoring.record import stale_recordings
-    from coursekit.checks import recordings
+    from pixelschool.checks import recordings
+    from pixelschool_admin.authoring.record import stale_recordings
 
     package, hidden = copy_recordings(tmp_path)
     seeds = recordings.read(package / "conv_output_size.npz")
@@ -223,7 +228,7 @@ def test_a_changed_missing_or_misplaced_recording_is_found(tmp_path):
 
 
 def test_a_graded_cell_holds_only_seeded_calls(tmp_path):
-    from courseadmin.authoring.lint import hidden_test_problems
+    from pixelschool_admin.authoring.lint import hidden_test_problems
 
     nb = nbformat.v4.new_notebook()
     meta = {"grade": True, "solution": False, "locked": True, "points": 1, "grade_id": "t"}

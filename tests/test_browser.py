@@ -26,7 +26,7 @@ from pathlib import Path
 
 import pytest
 
-from courseadmin.paths import NOTEBOOKS_DIR, REPO_ROOT, SOLUTIONS_DIR
+from pixelschool_admin.paths import NOTEBOOKS_DIR, REPO_ROOT, SOLUTIONS_DIR
 
 CHROMIUM = Path("/usr/bin/chromium")
 if not CHROMIUM.exists():
@@ -256,8 +256,8 @@ def test_student_fills_in_one_hot_and_its_check_passes(tmp_path, page, artifacts
 
 
 def test_formgrader_lists_the_autograded_submissions(tmp_path, page, artifacts):
-    from courseadmin.grading.autograde import Settings, autograde
-    from courseadmin.grading.course import Course
+    from pixelschool_admin.grading.autograde import Settings, autograde
+    from pixelschool_admin.grading.course import Course
 
     expect = sync_api.expect
     course = Course(tmp_path / "course")

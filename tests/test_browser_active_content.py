@@ -21,7 +21,7 @@ import json
 import nbformat
 import pytest
 
-from courseadmin.grading import events, sanitise
+from pixelschool_admin.grading import events, sanitise
 from tests import test_browser as lab
 
 sync_api = lab.sync_api
@@ -31,7 +31,7 @@ pytestmark = pytest.mark.xdist_group("browser")
 
 NOTEBOOK = lab.NOTEBOOK
 HONEST, GRADED, GRADED_BEFORE = "ana", "mallory", "oscar"
-MARK = "coursekit-payload"  # in every URL a payload requests
+MARK = "pixelschool-payload"  # in every URL a payload requests
 ATTACK = """(function (kind) {
   document.title = "PWNED " + kind;
   window.pwned = (window.pwned || []).concat([kind]);
@@ -186,9 +186,9 @@ def as_graded_before(path):
 
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory):
-    from courseadmin.grading.autograde import Settings, autograde
-    from courseadmin.grading.course import Course
-    from courseadmin.grading.feedback import generate_feedback
+    from pixelschool_admin.grading.autograde import Settings, autograde
+    from pixelschool_admin.grading.course import Course
+    from pixelschool_admin.grading.feedback import generate_feedback
 
     course = Course(tmp_path_factory.mktemp("active") / "course")
     course.add_assignment(NOTEBOOK)

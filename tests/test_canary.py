@@ -11,14 +11,14 @@ from unittest.mock import patch
 
 import pytest
 
-from courseadmin import cli
-from courseadmin.grading import autograde as grading_autograde
-from courseadmin.grading.autograde import ClassRun, Outcome, Recorder, Settings, autograde
-from courseadmin.grading.course import GradingError
-from courseadmin.grading.export import grade_table
-from courseadmin.grading.ledger import Ledger
-from courseadmin.grading.sandbox import MIB, Limits, sandbox_problem
-from courseadmin.paths import REPO_ROOT
+from pixelschool_admin import cli
+from pixelschool_admin.grading import autograde as grading_autograde
+from pixelschool_admin.grading.autograde import ClassRun, Outcome, Recorder, Settings, autograde
+from pixelschool_admin.grading.course import GradingError
+from pixelschool_admin.grading.export import grade_table
+from pixelschool_admin.grading.ledger import Ledger
+from pixelschool_admin.grading.sandbox import MIB, Limits, sandbox_problem
+from pixelschool_admin.paths import REPO_ROOT
 from tests.test_grading import SOLVED, filled, hand_in, tiny_course
 
 pytestmark = pytest.mark.xdist_group("canary")
@@ -77,7 +77,7 @@ def test_a_venv_reached_through_a_symlink_grades(course, tmp_path):
     python = link / "bin" / Path(sys.executable).name
     env = {**os.environ, "PATH": f"{link / 'bin'}:{os.environ['PATH']}"}
     result = subprocess.run(
-        [str(python), "-m", "courseadmin", "autograde", "--course", str(course.root)]
+        [str(python), "-m", "pixelschool_admin", "autograde", "--course", str(course.root)]
         + ["--timeout", "30", "--jobs", "1"],
         capture_output=True,
         text=True,

@@ -9,15 +9,15 @@ import nbformat
 import pandas as pd
 import pytest
 
-from courseadmin import cli
-from courseadmin.grading import autograde as grading_autograde
-from courseadmin.grading import caps, events
-from courseadmin.grading.autograde import ClassRun, Outcome, Recorder, Settings, autograde
-from courseadmin.grading.export import grade_table
-from courseadmin.grading.ledger import Ledger
-from courseadmin.grading.preprocessors import ERROR_KEPT, cap_outputs
-from courseadmin.grading.report import attention_table, write_report
-from courseadmin.grading.sandbox import GIB, MIB, Limits
+from pixelschool_admin import cli
+from pixelschool_admin.grading import autograde as grading_autograde
+from pixelschool_admin.grading import caps, events
+from pixelschool_admin.grading.autograde import ClassRun, Outcome, Recorder, Settings, autograde
+from pixelschool_admin.grading.export import grade_table
+from pixelschool_admin.grading.ledger import Ledger
+from pixelschool_admin.grading.preprocessors import ERROR_KEPT, cap_outputs
+from pixelschool_admin.grading.report import attention_table, write_report
+from pixelschool_admin.grading.sandbox import GIB, MIB, Limits
 from tests.test_grading import SOLVED, filled, hand_in, tiny_course
 
 pytestmark = pytest.mark.xdist_group("caps")
@@ -252,7 +252,7 @@ def test_a_set_budget_is_sent_to_every_student_at_once(tmp_path):
     run = ClassRun(course, grid, Settings(notebook_timeout=30), Ledger(course), todo, {}, None)
     with patch.object(Recorder, "record", lambda self, outcome: None):
         run.grade()
-    assert grid.sent == [("coursekit-canary", 30), ("ana", 30)]
+    assert grid.sent == [("pixelschool-canary", 30), ("ana", 30)]
 
 
 def test_cli_flags_set_the_caps(tmp_path, monkeypatch):

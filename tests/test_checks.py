@@ -2,7 +2,7 @@
 
 Each check runs with the visible seed (judged in the check) and with each hidden seed the
 solutions' graded cells use (checks that are all code: a few seeds), judged as the grader
-judges them (``courseadmin.grading.hidden``): the check runs again outside the kernel on the
+judges them (``pixelschool_admin.grading.hidden``): the check runs again outside the kernel on the
 transcript the kernel handed over, and its verdict is the one that counts. Whatever the
 kernel's own run concluded, the grader's run must conclude the same.
 """
@@ -14,11 +14,11 @@ import numpy as np
 import pytest
 
 import problem_unittests
-from courseadmin.authoring.record import HIDDEN_DIR, hidden_seeds
-from courseadmin.grading.hidden import hidden_cases, judge_bundle
-from courseadmin.grading.preprocessors import SandboxedExecute
-from coursekit.checks import framework, loops, recordings
-from coursekit.checks.framework import CHECKS, RESULTS_MIME
+from pixelschool.checks import framework, loops, recordings
+from pixelschool.checks.framework import CHECKS, RESULTS_MIME
+from pixelschool_admin.authoring.record import HIDDEN_DIR, hidden_seeds
+from pixelschool_admin.grading.hidden import hidden_cases, judge_bundle
+from pixelschool_admin.grading.preprocessors import SandboxedExecute
 from tests.answers import all_notebooks
 from tests.answers.registry import CORRECT_VARIANTS, REFERENCES, WRONG_ANSWERS
 
@@ -209,7 +209,7 @@ def test_call_stops_an_endless_loop(monkeypatch):
 
 
 def test_gradient_check_reports_each_parameter(capsys):
-    from coursekit.gradcheck import gradient_check
+    from pixelschool.gradcheck import gradient_check
 
     x = np.random.default_rng(0).normal(size=(3, 4))
     before = x.copy()
@@ -255,7 +255,7 @@ def test_call_passes_uncopied_arguments_and_keywords_as_they_are():
 def test_the_gradient_check_of_the_students_own_layers_runs(monkeypatch, capsys):
     """A check that runs another check (the forward's own, before the gradient check of the
     backward) still reaches the student's functions through the crossings."""
-    from coursekit.checks import mlp_layers
+    from pixelschool.checks import mlp_layers
 
     ran = []
     errors = mlp_layers.upstream_gradient_errors

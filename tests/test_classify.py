@@ -7,9 +7,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from courseadmin import cli
-from courseadmin.paths import REPO_ROOT
-from coursekit import classify
+from pixelschool import classify
+from pixelschool_admin import cli
+from pixelschool_admin.paths import REPO_ROOT
 
 CLASSES = ["cat", "dog", "ship", "plane"]
 
@@ -166,7 +166,14 @@ def test_cli_reports_a_non_image_and_goes_on(saved_model, not_an_image, capsys):
 
 def test_cli_exit_status_from_a_shell(saved_model, not_an_image):
     done = subprocess.run(
-        [sys.executable, "-m", "courseadmin", "classify", str(saved_model), str(not_an_image)],
+        [
+            sys.executable,
+            "-m",
+            "pixelschool_admin",
+            "classify",
+            str(saved_model),
+            str(not_an_image),
+        ],
         cwd=REPO_ROOT,
         capture_output=True,
         text=True,

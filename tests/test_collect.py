@@ -13,10 +13,10 @@ from contextlib import contextmanager
 import nbformat
 import pytest
 
-from courseadmin import cli
-from courseadmin.grading import events, exchange, ids, lms, report
-from courseadmin.grading.course import Course, GradingError
-from courseadmin.grading.roster import Roster
+from pixelschool_admin import cli
+from pixelschool_admin.grading import events, exchange, ids, lms, report
+from pixelschool_admin.grading.course import Course, GradingError
+from pixelschool_admin.grading.roster import Roster
 
 T1, T2, T3 = (2024, 5, 1, 12, 0, 0), (2024, 5, 2, 12, 0, 0), (2024, 5, 3, 12, 0, 0)
 ALICE = "Alice Anders_51001_assignsubmission_file_"

@@ -1,4 +1,4 @@
-"""Tests of coursekit.datasets: official formats, search order, fast-mode stand-ins, downloads.
+"""Tests of pixelschool.datasets: official formats, search order, fast-mode stand-ins, downloads.
 
 Fixtures are written in the official formats by the few lines of pickle/struct/gzip below,
 independently of the package's own writers. Nothing here touches the network or the real home.
@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from coursekit.datasets import (
+from pixelschool.datasets import (
     CIFAR10_CLASSES,
     FASHION_MNIST_CLASSES,
     MNIST_CLASSES,
@@ -168,9 +168,9 @@ def test_no_dataset_reader_passes_a_notebook_exercise():
     from tests.leaks import passes, student_functions
 
     readers = {
-        name: fn for name, fn in student_functions().items() if name.startswith("coursekit.datas")
+        name: fn for name, fn in student_functions().items() if name.startswith("pixelschool.datas")
     }
-    assert "coursekit.datasets.formats._read_cifar_folder" in readers
+    assert "pixelschool.datasets.formats._read_cifar_folder" in readers
     for exercise in ("read_cifar_batch", "read_cifar"):
         check = getattr(problem_unittests, f"test_{exercise}")
         assert not [name for name, fn in readers.items() if passes(check, fn)], exercise

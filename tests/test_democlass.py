@@ -5,9 +5,9 @@ import random
 import nbformat
 import pytest
 
-from courseadmin import democlass
-from courseadmin.authoring.notebooks import answer_cells, is_test_cell
-from courseadmin.paths import NOTEBOOKS_DIR
+from pixelschool_admin import democlass
+from pixelschool_admin.authoring.notebooks import answer_cells, is_test_cell
+from pixelschool_admin.paths import NOTEBOOKS_DIR
 
 NOTEBOOK = "01_data_preparation"
 
@@ -57,8 +57,8 @@ def test_hostile_file_cases(released, tmp_path):
 
 
 def test_every_hostile_case_has_a_verdict_and_its_protection():
-    from courseadmin import demo
-    from courseadmin.grading.sandbox import protections
+    from pixelschool_admin import demo
+    from pixelschool_admin.grading.sandbox import protections
 
     cases = set(democlass.hostile_cells(NOTEBOOKS_DIR)) | set(democlass.FILE_CASES)
     assert cases | set(democlass.ROUTE_CASES) == set(demo.NEEDS)

@@ -8,12 +8,12 @@ import pandas as pd
 import pytest
 from nbgrader.preprocessors import AssignLatePenalties
 
-from courseadmin.authoring.notebooks import nbgrader_meta
-from courseadmin.cli import main as cli
-from courseadmin.grading import events, manual
-from courseadmin.grading.autograde import Settings, autograde
-from courseadmin.grading.course import Course
-from courseadmin.grading.export import (
+from pixelschool_admin.authoring.notebooks import nbgrader_meta
+from pixelschool_admin.cli import main as cli
+from pixelschool_admin.grading import events, manual
+from pixelschool_admin.grading.autograde import Settings, autograde
+from pixelschool_admin.grading.course import Course
+from pixelschool_admin.grading.export import (
     GRADED,
     NOT_SUBMITTED,
     PENDING,
@@ -23,8 +23,8 @@ from courseadmin.grading.export import (
     grades_by_student,
     status_table,
 )
-from courseadmin.grading.roster import Roster
-from courseadmin.grading.sandbox import sandbox_problem
+from pixelschool_admin.grading.roster import Roster
+from pixelschool_admin.grading.sandbox import sandbox_problem
 from tests.test_grading import filled
 
 pytestmark = pytest.mark.xdist_group("export")

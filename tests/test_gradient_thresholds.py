@@ -5,7 +5,7 @@ every listed mistake, over 1,000 random networks or problems each.
   ``numerical_gradient`` and ``relative_error`` (worst entry, floor 1e-8), on networks drawn
   as the notebook draws them; the mistakes are the wrong answers of ``tests/answers/backprop``
   whose gradients have the right shapes (the others fail on shapes first).
-- Notebook 03's sanity check, ``coursekit.gradcheck`` (its ``THRESHOLD``, ``FLOOR`` and
+- Notebook 03's sanity check, ``pixelschool.gradcheck`` (its ``THRESHOLD``, ``FLOOR`` and
   ``STEP``), on random softmax problems; the mistakes are ``tests/answers/softmax``'s.
 
 Each threshold is read from where the notebook or the runtime defines it, never copied.
@@ -17,9 +17,9 @@ import re
 import numpy as np
 import pytest
 
-from courseadmin.authoring.notebooks import read_notebook
-from courseadmin.paths import SOLUTIONS_DIR
-from coursekit import gradcheck
+from pixelschool import gradcheck
+from pixelschool_admin.authoring.notebooks import read_notebook
+from pixelschool_admin.paths import SOLUTIONS_DIR
 from tests.answers import backprop, softmax  # noqa: F401  (register their answers)
 from tests.answers.registry import REFERENCES, WRONG_ANSWERS
 

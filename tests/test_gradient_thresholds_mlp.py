@@ -11,7 +11,7 @@ listed mistake, over 1,000 random problems each; the notebook states the checks'
   are ``tests/answers/mlp_deep``'s that change the backward pass only (the loss, so the
   numerical gradient, is the solution's: it is computed once per network and shared).
 
-The threshold, floor and step are read from coursekit/checks/mlp_layers.py, never copied.
+The threshold, floor and step are read from pixelschool/checks/mlp_layers.py, never copied.
 """
 
 import re
@@ -19,12 +19,10 @@ import re
 import numpy as np
 import pytest
 
-from courseadmin.authoring.notebooks import read_notebook
-from courseadmin.paths import SOLUTIONS_DIR
-from coursekit import gradcheck
-from coursekit.checks.mlp_deep import DROPOUT_KEEP_PROB as KEEP_PROB
-from coursekit.checks.mlp_deep import dropout_gradient_errors
-from coursekit.checks.mlp_layers import (
+from pixelschool import gradcheck
+from pixelschool.checks.mlp_deep import DROPOUT_KEEP_PROB as KEEP_PROB
+from pixelschool.checks.mlp_deep import dropout_gradient_errors
+from pixelschool.checks.mlp_layers import (
     GRADIENT_FLOOR,
     GRADIENT_STEP,
     GRADIENT_TOLERANCE,
@@ -35,12 +33,14 @@ from coursekit.checks.mlp_layers import (
     relu_problem,
     upstream_gradient_errors,
 )
-from coursekit.checks.mlp_modular import (
+from pixelschool.checks.mlp_modular import (
     SPREAD,
     affine_gradient_problem,
     he_problem,
     relu_gradient_problem,
 )
+from pixelschool_admin.authoring.notebooks import read_notebook
+from pixelschool_admin.paths import SOLUTIONS_DIR
 from tests.answers import mlp_deep, mlp_modular
 
 TRIALS = 1000
@@ -227,7 +227,7 @@ def test_the_notebook_states_the_checks_numbers():
             assert latex(value) in cells[cell_id], (cell_id, value)
     stated_threshold = re.search(r"^THRESHOLD = (\S+)", cells["layer-gradcheck"], re.M)
     assert float(stated_threshold.group(1)) == GRADIENT_TOLERANCE
-    # the cell prints its errors with coursekit.gradcheck: the checks' step and floor
+    # the cell prints its errors with pixelschool.gradcheck: the checks' step and floor
     assert (gradcheck.STEP, gradcheck.FLOOR) == (GRADIENT_STEP, GRADIENT_FLOOR)
 
 

@@ -15,16 +15,16 @@ import nbformat
 import pandas as pd
 import pytest
 
-from courseadmin.authoring.notebooks import nbgrader_meta
-from courseadmin.democlass import FORK_LOOP, VANDAL
-from courseadmin.grading import events, integrity
-from courseadmin.grading.autograde import Settings, autograde
-from courseadmin.grading.course import Course
-from courseadmin.grading.export import export_csv, grade_table
-from courseadmin.grading.preprocessors import cap_outputs
-from courseadmin.grading.report import write_report
-from courseadmin.grading.roster import Roster
-from courseadmin.grading.sandbox import (
+from pixelschool_admin.authoring.notebooks import nbgrader_meta
+from pixelschool_admin.democlass import FORK_LOOP, VANDAL
+from pixelschool_admin.grading import events, integrity
+from pixelschool_admin.grading.autograde import Settings, autograde
+from pixelschool_admin.grading.course import Course
+from pixelschool_admin.grading.export import export_csv, grade_table
+from pixelschool_admin.grading.preprocessors import cap_outputs
+from pixelschool_admin.grading.report import write_report
+from pixelschool_admin.grading.roster import Roster
+from pixelschool_admin.grading.sandbox import (
     GIB,
     LAUNCHER,
     KernelSandbox,
@@ -34,7 +34,7 @@ from courseadmin.grading.sandbox import (
     protections,
     sandbox_problem,
 )
-from courseadmin.paths import REPO_ROOT, SOLUTIONS_DIR
+from pixelschool_admin.paths import REPO_ROOT, SOLUTIONS_DIR
 
 pytestmark = pytest.mark.xdist_group("grading")  # one worker builds the graded class once
 needs_bwrap = pytest.mark.skipif(bool(sandbox_problem()), reason=str(sandbox_problem()))
@@ -190,7 +190,7 @@ def submissions(course, released):
         ),
         "kit": filled(
             released,
-            one_hot="from coursekit.checks import data_preparation\n" + SOLVED["one_hot"],
+            one_hot="from pixelschool.checks import data_preparation\n" + SOLVED["one_hot"],
             add_channel_axis=SOLVED["add_channel_axis"],
         ),
         "json": nbformat.writes(solved)[:300],
@@ -298,7 +298,9 @@ def test_sandbox_hides_instructor_files_and_network(graded):
         for p in (REPO_ROOT, sys.prefix)
         if Path(p).is_relative_to("/tmp")
     }
-    assert {"home"} <= set(tmp) <= {"home"} | code | {t for t in tmp if t.startswith("coursekit-")}
+    assert (
+        {"home"} <= set(tmp) <= {"home"} | code | {t for t in tmp if t.startswith("pixelschool-")}
+    )
     # the scratch course shows only the way to the kernel's folder (and, for a cold kernel,
     # the watch's log), not the gradebook copy or the source notebook
     scratch = ast.literal_eval(re.search(r"SCRATCH (\[.*\])", limits)[1])
@@ -421,7 +423,7 @@ def test_cap_outputs_keeps_errors_and_says_what_was_cut():
 
 
 def test_roster_errors_are_clear(tmp_path):
-    from courseadmin.grading.course import GradingError
+    from pixelschool_admin.grading.course import GradingError
 
     (tmp_path / "r.csv").write_text("id,first_name\na,A\na,B\n")
     with pytest.raises(GradingError, match="repeated student ids"):
@@ -433,7 +435,7 @@ def test_roster_errors_are_clear(tmp_path):
 def test_cli_release_collect_grade_export(tmp_path):
     """The commands an instructor types, on notebook 01 with one LMS submission."""
     course_dir = tmp_path / "course"
-    run = [sys.executable, "-m", "courseadmin"]
+    run = [sys.executable, "-m", "pixelschool_admin"]
 
     def cli(*args):
         result = subprocess.run(run + list(args), capture_output=True, text=True, cwd=REPO_ROOT)
@@ -527,7 +529,7 @@ def test_kernel_uids_do_not_follow_a_seeded_random():
     kernels' uids must still differ from run to run (a user keyring outlives its kernel)."""
     import random
 
-    from courseadmin.grading.sandbox import KERNEL_UIDS, kernel_uid
+    from pixelschool_admin.grading.sandbox import KERNEL_UIDS, kernel_uid
 
     draws = []
     for _ in range(2):
@@ -542,7 +544,7 @@ def test_nbgrader_metadata_validation_checks_its_schema_once():
     from nbformat.v4 import new_code_cell
     from nbgrader.nbgraderformat import MetadataValidator
 
-    from courseadmin.grading.course import SchemaCheckedOnce
+    from pixelschool_admin.grading.course import SchemaCheckedOnce
 
     schema = MetadataValidator().schema
     good = {"schema_version": 3, "grade": True, "solution": False, "locked": True}
@@ -565,10 +567,10 @@ def test_nbgrader_metadata_validation_checks_its_schema_once():
 
 
 def test_the_iri_grammar_loads_only_when_an_iri_is_checked():
-    """``courseadmin`` defers ``rfc3987_syntax`` (2.4 s at import); jsonschema's IRI format
+    """``pixelschool_admin`` defers ``rfc3987_syntax`` (2.4 s at import); jsonschema's IRI format
     check still gives the real module's answers."""
     probe = (
-        "import sys, courseadmin, nbformat\n"
+        "import sys, pixelschool_admin, nbformat\n"
         "from jsonschema import Draft202012Validator, FormatChecker\n"
         "print(getattr(sys.modules['rfc3987_syntax'], 'RFC3987_SYNTAX_PARSER_TYPE', 'deferred'))\n"
         "check = Draft202012Validator({'format': 'iri'}, format_checker=FormatChecker())\n"
@@ -601,12 +603,12 @@ def test_the_watch_lets_a_kernel_list_the_folders_on_the_way_to_its_code(tmp_pat
     """Python's import system lists the folder that holds the kit (under /tmp in a clone
     there): not a probe. Opening something else in it still is."""
     project = tmp_path / "project"
-    (project / "coursekit").mkdir(parents=True)
+    (project / "pixelschool").mkdir(parents=True)
     (project / "secret").write_text("x")
     log = tmp_path / "watch.log"
     probe = (
         "import os, sys\nsys.path.insert(0, sys.argv[1])\nimport launch\n"
-        "launch.watch(sys.argv[2], [sys.argv[3] + '/coursekit', '/usr'], [sys.argv[3]])\n"
+        "launch.watch(sys.argv[2], [sys.argv[3] + '/pixelschool', '/usr'], [sys.argv[3]])\n"
         "os.listdir(sys.argv[3])\nopen(sys.argv[3] + '/secret').read()\n"
     )
     args = [str(LAUNCHER.parent), str(log), str(project)]

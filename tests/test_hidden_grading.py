@@ -15,11 +15,11 @@ import nbformat
 import numpy as np
 import pytest
 
-from courseadmin.grading.autograde import Settings, autograde
-from courseadmin.grading.course import Course
-from courseadmin.grading.export import grade_table
-from courseadmin.grading.sandbox import GIB, Limits, sandbox_problem
-from courseadmin.paths import ADMIN_DIR
+from pixelschool_admin.grading.autograde import Settings, autograde
+from pixelschool_admin.grading.course import Course
+from pixelschool_admin.grading.export import grade_table
+from pixelschool_admin.grading.sandbox import GIB, Limits, sandbox_problem
+from pixelschool_admin.paths import ADMIN_DIR
 from tests.test_grading import cell, filled, hand_in
 
 pytestmark = pytest.mark.xdist_group("hidden_grading")
@@ -103,7 +103,7 @@ LOOPS = (
 # Right on the visible check's inputs only: what hard-coding the visible answers looks like.
 HARDCODED = """\
 import problem_unittests as _t
-from coursekit.checks import recordings as _r
+from pixelschool.checks import recordings as _r
 _seen = {c.args: c.expected for c in _r.visible_cases("conv_output_size")}
 def conv_output_size(n, k, stride=1, padding=0):
     return _seen.get((n, k, stride, padding) if (stride, padding) != (1, 0) else (n, k), 0)
@@ -134,7 +134,7 @@ def bundle_display(transcript_bytes):
         "_display = IPython.display.display\n"
         f"_forged = {base64.b64encode(transcript_bytes).decode()!r}\n"
         "def _forge(data, raw=False, **kwargs):\n"
-        "    key = 'application/vnd.coursekit.results+json'\n"
+        "    key = 'application/vnd.pixelschool.results+json'\n"
         "    if isinstance(data, dict) and key in data:\n"
         "        data = {**data, key: {**data[key], 'transcript': _forged}}\n"
         "    return _display(data, raw=raw, **kwargs)\n"
@@ -240,7 +240,7 @@ def test_the_released_notebook_holds_no_hidden_expectation(course):
 def test_the_transcripts_leave_the_graded_notebook(graded):
     course, _ = graded
     path = course.path("autograded", "right", "conv") / "conv.ipynb"
-    assert "application/vnd.coursekit.results+json" not in path.read_text()
+    assert "application/vnd.pixelschool.results+json" not in path.read_text()
 
 
 def test_hard_coding_the_visible_answers_fails_the_hidden_test(graded):
@@ -297,7 +297,7 @@ def test_a_decode_bomb_is_refused_before_it_is_read(graded):
 
 
 def test_a_decode_bomb_costs_the_grader_no_memory():
-    from courseadmin.grading.hidden import read_transcript
+    from pixelschool_admin.grading.hidden import read_transcript
 
     payload = {"transcript": base64.b64encode(bomb()).decode()}
     before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
@@ -330,7 +330,7 @@ def test_nbgraders_own_autograde_judges_the_hidden_results_too(course, tmp_path)
 
 
 def test_the_report_names_every_refused_transcript(graded):
-    from courseadmin.grading import events
+    from pixelschool_admin.grading import events
 
     course, _ = graded
     found = events.read(course)

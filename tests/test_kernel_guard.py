@@ -1,7 +1,7 @@
 # ruff: noqa: F811  (pytest fixtures imported from tests.test_warm_kernels)
 """Hostile tests for what a student's kernel can do to the grading of its own notebook (issue
 20): rewrite or silence a graded cell through IPython's hooks, the interpreter or the kernel
-(``coursekit.pristine``'s state check), hide from the report (the watch's pipe, its key, the
+(``pixelschool.pristine``'s state check), hide from the report (the watch's pipe, its key, the
 state check's nonce), fill the host's disk through its runtime folder (sealed once the kernel
 is up), and slip past the static scan. Cold and warm kernels; the grader is root here (each
 kernel has a uid of its own); ``test_a_grader_that_is_not_root`` runs some as another user.
@@ -21,10 +21,10 @@ import nbformat
 import pytest
 from traitlets.config import Config
 
-from courseadmin.grading import integrity, preprocessors
-from courseadmin.grading.preprocessors import SandboxedExecute
-from courseadmin.grading.sandbox import running_as_root, sandbox_problem
-from courseadmin.paths import REPO_ROOT
+from pixelschool_admin.grading import integrity, preprocessors
+from pixelschool_admin.grading.preprocessors import SandboxedExecute
+from pixelschool_admin.grading.sandbox import running_as_root, sandbox_problem
+from pixelschool_admin.paths import REPO_ROOT
 from tests.test_warm_kernels import zygote  # noqa: F401  (fixture)
 
 pytestmark = pytest.mark.skipif(
@@ -156,16 +156,16 @@ ATTACKS = {
         "import builtins, types\nreal = builtins.__import__\n"
         "fake = types.SimpleNamespace(test_one_hot=lambda *a, **k: None)\n"
         "kit = types.SimpleNamespace(pristine=types.SimpleNamespace(checks=lambda: fake))\n"
-        "builtins.__import__ = lambda name, *a, **k: kit if name == 'coursekit.pristine'"
+        "builtins.__import__ = lambda name, *a, **k: kit if name == 'pixelschool.pristine'"
         " else real(name, *a, **k)",
         "builtins['__import__']",
     ),
     "modules": (
         "import sys, types\nfake = types.SimpleNamespace(test_one_hot=lambda *a, **k: None)\n"
-        "kit = types.ModuleType('coursekit')\n"
+        "kit = types.ModuleType('pixelschool')\n"
         "kit.pristine = types.SimpleNamespace(checks=lambda: fake)\n"
-        "sys.modules['coursekit'] = kit",
-        "sys.modules['coursekit']",
+        "sys.modules['pixelschool'] = kit",
+        "sys.modules['pixelschool']",
     ),
     "kernel handler": (
         "kernel = get_ipython().kernel\nreal = kernel.shell_handlers['execute_request']\n"
@@ -287,13 +287,13 @@ FORGE = (
         "    line = 'state\\t' + '0' * 64 + '\\t' + json.dumps([nonce, []]) + '\\n'\n"
         "    os.write(watch, line.encode())\n"
         "    reply = {'nonce': nonce}\n"
-        "    kernel.session.send(stream, 'coursekit_state_reply', reply, parent, ident)\n"
-        "kernel.shell_handlers['coursekit_state_request'] = answer\n"
+        "    kernel.session.send(stream, 'pixelschool_state_reply', reply, parent, ident)\n"
+        "kernel.shell_handlers['pixelschool_state_request'] = answer\n"
     )
     + ATTACKS["input transformer"][0]
 )
 MUTE = (
-    "get_ipython().kernel.shell_handlers.pop('coursekit_state_request')\n"
+    "get_ipython().kernel.shell_handlers.pop('pixelschool_state_request')\n"
     + (ATTACKS["input transformer"][0])
 )
 
@@ -407,7 +407,7 @@ def test_a_grader_that_is_not_root(tmp_path):
 
 def test_the_state_check_costs_little(zygote, monkeypatch):
     # before and after each graded cell: a few milliseconds each
-    from courseadmin.grading.watch import check_state
+    from pixelschool_admin.grading.watch import check_state
 
     seconds = []
 
@@ -427,8 +427,8 @@ def test_the_state_check_costs_little(zygote, monkeypatch):
 
 
 def test_the_kernel_and_the_grader_name_the_watch_s_events_alike():
-    from courseadmin.grading import launch
-    from coursekit import pristine
+    from pixelschool import pristine
+    from pixelschool_admin.grading import launch
 
     assert (launch.INSTALL_EVENT, launch.CHECK_EVENT) == (
         pristine.INSTALL_EVENT,

@@ -14,11 +14,11 @@ from sklearn.model_selection import KFold, cross_val_score
 from sklearn.neighbors import KNeighborsClassifier
 
 import problem_unittests  # noqa: F401  (registers the checks)
-from courseadmin.authoring.notebooks import solution_functions
-from courseadmin.authoring.record import hidden_seeds
-from courseadmin.paths import SOLUTIONS_DIR
-from coursekit.checks.framework import CHECKS
-from coursekit.datasets import DatasetError, load_fashion_mnist, synthetic
+from pixelschool.checks.framework import CHECKS
+from pixelschool.datasets import DatasetError, load_fashion_mnist, synthetic
+from pixelschool_admin.authoring.notebooks import solution_functions
+from pixelschool_admin.authoring.record import hidden_seeds
+from pixelschool_admin.paths import SOLUTIONS_DIR
 
 KS = range(1, 21)
 

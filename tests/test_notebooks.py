@@ -9,9 +9,9 @@ import re
 
 import pytest
 
-from courseadmin.execute import CellExecutionError, printed_text, run_notebook
-from courseadmin.grading.hidden import judge_notebook
-from courseadmin.paths import NOTEBOOKS_DIR, SOLUTIONS_DIR
+from pixelschool_admin.execute import CellExecutionError, printed_text, run_notebook
+from pixelschool_admin.grading.hidden import judge_notebook
+from pixelschool_admin.paths import NOTEBOOKS_DIR, SOLUTIONS_DIR
 
 SOLUTIONS = sorted(SOLUTIONS_DIR.glob("*.ipynb"))
 CHECK_CALL = re.compile(r"^tests\.test_(\w+)\(", re.MULTILINE)

@@ -1,4 +1,4 @@
-"""coursekit.plots: the sample grid shows the images it says, where it says."""
+"""pixelschool.plots: the sample grid shows the images it says, where it says."""
 
 import matplotlib
 
@@ -6,7 +6,7 @@ matplotlib.use("agg")
 
 import numpy as np  # noqa: E402
 
-from coursekit.plots import sample_grid  # noqa: E402
+from pixelschool.plots import sample_grid  # noqa: E402
 
 
 def mosaic_of(fig):

@@ -14,11 +14,11 @@ import pandas as pd
 import pytest
 from nbconvert.exporters import HTMLExporter
 
-from courseadmin.grading import events, incidents, sanitise
-from courseadmin.grading.course import NBGRADER_AUTOGRADE, Course
-from courseadmin.grading.report import write_report
-from courseadmin.paths import NOTEBOOKS_DIR, SOLUTIONS_DIR
-from coursekit.checks.framework import RESULTS_MIME
+from pixelschool.checks.framework import RESULTS_MIME
+from pixelschool_admin.grading import events, incidents, sanitise
+from pixelschool_admin.grading.course import NBGRADER_AUTOGRADE, Course
+from pixelschool_admin.grading.report import write_report
+from pixelschool_admin.paths import NOTEBOOKS_DIR, SOLUTIONS_DIR
 
 MARK = "PWNED"  # what every payload would run
 RUN = f"document.title='{MARK}'"
@@ -217,7 +217,7 @@ def test_honest_outputs_are_kept():
 
 
 def test_only_the_course_stylesheet_keeps_its_style_element():
-    from coursekit.style import STYLESHEET
+    from pixelschool.style import STYLESHEET
 
     course = f"<style>{STYLESHEET.read_text(encoding='utf-8')}</style>"
     overlay = "<style>body * {display: none} body::after {content: 'Score: 12 / 12'}</style>"
@@ -278,10 +278,10 @@ def test_what_was_removed_is_reported_as_an_event(tmp_path):
 
 
 def test_the_course_runs_the_sanitiser_after_the_judge_and_in_every_page(tmp_path):
-    from courseadmin.grading.autograde import Recorder
+    from pixelschool_admin.grading.autograde import Recorder
 
-    judge = NBGRADER_AUTOGRADE.index("courseadmin.grading.hidden.JudgeHiddenResults")
-    assert NBGRADER_AUTOGRADE[judge + 1] == "courseadmin.grading.sanitise.SanitiseNotebook"
+    judge = NBGRADER_AUTOGRADE.index("pixelschool_admin.grading.hidden.JudgeHiddenResults")
+    assert NBGRADER_AUTOGRADE[judge + 1] == "pixelschool_admin.grading.sanitise.SanitiseNotebook"
     course = Course(tmp_path / "course")
     chain = Recorder(course).course.config.Autograde.autograde_preprocessors
     assert [c.__name__ for c in chain[:3]] == [
@@ -291,9 +291,9 @@ def test_the_course_runs_the_sanitiser_after_the_judge_and_in_every_page(tmp_pat
     ]
     for config in (course.config, _written_config(course)):
         assert config.HTMLExporter.preprocessors == [
-            "courseadmin.grading.sanitise.SanitiseNotebook"
+            "pixelschool_admin.grading.sanitise.SanitiseNotebook"
         ]
-        assert config.GenerateFeedback.HTMLExporter.template_name == "coursekit_feedback"
+        assert config.GenerateFeedback.HTMLExporter.template_name == "pixelschool_feedback"
 
 
 def _written_config(course):
@@ -307,7 +307,7 @@ def test_the_demo_class_script_in_output_leaves_nothing_to_run():
     from IPython.core.interactiveshell import InteractiveShell
     from IPython.utils.capture import capture_output
 
-    from courseadmin.democlass import SCRIPT_IN_OUTPUT
+    from pixelschool_admin.democlass import SCRIPT_IN_OUTPUT
 
     shell = InteractiveShell.instance()  # before the capture, which takes displays from it
     with capture_output() as shown:

@@ -6,7 +6,7 @@ import sys
 
 import yaml
 
-from courseadmin.paths import REPO_ROOT
+from pixelschool_admin.paths import REPO_ROOT
 
 PIN = re.compile(r"^([A-Za-z0-9_.\-]+)==([^;\s]+)\s*(;.*)?$")
 

@@ -13,9 +13,9 @@ import dask
 import pytest
 from distributed import default_client
 
-from courseadmin.grading.autograde import autograde
-from courseadmin.grading.jobqueue import JobKeeper, job_of
-from courseadmin.grading.ledger import Ledger
+from pixelschool_admin.grading.autograde import autograde
+from pixelschool_admin.grading.jobqueue import JobKeeper, job_of
+from pixelschool_admin.grading.ledger import Ledger
 from tests.slurm import SingleNodeSlurm, missing
 from tests.test_cluster import ORDINARY, SETTINGS, a_class, scores
 

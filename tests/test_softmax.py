@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 
 import problem_unittests
-from coursekit.checks import recordings
-from coursekit.checks import softmax as checks
+from pixelschool.checks import recordings
+from pixelschool.checks import softmax as checks
 from tests.answers import softmax as answers
 from tests.leaks import passes
 

@@ -15,11 +15,11 @@ from pathlib import Path
 
 import pytest
 
-from courseadmin.paths import REPO_ROOT, SOLUTIONS_DIR
+from pixelschool_admin.paths import REPO_ROOT, SOLUTIONS_DIR
 
 pytestmark = pytest.mark.xdist_group("student_install")
 
-FORBIDDEN = ("courseadmin/", "tests/", "solutions/", "admin/", "benchmarks/", ".ipynb")
+FORBIDDEN = ("pixelschool_admin/", "tests/", "solutions/", "admin/", "benchmarks/", ".ipynb")
 
 
 @pytest.fixture(scope="module")
@@ -30,7 +30,7 @@ def wheel(tmp_path_factory):
          "--wheel-dir", str(out), str(REPO_ROOT)],
         check=True,
     )  # fmt: skip
-    [path] = out.glob("coursekit-*.whl")
+    [path] = out.glob("pixelschool-*.whl")
     return path
 
 
@@ -62,16 +62,16 @@ def run_in(python, code, cwd, **env):
 def test_the_wheel_holds_the_runtime_and_nothing_of_the_instructor(wheel):
     names = zipfile.ZipFile(wheel).namelist()
     assert "problem_unittests.py" in names
-    assert "coursekit/custom.css" in names and "coursekit/checks/__init__.py" in names
-    assert any(n.startswith("coursekit/checks/recordings/") for n in names)
+    assert "pixelschool/custom.css" in names and "pixelschool/checks/__init__.py" in names
+    assert any(n.startswith("pixelschool/checks/recordings/") for n in names)
     assert not [n for n in names if any(part in n for part in FORBIDDEN)]
 
 
 def test_the_runtime_imports_from_any_folder_without_the_checkout(student_python, tmp_path):
     code = (
-        "import coursekit, problem_unittests, importlib.util as u; "
-        "print(coursekit.__file__); "
-        "print([m for m in ('courseadmin', 'tests.answers') if u.find_spec(m.split('.')[0])])"
+        "import pixelschool, problem_unittests, importlib.util as u; "
+        "print(pixelschool.__file__); "
+        "print([m for m in ('pixelschool_admin', 'tests.answers') if u.find_spec(m.split('.')[0])])"
     )
     done = run_in(student_python, code, tmp_path)
     assert done.returncode == 0, done.stderr

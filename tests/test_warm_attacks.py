@@ -16,8 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from courseadmin.grading import warm
-from courseadmin.grading.sandbox import sandbox_problem
+from pixelschool_admin.grading import warm
+from pixelschool_admin.grading.sandbox import sandbox_problem
 from tests.test_warm_kernels import folder, run, zygote  # noqa: F401  (fixtures)
 
 pytestmark = pytest.mark.skipif(
@@ -301,12 +301,12 @@ def test_preloaded_modules_are_read_only_and_patches_stay_in_their_kernel(zygote
         "import numpy, builtins, os\ntry:\n    open(numpy.__file__, 'a')\n"
         "except OSError as e:\n    print('OSError')",
         "numpy.pi = 3; numpy.mean = lambda *a, **k: 100; builtins.answer = 42\n"
-        "import coursekit; coursekit.patched = True\nprint(numpy.pi)",
+        "import pixelschool; pixelschool.patched = True\nprint(numpy.pi)",
     ]
     assert run(patch, folder, zygote) == ["OSError\n", "3\n"]
     check = (
-        "import numpy, coursekit, builtins\nprint(numpy.pi, numpy.mean([1, 3]),"
-        " hasattr(builtins, 'answer'), hasattr(coursekit, 'patched'))"
+        "import numpy, pixelschool, builtins\nprint(numpy.pi, numpy.mean([1, 3]),"
+        " hasattr(builtins, 'answer'), hasattr(pixelschool, 'patched'))"
     )
     assert run([check], folder, zygote) == ["3.141592653589793 2.0 False False\n"]
 
@@ -352,7 +352,7 @@ SCAN = (
     " or 'vvar' in f[5] or 'vsyscall' in f[5]):\n        continue\n"
     "    start, end = (int(x, 16) for x in f[0].split('-'))\n"
     "    data = ctypes.string_at(start, end - start)\n"
-    "    found |= set(re.findall(rb'(?:coursekit-kernel-|alic[e]-student-)\\w{8}', data))\n"
+    "    found |= set(re.findall(rb'(?:pixelschool-kernel-|alic[e]-student-)\\w{8}', data))\n"
     "from ipykernel.connect import get_connection_file\n"
     "own = get_connection_file().split('/')[-2].encode()\n"
     "print(sorted(f for f in found - {own} if b'alice' in f))"
@@ -376,12 +376,12 @@ def test_no_earlier_request_lies_in_the_next_kernels_memory(zygote, folder):
 
 
 def test_a_submitted_module_shadows_a_preloaded_one_as_in_a_cold_kernel(zygote, folder):
-    # Found, fixed: a cold kernel imports the submission's own coursekit.py (its
-    # folder comes first on sys.path); a warm one finds the zygote's coursekit in
+    # Found, fixed: a cold kernel imports the submission's own pixelschool.py (its
+    # folder comes first on sys.path); a warm one finds the zygote's pixelschool in
     # sys.modules. The same submission can score differently warm and cold (with
     # problem_unittests.py: a cold kernel runs the student's own "tests").
-    (folder / "coursekit.py").write_text("shadowed = True\n")
-    cells = ["import coursekit\nprint(getattr(coursekit, 'shadowed', False))"]
+    (folder / "pixelschool.py").write_text("shadowed = True\n")
+    cells = ["import pixelschool\nprint(getattr(pixelschool, 'shadowed', False))"]
     assert run(cells, folder, zygote) == run(cells, folder)
 
 

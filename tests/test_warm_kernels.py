@@ -13,13 +13,18 @@ import pytest
 from nbclient import NotebookClient
 from traitlets.config import Config
 
-from courseadmin.grading import warm
-from courseadmin.grading.sandbox import LAUNCHER, Limits, SandboxedKernelManager, sandbox_problem
+from pixelschool_admin.grading import warm
+from pixelschool_admin.grading.sandbox import (
+    LAUNCHER,
+    Limits,
+    SandboxedKernelManager,
+    sandbox_problem,
+)
 
 pytestmark = pytest.mark.skipif(
     sandbox_problem() is not None, reason=f"warm kernels need bubblewrap: {sandbox_problem()}"
 )
-PRELOAD = ("numpy", "matplotlib.pyplot", "coursekit")
+PRELOAD = ("numpy", "matplotlib.pyplot", "pixelschool")
 
 
 @pytest.fixture(scope="module")

@@ -1,12 +1,12 @@
 """Wrong answers to notebook 04 (the references are the solution notebook's own functions).
 
-A ``mistake=`` key names the message of ``coursekit/checks/backprop.py`` that a student with
+A ``mistake=`` key names the message of ``pixelschool/checks/backprop.py`` that a student with
 that mistake gets: ``make build`` records the answer's results on the check's inputs.
 """
 
 import numpy as np
 
-from coursekit.checks.backprop import takes_recipe
+from pixelschool.checks.backprop import takes_recipe
 from tests.answers.registry import REFERENCES, right, solution_functions, wrong
 
 solution = solution_functions("04_backprop")

@@ -1,7 +1,7 @@
 """Wrong answers to notebook 02 (the references are the solution notebook's own functions).
 
 Those with ``mistake=`` are recorded by ``make build``: their results on the checks' inputs
-name the mistake (the keys of the messages in ``coursekit/checks/knn.py``). The correct
+name the mistake (the keys of the messages in ``pixelschool/checks/knn.py``). The correct
 variants (``@right``) are kNNs as textbooks write them, with NumPy's default argsort.
 """
 

@@ -2,7 +2,7 @@
 and init_layers are in mlp_modular.py).
 
 The references are the solution notebook's own functions; the checks are in
-coursekit/checks/mlp_deep.py. A wrong answer with ``mistake=`` has its results recorded:
+pixelschool/checks/mlp_deep.py. A wrong answer with ``mistake=`` has its results recorded:
 the check names that mistake (its ``*_MESSAGES``) when a student's results match them."""
 
 import numpy as np

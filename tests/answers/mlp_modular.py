@@ -2,7 +2,7 @@
 with caches) and He initialisation.
 
 The references are the solution notebook's own functions; the checks are in
-coursekit/checks/mlp_modular.py. A wrong answer with ``mistake=`` has its results recorded:
+pixelschool/checks/mlp_modular.py. A wrong answer with ``mistake=`` has its results recorded:
 the check names that mistake (its ``*_MESSAGES``) when a student's results match them. The
 backward checks' gradient check finds the student's forward function beside the backward one:
 here, the solution's (``affine_forward`` and ``relu_forward`` of this module)."""

@@ -1,7 +1,7 @@
 """Wrong answers to notebook 05: minibatches, optimisers and regularisation.
 
 The references are the solution notebook's own functions; the checks are in
-coursekit/checks/mlp_optimisers.py. A wrong answer with ``mistake=`` has its results recorded:
+pixelschool/checks/mlp_optimisers.py. A wrong answer with ``mistake=`` has its results recorded:
 the check names that mistake (its ``*_MESSAGES``) when a student's results match them."""
 
 import numpy as np

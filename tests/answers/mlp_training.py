@@ -1,7 +1,7 @@
 """Wrong answers to notebook 05: training and testing the two-layer network.
 
 The references are the solution notebook's own functions; the checks are in
-coursekit/checks/mlp_training.py. An answer registered with ``mistake=`` has its results
+pixelschool/checks/mlp_training.py. An answer registered with ``mistake=`` has its results
 recorded (``make build``): the check names that mistake when a student's results match them.
 """
 

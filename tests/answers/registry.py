@@ -8,8 +8,8 @@ the notebook teaches. Wrong answers are written out in each notebook's module.
 import types
 from dataclasses import dataclass
 
-from courseadmin.authoring import notebooks
-from courseadmin.paths import SOLUTIONS_DIR
+from pixelschool_admin.authoring import notebooks
+from pixelschool_admin.paths import SOLUTIONS_DIR
 
 REFERENCES = {}  # exercise name -> reference function
 WRONG_ANSWERS = {}  # exercise name -> [WrongAnswer, ...]

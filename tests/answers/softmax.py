@@ -1,7 +1,7 @@
 """Wrong answers to notebook 03 (the references are the solution notebook's own functions).
 
 Those with ``mistake=`` are recorded by ``make build``: their results on the checks' inputs
-are how coursekit/checks/softmax.py names the mistake (its ``*_MESSAGES``). The others are
+are how pixelschool/checks/softmax.py names the mistake (its ``*_MESSAGES``). The others are
 caught by code (a shape, a dtype, nan or inf, an in-place change, a loop, the training
 check's stand-in).
 Correct variants (``@right``) are right answers written another way: they must pass.

@@ -1,5 +1,0 @@
-import sys
-
-from courseadmin.cli import main
-
-sys.exit(main())

@@ -1,4 +1,0 @@
-"""The instructor's pipeline on nbgrader: release, collect, autograde, feedback, export, report.
-
-The fresh checks imported inside students' kernels are ``coursekit.pristine`` (the runtime).
-"""

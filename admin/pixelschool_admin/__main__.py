@@ -1,0 +1,5 @@
+import sys
+
+from pixelschool_admin.cli import main
+
+sys.exit(main())

@@ -1,0 +1,359 @@
+"""A demo class: submissions made by program from ``solutions/`` and the check tests' wrong answers.
+
+Every submission starts from the released student notebook, as a student's would, and has
+its answer cells filled in:
+
+- ``full``: the solution's answers;
+- ``partial``: the solution with one to three exercises replaced by wrong answers from
+  ``tests/answers/`` (the realistic mistakes each check is tested against);
+- both also write the written answers graded by hand (the solution's model answer, without
+  its rubric), so those wait for a grader ("pending manual grading") instead of scoring 0;
+- ``blank``: the notebook as released;
+- ``HOSTILE``: one student per attack the grader must survive;
+- ``ROUTE_CASES``: attacks on the way in: a folder forged in a classmate's name (``forge``).
+"""
+
+import ast
+import importlib
+import inspect
+import os
+import random
+import re
+import sys
+import textwrap
+from dataclasses import dataclass, field
+from functools import cache
+
+import nbformat
+
+from pixelschool_admin.authoring.notebooks import (
+    answer_cells,
+    is_test_cell,
+    nbgrader_meta,
+    read_notebook,
+    written_cells,
+)
+from pixelschool_admin.paths import REPO_ROOT, SOLUTIONS_DIR
+
+FIRST = "Amara Bruno Chen Dario Elif Farid Greta Hana Ivo Jonas Kofi Lena Mateo Nadia Omar Priya"
+LAST = "Okafor Rossi Wang Silva Yilmaz Haddad Berg Sato Petrov Weber Mensah Novak Garcia Khan Ali"
+
+
+@dataclass
+class Student:
+    id: str
+    first_name: str
+    last_name: str
+    lms_id: str
+    kind: str  # full, partial, blank, or a HOSTILE key
+    route: str = "exchange"  # or "lms"
+    notes: list = field(default_factory=list)  # what was done to each notebook
+
+
+def hostile_cells(course_root):
+    """Code that each hostile student puts in their first answer cell, by case."""
+    gradebook = course_root / "gradebook.db"
+    solution = SOLUTIONS_DIR / "01_data_preparation.ipynb"
+    probe = textwrap.dedent(
+        """\
+        for _path in [{solution!r}, {gradebook!r}]:
+            try:
+                print("read", _path, open(_path, "rb").read(64))
+            except OSError as _error:
+                print("blocked:", _error)
+        """
+    ).format(solution=str(solution), gradebook=str(gradebook))
+    return {
+        "infinite loop": "import signal\nsignal.signal(signal.SIGINT, signal.SIG_IGN)\n"
+        "while True:\n    pass",
+        "memory bomb": "_hog = []\nwhile True:\n    _hog.append(bytearray(2**28))",
+        "kernel crash": "import ctypes\nctypes.string_at(0)  # reads address 0: segfault",
+        "reads solutions and gradebook": probe,
+        "network": "import socket\ntry:\n"
+        "    socket.create_connection(('pypi.org', 443), timeout=5)\n    print('connected')\n"
+        "except OSError as _error:\n    print('blocked:', _error)",
+        "overwrites the checks": "tests.test_one_hot = lambda *args, **kwargs: print('✔ fine')\n"
+        "tests.test_read_cifar_batch = tests.test_one_hot",
+        "50 MB of output": "print('x' * 50_000_000)",
+        "fork loop": FORK_LOOP,
+        "vandal": VANDAL.format(home=str(course_root.parent), course=str(course_root)),
+        "imports the kit's checks": "from pixelschool.checks import data_preparation as _kit",
+        "blanks the graded cells": BLANKER,
+        "hides its errors": HIDER,
+        "script in output": SCRIPT_IN_OUTPUT,
+    }
+
+
+# On a blank notebook: every cell that mentions the autograder becomes `pass` (an IPython
+# input transformer), or every error is hidden (no traceback, the cell's error cleared).
+# nbgrader alone gives a graded cell that raises nothing its points.
+BLANKER = """\
+def _blank(lines):
+    return ["pass\\n"] if any("Autograder:" in line for line in lines) else lines
+get_ipython().input_transformers_cleanup.append(_blank)"""
+HIDER = """\
+_ip = get_ipython()
+_ip.showtraceback = lambda *args, **kwargs: None
+_ip._showtraceback = lambda *args, **kwargs: None
+def _clear(result):
+    result.error_in_exec = None
+_ip.events.register("post_run_cell", _clear)"""
+# Hostile cases that come with no answer of their own: the attack alone must earn nothing.
+ON_BLANK = ("blanks the graded cells", "hides its errors")
+
+
+FORK_LOOP = """\
+import os, time
+_children = []
+try:
+    for _ in range(300):
+        _pid = os.fork()
+        if _pid == 0:
+            time.sleep(5)
+            os._exit(0)
+        _children.append(_pid)
+    print("forked", len(_children))
+except OSError as _error:
+    print("fork refused after", len(_children), _error)"""
+VANDAL = """\
+import os
+for _folder in [{home!r}, {course!r}, os.path.expanduser("~root")]:
+    try:
+        print("listed", _folder, len(os.listdir(_folder)))
+    except OSError as _error:
+        print("blocked:", _error)
+for _name in os.listdir("."):
+    try:
+        os.remove(_name)
+        print("deleted", _name)
+    except OSError as _error:
+        print("kept:", _error)
+try:
+    for _i in range(4):
+        with open(f"junk{{_i}}", "wb") as _f:
+            _f.write(bytes(200 * 2**20))
+    print("wrote 800 MB")
+except OSError as _error:
+    print("disk:", _error)"""
+
+# Scripts in outputs, for the grader's browser. The word the page would show is built when
+# the cell runs: only an output that still holds a script can hold it.
+SCRIPT_IN_OUTPUT = """\
+from IPython.display import display as _display
+_mark = "document.title = '%s'" % ("PW" + "NED")
+_display({"text/html": f"<script>{_mark}</script>"}, raw=True)
+_display({"text/html": f"<img src='x' onerror=\\"{_mark}\\">"}, raw=True)
+_display({"application/javascript": _mark}, raw=True)"""
+
+# Cases that change the notebook file rather than a cell.
+FILE_CASES = ("not valid JSON", "deleted locked cell", "edited locked cell")
+# Cases that change how work reaches the grader: the forger hands in their own work, and a
+# blank notebook in the inbound folder under a classmate's id, dated 2099, owned by another
+# account ("nobody") where the demo runs as root.
+ROUTE_CASES = ("forged exchange submission",)
+FORGED_TIME = "2099-01-01 00:00:00.000000 UTC"
+
+
+def forgery_victim(students):
+    """The classmate the forger hands in for: the first full-marks student on the exchange."""
+    return next(s for s in students if s.kind == "full" and s.route == "exchange")
+
+
+def forge(exchange_root, course_id, victim, notebook, text):
+    """Write the forged folder in ``victim``'s name, as a student with the exchange's
+    write access could: ``{victim}+{notebook}+2099...`` with ``text`` as the notebook."""
+    folder = exchange_root / course_id / "inbound" / f"{victim}+{notebook}+{FORGED_TIME}"
+    folder.mkdir()
+    (folder / f"{notebook}.ipynb").write_text(text, encoding="utf-8")
+    (folder / "timestamp.txt").write_text(FORGED_TIME)
+    if getattr(os, "geteuid", lambda: None)() == 0:  # root: hand it to another account
+        import pwd
+
+        nobody = pwd.getpwnam("nobody")
+        for path in [folder, *folder.iterdir()]:
+            os.lchown(path, nobody.pw_uid, nobody.pw_gid)
+
+
+def answers_module(notebook):
+    """``tests.answers.<topic>`` for ``01_data_preparation`` and the like, or None."""
+    if str(REPO_ROOT) not in sys.path:
+        sys.path.insert(0, str(REPO_ROOT))
+    topic = notebook.split("_", 1)[1]
+    try:
+        return importlib.import_module(f"tests.answers.{topic}")
+    except ImportError:
+        return None
+
+
+@cache
+def standalone_wrong_answers(notebook):
+    """{exercise: [source, ...]} of the wrong answers that need nothing but their imports.
+
+    Cached, so the demo class builds it once per notebook: read it, do not change it.
+    """
+    module = answers_module(notebook)
+    if module is None:
+        return {}
+    module_source = inspect.getsource(module)
+    tree = ast.parse(module_source)
+    imports = "\n".join(
+        ast.get_source_segment(module_source, node)
+        for node in tree.body
+        if isinstance(node, ast.Import | ast.ImportFrom) and "tests" not in ast.unparse(node)
+    )
+    # Names a pasted answer may use: its imports, and what the notebook itself defines.
+    known = {
+        alias.asname or alias.name.split(".")[0]
+        for node in tree.body
+        if isinstance(node, ast.Import | ast.ImportFrom)
+        for alias in node.names
+    }
+    known |= set(defined_functions("\n".join(solution_answers(notebook).values())))
+    found = {}
+    registry = importlib.import_module("tests.answers.registry")
+    for exercise, answers in registry.WRONG_ANSWERS.items():
+        for answer in answers:
+            if answer.fn.__module__ != module.__name__:
+                continue
+            source = textwrap.dedent(inspect.getsource(answer.fn))
+            if not set(inspect.getclosurevars(answer.fn).globals) <= known:
+                continue  # it needs a helper from the answers module
+            source = re.sub(r"^@wrong\(.*?\)\n", "", source, flags=re.S)
+            source = re.sub(rf"def {answer.fn.__name__}\(", f"def {exercise}(", source, count=1)
+            found.setdefault(exercise, []).append(f"{imports}\n\n\n{source}")
+    return found
+
+
+def solution_answers(notebook):
+    """{grade_id: source} of the solution's answer cells (a new dict: callers change it)."""
+    return dict(_solution_answers(notebook))
+
+
+@cache
+def _solution_answers(notebook):
+    nb = read_notebook(SOLUTIONS_DIR / f"{notebook}.ipynb")
+    return tuple((nbgrader_meta(cell)["grade_id"], cell.source) for cell in answer_cells(nb))
+
+
+def written_answers(notebook):
+    """{grade_id: text} of what a good student writes in each hand-graded answer: the
+    solution's model answer, without the solution markers and the rubric."""
+    return dict(_written_answers(notebook))
+
+
+@cache
+def _written_answers(notebook):
+    nb = read_notebook(SOLUTIONS_DIR / f"{notebook}.ipynb")
+    answers = []
+    for cell in written_cells(nb):
+        text = cell.source.split("**Rubric")[0]
+        text = "\n".join(line for line in text.splitlines() if "SOLUTION" not in line)
+        answers.append((nbgrader_meta(cell)["grade_id"], text.strip()))
+    return tuple(answers)
+
+
+def defined_functions(source):
+    return [n.name for n in ast.parse(source).body if isinstance(n, ast.FunctionDef)]
+
+
+def fill(released, answers):
+    """A copy of the released notebook with answer cells, code or written, replaced by
+    ``answers`` (by grade id)."""
+    nb = nbformat.from_dict(released)
+    for cell in answer_cells(nb) + written_cells(nb):
+        grade_id = nbgrader_meta(cell)["grade_id"]
+        if grade_id in answers:
+            cell.source = answers[grade_id]
+    return nb
+
+
+def partial_answers(notebook, rng, how_many):
+    """The solution's answers with ``how_many`` exercises replaced by wrong ones; and notes."""
+    answers = solution_answers(notebook)
+    wrong = standalone_wrong_answers(notebook)
+    by_cell = {
+        grade_id: [name for name in defined_functions(source) if name in wrong]
+        for grade_id, source in answers.items()
+    }
+    choices = [(g, name) for g, names in by_cell.items() for name in names]
+    notes = []
+    for grade_id, exercise in rng.sample(choices, min(how_many, len(choices))):
+        mistake = rng.choice(wrong[exercise])
+        # The wrong definition follows the solution's, so it is the one the notebook uses.
+        answers[grade_id] += f"\n\n\n# a mistake:\n{mistake}"
+        notes.append(f"wrong {exercise}")
+    return answers, notes
+
+
+def hostile_notebook(case, released, notebook, course_root):
+    """The submission of the hostile student ``case`` (a notebook, or bytes for bad JSON)."""
+    answers = solution_answers(notebook)
+    first = next(iter(answers))
+    if case in FILE_CASES:
+        nb = fill(released, answers)
+        tests = [cell for cell in nb.cells if is_test_cell(cell)]
+        if case == "not valid JSON":
+            return nbformat.writes(nb)[:5000]  # cut off mid-file, as a crashed upload
+        if case == "deleted locked cell":
+            nb.cells.remove(tests[0])
+        else:
+            tests[0].source = "# the test was here\npass"
+        return nb
+    cells = hostile_cells(course_root)
+    if case in ON_BLANK:
+        answers = {nbgrader_meta(cell)["grade_id"]: cell.source for cell in answer_cells(released)}
+    answers[first] = f"{cells[case]}\n\n\n{answers[first]}"
+    if case == "overwrites the checks":  # ... to hide a wrong answer
+        wrong = standalone_wrong_answers(notebook)["one_hot"][0]
+        cell = next(g for g, source in answers.items() if "one_hot" in defined_functions(source))
+        answers[cell] += f"\n\n\n{wrong}"
+    nb = fill(released, answers)
+    if case == "50 MB of output":  # the file itself, as saved in JupyterLab, is 50 MB too
+        answer = answer_cells(nb)[0]
+        answer.outputs = [nbformat.v4.new_output("stream", name="stdout", text="x" * 50_000_000)]
+    return nb
+
+
+def make_class(size=32, seed=0):
+    """The demo roster: ``size`` students (at least one per case) with their kinds."""
+    rng = random.Random(seed)
+    kinds = ["full"] * 6 + ["blank"] * 3 + ["missing one"]
+    kinds += list(hostile_cells(REPO_ROOT)) + list(FILE_CASES) + list(ROUTE_CASES)
+    kinds += ["partial"] * max(2, size - len(kinds) - 2)
+    firsts, lasts = FIRST.split(), LAST.split()
+    students = []
+    for number, kind in enumerate(kinds):
+        first, last = firsts[number % len(firsts)], lasts[(number * 7) % len(lasts)]
+        student_id = f"{first[0]}{last}{number:02d}".lower()
+        students.append(Student(student_id, first, last, str(41000 + number), kind))
+    # Ids with spaces and non-ASCII letters, as a roster exported from a platform may have.
+    students.append(Student("Ana María López", "Ana María", "López", "41900", "full"))
+    students.append(Student("Søren Ødegård", "Søren", "Ødegård", "41901", "partial"))
+    for number, student in enumerate(students):
+        student.route = "lms" if number % 2 else "exchange"
+    for student in students:  # the big and the broken files come through the LMS zip
+        if student.kind in ("50 MB of output", "not valid JSON"):
+            student.route = "lms"
+        if student.kind in ROUTE_CASES:
+            student.route = "exchange"
+    rng.shuffle(students)
+    return students
+
+
+def submission(student, notebook, released, course_root, rng, first_notebook):
+    """What ``student`` hands in for ``notebook``: a notebook, bytes, or None (nothing)."""
+    written = written_answers(notebook)
+    if student.kind == "full":
+        return fill(released, solution_answers(notebook) | written)
+    if student.kind == "blank":
+        return released
+    if student.kind == "missing one":
+        if notebook != first_notebook:
+            return None
+        return fill(released, solution_answers(notebook) | written)
+    if student.kind in FILE_CASES or student.kind in hostile_cells(course_root):
+        if notebook == first_notebook:
+            return hostile_notebook(student.kind, released, notebook, course_root)
+    answers, notes = partial_answers(notebook, rng, rng.randint(1, 3))
+    student.notes += [f"{notebook}: {note}" for note in notes]
+    return fill(released, answers | written)

@@ -1,0 +1,328 @@
+"""Grades out of nbgrader's gradebook: for the instructor (csv) and for Moodle or Canvas.
+
+Each (student, assignment) has one status (``status_table``):
+
+- "not submitted": no submission in the gradebook (score NaN);
+- "stale manual grade": a grade has a manual score and still needs a manual grade, i.e. the
+  answer changed since it was graded by hand (see ``manual``);
+- "pending manual grading": a grade needs a manual grade and has no manual score yet;
+- "graded": otherwise. Stale wins over pending when both occur.
+
+The score is nbgrader's own: ``Submission.score`` less the late penalty that
+``AssignLatePenalties`` stored per notebook at autograde time (``LateSubmissionPlugin``,
+``penalty_method`` "none" by default: a late submission is shown late, penalty 0; "zero":
+the penalty is the score), floored at 0, as ``nbgrader export`` computes it. A manual grade
+entered after autograding is not penalised until the next autograde, as in nbgrader.
+
+Formats (``export``; students come from the roster joined with the gradebook):
+
+- ``csv``: a row per student (a gradebook student missing from the roster gets one, noted
+  "not on roster"); per assignment a status column (with the lateness and penalty) and a
+  score column (empty when not submitted; the score so far when pending or stale), total
+  (sum of the scores shown) and max.
+- ``moodle``, for Grade administration > Import > CSV file (facts from Moodle's importer,
+  grade/import/csv/classes/load_data.php, and the MoodleDocs page "Grade import"): UTF-8,
+  comma separated, a header row. The instructor picks the identifying column ("Map from"
+  Email address, "Map to" useremail; email matching is case sensitive) and maps each other
+  column to a grade item, a new grade item, feedback, or ignore. A row whose identifier
+  matches no user aborts the whole import, and a row with an empty identifier keeps the
+  user matched on the row before, so students without an email or not on the roster are
+  left out (and named in the notes). "-" is imported as no grade (null, also over an
+  existing grade) into an existing or a new grade item; an empty cell is only "no grade"
+  for an existing item, and any other non-numeric value aborts the import. So every
+  status but "graded" exports "-". Each assignment also has "<name> feedback" (status and
+  lateness in words), to map to the item's feedback or to ignore.
+- ``canvas``, for Grades > Import (facts from Canvas's importer,
+  app/models/gradebook_importer.rb and ui/features/gradebook_uploads, and Ohio State's
+  guide "Import CSV File for Carmen Grades"): comma (or semicolon) separated, columns
+  Student, ID, SIS User ID, SIS Login ID, Section, then one per assignment, matched by
+  "Title (id)" or exact title (else a new assignment is offered). A student is matched by
+  ID (the Canvas user id: the roster's ``lms_id``, the number in Canvas's submission
+  download names), then the SIS ids, then by name ("Last, First" or the full name); the
+  import asks about anyone unmatched. A row starting "Points Possible" gives each
+  assignment's points. A blank or "-" cell is no score (a blank where Canvas has a grade
+  is sent as an empty grade, removing it); "EX" excuses. Every status but "graded" is left
+  blank; "EX" is never written (excusing is the instructor's call). Any extra column would
+  be read as an assignment, so lateness is only in the (penalised) score and the notes.
+
+Not submitted is never exported as 0 to an LMS: whether it counts 0 is the course's
+policy, set there.
+"""
+
+import csv
+import math
+from collections import defaultdict
+from pathlib import Path
+
+import pandas as pd
+
+from pixelschool_admin.grading.roster import Roster
+
+NOT_SUBMITTED = "not submitted"
+PENDING = "pending manual grading"
+STALE = "stale manual grade"
+GRADED = "graded"
+STATUSES = (NOT_SUBMITTED, PENDING, STALE, GRADED)
+FORMATS = ("csv", "moodle", "canvas")
+NOT_ON_ROSTER = "not on roster"
+STATUS_COLUMNS = [
+    "student",
+    "assignment",
+    "status",
+    "score",
+    "raw_score",
+    "max_score",
+    "late_seconds",
+    "penalty",
+    "timestamp",
+    "duedate",
+    "pending_cells",
+    "stale_cells",
+]
+IDENTITY = ["id", "first_name", "last_name", "email", "lms_id", "note"]
+
+
+def grade_table(course):
+    """Every recorded grade: columns student, assignment, notebook, question, score, points."""
+    rows = []
+    with course.gradebook() as gb:
+        for assignment in gb.assignments:
+            for submission in assignment.submissions:
+                for notebook in submission.notebooks:
+                    for grade in notebook.grades:
+                        rows.append(
+                            {
+                                "student": submission.student.id,
+                                "assignment": assignment.name,
+                                "notebook": notebook.name,
+                                "question": grade.name,
+                                "score": float(grade.score),
+                                "points": float(grade.max_score),
+                            }
+                        )
+    columns = ["student", "assignment", "notebook", "question", "score", "points"]
+    return pd.DataFrame(rows, columns=columns)
+
+
+def _roster(roster):
+    if roster is None or isinstance(roster, Roster):
+        return roster
+    return Roster.read(roster)
+
+
+def students(course, roster=None):
+    """Who gets a row: ``IDENTITY`` columns, the roster's details over the gradebook's.
+
+    ``roster``: a ``Roster`` or its path; without one, the gradebook's students, unflagged.
+    """
+    roster = _roster(roster)
+    with course.gradebook() as gb:
+        known = {
+            s.id: {
+                "first_name": s.first_name or "",
+                "last_name": s.last_name or "",
+                "email": s.email or "",
+                "lms_id": s.lms_user_id or "",
+            }
+            for s in gb.students
+        }
+    listed = {s["id"]: s for s in (roster.students if roster else [])}
+    rows = []
+    for sid in sorted(set(known) | set(listed), key=str.casefold):
+        row = {"id": sid, **known.get(sid, dict.fromkeys(IDENTITY[1:5], ""))}
+        row.update({k: v for k, v in listed.get(sid, {}).items() if v and k != "id"})
+        row["note"] = NOT_ON_ROSTER if roster is not None and sid not in listed else ""
+        rows.append(row)
+    return pd.DataFrame(rows, columns=IDENTITY)
+
+
+def _utc(moment):
+    return pd.Timestamp(moment).tz_localize("UTC") if moment is not None else pd.NaT
+
+
+def status_table(course, roster=None):
+    """One row per (student, assignment), columns ``STATUS_COLUMNS``; see the module doc."""
+    people = list(students(course, roster)["id"])
+    rows = []
+    with course.gradebook() as gb:
+        for assignment in sorted(gb.assignments, key=lambda a: a.name):
+            maximum = float(assignment.max_score)
+            submitted = {s.student.id: s for s in assignment.submissions}
+            for student in people:
+                row = {"student": student, "assignment": assignment.name, "max_score": maximum}
+                submission = submitted.get(student)
+                if submission is None:
+                    row.update(status=NOT_SUBMITTED, score=math.nan, raw_score=math.nan)
+                    row.update(late_seconds=0.0, penalty=0.0, timestamp=pd.NaT)
+                    row.update(duedate=_utc(assignment.duedate), pending_cells="", stale_cells="")
+                    rows.append(row)
+                    continue
+                pending, stale = [], []
+                for notebook in submission.notebooks:
+                    for grade in notebook.grades:
+                        if grade.needs_manual_grade:
+                            cell = f"{notebook.name}/{grade.name}"
+                            (pending if grade.manual_score is None else stale).append(cell)
+                raw = float(submission.score)
+                penalty = float(submission.late_submission_penalty or 0.0)
+                row.update(
+                    status=STALE if stale else PENDING if pending else GRADED,
+                    score=max(0.0, raw - penalty),
+                    raw_score=raw,
+                    late_seconds=float(submission.total_seconds_late),
+                    penalty=penalty,
+                    timestamp=_utc(submission.timestamp),
+                    duedate=_utc(submission.duedate),
+                    pending_cells=", ".join(sorted(pending)),
+                    stale_cells=", ".join(sorted(stale)),
+                )
+                rows.append(row)
+    return pd.DataFrame(rows, columns=STATUS_COLUMNS)
+
+
+def grades_by_student(course):
+    """One row per gradebook student, a column per assignment (score after any late penalty,
+    0 when not submitted), total and max: the report's summary numbers."""
+    table = status_table(course)
+    with course.gradebook() as gb:
+        maxima = {a.name: float(a.max_score) for a in gb.assignments}
+    names = sorted(maxima)
+    scores = table.pivot_table(
+        index="student", columns="assignment", values="score", aggfunc="sum", dropna=False
+    ).reindex(columns=names)
+    people = students(course).set_index("id")[["first_name", "last_name", "email"]]
+    by_student = people.join(scores).fillna({name: 0.0 for name in names})
+    by_student["total"] = by_student[names].sum(axis=1)
+    by_student["max"] = sum(maxima.values())
+    by_student.index.name = "student_id"
+    return by_student.reset_index().sort_values("student_id", key=lambda s: s.str.casefold())
+
+
+def _num(value):
+    return f"{round(float(value), 2):g}"
+
+
+def _late(row):
+    if row["late_seconds"] <= 0:
+        return ""
+    return f"late {row['late_seconds'] / 3600:.1f} h, penalty {_num(row['penalty'])}"
+
+
+def _plain(table, people, names):
+    header = ["student_id", *IDENTITY[1:]]
+    for name in names:
+        header += [f"{name} status", name]
+    header += ["total", "max"]
+    cells = table.set_index(["student", "assignment"])
+    maxima = table.drop_duplicates("assignment").set_index("assignment")["max_score"]
+    maximum = _num(sum(maxima[n] for n in names))
+    rows = []
+    for person in people.to_dict("records"):
+        row = [person[c] for c in IDENTITY]
+        total = 0.0
+        for name in names:
+            cell = cells.loc[(person["id"], name)]
+            status = "; ".join(filter(None, [cell["status"], _late(cell)]))
+            score = "" if cell["status"] == NOT_SUBMITTED else _num(cell["score"])
+            total += 0.0 if score == "" else float(cell["score"])
+            row += [status, score]
+        rows.append(row + [_num(total), maximum])
+    return [header, *rows]
+
+
+def _feedback(cell):
+    words = {
+        NOT_SUBMITTED: "not submitted",
+        PENDING: "pending manual grading",
+        STALE: "pending manual grading (the answer changed since it was graded)",
+        GRADED: "",
+    }[cell["status"]]
+    return "; ".join(filter(None, [words, _late(cell)]))
+
+
+def _moodle(table, people, names, notes):
+    header = ["First name", "Last name", "Email address"]
+    for name in names:
+        header += [name, f"{name} feedback"]
+    cells = table.set_index(["student", "assignment"])
+    rows = []
+    for person in people.to_dict("records"):
+        if person["note"] or not person["email"]:
+            why = person["note"] or "no email address to match in Moodle"
+            notes.append(f"left out of the Moodle file ({why}): {person['id']}")
+            continue
+        row = [person["first_name"], person["last_name"], person["email"]]
+        for name in names:
+            cell = cells.loc[(person["id"], name)]
+            grade = _num(cell["score"]) if cell["status"] == GRADED else "-"
+            row += [grade, _feedback(cell)]
+        rows.append(row)
+    return [header, *rows]
+
+
+def _canvas(table, people, names, notes):
+    header = ["Student", "ID", "SIS User ID", "SIS Login ID", "Section", *names]
+    maxima = table.drop_duplicates("assignment").set_index("assignment")["max_score"]
+    rows = [header, ["Points Possible", "", "", "", "", *[_num(maxima[n]) for n in names]]]
+    cells = table.set_index(["student", "assignment"])
+    for person in people.to_dict("records"):
+        if person["note"]:
+            notes.append(f"left out of the Canvas file ({person['note']}): {person['id']}")
+            continue
+        first, last = person["first_name"], person["last_name"]
+        name = f"{last}, {first}" if first and last else (last or first or person["id"])
+        if not person["lms_id"]:
+            notes.append(f"no Canvas user id (lms_id), to be matched by name: {name}")
+        row = [name, person["lms_id"], "", "", ""]
+        for assignment in names:
+            cell = cells.loc[(person["id"], assignment)]
+            row.append(_num(cell["score"]) if cell["status"] == GRADED else "")
+        rows.append(row)
+    return rows
+
+
+def _status_notes(table, fmt):
+    """Per assignment: who is late, pending or stale (the LMS formats leave those blank)."""
+    notes = []
+    late = table[table["late_seconds"] > 0]
+    for row in late.to_dict("records"):
+        notes.append(f"{row['assignment']}: {row['student']} {_late(row)}")
+    if fmt != "csv":
+        groups = defaultdict(list)
+        for row in table[table["status"].isin([PENDING, STALE])].to_dict("records"):
+            groups[(row["assignment"], row["status"])].append(row["student"])
+        for (assignment, status), who in sorted(groups.items()):
+            notes.append(f"{assignment}: {status}, no grade exported: {', '.join(who)}")
+    return notes
+
+
+def export(course, fmt="csv", path=None, roster=None):
+    """Write the grades as ``fmt`` (one of ``FORMATS``); return ``(path, notes)``.
+
+    ``notes``: lines for the instructor (late submissions, grades left out and why).
+    Default path: ``reports/grades.csv``, ``grades-moodle.csv`` or ``grades-canvas.csv``.
+    """
+    if fmt not in FORMATS:
+        raise ValueError(f"unknown format {fmt!r} (one of {', '.join(FORMATS)})")
+    roster = _roster(roster)
+    people = students(course, roster)
+    table = status_table(course, roster)
+    names = sorted(table["assignment"].unique())
+    notes = _status_notes(table, fmt)
+    if fmt == "csv":
+        rows = _plain(table, people, names)
+    elif fmt == "moodle":
+        rows = _moodle(table, people, names, notes)
+    else:
+        rows = _canvas(table, people, names, notes)
+    default = "grades.csv" if fmt == "csv" else f"grades-{fmt}.csv"
+    path = Path(path or course.root / "reports" / default)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "w", newline="", encoding="utf-8") as f:
+        csv.writer(f).writerows(rows)
+    return path, notes
+
+
+def export_csv(course, path=None, roster=None):
+    """Write the instructor's CSV (format ``csv``); return the path."""
+    return export(course, "csv", path, roster)[0]

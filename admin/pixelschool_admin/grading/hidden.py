@@ -1,0 +1,224 @@
+"""The grader's judgement of every graded cell, made here, outside the student's kernel.
+
+A graded cell runs ``tests.test_<exercise>(<fn>, seed=<n>)``. In the kernel, the check runs
+the student's function on the seed's inputs and displays a transcript of what it answered
+(``RESULTS_MIME``, see ``pixelschool/checks/transcript.py``); nothing the kernel concludes
+counts. Here, after execution, the same check runs again for each such call, the student's
+answers replayed from the transcript, its rules on loops read from the source the notebook
+submitted, and its expectations from ``admin/hidden/`` (which never enters a kernel).
+
+A graded cell earns its points only from that judgement: a cell with no call the grader can
+judge, a transcript that is missing, unreadable, oversized or does not fit the grader's own
+run, or a wrong answer adds an ``AssertionError`` output, so nbgrader scores the cell 0 and
+the feedback says why. Then the transcripts are removed from the outputs (the text stays).
+"""
+
+import base64
+import binascii
+import zipfile
+from collections import Counter
+
+import nbformat
+from nbgrader.preprocessors import NbGraderPreprocessor
+from traitlets import Integer, Unicode
+
+from pixelschool.checks import recordings
+from pixelschool.checks.framework import CHECKS, RESULTS_MIME, rerun
+from pixelschool.checks.transcript import ReplayError
+from pixelschool_admin.authoring.notebooks import is_test_cell, nbgrader_meta
+from pixelschool_admin.authoring.record import HIDDEN_CALL, HIDDEN_DIR
+from pixelschool_admin.grading import incidents
+from pixelschool_admin.grading.definitions import Definitions
+
+REFUSED = "results refused"  # the events' kind (events.KINDS)
+MESSAGE_LIMIT = 3000  # characters of a check's message in the feedback
+# What one handed-over transcript may hold: it comes from the student's kernel.
+PAYLOAD_LIMITS = recordings.Limits(
+    stored_bytes=8_000_000,  # the compressed .npz (the cell's output cap is 5 MB)
+    array_bytes=256_000_000,  # every array reference counted: no bomb of shared arrays
+    nodes=200_000,  # values in the JSON tree
+    depth=64,
+)
+
+
+# What reading data that is no transcript can raise.
+UNREADABLE = (
+    ValueError,
+    LookupError,
+    TypeError,
+    AttributeError,
+    OSError,
+    zipfile.BadZipFile,
+    RecursionError,
+)
+
+
+def bundles(cell, exercise, seed):
+    """The transcripts a cell's run of ``exercise`` with ``seed`` displayed."""
+    found = []
+    for output in cell.get("outputs", []):
+        bundle = output.get("data", {}).get(RESULTS_MIME)
+        if isinstance(bundle, dict) and (bundle.get("exercise"), bundle.get("seed")) == (
+            exercise,
+            seed,
+        ):
+            found.append(bundle)
+    return found
+
+
+def read_transcript(bundle, limits=PAYLOAD_LIMITS):
+    """The decoded transcript of a bundle; ``ValueError`` saying why it cannot be read."""
+    text = bundle.get("transcript")
+    if not isinstance(text, str) or len(text) > limits.stored_bytes * 4 // 3 + 4:
+        raise ValueError("missing or larger than the grader reads")
+    try:
+        data = base64.b64decode(text, validate=True)
+    except (binascii.Error, ValueError) as error:
+        raise ValueError("not base64") from error
+    try:
+        return recordings.from_bytes(data, limits)
+    except recordings.TooLarge as error:
+        raise ValueError(str(error)) from error
+    except UNREADABLE as error:
+        raise ValueError(f"not a transcript ({type(error).__name__})") from error
+
+
+class Refused(str):
+    """A message saying that a transcript was refused (unreadable, oversized, not the
+    grader's run): worth the instructor's look, not only the student's."""
+
+
+def judge_bundle(bundle, exercise, seed, source=None, recorded=None, limits=PAYLOAD_LIMITS):
+    """None when the check, run again here on the bundle's transcript, passes; else the
+    message that says what is wrong (a :class:`Refused` one when the transcript is)."""
+    try:
+        handed_over = read_transcript(bundle, limits)
+    except ValueError as error:
+        return Refused(f"{exercise}: the hidden test's results could not be read ({error}).")
+    try:
+        rerun(exercise, seed, handed_over, source, recorded)
+    except AssertionError as wrong:
+        text = str(wrong)  # it may quote what the kernel sent: kept short
+        return f"{text[:MESSAGE_LIMIT]}{' …' if len(text) > MESSAGE_LIMIT else ''} (hidden test)"
+    except NotImplementedError:
+        return f"{exercise}: not answered yet (it raises NotImplementedError)."
+    except ReplayError as error:
+        return Refused(f"{exercise}: {error}, so the hidden test cannot be graded.")
+    except Exception as error:  # noqa: BLE001  (data from the kernel the check could not use)
+        kind = type(error).__name__
+        return Refused(f"{exercise}: the hidden test's results could not be judged ({kind}).")
+    return None
+
+
+def hidden_cases(exercise, seed, hidden_dir=HIDDEN_DIR):
+    """The recorded cases of a hidden seed, with their expectations (checks with recordings);
+    None for checks that are all code."""
+    if CHECKS[exercise].inputs is None:
+        return None
+    cases = recordings.read(recordings.recording_path(exercise, hidden_dir)).get(seed)
+    if cases is None:
+        raise FileNotFoundError(
+            f"no hidden expectations for {exercise}, seed {seed}, in {hidden_dir}: run `make build`"
+        )
+    return cases
+
+
+def judge_cell(cell, definitions, hidden_dir=HIDDEN_DIR, limits=PAYLOAD_LIMITS):
+    """Messages for what is wrong in one graded cell (empty: every point is earned);
+    :class:`Refused` ones where the kernel's answer was refused.
+
+    ``definitions``: {name: source} (or a :class:`Definitions`) of what the notebook defines
+    before the cell."""
+    calls = HIDDEN_CALL.findall(cell.source)
+    if not calls:
+        return ["this graded cell runs no hidden test the grader can judge, so it scores 0."]
+    import problem_unittests  # noqa: F401  (registers every check)
+
+    failed = any(o.get("output_type") == "error" for o in cell.get("outputs", []))
+    messages = []
+    wanted = Counter((exercise, int(seed)) for exercise, _, seed in calls)
+    for exercise, name, seed in dict.fromkeys(calls):  # a call made twice shows two results
+        if exercise not in CHECKS:
+            messages.append(f"tests.test_{exercise} is no check the grader knows.")
+            continue
+        seed = int(seed)
+        recorded = hidden_cases(exercise, seed, hidden_dir)
+        found = bundles(cell, exercise, seed)
+        if not found:
+            missing = f"{exercise}: the hidden test's results did not reach the grader."
+            # without an error in the cell, something in the kernel kept them back
+            messages.append(missing if failed else Refused(missing))
+        if len(found) > wanted[exercise, seed]:  # an honest kernel shows one per call
+            messages.append(
+                Refused(
+                    f"{exercise}: the cell shows {len(found)} results of the hidden test for "
+                    f"{wanted[exercise, seed]} call(s): the kernel displayed results of its "
+                    "own, so none is graded."
+                )
+            )
+            continue
+        for bundle in found:
+            message = judge_bundle(bundle, exercise, seed, definitions.get(name), recorded, limits)
+            if message:
+                messages.append(message)
+    return messages
+
+
+def judge_notebook(nb, hidden_dir=HIDDEN_DIR, limits=PAYLOAD_LIMITS, refused=None):
+    """Judge every graded cell of an executed notebook: an error output where a point is not
+    earned; then the transcripts leave the outputs. ``refused(grade_id, message)`` hears of
+    each refused transcript."""
+    definitions = Definitions()  # of the cells before the one judged: read once
+    for cell in nb.cells:
+        if cell.cell_type == "code" and is_test_cell(cell):
+            cell.outputs = [shown_only(output) for output in cell.get("outputs", [])]
+            messages = judge_cell(cell, definitions, hidden_dir, limits)
+            for message in messages:  # all of them: the kernel may have said one already
+                if refused is not None and isinstance(message, Refused):
+                    refused(nbgrader_meta(cell).get("grade_id"), str(message))
+            shown = " ".join(
+                str(o.get("evalue", "")) for o in cell.outputs if o.get("output_type") == "error"
+            )
+            messages = [m for m in messages if m not in shown]
+            if messages:
+                cell.outputs.append(
+                    nbformat.v4.new_output(
+                        "error",
+                        ename="AssertionError",
+                        evalue="\n".join(messages),
+                        traceback=["AssertionError: " + "\n".join(messages)],
+                    ),
+                )
+        definitions.read(cell)
+        for output in cell.get("outputs", []):
+            output.get("data", {}).pop(RESULTS_MIME, None)
+    return nb
+
+
+def shown_only(output):
+    """An ``execute_result`` as a plain display: nbgrader would read a number in one as the
+    cell's partial credit, and a graded cell's points are the grader's alone."""
+    if output.get("output_type") != "execute_result":
+        return output
+    return nbformat.v4.new_output(
+        "display_data", data=output.get("data", {}), metadata=output.get("metadata", {})
+    )
+
+
+class JudgeHiddenResults(NbGraderPreprocessor):
+    """nbgrader preprocessor: :func:`judge_notebook`, after the execution pass."""
+
+    hidden_dir = Unicode(str(HIDDEN_DIR), help="the hidden tests' recordings").tag(config=True)
+    max_transcript_bytes = Integer(
+        PAYLOAD_LIMITS.stored_bytes, help="largest transcript a kernel may hand over"
+    ).tag(config=True)
+    incident_log = Unicode(
+        "", help="file for the refused transcripts, JSON lines (kind, cell, detail)"
+    ).tag(config=True)
+
+    def preprocess(self, nb, resources):
+        limits = PAYLOAD_LIMITS._replace(stored_bytes=self.max_transcript_bytes)
+        return judge_notebook(nb, self.hidden_dir, limits, self._refused), resources
+
+    def _refused(self, grade_id, message):
+        incidents.note(self.incident_log, REFUSED, grade_id, message)

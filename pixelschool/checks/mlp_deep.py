@@ -1,0 +1,465 @@
+"""Feedback checks for notebook 05, part 4: the ReLU network of any depth, dropout, training.
+
+``relu_network_forward``, ``relu_network_loss_and_grads`` (no dropout) and ``train_network``
+(one batch of all the samples: the shuffle's order does not count) are judged against the
+solution's recorded results, their usual mistakes named from the recorded results of the wrong
+answers in ``tests/answers/mlp_deep.py``. What is random is checked by its properties:
+``dropout_forward``, gradients with dropout (a gradient check of the student's own loss, same
+masks), the batches and seeds of ``train_network``. The layers the network is composed of and
+``init_layers`` are mlp_modular's.
+"""
+
+import math
+
+import numpy as np
+
+from pixelschool.checks.compare import close, verdict
+from pixelschool.checks.framework import expect, expect_array, expect_tuple, feedback_check
+from pixelschool.checks.mlp_common import scalar as one_number
+from pixelschool.checks.mlp_layers import (
+    GRADIENT_FLOOR,
+    GRADIENT_STEP,
+    GRADIENT_TOLERANCE,
+    call_passing,
+    centred_differences,
+    check_dropout_statistics,
+    check_grads_structure,
+    expect_number_and_grads,
+    flat,
+    random_layers,
+    relative_errors,
+    relu_problem,
+)
+
+__all__ = [
+    "test_relu_network_forward",
+    "test_dropout_forward",
+    "test_relu_network_loss_and_grads",
+    "test_train_network",
+]
+
+DEPTH_HINT = "layers can hold any number of (w, b) pairs, one included: loop over them."
+
+
+# --- relu_network_forward ------------------------------------------------------------------
+
+FORWARD_MESSAGES = {
+    "relu_output": "relu_network_forward: no ReLU on the last layer: the softmax takes its raw "
+    "scores.",
+    "sigmoid_hidden": "relu_network_forward: the hidden layers use ReLU here, not the sigmoid.",
+    "linear_hidden": "relu_network_forward: apply relu after every hidden layer.",
+    "no_softmax": "relu_network_forward: apply the softmax to the last layer's scores.",
+    "columns": "relu_network_forward: the softmax normalised each column; each row (one "
+    "sample) must sum to 1: sum over axis=1.",
+}
+
+
+def forward_inputs(rng):
+    """(layers, data): a worked example of 2 layers, random networks of 2, 3 and 1 layers,
+    then one whose last scores are around 1000."""
+    example = [(np.array([[1.0, -1.0]]), np.zeros((1, 2))), (np.eye(2), np.zeros((1, 2)))]
+    cases = [(example, np.array([[np.log(3)]]))]
+    cases += [relu_problem(rng, depth)[:2] for depth in [2, 3, 1]]
+    layers, data, _ = relu_problem(rng, 2)
+    return cases + [([*layers[:-1], (layers[-1][0], layers[-1][1] + 1000)], data)]
+
+
+def overflowed(result, case):
+    """A relation: NaN or inf where the probabilities are finite."""
+    if not np.all(np.isfinite(result)):
+        return (
+            "relu_network_forward returned NaN for scores around 1000: subtract each row's "
+            "largest score before np.exp."
+        )
+    return None
+
+
+def forward_otherwise(result, case):
+    return (
+        f"relu_network_forward's probabilities are wrong for a network of {len(case.args[0])} "
+        "layer(s): ReLU after every layer but the last, softmax after the last."
+    )
+
+
+def judge_forward(results, cases):
+    for result, case in zip(results, cases):
+        expect_array(result, "relu_network_forward's result")
+        expect(
+            result.shape == case.expected.shape,
+            f"relu_network_forward returned shape {result.shape}, expected (N, d_out) = "
+            f"{case.expected.shape}.",
+        )
+    verdict(
+        results,
+        cases,
+        "relu_network_forward",
+        FORWARD_MESSAGES,
+        relations=[overflowed],
+        otherwise=forward_otherwise,
+    )
+
+
+@feedback_check("relu_network_forward", inputs=forward_inputs, judge=judge_forward)
+def test_relu_network_forward(relu_network_forward, cases):
+    with np.errstate(all="ignore"):  # an unstable softmax overflows: judged later
+        for case in cases:
+            cases.call(relu_network_forward, case, hint=DEPTH_HINT)
+
+
+# --- dropout_forward (random: checked by its properties) ----------------------------------
+
+TEST_TIME_HINT = (
+    "With training=False no random number is drawn (relu_network_loss_and_grads passes "
+    "rng=None when keep_prob is 1): return a and a mask of ones first."
+)
+
+
+@feedback_check("dropout_forward")
+def test_dropout_forward(dropout_forward, rng):
+    a = np.abs(rng.normal(size=(200, 50))) + 0.1
+
+    def dropout(a, keep_prob, seed, training=True):
+        """dropout_forward's (out, mask) with a generator of ``seed`` (None: no generator)."""
+        generator = None if seed is None else np.random.default_rng(seed)
+        hint = TEST_TIME_HINT if seed is None else ""
+        result = call_passing(
+            dropout_forward, a, keep_prob, generator, training, passed={2}, hint=hint
+        )
+        expect_tuple(result, "dropout_forward", 2)
+        expect_array(result[0], "out (first value)", shape=a.shape)
+        expect_array(result[1], "mask (second value)", shape=a.shape)
+        return result
+
+    for keep_prob in [0.25, float(rng.choice([0.5, 0.6])), 0.8]:
+        seed = int(rng.integers(1000))
+        out, mask = dropout(a, keep_prob, seed)
+        check_dropout_statistics(out, mask, a, keep_prob)
+        expect(
+            np.array_equal(dropout(a, keep_prob, seed)[0], out),
+            "dropout_forward drops other units with two generators of the same seed: draw the "
+            "mask with the rng argument (rng.random), not np.random.",
+        )
+        expect(
+            not np.array_equal(dropout(a, keep_prob, seed + 1)[0], out),
+            "dropout_forward drops the same units whatever the generator: use the rng argument.",
+        )
+    out = dropout(a, 0.5, 0, training=False)[0]
+    expect(
+        not close(out, a * 0.5),
+        "at test time inverted dropout does nothing: return a unchanged (scaling by keep_prob "
+        "at test time is the old, non-inverted dropout).",
+    )
+    expect(
+        close(out, a),
+        "dropout applied at test time: with training=False return a unchanged (and a mask of "
+        "ones).",
+    )
+    dropout(a, 0.5, None, training=False)
+    expect(
+        all(v.dtype == np.float32 for v in dropout(a[:20].astype(np.float32), 0.8, 0)),
+        "dropout_forward turned float32 activations into float64: cast the mask, "
+        "(rng.random(a.shape) < keep_prob).astype(a.dtype) / keep_prob. float32 networks "
+        "train twice as fast.",
+    )
+
+
+# --- relu_network_loss_and_grads ----------------------------------------------------------
+
+
+def per_batch(text):
+    """A message that names the batch size N of its case (``{n}`` in ``text``)."""
+    return lambda result, case: "relu_network_loss_and_grads: " + text.format(n=len(case.args[1]))
+
+
+LOSS_MESSAGES = {
+    "batch_factor": per_batch(
+        "your gradient is N = {n} times too large (N, the batch size). The loss is a mean over "
+        "the N samples, so its gradient carries the batch-size factor 1 / N: divide by N once, "
+        "where the backward pass starts."
+    ),
+    "divided_twice": per_batch(
+        "your gradient is N = {n} times too small: you divided by the batch size N twice. "
+        "Divide once, where the gradient of the loss starts."
+    ),
+    "bias_mean": per_batch(
+        "the gradients of the biases are N = {n} times too small: you averaged over the batch "
+        "(np.mean), but d_z already holds the factor 1 / N. A bias is added to every sample, "
+        "so its gradient sums their contributions: np.sum(d_z, axis=0, keepdims=True)."
+    ),
+    "relu_derivative": "relu_network_loss_and_grads: you forgot ReLU's derivative: multiply the "
+    "incoming gradient by (z > 0), d_z = d_a * (z > 0).",
+    "sigmoid_derivative": "relu_network_loss_and_grads: ReLU's derivative is (z > 0), not "
+    "a * (1 - a) (the sigmoid's).",
+    "loss_sum": "relu_network_loss_and_grads: the loss is a mean over the batch, not a sum.",
+}
+
+
+def loss_inputs(rng):
+    """(layers, data, labels, 1.0, None), no dropout: a network of zeros, then random networks
+    of 3, 2 and 1 layers."""
+    zeros = [(np.zeros((2, 3)), np.zeros((1, 3))), (np.zeros((3, 4)), np.zeros((1, 4)))]
+    cases = [(zeros, np.ones((2, 2)), np.array([0, 0]))]
+    cases += [relu_problem(rng, depth) for depth in [3, 2, 1]]
+    return [(*case, 1.0, None) for case in cases]
+
+
+def bias_summed_over_all(result, case):
+    """A relation: a bias gradient that repeats the sum of all the entries of d_z."""
+    for number, ((_, db), (_, expected)) in enumerate(zip(result[1], case.expected[1]), 1):
+        if db.size > 1 and np.allclose(db, db.flat[0]) and close(db.flat[0], expected.sum()):
+            return (
+                f"relu_network_loss_and_grads: the gradient of b of layer {number} is one number "
+                "repeated: you summed d_z over all its axes. Sum over the samples only, "
+                "np.sum(d_z, axis=0, keepdims=True)."
+            )
+    return None
+
+
+def loss_otherwise(result, case):
+    depth = len(case.args[0])
+    if not close(result[0], case.expected[0]):
+        return (
+            "relu_network_loss_and_grads: the loss is not the mean cross-entropy of the softmax "
+            f"outputs (network of {depth} layer(s))."
+        )
+    pairs = zip(flat(result[1]), flat(case.expected[1]))
+    k = next(k for k, (grad, expected) in enumerate(pairs) if not close(grad, expected))
+    return (
+        f"relu_network_loss_and_grads: the gradient of {'wb'[k % 2]} of layer {k // 2 + 1} is "
+        f"wrong (a network of {depth} layer(s)). Backpropagate through every layer: "
+        "dw = a_in.T @ d_z, db = sum of d_z over the samples, and d_z = (d_z_next @ "
+        "w_next.T) * (z > 0) for a hidden layer."
+    )
+
+
+def judge_loss_and_grads(results, cases):
+    name = "relu_network_loss_and_grads"
+    expect_number_and_grads(results, cases, name, "The loss")
+    verdict(
+        results,
+        cases,
+        name,
+        LOSS_MESSAGES,
+        relations=[bias_summed_over_all],
+        otherwise=loss_otherwise,
+    )
+
+
+def dropout_gradient_errors(run, layers):
+    """The relative error of each gradient ``run(layers)[1]`` returns, [w1, b1, w2, ...], against
+    centred differences of the loss ``run(layers)[0]``; ``run`` draws the same masks at every
+    call."""
+    work = [(w.copy(), b.copy()) for w, b in layers]
+    numeric = centred_differences(lambda: run(work)[0], flat(work))
+    return relative_errors(run(layers)[1], numeric)
+
+
+DROPOUT_KEEP_PROB = 0.6  # of the gradient check with dropout
+
+
+def check_dropout_gradients(relu_network_loss_and_grads, rng):
+    """With dropout, the gradients are those of the student's own loss with the same masks (one
+    hidden layer: its z does not depend on the masks, so it stays away from ReLU's kink).
+    Demanded only when they are so without dropout: other mistakes are the recorded cases'."""
+    name = "relu_network_loss_and_grads"
+    layers, data, labels = relu_problem(rng, 2)
+    seed = int(rng.integers(1000))
+
+    def runner(keep_prob):
+        def run(layers):
+            """The loss and [dw1, db1, ...], the masks drawn from a new generator of ``seed``."""
+            generator = np.random.default_rng(seed)
+            arguments = (layers, data, labels, keep_prob, generator)
+            result = call_passing(relu_network_loss_and_grads, *arguments, passed={4}, watch=False)
+            expect_tuple(result, name, 2)
+            check_grads_structure(result[1], layers, name)
+            return one_number(result[0], f"The loss ({name}'s first value)"), flat(result[1])
+
+        return run
+
+    loss = runner(DROPOUT_KEEP_PROB)(layers)[0]
+    expect(
+        np.isclose(runner(DROPOUT_KEEP_PROB)(layers)[0], loss),
+        f"{name} with dropout gives another loss for two generators of the same seed: draw the "
+        "masks with rng (through dropout_forward), not np.random.",
+    )
+    expect(
+        not np.isclose(runner(1.0)(layers)[0], loss),
+        f"{name} ignores keep_prob: with keep_prob < 1, apply dropout_forward (training=True) "
+        "to the output of every hidden layer.",
+    )
+    error = max(dropout_gradient_errors(runner(DROPOUT_KEEP_PROB), layers))
+    expect(
+        error < GRADIENT_TOLERANCE
+        or max(dropout_gradient_errors(runner(1.0), layers)) >= GRADIENT_TOLERANCE,
+        f"{name}: with dropout (keep_prob={DROPOUT_KEEP_PROB}) your gradients do not match a "
+        f"numerical gradient of your own loss with the same masks: relative error {error:.1e}, "
+        f"above the threshold {GRADIENT_TOLERANCE:g} (step {GRADIENT_STEP:g}, floor "
+        f"{GRADIENT_FLOOR:g}). "
+        "In the backward pass, multiply the gradient by the same mask (0 or 1 / keep_prob) as "
+        "the forward pass.",
+    )
+
+
+@feedback_check("relu_network_loss_and_grads", inputs=loss_inputs, judge=judge_loss_and_grads)
+def test_relu_network_loss_and_grads(relu_network_loss_and_grads, cases):
+    hint = DEPTH_HINT + " With keep_prob = 1 there is no dropout (rng is None)."
+    for case in cases:
+        cases.call(relu_network_loss_and_grads, case, hint=hint)
+    check_dropout_gradients(relu_network_loss_and_grads, cases.rng)
+
+
+# --- train_network ------------------------------------------------------------------------
+
+TRAIN_RTOL = 1e-5  # three steps of Adam amplify rounding differences a little
+TRAIN_HINT = (
+    "train_network calls your minibatches, relu_network_loss_and_grads, the regularisations, "
+    "decayed_learning_rate and the optimiser steps: check them first."
+)
+# train_network's parameters after (layers, data, labels, num_epoch, batch_size, learning_rate)
+TRAIN_DEFAULTS = dict(
+    optimizer="momentum", beta=0.9, decay=0.0, reg_l2=0.0, reg_l1=0.0, keep_prob=1.0, seed=0
+)
+TRAIN_SETTINGS = [
+    dict(optimizer="sgd", learning_rate=0.5),
+    dict(optimizer="momentum", learning_rate=0.2, beta=0.8, decay=0.3),
+    dict(optimizer="adam", learning_rate=0.05, beta=0.85, reg_l2=0.02, reg_l1=0.01),
+]
+TRAIN_MESSAGES = {
+    "cost_without_penalties": "train_network: each cost should include the penalties: loss + "
+    "L2 penalty + L1 penalty.",
+    "no_penalty_gradients": "train_network: add the gradients of the L2 and L1 penalties to "
+    "the loss's gradients before the update.",
+    "no_decay": "train_network: the learning rate must decay, decayed_learning_rate("
+    "learning_rate, t, decay) with t the number of steps taken.",
+    "decay_from_one": "train_network: t counts the steps taken before this one, 0 for the "
+    "first batch.",
+    "ignores_optimizer": lambda result, case: (
+        f"train_network ignores optimizer={case.args[6]!r}: it took plain gradient steps."
+    ),
+}
+
+
+def train_arguments(num_epoch, batch_size, learning_rate, **settings):
+    """train_network's arguments after (layers, data, labels), all positional, in order (so
+    that a student's function whose keywords are misspelt still runs)."""
+    return (num_epoch, batch_size, learning_rate, *{**TRAIN_DEFAULTS, **settings}.values())
+
+
+def train_inputs(rng):
+    """(layers, data (N, 4) of 3 Gaussian blobs, labels, 3 epochs, one batch of all the samples,
+    ...): the same network trained with sgd, with momentum and decay, with Adam and penalties."""
+    n = int(rng.integers(24, 31))
+    labels = rng.permutation(np.arange(n) % 3)
+    data = rng.normal(0, 1.5, size=(3, 4))[labels] + rng.normal(size=(n, 4))
+    layers = random_layers(rng, [4, 6, 3], scale=0.6)
+    return [(layers, data, labels, *train_arguments(3, n + 5, **s)) for s in TRAIN_SETTINGS]
+
+
+def same_training(result, expected):
+    """Same trained layers and costs, up to TRAIN_RTOL."""
+    return close(
+        [tuple(pair) for pair in result[0]], [tuple(pair) for pair in expected[0]], TRAIN_RTOL
+    ) and close(list(result[1]), list(expected[1]), TRAIN_RTOL)
+
+
+def initial_layers(result, case):
+    """A relation: the layers it was given, returned."""
+    if close([tuple(pair) for pair in result[0]], [tuple(pair) for pair in case.args[0]]):
+        return "train_network returned the initial layers: return the updated parameters."
+    return None
+
+
+def training_otherwise(result, case):
+    settings = dict(zip(TRAIN_DEFAULTS, case.args[6:]))
+    changed = [f"{k}={v!r}" for k, v in settings.items() if v != TRAIN_DEFAULTS[k]]
+    what = f"train_network ({', '.join([f'learning_rate={case.args[5]}', *changed])}; one batch"
+    what += f" of all samples, {case.args[3]} epochs)"
+    if not close(list(result[1]), list(case.expected[1]), TRAIN_RTOL):
+        return f"{what}: the costs are not the loss plus penalties of each step, before its update."
+    return f"{what}: the trained parameters are not those of these steps of this optimiser."
+
+
+def judge_training(results, cases):
+    for (trained, costs), case in zip(map(trained_and_costs, results), cases):
+        layers, count = case.args[0], len(case.expected[1])
+        expect(
+            isinstance(trained, (list, tuple))
+            and len(trained) == len(layers)
+            and all(isinstance(pair, (list, tuple)) and len(pair) == 2 for pair in trained)
+            and all(np.shape(a) == np.shape(b) for a, b in zip(flat(trained), flat(layers))),
+            "train_network should return the trained layers as a list of (w, b) pairs shaped "
+            "like the layers it was given.",
+        )
+        expect(
+            len(costs) == count,
+            f"train_network should return one cost per batch: {count} epochs of one batch "
+            f"give {count} costs, not {len(costs)}.",
+        )
+    verdict(
+        results,
+        cases,
+        "train_network",
+        TRAIN_MESSAGES,
+        same=same_training,
+        relations=[initial_layers],
+        otherwise=training_otherwise,
+    )
+
+
+def trained_and_costs(result):
+    """train_network's (layers, costs); costs a 1-D list of numbers, or an AssertionError."""
+    expect_tuple(result, "train_network", 2)
+    costs = result[1]
+    expect(
+        np.ndim(costs) == 1 and all(np.ndim(c) == 0 for c in costs),
+        f"train_network's costs should be a list of numbers, one per batch, not {costs!r:.60}.",
+    )
+    return result[0], costs
+
+
+def check_batches_and_seeds(train_network, cases):
+    """Costs one per batch, drawn from rng = np.random.default_rng(seed), keep_prob used."""
+    layers, data, labels = next(iter(cases)).args[:3]
+    n, rng = len(data), cases.rng
+    batch_size, seed = int(rng.choice([5, 7])), int(rng.integers(1000))
+
+    def costs_of(layers, data, labels, *arguments):
+        arguments = (layers, data, labels, *arguments)
+        result = call_passing(train_network, *arguments, hint=TRAIN_HINT, watch=False)
+        return np.asarray(trained_and_costs(result)[1], dtype=float)
+
+    def two_epochs(**settings):
+        return costs_of(layers, data, labels, *train_arguments(2, batch_size, 0.1, **settings))
+
+    costs = two_epochs(seed=seed)
+    two_samples = [(np.zeros((2, 2)), np.zeros((1, 2)))], np.eye(2), np.array([0, 1])
+    one_each = costs_of(*two_samples, *train_arguments(3, 1, 0.1, optimizer="sgd"))
+    for samples, size, epochs, found in [(n, batch_size, 2, costs), (2, 1, 3, one_each)]:
+        count = epochs * math.ceil(samples / size)
+        expect(
+            len(found) == count,
+            f"with {samples} samples, batch_size={size} and {epochs} epochs, train_network "
+            f"should return {count} costs, one per batch, not {len(found)}.",
+        )
+    expect(
+        close(two_epochs(seed=seed), costs, 1e-9),
+        "train_network gives other costs for the same seed: make every random choice with "
+        "rng = np.random.default_rng(seed), created once at the start.",
+    )
+    expect(
+        not close(two_epochs(seed=seed + 1), costs, 1e-9),
+        "train_network gives the same costs whatever the seed: shuffle with rng = "
+        "np.random.default_rng(seed), passed to minibatches.",
+    )
+    expect(
+        not close(two_epochs(seed=seed, keep_prob=0.5), costs, 1e-9),
+        "train_network ignores keep_prob: pass it (and rng) to relu_network_loss_and_grads.",
+    )
+
+
+@feedback_check("train_network", inputs=train_inputs, judge=judge_training)
+def test_train_network(train_network, cases):
+    for case in cases:
+        cases.call(train_network, case, hint=TRAIN_HINT)
+    check_batches_and_seeds(train_network, cases)
