@@ -7,7 +7,8 @@
 - ``tcp://HOST:PORT``: an existing scheduler (``dask scheduler``, and ``dask worker`` on
   each node, in the kit's environment);
 - ``slurm``, ``pbs``, ``sge``, ``lsf``, ``htcondor``: dask-jobqueue, configured by
-  ``ClusterGrading.jobqueue`` in the course's config (``admin/nbgrader_config.py``);
+  ``ClusterGrading.jobqueue`` in the course's config (``admin/nbgrader_config.py``), its
+  ``jobs`` kept running (``jobqueue.py``: a job that ends is replaced);
   ``jobqueue-local`` is dask-jobqueue's own class that runs the jobs as local processes.
 
 Tasks carry bytes (``task.run_task``); each assignment's bundle is scattered once (again if
@@ -18,12 +19,14 @@ one queued there); the scheduler runs that task again elsewhere, and a task that
 scheduler's ``allowed_failures`` to ``attempts - 1``).
 Since a worker's death also counts against a task only queued there, each task announces
 its start (``task.STARTED``): one that started ``attempts`` times without finishing is
-graded 0 with the reason; a bystander is sent again.
+graded 0 with the reason; a bystander is sent again. A result lost with its worker before
+it came here (a batch job that ended) is sent again too, and a bundle is scattered again only
+once a worker is there to take it.
 """
 
-import importlib
 import os
 import tempfile
+import time
 import uuid
 from collections import Counter, deque
 from contextlib import ExitStack, contextmanager
@@ -33,18 +36,12 @@ from tqdm.auto import tqdm
 from traitlets import Dict, Float, Integer
 from traitlets.config import Configurable
 
+from pixelschool_admin.grading import jobqueue
 from pixelschool_admin.grading.course import GradingError
+from pixelschool_admin.grading.jobqueue import JOBQUEUE
 from pixelschool_admin.grading.loopback import Loopback
 from pixelschool_admin.grading.task import STARTED, Outcome, run_task, sweep
 
-JOBQUEUE = {
-    "slurm": "dask_jobqueue.SLURMCluster",
-    "pbs": "dask_jobqueue.PBSCluster",
-    "sge": "dask_jobqueue.SGECluster",
-    "lsf": "dask_jobqueue.LSFCluster",
-    "htcondor": "dask_jobqueue.HTCondorCluster",
-    "jobqueue-local": "dask_jobqueue.local.LocalCluster",
-}
 LOST = "scheduler-connection-lost"
 INLINE_BYTES = 8 * 2**20  # bigger submissions are scattered rather than sent in the task
 SPARE = 1  # tasks in flight beyond the workers' threads: the first free worker takes it at once
@@ -107,7 +104,7 @@ def _allow_failures(count, dask_scheduler=None):
     dask_scheduler.allowed_failures = count
 
 
-def _start_client(kind, argument, config):
+def _start_client(kind, argument, config, log=print):
     """(client, cluster or None) for a parsed ``--cluster``."""
     from distributed import Client
 
@@ -124,14 +121,10 @@ def _start_client(kind, argument, config):
             return Client(argument, timeout=config.connect_timeout), None
         except (OSError, TimeoutError) as error:
             raise GradingError(f"cannot reach the Dask scheduler at {argument}: {error}") from None
-    module, _, name = JOBQUEUE[kind].rpartition(".")
-    options = {"cores": 1, "memory": "4GiB", **config.jobqueue}
-    options.setdefault("processes", options["cores"])  # one thread per worker process
     try:
-        cluster = getattr(importlib.import_module(module), name)(**options)
+        cluster = jobqueue.start(kind, config, log)
     except (TypeError, ValueError) as error:
         raise GradingError(f"--cluster {kind}: ClusterGrading.jobqueue: {error}") from None
-    cluster.scale(jobs=config.jobs)
     return Client(cluster), cluster
 
 
@@ -140,7 +133,7 @@ def connect(spec, course_config=None, log=print):
     """An ``Engine`` on the cluster ``spec``; everything it started is stopped on exit."""
     kind, argument = parse(spec)
     config = ClusterGrading(config=course_config)
-    client, cluster = _start_client(kind, argument, config)
+    client, cluster = _start_client(kind, argument, config, log)
     try:
         try:
             # all of this machine's workers, so that each has its protections checked
@@ -150,7 +143,7 @@ def connect(spec, course_config=None, log=print):
                 f"no Dask worker joined {spec} within {config.worker_timeout:.0f} s"
             ) from None
         client.run_on_scheduler(_allow_failures, config.attempts - 1)
-        yield Engine(client, kind, config.attempts, log)
+        yield Engine(client, kind, config.attempts, log, config.worker_timeout)
     finally:
         client.close(timeout=10)
         if cluster is not None:
@@ -162,8 +155,9 @@ def connect(spec, course_config=None, log=print):
 class Engine:
     """Runs ``Task`` lists on a Dask client, yielding each ``Outcome`` as it arrives."""
 
-    def __init__(self, client, kind, attempts, log=print):
+    def __init__(self, client, kind, attempts, log=print, worker_timeout=600):
         self.client, self.kind, self.attempts, self.log = client, kind, attempts, log
+        self.worker_timeout = worker_timeout
         self.local = kind == "local"
         self._bundles = {}
         self.started = Counter()  # task key -> starts announced
@@ -182,9 +176,36 @@ class Engine:
         others wait to steal them."""
         future = self._bundles.get(assignment)
         if future is None or future.status != "finished":
-            future = self.client.scatter(make(), hash=False, broadcast=True)
+            future = self.scatter(make(), broadcast=True)
             self._bundles[assignment] = future
         return future
+
+    def scatter(self, data, broadcast=False, tries=3):
+        """``client.scatter`` once a worker is there, tried again when a worker it sent to
+        went away meanwhile (a batch job that ended): an ``OSError`` on its own connection."""
+        for attempt in range(tries):
+            self.wait_for_a_worker()
+            try:
+                return self.client.scatter(data, hash=False, broadcast=broadcast)
+            except OSError:
+                if self.client.status != "running" or attempt == tries - 1:
+                    raise
+                time.sleep(1)
+
+    def wait_for_a_worker(self):
+        """Return once a worker is there (batch jobs that ended are replaced meanwhile):
+        scattering to none fails."""
+        if self.client.nthreads():
+            return
+        self.log("no Dask worker now: waiting for one")
+        try:
+            self.client.wait_for_workers(1, self.worker_timeout)
+        except TimeoutError:
+            raise GradingError(
+                f"no Dask worker came back within {self.worker_timeout:.0f} s "
+                "(c.ClusterGrading.worker_timeout); what was recorded stays, run autograde "
+                "again to grade the rest"
+            ) from None
 
     def slots(self):
         return max(1, sum(self.client.nthreads().values()))
@@ -212,10 +233,15 @@ class Engine:
     def outcome_of(self, future, task, starts):
         """The task's ``Outcome``; a zero with the reason when it killed its workers; None
         when it should be sent again."""
+        from concurrent.futures import CancelledError
+
         from distributed import KilledWorker
 
         if future.status == "finished":
-            return future.result()
+            try:
+                return future.result()
+            except CancelledError:  # its result was lost with its worker, and its bundle too
+                return None
         error = future.exception() if future.status == "error" else None
         outcome = Outcome(task.assignment, task.student)
         if starts >= self.attempts and (error is None or isinstance(error, KilledWorker)):
@@ -254,7 +280,7 @@ class _Batch:
     def send(self, task):
         files = task.load()
         if sum(len(data) for data in files.values()) > INLINE_BYTES:
-            files = self.client.scatter(files, hash=False)  # to a worker, not the scheduler
+            files = self.engine.scatter(files)  # to a worker, not the scheduler
         future = self.client.submit(
             run_task,
             task.assignment,
