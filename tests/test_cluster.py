@@ -11,6 +11,7 @@ import sys
 import tempfile
 import time
 from collections import Counter
+from contextlib import contextmanager
 from pathlib import Path
 
 import nbformat
@@ -40,18 +41,26 @@ SETTINGS = Settings(
 ORDINARY = ["ana", "bo", "cy", "dee", "eli", "hal"]  # graded alike by plain nbgrader
 
 
-@pytest.fixture(autouse=True)
-def deadline():
-    """Fail a test that runs past its time instead of hanging the suite."""
+@contextmanager
+def time_limit(seconds, what):
+    """Fail with ``TimeoutError`` after ``seconds`` instead of hanging the suite."""
 
     def expire(*_):
-        raise TimeoutError("test_cluster: deadline passed")
+        raise TimeoutError(f"{what}: deadline passed")
 
     old = signal.signal(signal.SIGALRM, expire)
-    signal.alarm(300)
-    yield
-    signal.alarm(0)
-    signal.signal(signal.SIGALRM, old)
+    signal.alarm(seconds)
+    try:
+        yield
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, old)
+
+
+@pytest.fixture(autouse=True)
+def deadline():
+    with time_limit(300, "test_cluster"):
+        yield
 
 
 def dask_cluster(folder, workers):

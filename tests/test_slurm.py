@@ -5,7 +5,6 @@ rules (``grading/jobqueue.py``) on a stand-in cluster, which need no SLURM."""
 
 import os
 import shutil
-import signal
 import time
 from collections import Counter
 
@@ -17,7 +16,7 @@ from pixelschool_admin.grading.autograde import autograde
 from pixelschool_admin.grading.jobqueue import JobKeeper, job_of
 from pixelschool_admin.grading.ledger import Ledger
 from tests.slurm import SingleNodeSlurm, missing
-from tests.test_cluster import ORDINARY, SETTINGS, a_class, scores
+from tests.test_cluster import ORDINARY, SETTINGS, a_class, scores, time_limit
 
 pytestmark = pytest.mark.xdist_group("cluster")
 NO_SLURM = missing()
@@ -28,16 +27,8 @@ TOTALS = {"ana": 3, "bo": 1, "cy": 0, "dee": 2, "eli": 1, "hal": 3}  # of a_clas
 
 @pytest.fixture
 def deadline():
-    """Fail a test that runs past its time instead of hanging the suite."""
-
-    def expire(*_):
-        raise TimeoutError("test_slurm: deadline passed")
-
-    old = signal.signal(signal.SIGALRM, expire)
-    signal.alarm(420)
-    yield
-    signal.alarm(0)
-    signal.signal(signal.SIGALRM, old)
+    with time_limit(420, "test_slurm"):
+        yield
 
 
 def twelve(root):
