@@ -144,7 +144,8 @@ def test_a_notebook_of_too_many_cells_is_set_aside_unread(graded):
     assert any("5,005 cells, over the cap of 200" in p for p in outcomes["huge"].problems)
     kept = course.path("submitted", "huge", "tiny") / "tiny.ipynb.unreadable"
     assert kept.exists()  # the student's file, kept as it was
-    assert outcomes["huge"].timings["record"] < 1  # never parsed by the recorder
+    assert not kept.with_suffix("").exists()  # nothing under its name for nbgrader to parse
+    assert not autograded(course, "huge").exists()  # never recorded
 
 
 def test_a_notebook_over_the_byte_cap_is_set_aside_before_it_is_parsed(graded):
