@@ -574,12 +574,15 @@ def test_kernel_uids_do_not_follow_a_seeded_random():
 
 
 def test_nbgrader_metadata_validation_checks_its_schema_once():
-    """The shim in ``course.py`` validates as ``jsonschema.validate`` does, error for error."""
+    """The shim in ``nbgrader_speedups.py`` validates as ``jsonschema.validate`` does, error
+    for error."""
     import jsonschema
     from nbformat.v4 import new_code_cell
     from nbgrader.nbgraderformat import MetadataValidator
 
-    from pixelschool_admin.grading.course import SchemaCheckedOnce
+    from pixelschool_admin.grading.nbgrader_speedups import SchemaCheckedOnce, install
+
+    install()
 
     schema = MetadataValidator().schema
     good = {"schema_version": 3, "grade": True, "solution": False, "locked": True}
@@ -617,11 +620,11 @@ def test_the_iri_grammar_loads_only_when_an_iri_is_checked():
 
 
 def test_gradebooks_of_one_database_share_one_engine_and_close_their_connections(tmp_path):
-    """The shim in ``course.py``: nbgrader's ``Gradebook``s of one database (nested, as
+    """The shim in ``nbgrader_speedups.py``: nbgrader's ``Gradebook``s of one database (nested, as
     nbgrader opens them) share an engine, see each other's writes, and leave no connection."""
     from nbgrader.api import Gradebook
 
-    url = Course(tmp_path / "course").db_url  # (importing course.py puts the shim in place)
+    url = Course(tmp_path / "course").db_url  # (a Course puts the shim in place)
     with Gradebook(url) as outer:
         outer.add_student("ana")
         with Gradebook(url) as inner:

@@ -14,12 +14,8 @@ from nbclient import NotebookClient
 from traitlets.config import Config
 
 from pixelschool_admin.grading import warm
-from pixelschool_admin.grading.sandbox import (
-    LAUNCHER,
-    Limits,
-    SandboxedKernelManager,
-    sandbox_problem,
-)
+from pixelschool_admin.grading.kernel_manager import SandboxedKernelManager
+from pixelschool_admin.grading.sandbox import LAUNCHER, Limits, sandbox_problem
 
 pytestmark = pytest.mark.skipif(
     sandbox_problem() is not None, reason=f"warm kernels need bubblewrap: {sandbox_problem()}"

@@ -8,7 +8,7 @@ from pixelschool_admin.authoring.build import generate_student_versions
 from pixelschool_admin.authoring.lint import check_course
 from pixelschool_admin.authoring.notebooks import NotebookError
 from pixelschool_admin.authoring.record import write_recordings
-from pixelschool_admin.grading.course import GradingError
+from pixelschool_admin.grading.errors import GradingError
 from pixelschool_admin.paths import ADMIN_DIR, NOTEBOOKS_DIR, REPO_ROOT, SOLUTIONS_DIR
 
 DEFAULT_COURSE = REPO_ROOT / "course"

@@ -1,4 +1,4 @@
-"""The conventions every feedback check follows (DESIGN.md, "Feedback checks").
+"""The conventions every feedback check follows.
 
 A check is a function ``check(fn, rng)`` that calls the student's ``fn`` through
 :func:`call` and raises ``AssertionError`` with a message naming the mistake.

@@ -42,7 +42,8 @@ from traitlets.config import Config
 from pixelschool_admin.grading import engine, events, ids, incidents, manual
 from pixelschool_admin.grading.canary import canary_tasks, raise_unless_full_marks
 from pixelschool_admin.grading.caps import canary_budget, problem_kind, unreadable
-from pixelschool_admin.grading.course import Course, GradingError
+from pixelschool_admin.grading.course import Course
+from pixelschool_admin.grading.errors import GradingError
 from pixelschool_admin.grading.hidden import JudgeHiddenResults
 from pixelschool_admin.grading.ledger import Ledger, key
 from pixelschool_admin.grading.preprocessors import ReplayExecution

@@ -10,7 +10,7 @@ import nbformat
 
 from pixelschool_admin.authoring.notebooks import is_test_cell, nbgrader_meta
 from pixelschool_admin.grading import engine
-from pixelschool_admin.grading.course import GradingError
+from pixelschool_admin.grading.errors import GradingError
 from pixelschool_admin.grading.hidden import judge_notebook
 from pixelschool_admin.grading.task import read_files
 

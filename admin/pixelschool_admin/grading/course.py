@@ -5,15 +5,10 @@ The folders are nbgrader's own (``source``, ``release``, ``submitted``, ``autogr
 ``lms`` (release zips for a learning platform) and ``reports``.
 """
 
-import json
 import shutil
 import warnings
 from pathlib import Path
 
-import jsonschema
-import nbgrader.api
-import nbgrader.nbgraderformat.common
-import sqlalchemy
 from nbgrader.api import Gradebook
 from nbgrader.apps import NbGraderAPI
 from nbgrader.coursedir import CourseDirectory
@@ -22,6 +17,9 @@ from traitlets.config import PyFileConfigLoader
 
 from pixelschool_admin.authoring.build import course_config, put_scripts_on_path
 from pixelschool_admin.authoring.notebooks import NotebookError, read_notebook
+from pixelschool_admin.grading import nbgrader_speedups
+from pixelschool_admin.grading.errors import GradingError
+from pixelschool_admin.grading.ids import RefusedName, student_id
 from pixelschool_admin.paths import ADMIN_DIR, REPO_ROOT, SOLUTIONS_DIR
 
 DEFAULT_ROOT = REPO_ROOT / "course"
@@ -29,48 +27,6 @@ DEFAULT_ROOT = REPO_ROOT / "course"
 # nbgrader's gradebook code trips SQLAlchemy's autoflush warnings on every autograde: noise
 # for an instructor, and nothing the course can act on.
 warnings.filterwarnings("ignore", category=SAWarning)
-
-
-class SchemaCheckedOnce:
-    """``jsonschema`` as nbgrader's cell metadata validator uses it, with its schema checked
-    once: ``jsonschema.validate`` checks the schema against the meta-schema again for every
-    cell, a third of the time it takes to record a submission. Same validation, same errors."""
-
-    validators = {}  # the schema as JSON -> its validator (nbgrader loads it for each use)
-
-    @classmethod
-    def validate(cls, instance, schema):
-        key = json.dumps(schema, sort_keys=True)
-        if key not in cls.validators:
-            kind = jsonschema.validators.validator_for(schema)
-            kind.check_schema(schema)
-            cls.validators[key] = kind(schema)
-        error = jsonschema.exceptions.best_match(cls.validators[key].iter_errors(instance))
-        if error is not None:
-            raise error
-
-
-nbgrader.nbgraderformat.common.jsonschema = SchemaCheckedOnce
-
-
-class OneEnginePerDatabase:
-    """``create_engine`` as nbgrader's ``Gradebook`` uses it, with one SQLAlchemy engine per
-    database: nbgrader opens a gradebook about eleven times to record one submission, each
-    with an engine of its own that compiles every SQL statement again (a quarter of the
-    recording time). A shared engine keeps its compiled statements; ``Gradebook.close()``
-    still closes its connections (``dispose``), so nothing stays open between uses."""
-
-    engines = {}  # (url, options) -> engine
-
-    @classmethod
-    def create_engine(cls, url, **options):
-        key = (str(url), tuple(sorted(options.items())))
-        if key not in cls.engines:
-            cls.engines[key] = sqlalchemy.create_engine(url, **options)
-        return cls.engines[key]
-
-
-nbgrader.api.create_engine = OneEnginePerDatabase.create_engine
 
 
 # nbgrader's own autograde preprocessors, with the hidden tests' judge after execution and
@@ -132,10 +88,6 @@ def written_by_an_earlier_kit(text):
     return bool(lines) and all(line.startswith(own) for line in lines) and KIT_CONFIG not in text
 
 
-class GradingError(Exception):
-    """A step of the grading pipeline could not be done; the message says why."""
-
-
 class Course:
     """The course directory at ``root`` and nbgrader's API on it."""
 
@@ -143,6 +95,7 @@ class Course:
         self.root = Path(root).resolve()
         self.root.mkdir(parents=True, exist_ok=True)
         put_scripts_on_path()
+        nbgrader_speedups.install()
         self.config = course_config(self.root)
         self.write_config()
         self.config.merge(self.read_config())
@@ -222,8 +175,6 @@ class Course:
 
     def _submitted(self, assignment):
         """[(folder name, None or why it is no valid student id)] under ``submitted/``."""
-        from pixelschool_admin.grading.ids import RefusedName, student_id
-
         found = []
         for path in sorted((self.root / "submitted").glob(f"*/{assignment}")):
             if not path.is_dir():

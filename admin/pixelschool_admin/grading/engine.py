@@ -37,7 +37,7 @@ from traitlets import Dict, Float, Integer
 from traitlets.config import Configurable
 
 from pixelschool_admin.grading import jobqueue
-from pixelschool_admin.grading.course import GradingError
+from pixelschool_admin.grading.errors import GradingError
 from pixelschool_admin.grading.jobqueue import JOBQUEUE
 from pixelschool_admin.grading.loopback import Loopback
 from pixelschool_admin.grading.task import STARTED, Outcome, run_task, sweep

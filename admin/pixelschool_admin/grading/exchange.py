@@ -29,7 +29,7 @@ from traitlets import Integer
 
 from pixelschool_admin.authoring.build import course_config
 from pixelschool_admin.grading import events
-from pixelschool_admin.grading.course import GradingError
+from pixelschool_admin.grading.errors import GradingError
 from pixelschool_admin.grading.events import Event
 from pixelschool_admin.grading.ids import RefusedName, file_name, student_id
 

@@ -1,6 +1,6 @@
 """Feedback for students: nbgrader's HTML of each graded notebook, with scores and comments."""
 
-from pixelschool_admin.grading.course import GradingError
+from pixelschool_admin.grading.errors import GradingError
 
 
 def generate_feedback(course, assignment, student=None):

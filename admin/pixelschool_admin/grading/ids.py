@@ -18,7 +18,7 @@ import stat
 import unicodedata
 from pathlib import Path
 
-from pixelschool_admin.grading.course import GradingError
+from pixelschool_admin.grading.errors import GradingError
 
 MAX_ID_CHARS = 64
 MAX_NAME_BYTES = 255

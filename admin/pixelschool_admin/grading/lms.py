@@ -29,7 +29,7 @@ from pathlib import Path
 from nbgrader.utils import parse_utc
 
 from pixelschool_admin.grading import events
-from pixelschool_admin.grading.course import GradingError
+from pixelschool_admin.grading.errors import GradingError
 from pixelschool_admin.grading.events import Event
 from pixelschool_admin.grading.exchange import STAMP, Collected
 from pixelschool_admin.grading.ids import (
@@ -208,7 +208,7 @@ class _LmsZip:
         return self.owners[folder]
 
     def check(self, zipped):
-        """The entries that pass ``_entry_parts``, as ``_File``; the others are recorded."""
+        """The entries that pass ``ids.zip_entry_parts``, as ``_File``; the others are recorded."""
         files = []
         for index, info in enumerate(zipped.infolist()):
             try:

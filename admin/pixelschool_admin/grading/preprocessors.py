@@ -27,7 +27,7 @@ from pixelschool_admin.authoring.notebooks import is_test_cell, nbgrader_meta, r
 from pixelschool_admin.authoring.record import HIDDEN_CALL
 from pixelschool_admin.grading import incidents
 from pixelschool_admin.grading.caps import TimeBudget
-from pixelschool_admin.grading.sandbox import SandboxedKernelManager
+from pixelschool_admin.grading.kernel_manager import SandboxedKernelManager
 from pixelschool_admin.grading.watch import check_state
 
 # Run (silently, on one line so tracebacks keep their line numbers) before every graded test

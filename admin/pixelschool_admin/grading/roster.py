@@ -11,7 +11,7 @@ import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
-from pixelschool_admin.grading.course import GradingError
+from pixelschool_admin.grading.errors import GradingError
 from pixelschool_admin.grading.ids import RefusedName, student_id
 from pixelschool_admin.paths import ADMIN_DIR
 
