@@ -51,6 +51,15 @@ def ordinary_class(course, notebook, size):
         nbformat.write(nb, folder / f"{notebook}.ipynb")
 
 
+def class_template(root, notebook, size):
+    """A course at ``root`` with ``notebook`` released and ``ordinary_class`` handed in: the
+    class every run of a benchmark copies."""
+    template = Course(root)
+    template.add_assignment(notebook)
+    ordinary_class(template, notebook, size)
+    return template
+
+
 def copy_course(template, root):
     course = Course(root)
     for folder in ("source", "release", "submitted"):
@@ -114,9 +123,7 @@ def ours(course, notebook, cluster, workers, settings=None):
 def main(size=16, notebook="01_data_preparation"):
     rows = []
     with tempfile.TemporaryDirectory(prefix="bench-autograde-") as tmp:
-        template = Course(Path(tmp) / "template")
-        template.add_assignment(notebook)
-        ordinary_class(template, notebook, size)
+        template = class_template(Path(tmp) / "template", notebook, size)
         serial = copy_course(template, Path(tmp) / "serial")
         serial_seconds = serial_nbgrader(serial, notebook)
         reference = grades(serial)

@@ -17,8 +17,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from benchmarks.autograde import copy_course, grades, ordinary_class, ours
-from pixelschool_admin.grading.course import Course
+from benchmarks.autograde import class_template, copy_course, grades, ours
 from tests.slurm import SingleNodeSlurm, missing
 
 
@@ -29,9 +28,7 @@ def main(size=40, notebook="01_data_preparation"):
         return
     rows = []
     with tempfile.TemporaryDirectory(prefix="bench-slurm-") as tmp:
-        template = Course(Path(tmp) / "template")
-        template.add_assignment(notebook)
-        ordinary_class(template, notebook, size)
+        template = class_template(Path(tmp) / "template", notebook, size)
         local = copy_course(template, Path(tmp) / "local")
         rows.append(("ours, local:2", *ours(local, notebook, "local:2", 2)))
         reference = grades(local)
