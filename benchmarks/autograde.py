@@ -28,10 +28,10 @@ import nbformat
 from distributed import Client
 
 from pixelschool_admin import democlass
-from pixelschool_admin.grading.autograde import Settings, autograde
+from pixelschool_admin.grading.cluster.loopback import Loopback
 from pixelschool_admin.grading.course import Course
-from pixelschool_admin.grading.export import grade_table
-from pixelschool_admin.grading.loopback import Loopback
+from pixelschool_admin.grading.record.autograde import Settings, autograde
+from pixelschool_admin.grading.results.export import grade_table
 
 SCRIPTS = Path(sys.executable).parent
 

@@ -20,7 +20,7 @@ import IPython.display
 import problem_unittests
 from pixelschool.checks.framework import CHECKS, RESULTS_MIME
 from pixelschool_admin.authoring.record import HIDDEN_DIR, hidden_seeds
-from pixelschool_admin.grading.hidden import hidden_cases, judge_bundle
+from pixelschool_admin.grading.record.hidden import hidden_cases, judge_bundle
 from tests.answers import all_notebooks
 from tests.answers.registry import REFERENCES, WRONG_ANSWERS
 

@@ -15,7 +15,7 @@ from pathlib import Path
 import nbformat
 from nbconvert.exporters import HTMLExporter
 
-from pixelschool_admin.grading import mathml, sanitise
+from pixelschool_admin.grading.results import mathml, sanitise
 from pixelschool_admin.paths import SOLUTIONS_DIR
 
 REPEATS = 5

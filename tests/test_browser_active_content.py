@@ -21,7 +21,8 @@ import json
 import nbformat
 import pytest
 
-from pixelschool_admin.grading import events, sanitise
+from pixelschool_admin.grading import events
+from pixelschool_admin.grading.results import sanitise
 from tests import test_browser as lab
 
 sync_api = lab.sync_api
@@ -187,9 +188,9 @@ def as_graded_before(path):
 
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory):
-    from pixelschool_admin.grading.autograde import Settings, autograde
     from pixelschool_admin.grading.course import Course
-    from pixelschool_admin.grading.feedback import generate_feedback
+    from pixelschool_admin.grading.record.autograde import Settings, autograde
+    from pixelschool_admin.grading.results.feedback import generate_feedback
 
     course = Course(tmp_path_factory.mktemp("active") / "course")
     course.add_assignment(NOTEBOOK)

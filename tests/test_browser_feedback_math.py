@@ -12,7 +12,7 @@ import re
 import nbformat
 import pytest
 
-from pixelschool_admin.grading import mathml
+from pixelschool_admin.grading.results import mathml
 from pixelschool_admin.paths import SOLUTIONS_DIR
 from tests import test_browser as lab
 from tests.test_browser_active_content import ACTIVE_IN_PAGE

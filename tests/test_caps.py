@@ -10,14 +10,21 @@ import pandas as pd
 import pytest
 
 from pixelschool_admin import cli
-from pixelschool_admin.grading import autograde as grading_autograde
-from pixelschool_admin.grading import caps, events
-from pixelschool_admin.grading.autograde import ClassRun, Outcome, Recorder, Settings, autograde
-from pixelschool_admin.grading.export import grade_table
-from pixelschool_admin.grading.ledger import Ledger
-from pixelschool_admin.grading.preprocessors import ERROR_KEPT, cap_outputs
-from pixelschool_admin.grading.report import attention_table, write_report
-from pixelschool_admin.grading.sandbox import GIB, MIB, Limits
+from pixelschool_admin.grading import events
+from pixelschool_admin.grading.record import autograde as grading_autograde
+from pixelschool_admin.grading.record.autograde import (
+    ClassRun,
+    Outcome,
+    Recorder,
+    Settings,
+    autograde,
+)
+from pixelschool_admin.grading.record.ledger import Ledger
+from pixelschool_admin.grading.results.export import grade_table
+from pixelschool_admin.grading.results.report import attention_table, write_report
+from pixelschool_admin.grading.sandbox.bubblewrap import GIB, MIB, Limits
+from pixelschool_admin.grading.worker import caps
+from pixelschool_admin.grading.worker.executor import ERROR_KEPT, cap_outputs
 from tests.test_grading import SOLVED, filled, hand_in, tiny_course
 
 pytestmark = pytest.mark.xdist_group("caps")

@@ -2,9 +2,9 @@
 
 Each check runs with the visible seed (judged in the check) and with each hidden seed the
 solutions' graded cells use (checks that are all code: a few seeds), judged as the grader
-judges them (``pixelschool_admin.grading.hidden``): the check runs again outside the kernel on the
-transcript the kernel handed over, and its verdict is the one that counts. Whatever the
-kernel's own run concluded, the grader's run must conclude the same.
+judges them (``pixelschool_admin.grading.record.hidden``): the check runs again outside the
+kernel on the transcript the kernel handed over, and its verdict is the one that counts.
+Whatever the kernel's own run concluded, the grader's run must conclude the same.
 """
 
 import inspect
@@ -17,8 +17,8 @@ import problem_unittests
 from pixelschool.checks import framework, loops, recordings
 from pixelschool.checks.framework import CHECKS, RESULTS_MIME
 from pixelschool_admin.authoring.record import HIDDEN_DIR, hidden_seeds
-from pixelschool_admin.grading.hidden import hidden_cases, judge_bundle
-from pixelschool_admin.grading.preprocessors import SandboxedExecute
+from pixelschool_admin.grading.record.hidden import hidden_cases, judge_bundle
+from pixelschool_admin.grading.worker.executor import SandboxedExecute
 from tests.answers import all_notebooks
 from tests.answers.registry import CORRECT_VARIANTS, REFERENCES, WRONG_ANSWERS
 

@@ -19,14 +19,14 @@ import pandas as pd
 import pytest
 from distributed import Client
 
-from pixelschool_admin.grading.autograde import Settings, autograde, key_files
+from pixelschool_admin.grading.cluster.engine import parse
+from pixelschool_admin.grading.cluster.loopback import Loopback
 from pixelschool_admin.grading.course import Course, GradingError
-from pixelschool_admin.grading.engine import parse
-from pixelschool_admin.grading.export import grade_table
-from pixelschool_admin.grading.ledger import Ledger, key
-from pixelschool_admin.grading.loopback import Loopback
-from pixelschool_admin.grading.sandbox import GIB, Limits, sandbox_problem
-from pixelschool_admin.grading.task import KILL_HOOK, TASK_PREFIX
+from pixelschool_admin.grading.record.autograde import Settings, autograde, key_files
+from pixelschool_admin.grading.record.ledger import Ledger, key
+from pixelschool_admin.grading.results.export import grade_table
+from pixelschool_admin.grading.sandbox.bubblewrap import GIB, Limits, sandbox_problem
+from pixelschool_admin.grading.worker.task import KILL_HOOK, TASK_PREFIX
 from tests.test_grading import SOLVED, WRONG_ONE_HOT, filled, hand_in, tiny_course
 
 pytestmark = pytest.mark.xdist_group("cluster")
@@ -317,7 +317,7 @@ def test_a_local_cluster_ends_with_the_process_that_started_it(tmp_path):
     instructor's process killed with SIGKILL."""
     script = (
         "import os, signal\n"
-        "from pixelschool_admin.grading.loopback import Loopback\n"
+        "from pixelschool_admin.grading.cluster.loopback import Loopback\n"
         "from distributed import Client\n"
         "cluster = Loopback(2).__enter__()\n"
         "Client(cluster.address, timeout=30, security=cluster.security)"

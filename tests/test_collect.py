@@ -14,9 +14,11 @@ import nbformat
 import pytest
 
 from pixelschool_admin import cli
-from pixelschool_admin.grading import events, exchange, ids, lms, report
+from pixelschool_admin.grading import events
 from pixelschool_admin.grading.course import Course, GradingError
-from pixelschool_admin.grading.roster import Roster
+from pixelschool_admin.grading.intake import exchange, lms, names
+from pixelschool_admin.grading.intake.roster import Roster
+from pixelschool_admin.grading.results import report
 
 T1, T2, T3 = (2024, 5, 1, 12, 0, 0), (2024, 5, 2, 12, 0, 0), (2024, 5, 3, 12, 0, 0)
 ALICE = "Alice Anders_51001_assignsubmission_file_"
@@ -140,11 +142,11 @@ def submitted_ids(course):
     "text", ["Ana María López", "Søren Ødegård", "o'brien", "jane.doe@uni.edu", "李雷", "k-9_x"]
 )
 def test_ids_accept_names_of_any_script(text):
-    assert ids.student_id(text) == text
+    assert names.student_id(text) == text
 
 
 def test_ids_are_nfc():
-    assert ids.student_id("Zoe\u0308") == "Zo\u00eb"
+    assert names.student_id("Zoe\u0308") == "Zo\u00eb"
 
 
 @pytest.mark.parametrize(
@@ -168,31 +170,31 @@ def test_ids_are_nfc():
     ],
 )
 def test_ids_refuse_with_the_value_and_the_reason(text, reason):
-    with pytest.raises(ids.RefusedName, match=re.escape(reason)) as caught:
-        ids.student_id(text)
+    with pytest.raises(names.RefusedName, match=re.escape(reason)) as caught:
+        names.student_id(text)
     assert repr(text) in str(caught.value) and isinstance(caught.value, GradingError)
 
 
 @pytest.mark.parametrize("text", ["", ".", "..", ".DS_Store", "a/b", "a\\b", "C:", "a\x00b"])
 def test_file_name_refuses_unsafe_parts(text):
-    with pytest.raises(ids.RefusedName):
-        ids.file_name(text)
+    with pytest.raises(names.RefusedName):
+        names.file_name(text)
 
 
 def test_file_name_refuses_over_255_bytes():
-    ids.file_name("é" * 127)
-    with pytest.raises(ids.RefusedName, match="255 bytes"):
-        ids.file_name("é" * 128)
+    names.file_name("é" * 127)
+    with pytest.raises(names.RefusedName, match="255 bytes"):
+        names.file_name("é" * 128)
 
 
 def test_safe_join_refuses_a_link_out(tmp_path):
     (tmp_path / "root").mkdir()
     (tmp_path / "root" / "out").symlink_to(tmp_path)
-    assert ids.safe_join(tmp_path / "root", "a", "b") == tmp_path / "root" / "a" / "b"
-    with pytest.raises(ids.RefusedName, match="outside"):
-        ids.safe_join(tmp_path / "root", "out", "x")
-    with pytest.raises(ids.RefusedName):
-        ids.safe_join(tmp_path / "root", "..", "x")
+    assert names.safe_join(tmp_path / "root", "a", "b") == tmp_path / "root" / "a" / "b"
+    with pytest.raises(names.RefusedName, match="outside"):
+        names.safe_join(tmp_path / "root", "out", "x")
+    with pytest.raises(names.RefusedName):
+        names.safe_join(tmp_path / "root", "..", "x")
 
 
 # -- bad ids through every entry point --------------------------------------------------------
@@ -231,7 +233,7 @@ def test_exchange_submit_refuses_a_bad_id_before_writing(course, tmp_path):
     (home / "tiny.ipynb").write_text("{}")
     with contained(course, tmp_path, whole=True):
         for bad in ("../../evil", "eve+tiny", ".eve", "eve\u202e"):
-            with pytest.raises(ids.RefusedName, match="refused"):
+            with pytest.raises(names.RefusedName, match="refused"):
                 exchange.submit(course.exchange, course.course_id, bad, home)
 
 

@@ -58,7 +58,7 @@ def test_hostile_file_cases(released, tmp_path):
 
 def test_every_hostile_case_has_a_verdict_and_its_protection():
     from pixelschool_admin import demo
-    from pixelschool_admin.grading.sandbox import protections
+    from pixelschool_admin.grading.sandbox.bubblewrap import protections
 
     cases = set(democlass.hostile_cells(NOTEBOOKS_DIR)) | set(democlass.FILE_CASES)
     assert cases | set(democlass.ROUTE_CASES) == set(demo.NEEDS)

@@ -10,10 +10,12 @@ from nbgrader.preprocessors import AssignLatePenalties
 
 from pixelschool_admin.authoring.notebooks import nbgrader_meta
 from pixelschool_admin.cli import main as cli
-from pixelschool_admin.grading import events, manual
-from pixelschool_admin.grading.autograde import Settings, autograde
+from pixelschool_admin.grading import events
 from pixelschool_admin.grading.course import Course
-from pixelschool_admin.grading.export import (
+from pixelschool_admin.grading.intake.roster import Roster
+from pixelschool_admin.grading.record import manual
+from pixelschool_admin.grading.record.autograde import Settings, autograde
+from pixelschool_admin.grading.results.export import (
     GRADED,
     NOT_SUBMITTED,
     PENDING,
@@ -23,8 +25,7 @@ from pixelschool_admin.grading.export import (
     grades_by_student,
     status_table,
 )
-from pixelschool_admin.grading.roster import Roster
-from pixelschool_admin.grading.sandbox import sandbox_problem
+from pixelschool_admin.grading.sandbox.bubblewrap import sandbox_problem
 from tests.test_grading import filled
 
 pytestmark = pytest.mark.xdist_group("export")

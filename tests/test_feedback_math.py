@@ -8,7 +8,7 @@ import re
 import nbformat
 import pytest
 
-from pixelschool_admin.grading import mathml, sanitise
+from pixelschool_admin.grading.results import mathml, sanitise
 from pixelschool_admin.paths import SOLUTIONS_DIR
 from tests.test_sanitise import RUN, Active, notebook, output_cell, page
 

@@ -17,14 +17,14 @@ import pytest
 
 from pixelschool_admin.authoring.notebooks import nbgrader_meta
 from pixelschool_admin.democlass import FORK_LOOP, VANDAL
-from pixelschool_admin.grading import events, integrity
-from pixelschool_admin.grading.autograde import Settings, autograde
+from pixelschool_admin.grading import events
 from pixelschool_admin.grading.course import Course, GradingError
-from pixelschool_admin.grading.export import export_csv, grade_table
-from pixelschool_admin.grading.preprocessors import cap_outputs
-from pixelschool_admin.grading.report import write_report
-from pixelschool_admin.grading.roster import Roster
-from pixelschool_admin.grading.sandbox import (
+from pixelschool_admin.grading.intake.roster import Roster
+from pixelschool_admin.grading.record.autograde import Settings, autograde
+from pixelschool_admin.grading.results import integrity
+from pixelschool_admin.grading.results.export import export_csv, grade_table
+from pixelschool_admin.grading.results.report import write_report
+from pixelschool_admin.grading.sandbox.bubblewrap import (
     GIB,
     LAUNCHER,
     KernelSandbox,
@@ -34,6 +34,7 @@ from pixelschool_admin.grading.sandbox import (
     protections,
     sandbox_problem,
 )
+from pixelschool_admin.grading.worker.executor import cap_outputs
 from pixelschool_admin.paths import REPO_ROOT, SOLUTIONS_DIR
 
 pytestmark = pytest.mark.xdist_group("grading")  # one worker builds the graded class once
@@ -486,7 +487,7 @@ def test_the_course_config_is_the_instructors(tmp_path):
     (earlier / "nbgrader_config.py").write_text(
         "c = get_config()  # noqa: F821\nload_subconfig('/x/admin/nbgrader_config.py')\n"
         "c.CourseDirectory.root = '/x/course'\nc.Exchange.root = '/x/course/exchange'\n"
-        "from pixelschool_admin.grading.sanitise import page_config  # noqa: E402\n"
+        "from pixelschool_admin.grading.results.sanitise import page_config  # noqa: E402\n"
         "c.merge(page_config())  # noqa: F821\n"
     )
     Course(earlier)
@@ -564,7 +565,7 @@ def test_kernel_uids_do_not_follow_a_seeded_random():
     kernels' uids must still differ from run to run (a user keyring outlives its kernel)."""
     import random
 
-    from pixelschool_admin.grading.sandbox import KERNEL_UIDS, kernel_uid
+    from pixelschool_admin.grading.sandbox.bubblewrap import KERNEL_UIDS, kernel_uid
 
     draws = []
     for _ in range(2):
@@ -574,13 +575,13 @@ def test_kernel_uids_do_not_follow_a_seeded_random():
 
 
 def test_nbgrader_metadata_validation_checks_its_schema_once():
-    """The shim in ``nbgrader_speedups.py`` validates as ``jsonschema.validate`` does, error
+    """The shim in ``record/speedups.py`` validates as ``jsonschema.validate`` does, error
     for error."""
     import jsonschema
     from nbformat.v4 import new_code_cell
     from nbgrader.nbgraderformat import MetadataValidator
 
-    from pixelschool_admin.grading.nbgrader_speedups import SchemaCheckedOnce, install
+    from pixelschool_admin.grading.record.speedups import SchemaCheckedOnce, install
 
     install()
 
@@ -620,7 +621,7 @@ def test_the_iri_grammar_loads_only_when_an_iri_is_checked():
 
 
 def test_gradebooks_of_one_database_share_one_engine_and_close_their_connections(tmp_path):
-    """The shim in ``nbgrader_speedups.py``: nbgrader's ``Gradebook``s of one database (nested, as
+    """The shim in ``record/speedups.py``: nbgrader's ``Gradebook``s of one database (nested, as
     nbgrader opens them) share an engine, see each other's writes, and leave no connection."""
     from nbgrader.api import Gradebook
 

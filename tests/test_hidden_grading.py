@@ -15,10 +15,10 @@ import nbformat
 import numpy as np
 import pytest
 
-from pixelschool_admin.grading.autograde import Settings, autograde
 from pixelschool_admin.grading.course import Course
-from pixelschool_admin.grading.export import grade_table
-from pixelschool_admin.grading.sandbox import GIB, Limits, sandbox_problem
+from pixelschool_admin.grading.record.autograde import Settings, autograde
+from pixelschool_admin.grading.results.export import grade_table
+from pixelschool_admin.grading.sandbox.bubblewrap import GIB, Limits, sandbox_problem
 from pixelschool_admin.paths import ADMIN_DIR
 from tests.test_grading import cell, filled, hand_in
 
@@ -297,7 +297,7 @@ def test_a_decode_bomb_is_refused_before_it_is_read(graded):
 
 
 def test_a_decode_bomb_costs_the_grader_no_memory():
-    from pixelschool_admin.grading.hidden import read_transcript
+    from pixelschool_admin.grading.record.hidden import read_transcript
 
     payload = {"transcript": base64.b64encode(bomb()).decode()}
     before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss

@@ -23,7 +23,7 @@ import pytest
 import problem_unittests
 from pixelschool.checks import recordings
 from pixelschool.checks.framework import RESULTS_MIME
-from pixelschool_admin.grading.hidden import (
+from pixelschool_admin.grading.record.hidden import (
     Refused,
     judge_bundle,
     judge_cell,
@@ -190,7 +190,7 @@ def test_more_results_than_the_cell_calls_for_are_refused(monkeypatch):
     bundle = kernel_bundle("conv_output_size", conv_output_size, 646, monkeypatch)
     assert judge_cell(graded_cell([shown(bundle)]), {}) == []
     judged = []
-    import pixelschool_admin.grading.hidden as hidden
+    import pixelschool_admin.grading.record.hidden as hidden
 
     real = hidden.judge_bundle
     monkeypatch.setattr(hidden, "judge_bundle", lambda *a, **k: judged.append(1) or real(*a, **k))
@@ -342,8 +342,8 @@ def notebook_of(cells):
 def loops_judged(cells, monkeypatch):
     """The grader's judgement of distance_matrix's hidden test: a function with loops ran in
     the kernel (its answers right), and the notebook ``cells`` came before the graded cell."""
-    from pixelschool_admin.grading.definitions import definitions_before
-    from pixelschool_admin.grading.hidden import hidden_cases
+    from pixelschool_admin.grading.record.definitions import definitions_before
+    from pixelschool_admin.grading.record.hidden import hidden_cases
 
     namespace = {"np": np}
     exec(LOOPY, namespace)  # no file: the kernel's own look at the source finds nothing
@@ -375,7 +375,7 @@ HONEST = {
 
 @pytest.mark.parametrize("cells", HONEST.values(), ids=HONEST)
 def test_the_rule_reads_honest_definitions(cells, monkeypatch):
-    from pixelschool_admin.grading.definitions import definitions_before
+    from pixelschool_admin.grading.record.definitions import definitions_before
 
     source = definitions_before(notebook_of(cells), len(cells)).get("distance_matrix")
     assert source and "(a**2).sum(1)" in source and "for" not in source, source
@@ -449,7 +449,7 @@ KERNEL_WORD = {
 )
 @pytest.mark.parametrize("case", KERNEL_WORD.values(), ids=KERNEL_WORD)
 def test_a_rule_on_what_happens_in_the_kernel_is_judged_by_the_grader(case, monkeypatch):
-    from pixelschool_admin.grading.hidden import hidden_cases
+    from pixelschool_admin.grading.record.hidden import hidden_cases
 
     exercise, fn, seed, change, said = case
     bundle = kernel_bundle(exercise, fn, seed, monkeypatch)
@@ -467,7 +467,7 @@ def test_memory_already_traced_in_the_kernel_still_counts(monkeypatch):
     answer. A report of no figure is no pass either."""
     import tracemalloc
 
-    from pixelschool_admin.grading.hidden import hidden_cases
+    from pixelschool_admin.grading.record.hidden import hidden_cases
 
     namespace = {"np": np}
     exec(CLEAN, namespace)
@@ -492,7 +492,7 @@ def test_reading_the_definitions_is_linear_in_the_notebook(monkeypatch):
     cell: a cell of 10,000 one-line functions (300 kB) kept the grader busy for minutes."""
     import time
 
-    from pixelschool_admin.grading.definitions import definitions_before
+    from pixelschool_admin.grading.record.definitions import definitions_before
 
     cells = ["".join(f"def f{i}(): pass\n" for i in range(10_000)) + CLEAN]
     start = time.perf_counter()
@@ -511,7 +511,7 @@ DEEP = {
 def test_a_cell_too_deep_for_the_grader_may_define_anything(source):
     """Neither stops the grader (RecursionError); and as a kernel with a higher recursion
     limit may run what the grader cannot parse, such a cell may have defined anything."""
-    from pixelschool_admin.grading.definitions import definitions_before
+    from pixelschool_admin.grading.record.definitions import definitions_before
 
     assert definitions_before(notebook_of([CLEAN, source]), 2)["distance_matrix"] is None
     assert definitions_before(notebook_of([source, CLEAN]), 2)["distance_matrix"] == CLEAN.strip()
@@ -523,7 +523,11 @@ def test_a_cell_too_deep_for_the_grader_may_define_anything(source):
 def test_prints_do_not_push_the_results_out_of_a_graded_cell(monkeypatch):
     """The outputs of a cell are cut to 5 MB in order: a right answer that printed 5 MB
     (arrays printed in full while debugging) lost its results bundle, and its points."""
-    from pixelschool_admin.grading.preprocessors import RESULT_BYTES, SandboxedExecute, cap_outputs
+    from pixelschool_admin.grading.worker.executor import (
+        RESULT_BYTES,
+        SandboxedExecute,
+        cap_outputs,
+    )
 
     bundle = kernel_bundle("conv_output_size", conv_output_size, 646, monkeypatch)
     graded = graded_cell([shown(bundle)])
@@ -536,7 +540,7 @@ def test_prints_do_not_push_the_results_out_of_a_graded_cell(monkeypatch):
 
 
 def test_only_as_many_results_as_calls_escape_the_cap(monkeypatch):
-    from pixelschool_admin.grading.preprocessors import RESULT_BYTES, cap_outputs
+    from pixelschool_admin.grading.worker.executor import RESULT_BYTES, cap_outputs
 
     bundle = kernel_bundle("conv_output_size", conv_output_size, 646, monkeypatch)
     graded = graded_cell([shown(bundle)] * 10)

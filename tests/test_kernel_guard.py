@@ -21,9 +21,10 @@ import nbformat
 import pytest
 from traitlets.config import Config
 
-from pixelschool_admin.grading import integrity, preprocessors
-from pixelschool_admin.grading.preprocessors import SandboxedExecute
-from pixelschool_admin.grading.sandbox import running_as_root, sandbox_problem
+from pixelschool_admin.grading.results import integrity
+from pixelschool_admin.grading.sandbox.bubblewrap import running_as_root, sandbox_problem
+from pixelschool_admin.grading.worker import executor
+from pixelschool_admin.grading.worker.executor import SandboxedExecute
 from pixelschool_admin.paths import REPO_ROOT
 from tests.test_warm_kernels import zygote  # noqa: F401  (fixture)
 
@@ -407,7 +408,7 @@ def test_a_grader_that_is_not_root(tmp_path):
 
 def test_the_state_check_costs_little(zygote, monkeypatch):
     # before and after each graded cell: a few milliseconds each
-    from pixelschool_admin.grading.watch import check_state
+    from pixelschool_admin.grading.sandbox.watch import check_state
 
     seconds = []
 
@@ -418,7 +419,7 @@ def test_the_state_check_costs_little(zygote, monkeypatch):
         finally:
             seconds.append(time.perf_counter() - start)
 
-    monkeypatch.setattr(preprocessors, "check_state", timed)
+    monkeypatch.setattr(executor, "check_state", timed)
     grade(["import matplotlib.pyplot as plt\nx = 1"] + ["x = 1"] * 19, zygote, graded="pass")
     assert len(seconds) == 40 and max(seconds) < 0.5
     mean = sum(seconds) / len(seconds)
@@ -428,7 +429,7 @@ def test_the_state_check_costs_little(zygote, monkeypatch):
 
 def test_the_kernel_and_the_grader_name_the_watch_s_events_alike():
     from pixelschool import pristine
-    from pixelschool_admin.grading import launch
+    from pixelschool_admin.grading.sandbox import launch
 
     assert (launch.INSTALL_EVENT, launch.CHECK_EVENT) == (
         pristine.INSTALL_EVENT,

@@ -10,7 +10,7 @@ import re
 import pytest
 
 from pixelschool_admin.execute import CellExecutionError, printed_text, run_notebook
-from pixelschool_admin.grading.hidden import judge_notebook
+from pixelschool_admin.grading.record.hidden import judge_notebook
 from pixelschool_admin.paths import NOTEBOOKS_DIR, SOLUTIONS_DIR
 
 SOLUTIONS = sorted(SOLUTIONS_DIR.glob("*.ipynb"))

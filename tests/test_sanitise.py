@@ -15,9 +15,10 @@ import pytest
 from nbconvert.exporters import HTMLExporter
 
 from pixelschool.checks.framework import RESULTS_MIME
-from pixelschool_admin.grading import events, incidents, sanitise
+from pixelschool_admin.grading import events, incidents
 from pixelschool_admin.grading.course import NBGRADER_AUTOGRADE, Course
-from pixelschool_admin.grading.report import write_report
+from pixelschool_admin.grading.results import sanitise
+from pixelschool_admin.grading.results.report import write_report
 from pixelschool_admin.paths import NOTEBOOKS_DIR, SOLUTIONS_DIR
 
 MARK = "PWNED"  # what every payload would run
@@ -278,10 +279,13 @@ def test_what_was_removed_is_reported_as_an_event(tmp_path):
 
 
 def test_the_course_runs_the_sanitiser_after_the_judge_and_in_every_page(tmp_path):
-    from pixelschool_admin.grading.autograde import Recorder
+    from pixelschool_admin.grading.record.autograde import Recorder
 
-    judge = NBGRADER_AUTOGRADE.index("pixelschool_admin.grading.hidden.JudgeHiddenResults")
-    assert NBGRADER_AUTOGRADE[judge + 1] == "pixelschool_admin.grading.sanitise.SanitiseNotebook"
+    judge = NBGRADER_AUTOGRADE.index("pixelschool_admin.grading.record.hidden.JudgeHiddenResults")
+    assert (
+        NBGRADER_AUTOGRADE[judge + 1]
+        == "pixelschool_admin.grading.results.sanitise.SanitiseNotebook"
+    )
     course = Course(tmp_path / "course")
     chain = Recorder(course).course.config.Autograde.autograde_preprocessors
     assert [c.__name__ for c in chain[:3]] == [
@@ -291,7 +295,7 @@ def test_the_course_runs_the_sanitiser_after_the_judge_and_in_every_page(tmp_pat
     ]
     for config in (course.config, _written_config(course)):
         assert config.HTMLExporter.preprocessors == [
-            "pixelschool_admin.grading.sanitise.SanitiseNotebook"
+            "pixelschool_admin.grading.results.sanitise.SanitiseNotebook"
         ]
         assert config.GenerateFeedback.HTMLExporter.template_name == "pixelschool_feedback"
 

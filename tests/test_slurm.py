@@ -1,7 +1,7 @@
 """Autograde on a real single-node SLURM (``tests/slurm.py``) with ``--cluster slurm`` and two
 batch jobs: one job cancelled (``scancel``) while it grades, later every job at once (as a
 walltime ends them), and every grade still recorded once, and right. Also the job keeper's
-rules (``grading/jobqueue.py``) on a stand-in cluster, which need no SLURM."""
+rules (``grading/cluster/jobqueue.py``) on a stand-in cluster, which need no SLURM."""
 
 import os
 import shutil
@@ -12,9 +12,9 @@ import dask
 import pytest
 from distributed import default_client
 
-from pixelschool_admin.grading.autograde import autograde
-from pixelschool_admin.grading.jobqueue import JobKeeper, job_of
-from pixelschool_admin.grading.ledger import Ledger
+from pixelschool_admin.grading.cluster.jobqueue import JobKeeper, job_of
+from pixelschool_admin.grading.record.autograde import autograde
+from pixelschool_admin.grading.record.ledger import Ledger
 from tests.slurm import SingleNodeSlurm, missing
 from tests.test_cluster import ORDINARY, SETTINGS, a_class, scores, time_limit
 

@@ -16,8 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from pixelschool_admin.grading import warm
-from pixelschool_admin.grading.sandbox import sandbox_problem
+from pixelschool_admin.grading.sandbox import warm
+from pixelschool_admin.grading.sandbox.bubblewrap import sandbox_problem
 from tests.test_warm_kernels import folder, run, zygote  # noqa: F401  (fixtures)
 
 pytestmark = pytest.mark.skipif(

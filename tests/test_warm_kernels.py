@@ -13,9 +13,9 @@ import pytest
 from nbclient import NotebookClient
 from traitlets.config import Config
 
-from pixelschool_admin.grading import warm
-from pixelschool_admin.grading.kernel_manager import SandboxedKernelManager
-from pixelschool_admin.grading.sandbox import LAUNCHER, Limits, sandbox_problem
+from pixelschool_admin.grading.sandbox import warm
+from pixelschool_admin.grading.sandbox.bubblewrap import LAUNCHER, Limits, sandbox_problem
+from pixelschool_admin.grading.sandbox.kernel_manager import SandboxedKernelManager
 
 pytestmark = pytest.mark.skipif(
     sandbox_problem() is not None, reason=f"warm kernels need bubblewrap: {sandbox_problem()}"

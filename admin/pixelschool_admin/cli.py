@@ -60,19 +60,19 @@ def _assignments(args, course):
 
 def release(args):
     """Release notebooks to the exchange and as zips for an LMS (course/lms/)."""
-    from pixelschool_admin.grading import exchange, ids
+    from pixelschool_admin.grading.intake import exchange, names
 
     course = _course(args)
     for name in args.assignments:
-        course.add_assignment(ids.file_name(name))
+        course.add_assignment(names.file_name(name))
         print(f"released {name} to {course.exchange} and {exchange.release(course, name)}")
     return 0
 
 
 def collect(args):
     """Collect submissions from the exchange, or from an LMS zip (--zip) via the roster."""
-    from pixelschool_admin.grading import exchange, lms
-    from pixelschool_admin.grading.roster import Roster
+    from pixelschool_admin.grading.intake import exchange, lms
+    from pixelschool_admin.grading.intake.roster import Roster
 
     course = _course(args)
     if args.zip:
@@ -100,8 +100,8 @@ def collect(args):
 
 def autograde(args):
     """Grade submissions in parallel, each in a sandbox, into nbgrader's gradebook."""
-    from pixelschool_admin.grading.autograde import Settings, autograde
-    from pixelschool_admin.grading.sandbox import GIB, MIB, Limits
+    from pixelschool_admin.grading.record.autograde import Settings, autograde
+    from pixelschool_admin.grading.sandbox.bubblewrap import GIB, MIB, Limits
 
     course = _course(args)
     caps = {"notebook_timeout": args.notebook_timeout, "max_cells": args.max_cells}
@@ -138,7 +138,7 @@ def autograde(args):
 
 def feedback(args):
     """Write feedback HTML for each student and notebook (course/feedback/)."""
-    from pixelschool_admin.grading.feedback import generate_feedback
+    from pixelschool_admin.grading.results.feedback import generate_feedback
 
     course = _course(args)
     for name in _assignments(args, course):
@@ -148,7 +148,7 @@ def feedback(args):
 
 def export(args):
     """Write grades as CSV for the instructor, or for import into Moodle or Canvas."""
-    from pixelschool_admin.grading.export import export as write_grades
+    from pixelschool_admin.grading.results.export import export as write_grades
 
     roster = args.roster
     if roster is None and DEFAULT_ROSTER.exists():
@@ -164,7 +164,7 @@ def export(args):
 
 def report(args):
     """Write per-question statistics, score plots and report.html (course/reports/)."""
-    from pixelschool_admin.grading.report import write_report
+    from pixelschool_admin.grading.results.report import write_report
 
     print(f"wrote {write_report(_course(args)) / 'report.html'}")
     return 0

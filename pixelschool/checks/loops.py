@@ -2,7 +2,7 @@
 
 ``forbid_loops`` and ``loop_depth`` read the student's function: in the kernel, its source
 as Python finds it; in the grader, the source the notebook submitted (``StudentFunction.
-source``, from ``pixelschool_admin.grading.hidden``), never what the kernel says of it.
+source``, from ``pixelschool_admin.grading.record.hidden``), never what the kernel says of it.
 """
 
 import ast

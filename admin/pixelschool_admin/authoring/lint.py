@@ -97,7 +97,7 @@ def exercise_pattern_problems(path, nb):
 
 def hidden_test_problems(path, nb):
     """A graded cell earns its points only from the grader's judgement of its hidden tests
-    (``grading/hidden.py``), so it holds ``tests.test_<name>(<name>, seed=<n>)`` lines and
+    (``grading/record/hidden.py``), so it holds ``tests.test_<name>(<name>, seed=<n>)`` lines and
     nothing else: an assert would be decided in the student's kernel (and anything the cell
     holds is in reach of the student's code while it runs), and the visible seed's
     expectations ship with the runtime."""

@@ -17,9 +17,9 @@ from traitlets.config import PyFileConfigLoader
 
 from pixelschool_admin.authoring.build import course_config, put_scripts_on_path
 from pixelschool_admin.authoring.notebooks import NotebookError, read_notebook
-from pixelschool_admin.grading import nbgrader_speedups
 from pixelschool_admin.grading.errors import GradingError
-from pixelschool_admin.grading.ids import RefusedName, student_id
+from pixelschool_admin.grading.intake.names import RefusedName, student_id
+from pixelschool_admin.grading.record import speedups
 from pixelschool_admin.paths import ADMIN_DIR, REPO_ROOT, SOLUTIONS_DIR
 
 DEFAULT_ROOT = REPO_ROOT / "course"
@@ -33,8 +33,8 @@ warnings.filterwarnings("ignore", category=SAWarning)
 # the sanitiser after the judge (which reads the hidden tests' results from outputs).
 NBGRADER_AUTOGRADE = [
     "nbgrader.preprocessors.Execute",
-    "pixelschool_admin.grading.hidden.JudgeHiddenResults",
-    "pixelschool_admin.grading.sanitise.SanitiseNotebook",
+    "pixelschool_admin.grading.record.hidden.JudgeHiddenResults",
+    "pixelschool_admin.grading.results.sanitise.SanitiseNotebook",
     "nbgrader.preprocessors.IgnorePattern",
     "nbconvert.preprocessors.ClearMetadataPreprocessor",
     "nbgrader.preprocessors.LimitOutput",
@@ -68,11 +68,11 @@ def kit_config_text(root, exchange):
         f"c.CourseDirectory.root = {str(root)!r}\n"
         f"c.Exchange.root = {str(exchange)!r}\n"
         "# nbgrader's own collect (and the formgrader's) refuses unsafe inbound folders too\n"
-        'c.ExchangeFactory.collect = "pixelschool_admin.grading.exchange.SafeCollect"\n'
+        'c.ExchangeFactory.collect = "pixelschool_admin.grading.intake.exchange.SafeCollect"\n'
         "# and nbgrader's own autograde judges the hidden tests' results (hidden.py)\n"
         f"c.Autograde.autograde_preprocessors = {NBGRADER_AUTOGRADE!r}\n"
         "# and every page made from a notebook (formgrader, feedback) shows it sanitised\n"
-        "from pixelschool_admin.grading.sanitise import page_config  # noqa: E402\n"
+        "from pixelschool_admin.grading.results.sanitise import page_config  # noqa: E402\n"
         "c.merge(page_config())  # noqa: F821\n"
     )
 
@@ -82,7 +82,7 @@ def written_by_an_earlier_kit(text):
     ``kit_config.py``): every line one of its own, none the instructor's."""
     own = ("c = get_config()", "load_subconfig(", "c.CourseDirectory.root =", "c.Exchange.root =",
            "c.ExchangeFactory.collect =", "c.Autograde.autograde_preprocessors =",
-           "# nbgrader's own", "# and ", "from pixelschool_admin.grading.sanitise import",
+           "# nbgrader's own", "# and ", "from pixelschool_admin.grading.results.sanitise import",
            "c.merge(page_config())")  # fmt: skip
     lines = [line for line in text.splitlines() if line.strip()]
     return bool(lines) and all(line.startswith(own) for line in lines) and KIT_CONFIG not in text
@@ -95,7 +95,7 @@ class Course:
         self.root = Path(root).resolve()
         self.root.mkdir(parents=True, exist_ok=True)
         put_scripts_on_path()
-        nbgrader_speedups.install()
+        speedups.install()
         self.config = course_config(self.root)
         self.write_config()
         self.config.merge(self.read_config())

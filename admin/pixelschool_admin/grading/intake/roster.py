@@ -1,6 +1,6 @@
 """The class roster, ``admin/roster.csv``: who the students are, and their LMS ids.
 
-Columns: ``id`` (the nbgrader student id, checked by ``ids.student_id``: spaces and non-ASCII
+Columns: ``id`` (the nbgrader student id, checked by ``names.student_id``: spaces and non-ASCII
 letters are fine, ``/``, ``..``, ``+`` and control characters are not),
 ``first_name``, ``last_name``, ``email``, ``lms_id`` (the participant id the learning
 platform puts in its download folder names). See ``admin/roster.example.csv``.
@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pixelschool_admin.grading.errors import GradingError
-from pixelschool_admin.grading.ids import RefusedName, student_id
+from pixelschool_admin.grading.intake.names import RefusedName, student_id
 from pixelschool_admin.paths import ADMIN_DIR
 
 DEFAULT_ROSTER = ADMIN_DIR / "roster.csv"

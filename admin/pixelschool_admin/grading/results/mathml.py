@@ -24,7 +24,7 @@ from jinja2 import pass_context
 from latex2mathml.converter import convert_to_element
 from nbconvert.filters.markdown_mistune import IPythonRenderer, MarkdownWithMath
 
-from pixelschool_admin.grading.sanitise import MATH_CLEANER, MATHML_TAGS
+from pixelschool_admin.grading.results.sanitise import MATH_CLEANER, MATHML_TAGS
 
 TALLY = Counter()  # "MathML" or "source": what each formula shown became
 # LaTeX converted, in characters: one formula, and one page, each formula counted 20 more

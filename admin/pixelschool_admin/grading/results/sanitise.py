@@ -58,7 +58,7 @@ CONTENT_SECURITY_POLICY = (
 TEMPLATES = Path(__file__).parent / "templates"
 # nbgrader's feedback page with the policy: templates/<name>/<file>, based on nbgrader's
 FEEDBACK_TEMPLATE = ("pixelschool_feedback", "page.html.j2")
-MATHML, MATHML_FILTERS = "pixelschool_admin.grading.mathml", ("markdown2html", "latex2html")
+MATHML, MATHML_FILTERS = "pixelschool_admin.grading.results.mathml", ("markdown2html", "latex2html")
 
 # Shown as data by every page (text/latex: escaped text, or MathML made from it: mathml.py).
 INERT_TYPES = {

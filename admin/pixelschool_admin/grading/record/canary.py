@@ -9,10 +9,10 @@ each host before its students' results are recorded, and again when a kernel wil
 import nbformat
 
 from pixelschool_admin.authoring.notebooks import is_test_cell, nbgrader_meta
-from pixelschool_admin.grading import engine
+from pixelschool_admin.grading.cluster import engine
 from pixelschool_admin.grading.errors import GradingError
-from pixelschool_admin.grading.hidden import judge_notebook
-from pixelschool_admin.grading.task import read_files
+from pixelschool_admin.grading.record.hidden import judge_notebook
+from pixelschool_admin.grading.worker.task import read_files
 
 CANARY = "pixelschool-canary"  # the student id its scratch course uses
 

@@ -26,9 +26,10 @@ from pixelschool_admin.authoring.notebooks import (  # noqa: E402
     is_test_cell,
     read_notebook,
 )
-from pixelschool_admin.grading import events, integrity  # noqa: E402
-from pixelschool_admin.grading.autograde import SANDBOX_LOG  # noqa: E402
-from pixelschool_admin.grading.export import NOT_SUBMITTED, grade_table, status_table  # noqa: E402
+from pixelschool_admin.grading import events  # noqa: E402
+from pixelschool_admin.grading.record.autograde import SANDBOX_LOG  # noqa: E402
+from pixelschool_admin.grading.results import integrity  # noqa: E402
+from pixelschool_admin.grading.results.export import NOT_SUBMITTED, grade_table, status_table  # noqa: E402
 
 
 def failure_messages(course, assignment, notebook):

@@ -22,7 +22,7 @@ import pixelschool
 import pixelschool_admin
 from pixelschool_admin.authoring.record import HIDDEN_DIR
 from pixelschool_admin.grading.events import Event
-from pixelschool_admin.grading.task import Outcome
+from pixelschool_admin.grading.worker.task import Outcome
 
 LEDGER = "ledger.sqlite"
 SCHEMA = """CREATE TABLE IF NOT EXISTS graded (

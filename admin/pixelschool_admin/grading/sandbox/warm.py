@@ -24,7 +24,7 @@ import threading
 import time
 from pathlib import Path
 
-from pixelschool_admin.grading.sandbox import (
+from pixelschool_admin.grading.sandbox.bubblewrap import (
     KERNEL_ARGUMENTS,
     KERNEL_UIDS,
     MAX_BOUND_ENTRIES,

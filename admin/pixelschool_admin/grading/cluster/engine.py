@@ -36,11 +36,11 @@ from tqdm.auto import tqdm
 from traitlets import Dict, Float, Integer
 from traitlets.config import Configurable
 
-from pixelschool_admin.grading import jobqueue
+from pixelschool_admin.grading.cluster import jobqueue
+from pixelschool_admin.grading.cluster.jobqueue import JOBQUEUE
+from pixelschool_admin.grading.cluster.loopback import Loopback
 from pixelschool_admin.grading.errors import GradingError
-from pixelschool_admin.grading.jobqueue import JOBQUEUE
-from pixelschool_admin.grading.loopback import Loopback
-from pixelschool_admin.grading.task import STARTED, Outcome, run_task, sweep
+from pixelschool_admin.grading.worker.task import STARTED, Outcome, run_task, sweep
 
 LOST = "scheduler-connection-lost"
 INLINE_BYTES = 8 * 2**20  # bigger submissions are scattered rather than sent in the task

@@ -28,7 +28,7 @@ from pixelschool.checks.transcript import ReplayError
 from pixelschool_admin.authoring.notebooks import is_test_cell, nbgrader_meta
 from pixelschool_admin.authoring.record import HIDDEN_CALL, HIDDEN_DIR
 from pixelschool_admin.grading import incidents
-from pixelschool_admin.grading.definitions import Definitions
+from pixelschool_admin.grading.record.definitions import Definitions
 
 REFUSED = "results refused"  # the events' kind (events.KINDS)
 MESSAGE_LIMIT = 3000  # characters of a check's message in the feedback

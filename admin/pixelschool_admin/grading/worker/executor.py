@@ -1,34 +1,30 @@
-"""nbgrader preprocessors for grading untrusted notebooks.
+"""The executor of untrusted notebooks on a grading node.
 
-- ``SandboxedExecute`` replaces nbgrader's ``Execute`` in the first, parallel pass: kernels run
-  in the sandbox; a cell that runs past the time limit or kills its kernel gets an error
-  output (so it scores zero) and the notebook is run again in a fresh kernel without it,
-  within one time budget for the whole notebook (``caps.TimeBudget``); graded test cells
-  run against a fresh copy of the checks, in a kernel put back as it started (its IPython
-  hooks, builtins, modules, tracing: ``pixelschool.pristine``), and what was put back is
-  reported; outputs are cut to a cap per cell and one per notebook.
-- ``ReplayExecution`` replaces ``Execute`` in the second, serial pass, which is nbgrader's own
-  ``autograde``: it copies the outputs of the first pass into the notebook, so nbgrader
-  scores and records exactly what the sandboxed run produced.
+``SandboxedExecute`` replaces nbgrader's ``Execute`` in the first, parallel pass: kernels run in
+the sandbox; a cell that runs past the time limit or kills its kernel gets an error output
+(so it scores zero) and the notebook is run again in a fresh kernel without it, within one
+time budget for the whole notebook (``caps.TimeBudget``); graded test cells run against a
+fresh copy of the checks, in a kernel put back as it started (its IPython hooks, builtins,
+modules, tracing: ``pixelschool.pristine``), and what was put back is reported; outputs are
+cut to a cap per cell and one per notebook.
 """
 
 from contextlib import ExitStack, contextmanager
-from pathlib import Path
 
 from jupyter_core.utils import run_sync
 from nbclient import NotebookClient
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
 from nbformat import NotebookNode
-from nbgrader.preprocessors import Execute, NbGraderPreprocessor
+from nbgrader.preprocessors import Execute
 from traitlets import Bool, Float, Integer, Unicode
 
 from pixelschool.checks.framework import RESULTS_MIME
-from pixelschool_admin.authoring.notebooks import is_test_cell, nbgrader_meta, read_notebook
+from pixelschool_admin.authoring.notebooks import is_test_cell, nbgrader_meta
 from pixelschool_admin.authoring.record import HIDDEN_CALL
 from pixelschool_admin.grading import incidents
-from pixelschool_admin.grading.caps import TimeBudget
-from pixelschool_admin.grading.kernel_manager import SandboxedKernelManager
-from pixelschool_admin.grading.watch import check_state
+from pixelschool_admin.grading.sandbox.kernel_manager import SandboxedKernelManager
+from pixelschool_admin.grading.sandbox.watch import check_state
+from pixelschool_admin.grading.worker.caps import TimeBudget
 
 # Run (silently, on one line so tracebacks keep their line numbers) before every graded test
 # cell: a student cannot make the hidden tests pass by replacing tests.test_<name>.
@@ -332,35 +328,3 @@ def cap_outputs(cell, max_bytes, results=0, result_bytes=0):
     kept.append(NotebookNode(output_type="stream", name=stream, text=note))
     cell.outputs = kept
     return total
-
-
-class ReplayExecution(NbGraderPreprocessor):
-    """Put the outputs of an earlier execution into the notebook instead of executing it.
-
-    ``executed_root``: a folder with ``<student>/<assignment>/<notebook>.ipynb`` executed
-    notebooks (nbgrader's autograded layout). Cells are matched by position and must have the
-    same source and grade id; a notebook that does not match is an error, never a guess.
-    """
-
-    executed_root = Unicode("", help="where the executed notebooks are").tag(config=True)
-
-    def preprocess(self, nb, resources):
-        info = resources["nbgrader"]
-        path = (
-            Path(self.executed_root)
-            / info["student"]
-            / info["assignment"]
-            / f"{info['notebook']}.ipynb"
-        )
-        executed = read_notebook(path)
-        if len(executed.cells) != len(nb.cells):
-            raise ValueError(f"{path} has {len(executed.cells)} cells, not {len(nb.cells)}")
-        for cell, done in zip(nb.cells, executed.cells, strict=True):
-            same_id = nbgrader_meta(cell).get("grade_id") == nbgrader_meta(done).get("grade_id")
-            if cell.source != done.source or not same_id:
-                raise ValueError(f"{path}: cell {nbgrader_meta(cell).get('grade_id')} differs")
-            if cell.cell_type == "code":
-                cell.outputs = done.outputs
-                cell.execution_count = done.get("execution_count")
-        nb.metadata["language_info"] = executed.metadata.get("language_info", {})
-        return nb, resources

@@ -29,8 +29,8 @@ import time
 from pathlib import Path
 
 from pixelschool.pristine import REQUEST, UNDONE
-from pixelschool_admin.grading.launch import KEY_LINE, STATE_LINE, sign
-from pixelschool_admin.grading.sandbox import ZYGOTE, kernel_python, sandbox_problem
+from pixelschool_admin.grading.sandbox.bubblewrap import ZYGOTE, kernel_python, sandbox_problem
+from pixelschool_admin.grading.sandbox.launch import KEY_LINE, STATE_LINE, sign
 
 LOG_BYTES = 1 << 20  # of a kernel's standard error, and of what its watch saw
 UP_SECONDS = 120  # for a kernel to make its sockets and its watch to speak

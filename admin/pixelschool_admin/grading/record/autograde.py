@@ -39,17 +39,20 @@ import pandas as pd
 from nbgrader.api import MissingEntry
 from traitlets.config import Config
 
-from pixelschool_admin.grading import engine, events, ids, incidents, manual
-from pixelschool_admin.grading.canary import canary_tasks, raise_unless_full_marks
-from pixelschool_admin.grading.caps import canary_budget, problem_kind, unreadable
+from pixelschool_admin.grading import events, incidents
+from pixelschool_admin.grading.cluster import engine
 from pixelschool_admin.grading.course import Course
 from pixelschool_admin.grading.errors import GradingError
-from pixelschool_admin.grading.hidden import JudgeHiddenResults
-from pixelschool_admin.grading.ledger import Ledger, key
-from pixelschool_admin.grading.preprocessors import ReplayExecution
-from pixelschool_admin.grading.sandbox import protections
-from pixelschool_admin.grading.sanitise import SanitiseNotebook
-from pixelschool_admin.grading.task import (  # noqa: F401  (Settings and Outcome: the API)
+from pixelschool_admin.grading.intake import names
+from pixelschool_admin.grading.record import manual
+from pixelschool_admin.grading.record.canary import canary_tasks, raise_unless_full_marks
+from pixelschool_admin.grading.record.hidden import JudgeHiddenResults
+from pixelschool_admin.grading.record.ledger import Ledger, key
+from pixelschool_admin.grading.record.replay import ReplayExecution
+from pixelschool_admin.grading.results.sanitise import SanitiseNotebook
+from pixelschool_admin.grading.sandbox.bubblewrap import protections
+from pixelschool_admin.grading.worker.caps import canary_budget, problem_kind, unreadable
+from pixelschool_admin.grading.worker.task import (  # noqa: F401  (Settings and Outcome: the API)
     Outcome,
     Settings,
     after_execute,
@@ -458,7 +461,7 @@ def exclusive(path):
 def write_kernel_log(course, outcome):
     """``reports/logs/<assignment>/<student>.log``: what the submission's kernels wrote to
     standard error and what the watch saw, from its latest run (none if it has nothing)."""
-    path = ids.safe_join(
+    path = names.safe_join(
         course.root / "reports", "logs", outcome.assignment, f"{outcome.student}.log"
     )
     if outcome.log:

@@ -32,16 +32,17 @@ from nbgrader.preprocessors import (
     SaveAutoGrades,
 )
 
-from pixelschool_admin.grading import incidents, warm
+from pixelschool_admin.grading import incidents
 from pixelschool_admin.grading.course import Course
-from pixelschool_admin.grading.preprocessors import KernelStartError, SandboxedExecute, tail
-from pixelschool_admin.grading.sandbox import (
+from pixelschool_admin.grading.sandbox import warm
+from pixelschool_admin.grading.sandbox.bubblewrap import (
     MIB,
     Limits,
     default_keras_home,
     font_cache,
     sandbox_problem,
 )
+from pixelschool_admin.grading.worker.executor import KernelStartError, SandboxedExecute, tail
 
 TASK_PREFIX = "pixelschool-task-"
 LOG_TAIL = 20_000  # characters of each log returned with the outcome

@@ -2,7 +2,7 @@
 (``<Full Name>_<participant id>_assignsubmission_file_/<file>``), each folder mapped to a
 student id through the roster.
 
-Names from outside go through ``ids`` (zip entries: ``ids.zip_entry_parts``), all of a zip's
+Names from outside go through ``names`` (zip entries: ``names.zip_entry_parts``), all of a zip's
 before anything is written. Entries are capped by the bytes that come out (never the header's
 word), unpacked into a staging folder inside the course and moved into place folder by folder:
 nothing refused is left, nothing lands outside the course, ``gradebook.db`` is never opened.
@@ -31,15 +31,15 @@ from nbgrader.utils import parse_utc
 from pixelschool_admin.grading import events
 from pixelschool_admin.grading.errors import GradingError
 from pixelschool_admin.grading.events import Event
-from pixelschool_admin.grading.exchange import STAMP, Collected
-from pixelschool_admin.grading.ids import (
+from pixelschool_admin.grading.intake.exchange import STAMP, Collected
+from pixelschool_admin.grading.intake.names import (
     RefusedName,
     file_name,
     safe_join,
     student_id,
     zip_entry_parts,
 )
-from pixelschool_admin.grading.roster import Roster
+from pixelschool_admin.grading.intake.roster import Roster
 
 MOODLE_FOLDER = re.compile(r"^(?P<name>.+?)_(?P<lms_id>\d+)_assignsubmission_\w*$")
 MAX_ZIP_BYTES = 4 * 10**9  # unpacked, all entries together
@@ -208,7 +208,7 @@ class _LmsZip:
         return self.owners[folder]
 
     def check(self, zipped):
-        """The entries that pass ``ids.zip_entry_parts``, as ``_File``; the others are recorded."""
+        """The entries that pass ``names.zip_entry_parts``, as ``_File``; others are recorded."""
         files = []
         for index, info in enumerate(zipped.infolist()):
             try:

@@ -31,7 +31,7 @@ from pixelschool_admin.authoring.build import course_config
 from pixelschool_admin.grading import events
 from pixelschool_admin.grading.errors import GradingError
 from pixelschool_admin.grading.events import Event
-from pixelschool_admin.grading.ids import RefusedName, file_name, student_id
+from pixelschool_admin.grading.intake.names import RefusedName, file_name, student_id
 
 try:
     import pwd

@@ -8,7 +8,7 @@
   ``Settings.max_cells`` (``oversized``) is set aside unread and graded as missing, as one
   nbformat cannot read is, before the one recorder could spend minutes on it; the executed
   notebook's bytes are checked on the worker (``task.py``), and the total of its outputs is
-  capped by ``SandboxedExecute.max_notebook_output_bytes`` (``preprocessors.py``).
+  capped by ``SandboxedExecute.max_notebook_output_bytes`` (``executor.py``).
 """
 
 import json

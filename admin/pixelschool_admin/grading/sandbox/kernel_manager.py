@@ -1,5 +1,5 @@
-"""The kernel manager of graded notebooks: each kernel starts inside ``sandbox.KernelSandbox``
-under ``sandbox.Limits``, cold or forked from a warm zygote (``warm.py``), with its watch and
+"""The kernel manager of graded notebooks: each kernel starts inside ``bubblewrap.KernelSandbox``
+under ``bubblewrap.Limits``, cold or forked from a warm zygote (``warm.py``), with its watch and
 standard error drained by the grader (``watch.py``). This module sits above those three, so
 none of them imports it."""
 
@@ -12,8 +12,8 @@ from pathlib import Path
 from jupyter_client.manager import AsyncKernelManager
 from traitlets import Integer, Unicode, default
 
-from pixelschool_admin.grading import warm, watch
-from pixelschool_admin.grading.sandbox import (
+from pixelschool_admin.grading.sandbox import warm, watch
+from pixelschool_admin.grading.sandbox.bubblewrap import (
     KERNEL_ARGUMENTS,
     KernelSandbox,
     Limits,

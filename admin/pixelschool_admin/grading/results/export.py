@@ -56,7 +56,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from pixelschool_admin.grading.roster import Roster
+from pixelschool_admin.grading.intake.roster import Roster
 
 NOT_SUBMITTED = "not submitted"
 PENDING = "pending manual grading"

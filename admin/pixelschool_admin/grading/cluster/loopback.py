@@ -24,7 +24,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from pixelschool_admin.grading.task import TASK_PREFIX
+from pixelschool_admin.grading.worker.task import TASK_PREFIX
 
 PR_SET_PDEATHSIG = 1
 DEATH_TIMEOUT = 30  # seconds a worker waits for a lost scheduler before it closes

@@ -1,0 +1,1 @@
+"""Intake: notebooks to students and back, the roster, and names from outside checked."""
