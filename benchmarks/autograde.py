@@ -30,8 +30,9 @@ from distributed import Client
 from pixelschool_admin import democlass
 from pixelschool_admin.grading.cluster.loopback import Loopback
 from pixelschool_admin.grading.course import Course
-from pixelschool_admin.grading.record.autograde import Settings, autograde
+from pixelschool_admin.grading.record.autograde import autograde
 from pixelschool_admin.grading.results.export import grade_table
+from pixelschool_admin.grading.settings import Settings
 
 SCRIPTS = Path(sys.executable).parent
 

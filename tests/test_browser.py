@@ -257,7 +257,8 @@ def test_student_fills_in_one_hot_and_its_check_passes(tmp_path, page, artifacts
 
 def test_formgrader_lists_the_autograded_submissions(tmp_path, page, artifacts):
     from pixelschool_admin.grading.course import Course
-    from pixelschool_admin.grading.record.autograde import Settings, autograde
+    from pixelschool_admin.grading.record.autograde import autograde
+    from pixelschool_admin.grading.settings import Settings
 
     expect = sync_api.expect
     course = Course(tmp_path / "course")

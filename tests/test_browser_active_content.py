@@ -189,8 +189,9 @@ def as_graded_before(path):
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory):
     from pixelschool_admin.grading.course import Course
-    from pixelschool_admin.grading.record.autograde import Settings, autograde
+    from pixelschool_admin.grading.record.autograde import autograde
     from pixelschool_admin.grading.results.feedback import generate_feedback
+    from pixelschool_admin.grading.settings import Settings
 
     course = Course(tmp_path_factory.mktemp("active") / "course")
     course.add_assignment(NOTEBOOK)

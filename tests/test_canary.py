@@ -14,16 +14,12 @@ import pytest
 from pixelschool_admin import cli
 from pixelschool_admin.grading.course import GradingError
 from pixelschool_admin.grading.record import autograde as grading_autograde
-from pixelschool_admin.grading.record.autograde import (
-    ClassRun,
-    Outcome,
-    Recorder,
-    Settings,
-    autograde,
-)
+from pixelschool_admin.grading.record.autograde import ClassRun, Recorder, autograde
 from pixelschool_admin.grading.record.ledger import Ledger
 from pixelschool_admin.grading.results.export import grade_table
-from pixelschool_admin.grading.sandbox.bubblewrap import MIB, Limits, sandbox_problem
+from pixelschool_admin.grading.sandbox.bubblewrap import sandbox_problem
+from pixelschool_admin.grading.settings import MIB, Limits, Settings
+from pixelschool_admin.grading.worker.task import Outcome
 from pixelschool_admin.paths import REPO_ROOT
 from tests.test_grading import SOLVED, filled, hand_in, tiny_course
 

@@ -12,19 +12,14 @@ import pytest
 from pixelschool_admin import cli
 from pixelschool_admin.grading import events
 from pixelschool_admin.grading.record import autograde as grading_autograde
-from pixelschool_admin.grading.record.autograde import (
-    ClassRun,
-    Outcome,
-    Recorder,
-    Settings,
-    autograde,
-)
+from pixelschool_admin.grading.record.autograde import ClassRun, Recorder, autograde
 from pixelschool_admin.grading.record.ledger import Ledger
 from pixelschool_admin.grading.results.export import grade_table
 from pixelschool_admin.grading.results.report import attention_table, write_report
-from pixelschool_admin.grading.sandbox.bubblewrap import GIB, MIB, Limits
+from pixelschool_admin.grading.settings import GIB, MIB, Limits, Settings
 from pixelschool_admin.grading.worker import caps
 from pixelschool_admin.grading.worker.executor import ERROR_KEPT, cap_outputs
+from pixelschool_admin.grading.worker.task import Outcome
 from tests.test_grading import SOLVED, filled, hand_in, tiny_course
 
 pytestmark = pytest.mark.xdist_group("caps")

@@ -22,10 +22,11 @@ from distributed import Client
 from pixelschool_admin.grading.cluster.engine import parse
 from pixelschool_admin.grading.cluster.loopback import Loopback
 from pixelschool_admin.grading.course import Course, GradingError
-from pixelschool_admin.grading.record.autograde import Settings, autograde, key_files
+from pixelschool_admin.grading.record.autograde import autograde, key_files
 from pixelschool_admin.grading.record.ledger import Ledger, key
 from pixelschool_admin.grading.results.export import grade_table
-from pixelschool_admin.grading.sandbox.bubblewrap import GIB, Limits, sandbox_problem
+from pixelschool_admin.grading.sandbox.bubblewrap import sandbox_problem
+from pixelschool_admin.grading.settings import GIB, Limits, Settings
 from pixelschool_admin.grading.worker.task import KILL_HOOK, TASK_PREFIX
 from tests.test_grading import SOLVED, WRONG_ONE_HOT, filled, hand_in, tiny_course
 

@@ -14,7 +14,7 @@ from pixelschool_admin.grading import events
 from pixelschool_admin.grading.course import Course
 from pixelschool_admin.grading.intake.roster import Roster
 from pixelschool_admin.grading.record import manual
-from pixelschool_admin.grading.record.autograde import Settings, autograde
+from pixelschool_admin.grading.record.autograde import autograde
 from pixelschool_admin.grading.results.export import (
     GRADED,
     NOT_SUBMITTED,
@@ -26,6 +26,7 @@ from pixelschool_admin.grading.results.export import (
     status_table,
 )
 from pixelschool_admin.grading.sandbox.bubblewrap import sandbox_problem
+from pixelschool_admin.grading.settings import Settings
 from tests.test_grading import filled
 
 pytestmark = pytest.mark.xdist_group("export")

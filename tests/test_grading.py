@@ -20,20 +20,19 @@ from pixelschool_admin.democlass import FORK_LOOP, VANDAL
 from pixelschool_admin.grading import events
 from pixelschool_admin.grading.course import Course, GradingError
 from pixelschool_admin.grading.intake.roster import Roster
-from pixelschool_admin.grading.record.autograde import Settings, autograde
+from pixelschool_admin.grading.record.autograde import autograde
 from pixelschool_admin.grading.results import integrity
 from pixelschool_admin.grading.results.export import export_csv, grade_table
 from pixelschool_admin.grading.results.report import write_report
 from pixelschool_admin.grading.sandbox.bubblewrap import (
-    GIB,
     LAUNCHER,
     KernelSandbox,
-    Limits,
     font_cache,
     kernel_python,
     protections,
     sandbox_problem,
 )
+from pixelschool_admin.grading.settings import GIB, Limits, Settings
 from pixelschool_admin.grading.worker.executor import cap_outputs
 from pixelschool_admin.paths import REPO_ROOT, SOLUTIONS_DIR
 

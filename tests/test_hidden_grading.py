@@ -16,9 +16,10 @@ import numpy as np
 import pytest
 
 from pixelschool_admin.grading.course import Course
-from pixelschool_admin.grading.record.autograde import Settings, autograde
+from pixelschool_admin.grading.record.autograde import autograde
 from pixelschool_admin.grading.results.export import grade_table
-from pixelschool_admin.grading.sandbox.bubblewrap import GIB, Limits, sandbox_problem
+from pixelschool_admin.grading.sandbox.bubblewrap import sandbox_problem
+from pixelschool_admin.grading.settings import GIB, Limits, Settings
 from pixelschool_admin.paths import ADMIN_DIR
 from tests.test_grading import cell, filled, hand_in
 

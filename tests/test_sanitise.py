@@ -288,7 +288,7 @@ def test_the_course_runs_the_sanitiser_after_the_judge_and_in_every_page(tmp_pat
     )
     course = Course(tmp_path / "course")
     chain = Recorder(course).course.config.Autograde.autograde_preprocessors
-    assert [c.__name__ for c in chain[:3]] == [
+    assert [c.rsplit(".", 1)[-1] for c in chain[:3]] == [
         "ReplayExecution",
         "JudgeHiddenResults",
         "SanitiseNotebook",

@@ -14,8 +14,9 @@ from nbclient import NotebookClient
 from traitlets.config import Config
 
 from pixelschool_admin.grading.sandbox import warm
-from pixelschool_admin.grading.sandbox.bubblewrap import LAUNCHER, Limits, sandbox_problem
+from pixelschool_admin.grading.sandbox.bubblewrap import LAUNCHER, sandbox_problem
 from pixelschool_admin.grading.sandbox.kernel_manager import SandboxedKernelManager
+from pixelschool_admin.grading.settings import Limits
 
 pytestmark = pytest.mark.skipif(
     sandbox_problem() is not None, reason=f"warm kernels need bubblewrap: {sandbox_problem()}"

@@ -9,10 +9,13 @@ from pixelschool_admin.authoring.lint import check_course
 from pixelschool_admin.authoring.notebooks import NotebookError
 from pixelschool_admin.authoring.record import write_recordings
 from pixelschool_admin.grading.errors import GradingError
-from pixelschool_admin.paths import ADMIN_DIR, NOTEBOOKS_DIR, REPO_ROOT, SOLUTIONS_DIR
-
-DEFAULT_COURSE = REPO_ROOT / "course"
-DEFAULT_ROSTER = ADMIN_DIR / "roster.csv"
+from pixelschool_admin.paths import (
+    DEFAULT_COURSE,
+    DEFAULT_ROSTER,
+    NOTEBOOKS_DIR,
+    REPO_ROOT,
+    SOLUTIONS_DIR,
+)
 
 
 def build(args):
@@ -100,8 +103,8 @@ def collect(args):
 
 def autograde(args):
     """Grade submissions in parallel, each in a sandbox, into nbgrader's gradebook."""
-    from pixelschool_admin.grading.record.autograde import Settings, autograde
-    from pixelschool_admin.grading.sandbox.bubblewrap import GIB, MIB, Limits
+    from pixelschool_admin.grading.record.autograde import autograde
+    from pixelschool_admin.grading.settings import GIB, MIB, Limits, Settings
 
     course = _course(args)
     caps = {"notebook_timeout": args.notebook_timeout, "max_cells": args.max_cells}

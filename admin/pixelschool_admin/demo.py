@@ -21,12 +21,13 @@ from pixelschool_admin.authoring.lint import check_course
 from pixelschool_admin.grading.course import Course
 from pixelschool_admin.grading.intake import exchange, lms
 from pixelschool_admin.grading.intake.roster import Roster
-from pixelschool_admin.grading.record.autograde import Settings, autograde
+from pixelschool_admin.grading.record.autograde import autograde
 from pixelschool_admin.grading.results import integrity
 from pixelschool_admin.grading.results.export import export, grade_table
 from pixelschool_admin.grading.results.feedback import generate_feedback
 from pixelschool_admin.grading.results.report import attention_table, write_report
 from pixelschool_admin.grading.sandbox.bubblewrap import protections
+from pixelschool_admin.grading.settings import Settings
 from pixelschool_admin.paths import REPO_ROOT, SOLUTIONS_DIR
 
 OUT_DIR = REPO_ROOT / "demo"

@@ -20,28 +20,30 @@ from pixelschool_admin.authoring.notebooks import NotebookError, read_notebook
 from pixelschool_admin.grading.errors import GradingError
 from pixelschool_admin.grading.intake.names import RefusedName, student_id
 from pixelschool_admin.grading.record import speedups
-from pixelschool_admin.paths import ADMIN_DIR, REPO_ROOT, SOLUTIONS_DIR
+from pixelschool_admin.grading.settings import EXECUTE, autograde_chain
+from pixelschool_admin.paths import ADMIN_DIR, DEFAULT_COURSE, SOLUTIONS_DIR
 
-DEFAULT_ROOT = REPO_ROOT / "course"
+# Every file the kit writes under <course>/reports/, and what it holds.
+REPORT_FILES = {
+    "events.csv": "what the instructor must be told, from every step (events.py)",
+    "autograde.csv": "the latest run of each submission: graded, seconds, problems, node",
+    "sandbox.csv": "the protections in force on the workers at the last autograde",
+    "ledger.sqlite": "what is graded already, by content hash (record/ledger.py)",
+    "logs": "logs/<assignment>/<student>.log: the kernels' standard error and watch",
+    "grades.csv": "the grades, for the instructor (results/export.py)",
+    "grades-moodle.csv": "the grades, for Moodle's grade import",
+    "grades-canvas.csv": "the grades, for Canvas' gradebook import",
+    "report.html": "the report (results/report.py), with questions.csv, attention.csv and "
+    "scores_by_notebook.png, scores_by_question.png",
+}
 
 # nbgrader's gradebook code trips SQLAlchemy's autoflush warnings on every autograde: noise
 # for an instructor, and nothing the course can act on.
 warnings.filterwarnings("ignore", category=SAWarning)
 
 
-# nbgrader's own autograde preprocessors, with the hidden tests' judge after execution and
-# the sanitiser after the judge (which reads the hidden tests' results from outputs).
-NBGRADER_AUTOGRADE = [
-    "nbgrader.preprocessors.Execute",
-    "pixelschool_admin.grading.record.hidden.JudgeHiddenResults",
-    "pixelschool_admin.grading.results.sanitise.SanitiseNotebook",
-    "nbgrader.preprocessors.IgnorePattern",
-    "nbconvert.preprocessors.ClearMetadataPreprocessor",
-    "nbgrader.preprocessors.LimitOutput",
-    "nbgrader.preprocessors.SaveAutoGrades",
-    "nbgrader.preprocessors.AssignLatePenalties",
-    "nbgrader.preprocessors.CheckCellMetadata",
-]
+# nbgrader's own autograde (and the formgrader's): the grader's judge and the sanitiser too.
+NBGRADER_AUTOGRADE = autograde_chain(EXECUTE)
 
 # The course folder's ``nbgrader_config.py`` is the instructor's: made once, never rewritten.
 # The kit's own settings live beside it in ``kit_config.py``, which it loads first.
@@ -91,7 +93,7 @@ def written_by_an_earlier_kit(text):
 class Course:
     """The course directory at ``root`` and nbgrader's API on it."""
 
-    def __init__(self, root=DEFAULT_ROOT, **overrides):
+    def __init__(self, root=DEFAULT_COURSE, **overrides):
         self.root = Path(root).resolve()
         self.root.mkdir(parents=True, exist_ok=True)
         put_scripts_on_path()
@@ -149,6 +151,18 @@ class Course:
     @property
     def db_url(self):
         return self.coursedir.db_url
+
+    @property
+    def reports(self):
+        """``<root>/reports``: what the kit writes for the instructor (``REPORT_FILES``)."""
+        return self.root / "reports"
+
+    def report_path(self, name):
+        """``reports/<name>`` for a name of ``REPORT_FILES``, its folder made."""
+        if name not in REPORT_FILES:
+            raise ValueError(f"{name!r} is not one of the course's reports ({REPORT_FILES})")
+        self.reports.mkdir(parents=True, exist_ok=True)
+        return self.reports / name
 
     def gradebook(self):
         """nbgrader's gradebook, as a context manager."""

@@ -13,8 +13,6 @@ from dataclasses import asdict, dataclass, fields
 
 import pandas as pd
 
-EVENTS_FILE = "events.csv"
-
 # kind -> how the report names it. A kind not listed here is still shown, under its own name.
 KINDS = {
     # collect
@@ -70,7 +68,7 @@ COLUMNS = [f.name for f in fields(Event)]
 
 
 def path(course):
-    return course.root / "reports" / EVENTS_FILE
+    return course.report_path("events.csv")
 
 
 def read(course):

@@ -33,13 +33,12 @@ from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 
 from tqdm.auto import tqdm
-from traitlets import Dict, Float, Integer
-from traitlets.config import Configurable
 
 from pixelschool_admin.grading.cluster import jobqueue
 from pixelschool_admin.grading.cluster.jobqueue import JOBQUEUE
 from pixelschool_admin.grading.cluster.loopback import Loopback
 from pixelschool_admin.grading.errors import GradingError
+from pixelschool_admin.grading.settings import ClusterGrading
 from pixelschool_admin.grading.worker.task import STARTED, Outcome, run_task, sweep
 
 LOST = "scheduler-connection-lost"
@@ -51,22 +50,6 @@ def lost(future):
     """Was ``future`` cancelled because the scheduler went away?"""
     cancelled = getattr(getattr(future, "_state", None), "exception", None)
     return future.status == "cancelled" and getattr(cancelled, "reason", LOST) == LOST
-
-
-class ClusterGrading(Configurable):
-    """Where and how autograde runs submissions (``c.ClusterGrading.<name>`` in the config)."""
-
-    jobqueue = Dict(
-        help="keyword arguments of the dask-jobqueue cluster for --cluster slurm (pbs, ...): "
-        "queue, account, cores, processes, memory, walltime, job_script_prologue, ..."
-    ).tag(config=True)
-    jobs = Integer(1, help="batch jobs to start for --cluster slurm (pbs, ...)").tag(config=True)
-    attempts = Integer(
-        3, help="workers a submission may kill before it is graded 0 (the scheduler's "
-        "allowed-failures + 1)"
-    ).tag(config=True)  # fmt: skip
-    connect_timeout = Float(30, help="seconds to reach the scheduler").tag(config=True)
-    worker_timeout = Float(600, help="seconds to wait for a first worker").tag(config=True)
 
 
 @dataclass

@@ -32,6 +32,7 @@ from pixelschool_admin.grading import events
 from pixelschool_admin.grading.errors import GradingError
 from pixelschool_admin.grading.events import Event
 from pixelschool_admin.grading.intake.names import RefusedName, file_name, student_id
+from pixelschool_admin.grading.settings import CLOCK_SKEW
 
 try:
     import pwd
@@ -116,7 +117,7 @@ class SafeCollect(ExchangeCollect):
     """
 
     clock_skew = Integer(
-        300, help="seconds an inbound time may be ahead of this machine's clock"
+        CLOCK_SKEW, help="seconds an inbound time may be ahead of this machine's clock"
     ).tag(config=True)
 
     def init_src(self):

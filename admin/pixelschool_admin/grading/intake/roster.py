@@ -13,9 +13,8 @@ from pathlib import Path
 
 from pixelschool_admin.grading.errors import GradingError
 from pixelschool_admin.grading.intake.names import RefusedName, student_id
-from pixelschool_admin.paths import ADMIN_DIR
+from pixelschool_admin.paths import DEFAULT_ROSTER
 
-DEFAULT_ROSTER = ADMIN_DIR / "roster.csv"
 COLUMNS = ("id", "first_name", "last_name", "email", "lms_id")
 
 

@@ -46,25 +46,13 @@ from pixelschool_admin.grading.errors import GradingError
 from pixelschool_admin.grading.intake import names
 from pixelschool_admin.grading.record import manual
 from pixelschool_admin.grading.record.canary import canary_tasks, raise_unless_full_marks
-from pixelschool_admin.grading.record.hidden import JudgeHiddenResults
 from pixelschool_admin.grading.record.ledger import Ledger, key
-from pixelschool_admin.grading.record.replay import ReplayExecution
-from pixelschool_admin.grading.results.sanitise import SanitiseNotebook
 from pixelschool_admin.grading.sandbox.bubblewrap import protections
+from pixelschool_admin.grading.settings import REPLAY_EXECUTION, Settings, autograde_chain
 from pixelschool_admin.grading.worker.caps import canary_budget, problem_kind, unreadable
-from pixelschool_admin.grading.worker.task import (  # noqa: F401  (Settings and Outcome: the API)
-    Outcome,
-    Settings,
-    after_execute,
-    last_error,
-    make_bundle,
-    read_files,
-    sandbox_config,
-    start_failure,
-)
+from pixelschool_admin.grading.worker.task import last_error, make_bundle, read_files
 
 UNREADABLE_SUFFIX = ".unreadable"
-SANDBOX_LOG = "sandbox.csv"  # the protections in force at the last autograde
 
 
 def unreadable_problems(folder, bad):
@@ -113,9 +101,7 @@ class Recorder:
         settings = {k: dict(v) for k, v in course.config.items() if isinstance(v, Config)}
         settings["Autograde"] = {
             **settings.get("Autograde", {}),
-            "autograde_preprocessors": after_execute(
-                ReplayExecution, JudgeHiddenResults, SanitiseNotebook
-            ),
+            "autograde_preprocessors": autograde_chain(REPLAY_EXECUTION),
         }
         self.executed_root = course.root / ".executed"
         # what the judge refused and the sanitiser removed: JSON lines, one file per recording
@@ -385,8 +371,7 @@ def write_protections(course, grid, settings, log):
             where = "" if grid.local else f" (on {len(missing)} of {len(found)} workers)"
             log(f"warning: {name}: {how}{where}")
         table.append((name, in_force, how))
-    path = course.root / "reports" / SANDBOX_LOG
-    path.parent.mkdir(parents=True, exist_ok=True)
+    path = course.report_path("sandbox.csv")
     pd.DataFrame(table, columns=["protection", "in force", "how"]).to_csv(path, index=False)
 
 
@@ -461,9 +446,7 @@ def exclusive(path):
 def write_kernel_log(course, outcome):
     """``reports/logs/<assignment>/<student>.log``: what the submission's kernels wrote to
     standard error and what the watch saw, from its latest run (none if it has nothing)."""
-    path = names.safe_join(
-        course.root / "reports", "logs", outcome.assignment, f"{outcome.student}.log"
-    )
+    path = names.safe_join(course.report_path("logs"), outcome.assignment, f"{outcome.student}.log")
     if outcome.log:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(outcome.log, encoding="utf-8")
@@ -473,8 +456,7 @@ def write_kernel_log(course, outcome):
 
 def write_log(course, outcomes):
     """Add these outcomes to ``reports/autograde.csv`` (latest run per submission)."""
-    path = course.root / "reports" / "autograde.csv"
-    path.parent.mkdir(parents=True, exist_ok=True)
+    path = course.report_path("autograde.csv")
     columns = ["assignment", "student", "graded", "seconds", "problems", "host", "kernels"]
     columns += ["unchanged"]
     rows = pd.DataFrame(

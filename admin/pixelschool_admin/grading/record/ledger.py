@@ -24,7 +24,6 @@ from pixelschool_admin.authoring.record import HIDDEN_DIR
 from pixelschool_admin.grading.events import Event
 from pixelschool_admin.grading.worker.task import Outcome
 
-LEDGER = "ledger.sqlite"
 SCHEMA = """CREATE TABLE IF NOT EXISTS graded (
     assignment TEXT, student TEXT, key TEXT, ok INTEGER, seconds REAL, problems TEXT,
     events TEXT, host TEXT, recorded REAL, PRIMARY KEY (assignment, student))"""
@@ -37,17 +36,45 @@ def _update(digest, files):
         digest.update(data)
 
 
+# The instructor's code a grade is computed with, under pixelschool_admin/: the stages that
+# run, judge and score a submission, and what they read. Intake, the engine, the results and
+# the reports are not in it: editing them regrades nobody.
+GRADE_CODE = (
+    "grading/worker",
+    "grading/sandbox",
+    "grading/record",
+    "grading/results/sanitise.py",  # runs before nbgrader scores
+    "grading/settings.py",
+    "grading/course.py",
+    "grading/incidents.py",
+    "authoring/notebooks.py",
+    "authoring/record.py",
+)
+
+
+def grade_code_files():
+    """The files ``kit_fingerprint`` hashes: the student runtime (every kernel imports it, and
+    its checks decide) and ``GRADE_CODE``."""
+    admin = Path(pixelschool_admin.__file__).parent
+    roots = [Path(pixelschool.__file__).parent] + [admin / part for part in GRADE_CODE]
+    found = []
+    for root in roots:
+        paths = sorted(root.rglob("*")) if root.is_dir() else [root]
+        found += [p for p in paths if p.is_file() and p.suffix in (".py", ".npz", ".css")]
+    return found
+
+
 @cache
 def kit_fingerprint():
-    """A hash of the grading kit: its code, recordings and hidden expectations, versions."""
+    """A hash of the grading kit: the code a grade is computed with, the hidden expectations
+    and nbgrader's version."""
     digest = hashlib.sha256()
     digest.update(f"nbgrader {version('nbgrader')}\0".encode())
-    grading = Path(pixelschool_admin.__file__).parent / "grading"  # not the CLI, the demo, ...
-    for root in (Path(pixelschool.__file__).parent, grading):
-        for path in sorted(root.rglob("*")):
-            if path.is_file() and path.suffix in (".py", ".npz", ".css"):
-                digest.update(f"{path.relative_to(root.parent).as_posix()}\0".encode())
-                digest.update(path.read_bytes())
+    top = Path(pixelschool.__file__).parent.parent
+    for path in grade_code_files():
+        name = path.relative_to(top) if path.is_relative_to(top) else path
+        digest.update(f"{Path(name).as_posix()}\0".encode())
+        digest.update(path.read_bytes())
     for path in sorted(Path(HIDDEN_DIR).glob("*.npz")):
         digest.update(path.name.encode() + path.read_bytes())
     return digest.hexdigest()
@@ -84,7 +111,7 @@ class Ledger:
     """``reports/ledger.sqlite`` of a course: {(assignment, student): key and outcome}."""
 
     def __init__(self, course):
-        self.path = course.root / "reports" / LEDGER
+        self.path = course.report_path("ledger.sqlite")
         self._db = None
 
     def _connect(self, create):

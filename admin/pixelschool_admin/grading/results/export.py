@@ -316,7 +316,7 @@ def export(course, fmt="csv", path=None, roster=None):
     else:
         rows = _canvas(table, people, names, notes)
     default = "grades.csv" if fmt == "csv" else f"grades-{fmt}.csv"
-    path = Path(path or course.root / "reports" / default)
+    path = Path(path or course.report_path(default))
     path.parent.mkdir(parents=True, exist_ok=True)
     with open(path, "w", newline="", encoding="utf-8") as f:
         csv.writer(f).writerows(rows)

@@ -27,9 +27,9 @@ from pixelschool_admin.authoring.notebooks import (  # noqa: E402
     read_notebook,
 )
 from pixelschool_admin.grading import events  # noqa: E402
-from pixelschool_admin.grading.record.autograde import SANDBOX_LOG  # noqa: E402
 from pixelschool_admin.grading.results import integrity  # noqa: E402
 from pixelschool_admin.grading.results.export import NOT_SUBMITTED, grade_table, status_table  # noqa: E402
+from pixelschool_admin.grading.settings import SLOW_FACTOR, SLOW_MARGIN  # noqa: E402
 
 
 def failure_messages(course, assignment, notebook):
@@ -129,8 +129,6 @@ GRADING_KINDS = {
     "unreadable",
     "too big",
 }
-# "slow": a submission that took this many times its class's median, and this much longer.
-SLOW_FACTOR, SLOW_MARGIN = 5, 10
 ALERT_KINDS = {"forged submission"}  # shown first, before the scores
 
 
@@ -159,7 +157,7 @@ def status_events(course):
 
 def slow_rows(course):
     """Submissions far slower to grade than their class's median (``autograde.csv``)."""
-    path = course.root / "reports" / "autograde.csv"
+    path = course.report_path("autograde.csv")
     if not path.exists():
         return []
     table = pd.read_csv(path, keep_default_na=False, dtype={"assignment": str, "student": str})
@@ -206,7 +204,7 @@ def alert_section(attention):
 
 
 def sandbox_section(course):
-    path = course.root / "reports" / SANDBOX_LOG
+    path = course.report_path("sandbox.csv")
     if not path.exists():
         return []
     guards = pd.read_csv(path, keep_default_na=False)
@@ -223,7 +221,7 @@ def write_report(course, out_dir=None, findings=None):
 
     ``findings``: the integrity scan's, when the caller already has them.
     """
-    out_dir = out_dir or course.root / "reports"
+    out_dir = out_dir or course.reports
     out_dir.mkdir(parents=True, exist_ok=True)
     grades = grade_table(course)
     stats = question_stats(course)

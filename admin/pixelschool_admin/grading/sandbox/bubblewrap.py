@@ -40,9 +40,8 @@ from functools import cache
 from pathlib import Path
 
 from pixelschool.datasets.paths import keras_datasets_dir
+from pixelschool_admin.grading.settings import GIB, MIB, Limits
 
-GIB = 2**30
-MIB = 2**20
 LAUNCHER = Path(__file__).with_name("launch.py")
 ZYGOTE = Path(__file__).with_name("zygote.py")  # warm kernels (warm.py); imports launch.py
 KEPT_ENVIRONMENT = (
@@ -67,18 +66,6 @@ def kernel_uid():
     seeded by any library in the grader (Keras's ``set_random_seed``), and a repeated uid
     finds what an earlier kernel left in its user keyring, which Linux keeps after it ends."""
     return random.SystemRandom().randrange(*KERNEL_UIDS)
-
-
-@dataclass(frozen=True)
-class Limits:
-    """Resource limits for one kernel (bytes, seconds, counts)."""
-
-    memory: int = 4 * GIB  # address space: TensorFlow alone maps about 2.5 GiB
-    file_size: int = 256 * MIB
-    disk: int = 512 * MIB  # each writable folder (working folder, /tmp); needs bubblewrap
-    open_files: int = 1024
-    cpu_seconds: int = 1800
-    processes: int = 256  # processes and threads together (TensorFlow starts dozens)
 
 
 def running_as_root():
@@ -334,8 +321,9 @@ def sandbox_problem():
     return None
 
 
-def protections(limits=Limits()):
+def protections(limits=None):
     """[(protection, in force here?, how or why not)] for the banner and the report."""
+    limits = limits or Limits()
     problem = sandbox_problem()
     boxed = problem is None
     linux = sys.platform.startswith("linux")

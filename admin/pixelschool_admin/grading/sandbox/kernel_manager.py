@@ -16,12 +16,12 @@ from pixelschool_admin.grading.sandbox import warm, watch
 from pixelschool_admin.grading.sandbox.bubblewrap import (
     KERNEL_ARGUMENTS,
     KernelSandbox,
-    Limits,
     default_keras_home,
     kernel_uid,
     running_as_root,
     sandbox_problem,
 )
+from pixelschool_admin.grading.settings import Limits
 
 
 class SandboxedKernelManager(AsyncKernelManager):

@@ -30,13 +30,13 @@ from pixelschool_admin.grading.sandbox.bubblewrap import (
     MAX_BOUND_ENTRIES,
     ZYGOTE,
     KernelSandbox,
-    Limits,
     font_cache,
     kernel_python,
     running_as_root,
     sandbox_problem,
     with_parents,
 )
+from pixelschool_admin.grading.settings import Limits
 
 # These start threads or devices when imported: a fork of them is not safe.
 NEVER_PRELOADED = ("keras", "tensorflow", "jax", "jaxlib", "torch")

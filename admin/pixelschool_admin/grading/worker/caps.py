@@ -18,10 +18,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from pixelschool_admin.authoring.notebooks import NotebookError, read_notebook
-
-# The canary's seconds times this, plus the margin: a submission's budget per notebook.
-BUDGET_FACTOR = 10
-BUDGET_MARGIN = 60
+from pixelschool_admin.grading.settings import BUDGET_FACTOR, BUDGET_MARGIN
 
 
 class TimeBudget:

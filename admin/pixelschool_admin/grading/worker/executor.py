@@ -24,6 +24,13 @@ from pixelschool_admin.authoring.record import HIDDEN_CALL
 from pixelschool_admin.grading import incidents
 from pixelschool_admin.grading.sandbox.kernel_manager import SandboxedKernelManager
 from pixelschool_admin.grading.sandbox.watch import check_state
+from pixelschool_admin.grading.settings import (
+    MAX_CELL_OUTPUT_BYTES,
+    MAX_NOTEBOOK_OUTPUT_BYTES,
+    MAX_RESTARTS,
+    PROVISIONAL_NOTEBOOK_TIMEOUT,
+    STATE_CHECK_SECONDS,
+)
 from pixelschool_admin.grading.worker.caps import TimeBudget
 
 # Run (silently, on one line so tracebacks keep their line numbers) before every graded test
@@ -59,13 +66,17 @@ def error_output(name, message):
 class SandboxedExecute(Execute):
     """nbgrader's ``Execute`` with sandboxed kernels, restarts, fresh checks and output caps."""
 
-    max_restarts = Integer(3, help="fresh kernels after a timeout or a crash").tag(config=True)
-    max_output_bytes = Integer(5_000_000, help="per cell, text and images").tag(config=True)
+    max_restarts = Integer(MAX_RESTARTS, help="fresh kernels after a timeout or a crash").tag(
+        config=True
+    )
+    max_output_bytes = Integer(MAX_CELL_OUTPUT_BYTES, help="per cell, text and images").tag(
+        config=True
+    )
     max_notebook_output_bytes = Integer(
-        20_000_000, help="all the outputs of a notebook together"
+        MAX_NOTEBOOK_OUTPUT_BYTES, help="all the outputs of a notebook together"
     ).tag(config=True)
     notebook_timeout = Integer(
-        600,
+        PROVISIONAL_NOTEBOOK_TIMEOUT,
         help="seconds of cell execution for a whole notebook, re-runs included; what is not "
         "run within it scores zero (0: no budget). Autograde sets it from the canary",
     ).tag(config=True)
@@ -73,9 +84,9 @@ class SandboxedExecute(Execute):
     state_check = Bool(
         True, help="around graded test cells, put the kernel back as it started and report"
     ).tag(config=True)
-    state_check_seconds = Float(10, help="for the kernel's answer to the state check").tag(
-        config=True
-    )
+    state_check_seconds = Float(
+        STATE_CHECK_SECONDS, help="for the kernel's answer to the state check"
+    ).tag(config=True)
     incident_log = Unicode(
         "", help="file for what happened (timeouts, dead kernels, tampering...), JSON lines"
     ).tag(config=True)

@@ -23,58 +23,23 @@ import traceback
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
-from nbconvert.preprocessors import ClearMetadataPreprocessor
-from nbgrader.preprocessors import (
-    AssignLatePenalties,
-    CheckCellMetadata,
-    IgnorePattern,
-    LimitOutput,
-    SaveAutoGrades,
-)
-
 from pixelschool_admin.grading import incidents
 from pixelschool_admin.grading.course import Course
 from pixelschool_admin.grading.sandbox import warm
 from pixelschool_admin.grading.sandbox.bubblewrap import (
-    MIB,
-    Limits,
     default_keras_home,
     font_cache,
     sandbox_problem,
 )
-from pixelschool_admin.grading.worker.executor import KernelStartError, SandboxedExecute, tail
+from pixelschool_admin.grading.settings import SANDBOXED_EXECUTE, autograde_chain
+from pixelschool_admin.grading.worker.executor import KernelStartError, tail
 
 TASK_PREFIX = "pixelschool-task-"
 LOG_TAIL = 20_000  # characters of each log returned with the outcome
-# Variables of the instructor's environment that change how notebooks run: sent with tasks.
-SENT_ENVIRONMENT = ("COURSE_FAST", "KERAS_BACKEND")
 # Test hook: a worker whose environment sets this kills itself (SIGKILL) on any submission
 # holding its value, as a submission that crashes its worker would (the sandbox stops the
 # student's own attempts: the kernel cannot see the worker's process).
 KILL_HOOK = "PIXELSCHOOL_TEST_KILL_WORKER"
-
-
-def sent_environment():
-    return tuple((name, os.environ[name]) for name in SENT_ENVIRONMENT if name in os.environ)
-
-
-@dataclass(frozen=True)
-class Settings:
-    """How submissions are executed."""
-
-    timeout: int = 120  # seconds per cell
-    limits: Limits = Limits()
-    keras_home: str | None = None  # datasets the sandbox may read; None: the Keras cache
-    environment: tuple = field(default_factory=sent_environment)
-    allow_unprotected: bool = False  # grade on a node without bubblewrap (a remote one)
-    warm_kernels: bool = True  # fork kernels from a zygote with the imports done (warm.py)
-    # Seconds of cell execution per notebook, re-runs included. None: autograde derives it
-    # from the canary (caps.canary_budget); the canary, and students sent before it finished,
-    # run with SandboxedExecute.notebook_timeout.
-    notebook_timeout: int | None = None
-    max_notebook_output_bytes: int | None = None  # None: SandboxedExecute's
-    max_cells: int = 1000  # a submitted notebook with more is graded 0 unread (caps.py)
-    max_notebook_bytes: int = 128 * MIB  # so is one over this, submitted or executed
 
 
 @dataclass
@@ -207,7 +172,7 @@ def run_task(assignment, student, files, bundle, settings):
     saved = {name: os.environ.get(name) for name, _ in settings.environment}
     try:
         os.environ.update(dict(settings.environment))
-        execute(outcome, root, files, bundle, settings)
+        autograde_in_scratch(outcome, root, files, bundle, settings)
     finally:
         for name, value in saved.items():
             if value is None:
@@ -219,7 +184,7 @@ def run_task(assignment, student, files, bundle, settings):
     return outcome
 
 
-def execute(outcome, root, files, bundle, settings):
+def autograde_in_scratch(outcome, root, files, bundle, settings):
     """nbgrader's autograde with ``SandboxedExecute`` in a scratch course under ``root``."""
     assignment, student = outcome.assignment, outcome.student
     clock = time.perf_counter()
@@ -244,20 +209,18 @@ def execute(outcome, root, files, bundle, settings):
     else:
         outcome.kernels = f"cold: {why}"
     clock = time.perf_counter()
-    course = Course(
-        scratch,
-        Autograde={"autograde_preprocessors": after_execute(SandboxedExecute, scoring=False)},
-        Execute={"timeout": settings.timeout},
-        SandboxedExecute={"incident_log": logs["incident"], **notebook_caps(settings)},
-        SandboxedKernelManager={
-            **sandbox_config(settings),
-            "activity_log": logs["activity"],
-            "stderr_log": logs["kernel"],
-            "runtime_parent": str(kernels),
-            "warm_area": warm_area,
-            **fonts,
-        },
+    config = settings.nbgrader_config()
+    chain = autograde_chain(SANDBOXED_EXECUTE, judged=False, scoring=False)
+    config["Autograde"] = {"autograde_preprocessors": chain}
+    config["SandboxedExecute"]["incident_log"] = logs["incident"]
+    config["SandboxedKernelManager"].update(
+        activity_log=logs["activity"],
+        stderr_log=logs["kernel"],
+        runtime_parent=str(kernels),
+        warm_area=warm_area,
+        **fonts,
     )
+    course = Course(scratch, **config)
     outcome.timings["setup"] = time.perf_counter() - clock
     clock = time.perf_counter()
     try:
@@ -293,12 +256,6 @@ def execute(outcome, root, files, bundle, settings):
             outcome.kernel_failed = start_failure(result.get("log"))
 
 
-def notebook_caps(settings):
-    """``SandboxedExecute``'s caps per notebook that ``settings`` set."""
-    caps = ("notebook_timeout", "max_notebook_output_bytes")
-    return {name: getattr(settings, name) for name in caps if getattr(settings, name) is not None}
-
-
 def warm_zygote(parent, bundle, settings):
     """(zygote, None) for this worker and assignment, or (None, why kernels start cold)."""
     if not settings.warm_kernels:
@@ -312,35 +269,6 @@ def start_failure(log):
     marker = KernelStartError.__name__ + ":"
     text = log[log.rindex(marker) + len(marker) :] if marker in log else log
     return text.strip()[:3000]
-
-
-def after_execute(*executors, scoring=True):
-    """nbgrader's autograde preprocessors with ``executors`` in place of ``Execute``; without
-    the scoring (``SaveAutoGrades``, ``AssignLatePenalties``) for the execution pass, whose
-    scratch gradebook is thrown away: the recording pass scores."""
-    scorers = [SaveAutoGrades, AssignLatePenalties] if scoring else []
-    return [
-        *executors,
-        IgnorePattern,
-        ClearMetadataPreprocessor,
-        LimitOutput,
-        *scorers,
-        CheckCellMetadata,
-    ]
-
-
-def sandbox_config(settings):
-    """Settings as traitlets config for ``SandboxedKernelManager``."""
-    limits = settings.limits
-    config = {
-        "memory": limits.memory,
-        "cpu_seconds": limits.cpu_seconds,
-        "processes": limits.processes,
-        "disk": limits.disk,
-    }
-    if settings.keras_home is not None:
-        config["keras_home"] = settings.keras_home
-    return config
 
 
 def last_error(result):
