@@ -14,7 +14,7 @@ import pytest
 from pixelschool_admin import cli
 from pixelschool_admin.grading.course import GradingError
 from pixelschool_admin.grading.record import autograde as grading_autograde
-from pixelschool_admin.grading.record.autograde import ClassRun, Recorder, autograde
+from pixelschool_admin.grading.record.autograde import ClassRun, Recorder, autograde, plan
 from pixelschool_admin.grading.record.ledger import Ledger
 from pixelschool_admin.grading.results.export import grade_table
 from pixelschool_admin.grading.sandbox.bubblewrap import sandbox_problem
@@ -116,7 +116,7 @@ class ScriptedGrid:
 
 
 def class_run(course, grid, recorded):
-    todo = {("tiny", "ana"): "key"}
+    todo, _ = plan(course, Ledger(course), [("tiny", "ana")], Settings(), True)
     return ClassRun(course, grid, Settings(), Ledger(course), todo, {}, recorded.append)
 
 

@@ -12,14 +12,14 @@ import pytest
 from pixelschool_admin import cli
 from pixelschool_admin.grading import events
 from pixelschool_admin.grading.record import autograde as grading_autograde
-from pixelschool_admin.grading.record.autograde import ClassRun, Recorder, autograde
+from pixelschool_admin.grading.record.autograde import ClassRun, Recorder, autograde, plan
 from pixelschool_admin.grading.record.ledger import Ledger
 from pixelschool_admin.grading.results.export import grade_table
 from pixelschool_admin.grading.results.report import attention_table, write_report
 from pixelschool_admin.grading.settings import GIB, MIB, Limits, Settings
 from pixelschool_admin.grading.worker import caps
 from pixelschool_admin.grading.worker.executor import ERROR_KEPT, cap_outputs
-from pixelschool_admin.grading.worker.task import Outcome
+from pixelschool_admin.grading.worker.task import Outcome, read_files
 from tests.test_grading import SOLVED, filled, hand_in, tiny_course
 
 pytestmark = pytest.mark.xdist_group("caps")
@@ -198,10 +198,10 @@ def test_too_many_cells_are_counted_without_nbformat(tmp_path):
     # 25 MB, its keys spelt with JSON escapes (the same notebook to nbformat)
     path.write_text(json.dumps(nb).replace('"cell_type"', '"\\u0063ell_type"'))
     start = time.perf_counter()
-    why = caps.unreadable(tmp_path, Settings())
+    why = caps.unreadable(read_files(tmp_path), Settings())
     assert why == {"x.ipynb": "too big: 30,000 cells, over the cap of 1,000"}
     assert time.perf_counter() - start < 2  # nbformat alone takes longer
-    too_big = caps.unreadable(tmp_path, Settings(max_notebook_bytes=MIB))["x.ipynb"]
+    too_big = caps.unreadable(read_files(tmp_path), Settings(max_notebook_bytes=MIB))["x.ipynb"]
     assert too_big.startswith("too big: ") and f"over the cap of {MIB:,}" in too_big
 
 
@@ -235,7 +235,7 @@ def test_students_sent_before_the_canary_are_rerun_under_its_budget(tmp_path):
         hand_in(course, "tiny", student, filled(released, **SOLVED))
     budget = caps.canary_budget(2.0)
     grid, recorded = EarlyGrid({"ana": [5.0], "bo": [budget + 30, budget - 1]}), []
-    todo = {("tiny", "ana"): "k1", ("tiny", "bo"): "k2"}
+    todo, _ = plan(course, Ledger(course), [("tiny", "ana"), ("tiny", "bo")], Settings(), True)
     run = ClassRun(course, grid, Settings(), Ledger(course), todo, {}, recorded.append)
     with patch.object(Recorder, "record", lambda self, outcome: None):
         run.grade()
@@ -251,8 +251,9 @@ def test_a_set_budget_is_sent_to_every_student_at_once(tmp_path):
     course, released = tiny_course(tmp_path)
     hand_in(course, "tiny", "ana", filled(released, **SOLVED))
     grid = EarlyGrid({"ana": [50.0]})
-    todo = {("tiny", "ana"): "k1"}
-    run = ClassRun(course, grid, Settings(notebook_timeout=30), Ledger(course), todo, {}, None)
+    settings = Settings(notebook_timeout=30)
+    todo, _ = plan(course, Ledger(course), [("tiny", "ana")], settings, True)
+    run = ClassRun(course, grid, settings, Ledger(course), todo, {}, None)
     with patch.object(Recorder, "record", lambda self, outcome: None):
         run.grade()
     assert grid.sent == [("pixelschool-canary", 30), ("ana", 30)]

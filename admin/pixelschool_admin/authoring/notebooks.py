@@ -30,6 +30,16 @@ def read_notebook(path):
     return nb
 
 
+def parse_notebook(data, name):
+    """``read_notebook`` of a notebook's bytes ``data``; ``name`` for the error."""
+    try:
+        nb = nbformat.reads(data.decode("utf-8"), as_version=4)
+        nbformat.validate(nb)
+    except Exception as error:  # not UTF-8, JSON errors, schema errors
+        raise NotebookError(f"{name} is not a valid notebook: {error}") from error
+    return nb
+
+
 def nbgrader_meta(cell):
     """The cell's nbgrader metadata (empty dict when it has none)."""
     return cell.get("metadata", {}).get("nbgrader", {})

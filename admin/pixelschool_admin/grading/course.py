@@ -179,26 +179,22 @@ class Course:
 
     def students(self, assignment):
         """Ids of the students with a submission of ``assignment`` in ``submitted/``."""
-        # A folder put there by hand under a name collect would refuse is not graded;
-        # autograde reports it from ``refused_folders``.
-        return [name for name, refusal in self._submitted(assignment) if refusal is None]
+        return self.submitted(assignment)[0]
 
-    def refused_folders(self, assignment):
-        """[(name, why)] of ``submitted/<name>/<assignment>`` folders whose name is no id."""
-        return [(name, refusal) for name, refusal in self._submitted(assignment) if refusal]
-
-    def _submitted(self, assignment):
-        """[(folder name, None or why it is no valid student id)] under ``submitted/``."""
-        found = []
+    def submitted(self, assignment):
+        """([student id], [(folder name, why it is no id)]) of the ``submitted/<name>/
+        <assignment>`` folders: a folder put there by hand under a name collect would refuse
+        is not graded, and autograde reports it."""
+        students, refused = [], []
         for path in sorted((self.root / "submitted").glob(f"*/{assignment}")):
             if not path.is_dir():
                 continue
             try:
                 student_id(path.parent.name)
-                found.append((path.parent.name, None))
+                students.append(path.parent.name)
             except RefusedName as error:
-                found.append((path.parent.name, str(error)))
-        return found
+                refused.append((path.parent.name, str(error)))
+        return students, refused
 
     def add_assignment(self, notebook, solutions_dir=SOLUTIONS_DIR):
         """Copy ``solutions/<notebook>.ipynb`` into ``source/`` and generate its release.

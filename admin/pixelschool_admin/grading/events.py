@@ -84,13 +84,21 @@ def replace(course, step, assignment, events, students=None):
 
     ``students``: limit the drop to these ids (a rerun for one student keeps the others').
     """
+    return replace_all(course, step, {assignment: (events, students)})
+
+
+def replace_all(course, step, found):
+    """``replace`` for several assignments in one write: ``found`` maps each assignment to
+    (its events, the students whose earlier events are dropped, or None for all)."""
     old = read(course)
-    drop = (old["step"] == step) & (old["assignment"] == assignment)
-    if students is not None:
-        drop &= old["student"].isin(list(students))
-    new = pd.DataFrame([asdict(e) for e in events], columns=COLUMNS)
-    table = pd.concat([old[~drop], new], ignore_index=True)
+    drop = pd.Series(False, index=old.index)
+    for assignment, (_, students) in found.items():
+        here = (old["step"] == step) & (old["assignment"] == assignment)
+        if students is not None:
+            here &= old["student"].isin(list(students))
+        drop |= here
+    rows = [asdict(event) for events, _ in found.values() for event in events]
+    table = pd.concat([old[~drop], pd.DataFrame(rows, columns=COLUMNS)], ignore_index=True)
     file = path(course)
-    file.parent.mkdir(parents=True, exist_ok=True)
     table.to_csv(file, index=False, quoting=csv.QUOTE_MINIMAL)
     return file

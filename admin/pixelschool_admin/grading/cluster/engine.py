@@ -54,13 +54,13 @@ def lost(future):
 
 @dataclass
 class Task:
-    """One submission to run: ``load()`` gives its files as bytes, read when it is sent.
+    """One submission to run: its files (name -> bytes), as they were read once.
 
     ``host``: run it on a worker of this host while it has one (the canary of each node)."""
 
     assignment: str
     student: str
-    load: object
+    files: dict
     problems: list
     host: str | None = None
     canary: bool = False
@@ -261,7 +261,7 @@ class _Batch:
         return len(self.pending) + len(self.running)
 
     def send(self, task):
-        files = task.load()
+        files = task.files
         if sum(len(data) for data in files.values()) > INLINE_BYTES:
             files = self.engine.scatter(files)  # to a worker, not the scheduler
         future = self.client.submit(

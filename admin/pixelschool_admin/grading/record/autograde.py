@@ -16,10 +16,9 @@ Two passes, overlapped:
    autograde``, from this process only, so concurrency never touches the gradebook. Manual
    grades and comments already entered survive, as they do with nbgrader.
 
-Each recorded submission enters the ledger (``ledger.py``): a rerun grades only what changed
-and an interrupted run resumes. Submissions nbgrader cannot read (not JSON, not a notebook)
-or too big to grade (``caps.oversized``) are kept beside themselves as
-``<name>.ipynb.unreadable`` and graded as missing: zero, as nbgrader grades a missing file.
+Each submission is read once, when the run is planned (``submission.py``); each recorded one
+enters the ledger (``ledger.py``): a rerun grades only what changed and an interrupted run
+resumes. Notebooks nbgrader cannot read, or too big, are graded as missing.
 Each notebook runs within a time budget (``caps.py``): one set by ``Settings``, or ten times
 its assignment's canary plus a minute; students sent before the canary finished run under
 ``SandboxedExecute``'s default, and run again under the canary's budget if that cut them.
@@ -32,8 +31,6 @@ import time
 from collections import Counter
 from contextlib import contextmanager
 from dataclasses import replace
-from functools import partial
-from pathlib import Path
 
 import pandas as pd
 from nbgrader.api import MissingEntry
@@ -46,49 +43,12 @@ from pixelschool_admin.grading.errors import GradingError
 from pixelschool_admin.grading.intake import names
 from pixelschool_admin.grading.record import manual
 from pixelschool_admin.grading.record.canary import canary_tasks, raise_unless_full_marks
-from pixelschool_admin.grading.record.ledger import Ledger, key
+from pixelschool_admin.grading.record.ledger import Ledger
+from pixelschool_admin.grading.record.submission import Submission
 from pixelschool_admin.grading.sandbox.bubblewrap import protections
 from pixelschool_admin.grading.settings import REPLAY_EXECUTION, Settings, autograde_chain
-from pixelschool_admin.grading.worker.caps import canary_budget, problem_kind, unreadable
+from pixelschool_admin.grading.worker.caps import canary_budget, problem_kind
 from pixelschool_admin.grading.worker.task import last_error, make_bundle, read_files
-
-UNREADABLE_SUFFIX = ".unreadable"
-
-
-def unreadable_problems(folder, bad):
-    """One problem line for each notebook graded as missing because it is not read: ``bad``
-    (found now by ``unreadable``), or set aside by an earlier run, unless one came since."""
-    folder = Path(folder)
-    kept = [p.name.removesuffix(UNREADABLE_SUFFIX) for p in folder.glob("*.ipynb.unreadable")]
-    earlier = "set aside by an earlier run (not a readable notebook, or too big)"
-    why = {name: earlier for name in kept if not (folder / name).exists()} | dict(bad)
-    return [f"{name}: {why[name]}, graded as missing" for name in sorted(why)]
-
-
-def set_aside(folder, bad):
-    """Rename the unreadable notebooks ``bad`` to ``<name>.ipynb.unreadable``."""
-    for name in bad:
-        Path(folder, name).replace(Path(folder, name + UNREADABLE_SUFFIX))
-
-
-def submission_files(folder, bad):
-    """The files a worker gets: the unreadable notebooks ``bad`` under the name they are set
-    aside as, so that nothing in the course folder is renamed before the canaries pass."""
-    return {
-        name + UNREADABLE_SUFFIX if name in bad else name: data
-        for name, data in read_files(folder).items()
-    }
-
-
-def key_files(folder):
-    """The submission's files for the ledger's key: ``x.ipynb.unreadable`` counts as the
-    ``x.ipynb`` it was, so setting a file aside does not change the key (and no notebook
-    is parsed to compute it)."""
-    files = {}
-    for name, data in read_files(folder).items():
-        plain = name.removesuffix(UNREADABLE_SUFFIX)
-        files[plain if plain not in files else name] = data
-    return files
 
 
 class Recorder:
@@ -143,8 +103,10 @@ class Recorder:
 
     def close(self):
         """Write the stale manual grades' events of what was recorded."""
-        for assignment, (students, stale) in self.stale.items():
-            events.replace(self.course, "record", assignment, stale, students=students)
+        found = {
+            assignment: (stale, students) for assignment, (students, stale) in self.stale.items()
+        }
+        events.replace_all(self.course, "record", found)
         shutil.rmtree(self.executed_root, ignore_errors=True)
 
 
@@ -184,10 +146,11 @@ def autograde(
     cluster = cluster or f"local:{jobs or os.cpu_count() or 1}"
     settings = settings or Settings()
     assignments = list(assignments or course.assignments())
+    submitted = {assignment: course.submitted(assignment) for assignment in assignments}
     tasks = [
         (assignment, student)
-        for assignment in assignments
-        for student in course.students(assignment)
+        for assignment, (found, _) in submitted.items()
+        for student in found
         if students is None or student in students
     ]
     with exclusive(course.root / ".autograde.lock"):
@@ -210,7 +173,8 @@ def autograde(
             ledger.close()
             ordered = [outcomes[t] for t in tasks if t in outcomes]
             write_log(course, ordered)
-            record_events(course, ordered, assignments)
+            not_ids = {assignment: why for assignment, (_, why) in submitted.items()}
+            record_events(course, ordered, not_ids)
     summary(ordered, recorder, time.perf_counter() - started, log)
     if refused:
         nodes = sorted({o.refused for o in refused})
@@ -231,7 +195,6 @@ class ClassRun:
         self.course, self.grid, self.settings, self.ledger = course, grid, settings, ledger
         self.todo, self.outcomes, self.on_record = todo, outcomes, on_record
         self.recorder, self.refused, self.rechecked, self.bundles = Recorder(course), [], set(), {}
-        self.unreadable = {}  # (assignment, student) -> {notebook: why it is not read}
         self.tasks = {}  # (assignment, student) -> its engine.Task
         self.budgets = {}  # assignment -> seconds per notebook, from its canaries
         self.canary_seconds = {}  # assignment -> the slowest of its canaries so far
@@ -290,15 +253,14 @@ class ClassRun:
         return cut or ran > self.budgets[outcome.assignment]
 
     def student_tasks(self):
-        """``engine.Task``s for ``todo``: they read the submissions and write nothing. Each
-        notebook is read once here to find those nbformat cannot read."""
+        """``engine.Task``s for the submissions ``todo``: nothing is read or written here."""
         tasks = []
-        for assignment, student in self.todo:
-            folder = self.course.path("submitted", student, assignment)
-            bad = self.unreadable[(assignment, student)] = unreadable(folder, self.settings)
-            load = partial(submission_files, folder, bad)
-            task = engine.Task(assignment, student, load, unreadable_problems(folder, bad))
-            self.tasks[(assignment, student)] = task
+        for submission in self.todo.values():
+            files = submission.worker_files()
+            task = engine.Task(
+                submission.assignment, submission.student, files, submission.problems()
+            )
+            self.tasks[(submission.assignment, submission.student)] = task
             tasks.append(task)
         return tasks
 
@@ -318,17 +280,21 @@ class ClassRun:
             raise_unless_full_marks([canary for _, canary in ran])
         if outcome.unprotected and not self.grid.local:
             outcome.events.append(unprotected_event(outcome))
-        folder = self.course.path("submitted", outcome.student, outcome.assignment)
-        set_aside(folder, self.unreadable[(outcome.assignment, outcome.student)])
+        name = (outcome.assignment, outcome.student)
+        submission = self.todo[name]
+        submission.set_aside()
         self.recorder.record(outcome)
-        self.ledger.enter(outcome, self.todo[(outcome.assignment, outcome.student)])
-        self.outcomes[(outcome.assignment, outcome.student)] = outcome
+        self.ledger.enter(outcome, submission.key)
+        self.outcomes[name] = outcome
+        submission.release()
+        self.tasks[name].files = {}
         if self.on_record:
             self.on_record(outcome)
 
 
 def plan(course, ledger, tasks, settings, force):
-    """({(assignment, student): key} to grade, {(assignment, student): ledger outcome} not)."""
+    """({(assignment, student): Submission} to grade, {(assignment, student): ledger outcome}
+    not): each submission read once, keyed, and its notebooks checked if it is graded."""
     todo, unchanged = {}, {}
     sources, duedates, in_gradebook, known = {}, {}, {}, {}
     with course.gradebook() as gb:
@@ -343,15 +309,16 @@ def plan(course, ledger, tasks, settings, force):
         if assignment not in sources:
             sources[assignment] = read_files(course.root / "source" / assignment)
             known[assignment] = ledger.keys(assignment)
-        files = key_files(course.path("submitted", student, assignment))
-        digest = key(files, sources[assignment], settings, duedates[assignment])
-        same = known[assignment].get(student) == digest
+        submission = Submission.read(course, assignment, student)
+        submission.plan(sources[assignment], settings, duedates[assignment])
+        same = known[assignment].get(student) == submission.key
         if same and not force and student in in_gradebook[assignment]:
             outcome = ledger.outcome(assignment, student)
             if outcome is not None:
                 unchanged[(assignment, student)] = outcome
                 continue
-        todo[(assignment, student)] = digest
+        submission.check(settings)
+        todo[(assignment, student)] = submission
     return todo, unchanged
 
 
@@ -399,18 +366,19 @@ def summary(outcomes, recorder, seconds, log):
     log("kernels: " + ", ".join(f"{n} {how}" for how, n in kernels.most_common()))
 
 
-def record_events(course, outcomes, assignments):
+def record_events(course, outcomes, refused):
     """Replace each graded submission's ``autograde`` events in ``reports/events.csv``, and
-    each assignment's list of ``submitted/`` folders whose name is no student id."""
+    each assignment's list of ``submitted/`` folders whose name is no student id (``refused``:
+    assignment -> [(folder name, why)])."""
     by_assignment = {
         assignment: (
             [
                 events.Event("autograde", assignment, "", "refused id", f"submitted/{name}: {why}")
-                for name, why in course.refused_folders(assignment)
+                for name, why in folders
             ],
             {""},
         )
-        for assignment in assignments
+        for assignment, folders in refused.items()
     }
     for outcome in outcomes:
         found = list(outcome.events)
@@ -425,8 +393,7 @@ def record_events(course, outcomes, assignments):
         by_assignment.setdefault(outcome.assignment, ([], {""}))
         by_assignment[outcome.assignment][0].extend(found)
         by_assignment[outcome.assignment][1].add(outcome.student)
-    for assignment, (found, students) in by_assignment.items():
-        events.replace(course, "autograde", assignment, found, students=students)
+    events.replace_all(course, "autograde", by_assignment)
 
 
 @contextmanager

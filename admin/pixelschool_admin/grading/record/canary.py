@@ -23,7 +23,7 @@ def canary_tasks(course, assignments, hosts=(None,)):
         engine.Task(
             name,
             CANARY,
-            lambda n=name: read_files(course.root / "source" / n),
+            read_files(course.root / "source" / name),
             [],
             host=host,
             canary=True,

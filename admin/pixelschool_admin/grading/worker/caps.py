@@ -15,9 +15,8 @@ import json
 import math
 import time
 from contextlib import contextmanager
-from pathlib import Path
 
-from pixelschool_admin.authoring.notebooks import NotebookError, read_notebook
+from pixelschool_admin.authoring.notebooks import NotebookError, parse_notebook
 from pixelschool_admin.grading.settings import BUDGET_FACTOR, BUDGET_MARGIN
 
 
@@ -51,16 +50,15 @@ def canary_budget(seconds):
     return math.ceil(BUDGET_FACTOR * seconds + BUDGET_MARGIN)
 
 
-def oversized(path, max_bytes, max_cells):
-    """Why the submitted notebook at ``path`` is too big to grade, or '' when it is not.
+def oversized(data, max_bytes, max_cells):
+    """Why the submitted notebook ``data`` (bytes) is too big to grade, or '' when it is not.
 
-    Its size comes first, before any of it is read; then its cells are counted from the
-    JSON alone (nbformat's validation of 100,000 cells takes seconds), when its braces (one
-    at least opens each cell) are more than ``max_cells``."""
-    size = Path(path).stat().st_size
+    Its size comes first; then its cells are counted from the JSON alone (nbformat's
+    validation of 100,000 cells takes seconds), when its braces (one at least opens each
+    cell) are more than ``max_cells``."""
+    size = len(data)
     if size > max_bytes:
         return f"too big: {size:,} bytes, over the cap of {max_bytes:,}"
-    data = Path(path).read_bytes()
     if data.count(b"{") <= max_cells:
         return ""
     try:
@@ -72,19 +70,22 @@ def oversized(path, max_bytes, max_cells):
     return ""
 
 
-def unreadable(folder, settings):
-    """{name: why} of the notebooks in a submission ``folder`` that will not be read: too big
-    for ``settings`` (checked first) or not a notebook nbformat reads."""
+def unreadable(files, settings):
+    """{name: why} of the notebooks of a submission (``files``: name -> bytes, as
+    ``task.read_files`` gives them) that will not be read: too big for ``settings`` (checked
+    first) or not a notebook nbformat reads."""
     found = {}
-    for path in sorted(Path(folder).glob("*.ipynb")):
-        why = oversized(path, settings.max_notebook_bytes, settings.max_cells)
+    for name, data in sorted(files.items()):
+        if "/" in name or not name.endswith(".ipynb"):
+            continue  # nbgrader grades the notebooks at the top of the folder
+        why = oversized(data, settings.max_notebook_bytes, settings.max_cells)
         if not why:
             try:
-                read_notebook(path)
+                parse_notebook(data, name)
             except NotebookError:
                 why = "not a readable notebook"
         if why:
-            found[path.name] = why
+            found[name] = why
     return found
 
 
