@@ -20,7 +20,7 @@ import IPython.display
 import problem_unittests
 from pixelschool.checks.framework import CHECKS, RESULTS_MIME
 from pixelschool_admin.authoring.record import HIDDEN_DIR, hidden_seeds
-from pixelschool_admin.grading.record.hidden import hidden_cases, judge_bundle
+from pixelschool_admin.grading.record.hidden import hidden_cases, judge_results
 from tests.answers import all_notebooks
 from tests.answers.registry import REFERENCES, WRONG_ANSWERS
 
@@ -62,7 +62,7 @@ def hidden_halves(exercise, seed):
     bundle = next(data[RESULTS_MIME] for data in shown if RESULTS_MIME in data)
     cases = hidden_cases(exercise, seed, HIDDEN_DIR)
     source = inspect.getsource(REFERENCES[exercise])  # the rules on loops read it
-    grader = seconds(lambda: judge_bundle(bundle, exercise, seed, source, cases))
+    grader = seconds(lambda: judge_results(bundle, exercise, seed, source, cases))
     return kernel, grader, len(bundle["transcript"]) / 1e3
 
 

@@ -17,7 +17,7 @@ import problem_unittests
 from pixelschool.checks import framework, loops, recordings
 from pixelschool.checks.framework import CHECKS, RESULTS_MIME
 from pixelschool_admin.authoring.record import HIDDEN_DIR, hidden_seeds
-from pixelschool_admin.grading.record.hidden import hidden_cases, judge_bundle
+from pixelschool_admin.grading.record.hidden import hidden_cases, judge_results
 from pixelschool_admin.grading.worker.executor import SandboxedExecute
 from tests.answers import all_notebooks
 from tests.answers.registry import CORRECT_VARIANTS, REFERENCES, WRONG_ANSWERS
@@ -64,7 +64,7 @@ def graded(exercise, fn, seed, monkeypatch):
     recorded = (
         hidden_cases(exercise, seed, HIDDEN_DIR) if seed in HIDDEN_SEEDS.get(exercise, []) else None
     )
-    message = judge_bundle(bundle, exercise, seed, source_of(fn), recorded)
+    message = judge_results(bundle, exercise, seed, source_of(fn), recorded)
     if in_kernel is not None:
         assert message == f"{in_kernel} (hidden test)", (str(in_kernel), message)
     if message:

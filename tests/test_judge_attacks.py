@@ -5,7 +5,7 @@ transcript byte by byte, and write the notebook the grader reads the rules from.
 here is an attack; the grader must score it 0 (or refuse it, and say so) without spending
 more than a transcript's worth of time and memory, and it must keep scoring honest work.
 Most run in this process: the kernel's half of a check (its displayed bundle caught), a
-tampered or forged bundle, then ``judge_bundle`` as the grader calls it.
+tampered or forged bundle, then ``judge_results`` as the grader calls it.
 """
 
 import base64
@@ -25,9 +25,9 @@ from pixelschool.checks import recordings
 from pixelschool.checks.framework import RESULTS_MIME
 from pixelschool_admin.grading.record.hidden import (
     Refused,
-    judge_bundle,
     judge_cell,
     judge_notebook,
+    judge_results,
     read_transcript,
 )
 from tests.test_grading import cell
@@ -102,7 +102,7 @@ def test_an_array_larger_than_its_data_is_refused_without_allocating_it():
         one_result(ARRAY))})  # fmt: skip
     with pytest.raises(ValueError):
         read_transcript(bundle_of(data))
-    message = judge_bundle(bundle_of(data), "conv_output_size", 646)
+    message = judge_results(bundle_of(data), "conv_output_size", 646)
     assert "could not be read" in message
 
 
@@ -192,8 +192,8 @@ def test_more_results_than_the_cell_calls_for_are_refused(monkeypatch):
     judged = []
     import pixelschool_admin.grading.record.hidden as hidden
 
-    real = hidden.judge_bundle
-    monkeypatch.setattr(hidden, "judge_bundle", lambda *a, **k: judged.append(1) or real(*a, **k))
+    real = hidden.judge_results
+    monkeypatch.setattr(hidden, "judge_results", lambda *a, **k: judged.append(1) or real(*a, **k))
     messages = judge_cell(graded_cell([shown(bundle)] * 40), {})
     assert len(messages) == 1 and isinstance(messages[0], Refused), messages
     assert "40 results" in messages[0]
@@ -211,7 +211,7 @@ def test_a_refused_transcript_reaches_the_report_even_when_the_kernel_said_it_fi
     report heard only of the messages it added: a kernel that prints the refusal it expects
     (an error output of its own) kept its forgery out of the report."""
     forged = bundle_of(b"not a transcript")
-    expected = judge_bundle(forged, "conv_output_size", 646)
+    expected = judge_results(forged, "conv_output_size", 646)
     assert isinstance(expected, Refused)
     graded = graded_cell([shown(forged)])
     graded.outputs.append(
@@ -266,7 +266,7 @@ def test_train_softmax_is_judged_on_gradients_the_grader_computes(monkeypatch):
         event["logs"] = [[zero_gradients(step) for step in log] for log in event["logs"]]
     assert W0.shape == handed["events"][0]["logs"][0][0][0].shape
     forged = bundle_of(recordings.to_bytes(handed), "train_softmax", 304)
-    message = judge_bundle(forged, "train_softmax", 304)
+    message = judge_results(forged, "train_softmax", 304)
     assert message and "W never changes" in message, message
 
 
@@ -349,7 +349,7 @@ def loops_judged(cells, monkeypatch):
     exec(LOOPY, namespace)  # no file: the kernel's own look at the source finds nothing
     bundle = kernel_bundle("distance_matrix", namespace["distance_matrix"], 203, monkeypatch)
     source = definitions_before(notebook_of(cells), len(cells)).get("distance_matrix")
-    return judge_bundle(
+    return judge_results(
         bundle, "distance_matrix", 203, source, hidden_cases("distance_matrix", 203)
     )
 
@@ -455,9 +455,9 @@ def test_a_rule_on_what_happens_in_the_kernel_is_judged_by_the_grader(case, monk
     bundle = kernel_bundle(exercise, fn, seed, monkeypatch)
     source = inspect.getsource(fn)  # the rule on loops reads it
     recorded = hidden_cases(exercise, seed)
-    honest = judge_bundle(bundle, exercise, seed, source, recorded)
+    honest = judge_results(bundle, exercise, seed, source, recorded)
     assert honest and said in honest, honest  # the kernel's report is judged
-    assert judge_bundle(tampered(bundle, change), exercise, seed, source, recorded)
+    assert judge_results(tampered(bundle, change), exercise, seed, source, recorded)
 
 
 def test_memory_already_traced_in_the_kernel_still_counts(monkeypatch):
@@ -478,12 +478,12 @@ def test_memory_already_traced_in_the_kernel_still_counts(monkeypatch):
         cube = kernel_bundle("distance_matrix", cube_distances, 203, monkeypatch)
     finally:
         tracemalloc.stop()
-    assert judge_bundle(right, "distance_matrix", 203, CLEAN, recorded) is None
+    assert judge_results(right, "distance_matrix", 203, CLEAN, recorded) is None
     source = inspect.getsource(cube_distances)
-    message = judge_bundle(cube, "distance_matrix", 203, source, recorded)
+    message = judge_results(cube, "distance_matrix", 203, source, recorded)
     assert message and "builds an array as large as" in message, message
     no_figure = tampered(cube, lambda e: e.update(measured=None) if "measured" in e else None)
-    message = judge_bundle(no_figure, "distance_matrix", 203, source, recorded)
+    message = judge_results(no_figure, "distance_matrix", 203, source, recorded)
     assert message and "not measured" in message, message
 
 

@@ -56,7 +56,7 @@ def baseline(zygote, folder):
 
 
 def test_the_grader_copies_no_file_a_kernel_links_into_its_runtime_folder(zygote, folder):
-    # Found, fixed: warm.collect reads runtime/stderr.log and runtime/activity.log as
+    # Found, fixed: warm.discard_kernel reads runtime/stderr.log and runtime/activity.log as
     # the grader (root) and follows the symbolic links the kernel (which owns the runtime
     # folder) put there: any file of the grader ends up in the kernel and activity logs.
     # Since issue 20 the runtime folder is read-only to the kernel once it is up (the plant
@@ -78,7 +78,7 @@ def test_the_grader_copies_no_file_a_kernel_links_into_its_runtime_folder(zygote
 
 
 def test_a_fifo_in_the_runtime_folder_does_not_block_the_grader(zygote, folder):
-    # Found, fixed: warm.collect opens runtime/stderr.log to read it; a kernel that
+    # Found, fixed: warm.discard_kernel opens runtime/stderr.log to read it; a kernel that
     # made it a named pipe blocks the grader (and every later kernel) for good. Here a
     # helper opens the pipe's other end after 10 s so that the test ends. Since issue 20
     # the runtime folder is read-only to the kernel once it is up: the plant fails.
@@ -223,7 +223,7 @@ def test_a_deep_tree_in_tmp_does_not_stall_the_grader(zygote, folder, monkeypatc
 def test_a_killed_kernel_releases_the_zygote_and_its_daemon_dies(folder):
     # Found, fixed: when a kernel dies (killed, out of memory, a crash), nbclient
     # calls km.cleanup_resources(), which AsyncKernelManager binds to jupyter_client's own
-    # _async_cleanup_resources: SandboxedKernelManager's override, and with it warm.collect,
+    # _async_cleanup_resources: SandboxedKernelManager's override, and with it warm.discard_kernel,
     # never runs. The zygote stays claimed (every later kernel of this grading process
     # starts cold), nothing of the dead kernel is removed (its /tmp, its runtime folder, the
     # links to its submission in the zygote's files folder) and its stderr is lost.

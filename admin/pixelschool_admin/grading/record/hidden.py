@@ -53,7 +53,7 @@ UNREADABLE = (
 )
 
 
-def bundles(cell, exercise, seed):
+def results_outputs(cell, exercise, seed):
     """The transcripts a cell's run of ``exercise`` with ``seed`` displayed."""
     found = []
     for output in cell.get("outputs", []):
@@ -88,7 +88,7 @@ class Refused(str):
     grader's run): worth the instructor's look, not only the student's."""
 
 
-def judge_bundle(bundle, exercise, seed, source=None, recorded=None, limits=PAYLOAD_LIMITS):
+def judge_results(bundle, exercise, seed, source=None, recorded=None, limits=PAYLOAD_LIMITS):
     """None when the check, run again here on the bundle's transcript, passes; else the
     message that says what is wrong (a :class:`Refused` one when the transcript is)."""
     try:
@@ -143,7 +143,7 @@ def judge_cell(cell, definitions, hidden_dir=HIDDEN_DIR, limits=PAYLOAD_LIMITS):
             continue
         seed = int(seed)
         recorded = hidden_cases(exercise, seed, hidden_dir)
-        found = bundles(cell, exercise, seed)
+        found = results_outputs(cell, exercise, seed)
         if not found:
             missing = f"{exercise}: the hidden test's results did not reach the grader."
             # without an error in the cell, something in the kernel kept them back
@@ -158,7 +158,7 @@ def judge_cell(cell, definitions, hidden_dir=HIDDEN_DIR, limits=PAYLOAD_LIMITS):
             )
             continue
         for bundle in found:
-            message = judge_bundle(bundle, exercise, seed, definitions.get(name), recorded, limits)
+            message = judge_results(bundle, exercise, seed, definitions.get(name), recorded, limits)
             if message:
                 messages.append(message)
     return messages

@@ -20,30 +20,15 @@ Formats (``export``; students come from the roster joined with the gradebook):
   "not on roster"); per assignment a status column (with the lateness and penalty) and a
   score column (empty when not submitted; the score so far when pending or stale), total
   (sum of the scores shown) and max.
-- ``moodle``, for Grade administration > Import > CSV file (facts from Moodle's importer,
-  grade/import/csv/classes/load_data.php, and the MoodleDocs page "Grade import"): UTF-8,
-  comma separated, a header row. The instructor picks the identifying column ("Map from"
-  Email address, "Map to" useremail; email matching is case sensitive) and maps each other
-  column to a grade item, a new grade item, feedback, or ignore. A row whose identifier
-  matches no user aborts the whole import, and a row with an empty identifier keeps the
-  user matched on the row before, so students without an email or not on the roster are
-  left out (and named in the notes). "-" is imported as no grade (null, also over an
-  existing grade) into an existing or a new grade item; an empty cell is only "no grade"
-  for an existing item, and any other non-numeric value aborts the import. So every
-  status but "graded" exports "-". Each assignment also has "<name> feedback" (status and
-  lateness in words), to map to the item's feedback or to ignore.
-- ``canvas``, for Grades > Import (facts from Canvas's importer,
-  app/models/gradebook_importer.rb and ui/features/gradebook_uploads, and Ohio State's
-  guide "Import CSV File for Carmen Grades"): comma (or semicolon) separated, columns
-  Student, ID, SIS User ID, SIS Login ID, Section, then one per assignment, matched by
-  "Title (id)" or exact title (else a new assignment is offered). A student is matched by
-  ID (the Canvas user id: the roster's ``lms_id``, the number in Canvas's submission
-  download names), then the SIS ids, then by name ("Last, First" or the full name); the
-  import asks about anyone unmatched. A row starting "Points Possible" gives each
-  assignment's points. A blank or "-" cell is no score (a blank where Canvas has a grade
-  is sent as an empty grade, removing it); "EX" excuses. Every status but "graded" is left
-  blank; "EX" is never written (excusing is the instructor's call). Any extra column would
-  be read as an assignment, so lateness is only in the (penalised) score and the notes.
+- ``moodle``, for Moodle's Grade administration > Import > CSV file: rows matched by email,
+  students without one or not on the roster left out (and named in the notes), every status
+  but "graded" exported as "-" (no grade), a "<name> feedback" column per assignment;
+- ``canvas``, for Canvas' Grades > Import: Student, ID (the roster's ``lms_id``), SIS User
+  ID, SIS Login ID, Section, one column per assignment and a "Points Possible" row; every
+  status but "graded" left blank, never "EX".
+
+Why these choices: how each platform's importer reads the file, in
+``admin/instructor-notes.md`` ("How Moodle and Canvas import the grades").
 
 Not submitted is never exported as 0 to an LMS: whether it counts 0 is the course's
 policy, set there.

@@ -142,7 +142,7 @@ class SandboxedKernelManager(AsyncKernelManager):
         if getattr(self, "_warm", None) is not None and not restart:
             # (a restart keeps its runtime folder and starts cold; SandboxedExecute uses a
             # new manager for each kernel instead)
-            warm.collect(self, self._warm)
+            warm.discard_kernel(self, self._warm)
             self._warm = None
         if not restart and getattr(self, "_runtime_dir", None):
             shutil.rmtree(self._runtime_dir, ignore_errors=True)

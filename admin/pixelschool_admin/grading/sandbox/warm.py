@@ -331,7 +331,7 @@ def fork_for(manager, zygote):
     )
 
 
-def collect(manager, zygote):
+def discard_kernel(manager, zygote):
     """After ``fork_for``'s kernel ended: its files go, then ``zygote.reset``."""
     zygote.discard(manager._runtime_dir.name)
     zygote.reset()
