@@ -280,7 +280,7 @@ def test_far_slower_than_the_class_median_is_flagged(tmp_path):
     table = pd.DataFrame(rows, columns=["assignment", "student", "seconds"])
     (course.root / "reports").mkdir(exist_ok=True)
     table.to_csv(course.root / "reports" / "autograde.csv", index=False)
-    shown = attention_table(course, [])
+    shown = attention_table(course)
     slow = shown[shown["kind"] == "slow"]
     assert list(slow["student"]) == ["slowpoke"]
     assert "90 s to grade, 18× the class median of 5 s" in slow["detail"].iloc[0]

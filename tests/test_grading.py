@@ -19,9 +19,9 @@ from pixelschool_admin.authoring.notebooks import nbgrader_meta
 from pixelschool_admin.democlass import FORK_LOOP, VANDAL
 from pixelschool_admin.grading import events
 from pixelschool_admin.grading.course import Course, GradingError
+from pixelschool_admin.grading.intake import integrity
 from pixelschool_admin.grading.intake.roster import Roster
 from pixelschool_admin.grading.record.autograde import autograde
-from pixelschool_admin.grading.results import integrity
 from pixelschool_admin.grading.results.export import export_csv, grade_table
 from pixelschool_admin.grading.results.report import write_report
 from pixelschool_admin.grading.sandbox.bubblewrap import (

@@ -21,7 +21,7 @@ import nbformat
 import pytest
 from traitlets.config import Config
 
-from pixelschool_admin.grading.results import integrity
+from pixelschool_admin.grading.intake import integrity
 from pixelschool_admin.grading.sandbox.bubblewrap import running_as_root, sandbox_problem
 from pixelschool_admin.grading.worker import executor
 from pixelschool_admin.grading.worker.executor import SandboxedExecute

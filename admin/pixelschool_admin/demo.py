@@ -22,7 +22,6 @@ from pixelschool_admin.grading.course import Course
 from pixelschool_admin.grading.intake import exchange, lms
 from pixelschool_admin.grading.intake.roster import Roster
 from pixelschool_admin.grading.record.autograde import autograde
-from pixelschool_admin.grading.results import integrity
 from pixelschool_admin.grading.results.export import export, grade_table
 from pixelschool_admin.grading.results.feedback import generate_feedback
 from pixelschool_admin.grading.results.report import attention_table, write_report
@@ -290,9 +289,8 @@ def run_demo(out_dir=OUT_DIR, notebooks=NOTEBOOKS, jobs=None):
     step("feedback, grades and report")
     feedback = [path for n in notebooks for path in generate_feedback(course, n)]
     exported = [export(course, fmt, roster=roster)[0] for fmt in ("csv", "moodle", "canvas")]
-    findings = integrity.scan(course)
-    report_dir = write_report(course, findings=findings)
-    attention = attention_table(course, findings)
+    report_dir = write_report(course)
+    attention = attention_table(course)
     print(
         f"{len(feedback)} feedback pages; {', '.join(p.name for p in exported)}; report with "
         f"{len(attention)} lines for a look by hand"

@@ -24,6 +24,7 @@ from pixelschool_admin.grading.settings import EXECUTE, autograde_chain
 from pixelschool_admin.paths import ADMIN_DIR, DEFAULT_COURSE, SOLUTIONS_DIR
 
 # Every file the kit writes under <course>/reports/, and what it holds.
+REPORTS = "reports"
 REPORT_FILES = {
     "events.csv": "what the instructor must be told, from every step (events.py)",
     "autograde.csv": "the latest run of each submission: graded, seconds, problems, node",
@@ -59,6 +60,15 @@ c = get_config()  # noqa: F821
 
 # c.ClusterGrading.jobs = 2
 """
+
+
+def report_path(root, name):
+    """``<root>/reports/<name>`` for a name of ``REPORT_FILES``, its folder made."""
+    if name not in REPORT_FILES:
+        raise ValueError(f"{name!r} is not one of the course's reports ({list(REPORT_FILES)})")
+    folder = Path(root) / REPORTS
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder / name
 
 
 def kit_config_text(root, exchange):
@@ -155,14 +165,11 @@ class Course:
     @property
     def reports(self):
         """``<root>/reports``: what the kit writes for the instructor (``REPORT_FILES``)."""
-        return self.root / "reports"
+        return self.root / REPORTS
 
     def report_path(self, name):
         """``reports/<name>`` for a name of ``REPORT_FILES``, its folder made."""
-        if name not in REPORT_FILES:
-            raise ValueError(f"{name!r} is not one of the course's reports ({REPORT_FILES})")
-        self.reports.mkdir(parents=True, exist_ok=True)
-        return self.reports / name
+        return report_path(self.root, name)
 
     def gradebook(self):
         """nbgrader's gradebook, as a context manager."""

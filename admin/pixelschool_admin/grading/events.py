@@ -13,6 +13,8 @@ from dataclasses import asdict, dataclass, fields
 
 import pandas as pd
 
+from pixelschool_admin.grading.course import report_path
+
 # kind -> how the report names it. A kind not listed here is still shown, under its own name.
 KINDS = {
     # collect
@@ -68,7 +70,7 @@ COLUMNS = [f.name for f in fields(Event)]
 
 
 def path(course):
-    return course.report_path("events.csv")
+    return report_path(course.root, "events.csv")
 
 
 def read(course):

@@ -40,7 +40,7 @@ from pixelschool_admin.grading import events, incidents
 from pixelschool_admin.grading.cluster import engine
 from pixelschool_admin.grading.course import Course
 from pixelschool_admin.grading.errors import GradingError
-from pixelschool_admin.grading.intake import names
+from pixelschool_admin.grading.intake import integrity, names
 from pixelschool_admin.grading.record import manual
 from pixelschool_admin.grading.record.canary import canary_tasks, raise_unless_full_marks
 from pixelschool_admin.grading.record.ledger import Ledger
@@ -156,6 +156,7 @@ def autograde(
     with exclusive(course.root / ".autograde.lock"):
         ledger = Ledger(course)
         todo, outcomes = plan(course, ledger, tasks, settings, force)
+        scan_integrity(course, todo)
         log(f"{len(tasks)} submission(s): {len(todo)} to grade, {len(outcomes)} unchanged")
         recorder, refused, started = None, [], time.perf_counter()
         try:
@@ -320,6 +321,19 @@ def plan(course, ledger, tasks, settings, force):
         submission.check(settings)
         todo[(assignment, student)] = submission
     return todo, unchanged
+
+
+def scan_integrity(course, todo):
+    """The tamper scan of the submissions ``todo`` (``Submission``s), on the bytes read once,
+    as ``integrity`` events; those of unchanged submissions stay."""
+    released, found = {}, {}
+    for (assignment, student), submission in todo.items():
+        if assignment not in released:
+            released[assignment] = integrity.released_notebooks(course, assignment)
+        said, students = found.setdefault(assignment, ([], set()))
+        said += integrity.events_of(integrity.scan_submission(submission, released[assignment]))
+        students.add(student)
+    events.replace_all(course, "integrity", found)
 
 
 def write_protections(course, grid, settings, log):

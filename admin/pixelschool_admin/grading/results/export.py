@@ -37,6 +37,7 @@ policy, set there.
 import csv
 import math
 from collections import defaultdict
+from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
@@ -67,15 +68,35 @@ STATUS_COLUMNS = [
 IDENTITY = ["id", "first_name", "last_name", "email", "lms_id", "note"]
 
 
-def grade_table(course):
-    """Every recorded grade: columns student, assignment, notebook, question, score, points."""
-    rows = []
+@dataclass(frozen=True)
+class Recorded:
+    """What the report and the exports need of nbgrader's gradebook, read in one session."""
+
+    grades: pd.DataFrame  # one row per grade: student, assignment, notebook, question, ...
+    students: dict  # id -> first_name, last_name, email, lms_id
+    assignments: list  # [(name, max score, due date, {student id: submission's figures})]
+
+
+def read_gradebook(course):
+    """The course's gradebook as ``Recorded``: one read for a whole report or export."""
+    grades, assignments = [], []
     with course.gradebook() as gb:
-        for assignment in gb.assignments:
+        students = {
+            s.id: {
+                "first_name": s.first_name or "",
+                "last_name": s.last_name or "",
+                "email": s.email or "",
+                "lms_id": s.lms_user_id or "",
+            }
+            for s in gb.students
+        }
+        for assignment in sorted(gb.assignments, key=lambda a: a.name):
+            submitted = {}
             for submission in assignment.submissions:
+                pending, stale = [], []
                 for notebook in submission.notebooks:
                     for grade in notebook.grades:
-                        rows.append(
+                        grades.append(
                             {
                                 "student": submission.student.id,
                                 "assignment": assignment.name,
@@ -85,8 +106,27 @@ def grade_table(course):
                                 "points": float(grade.max_score),
                             }
                         )
+                        if grade.needs_manual_grade:
+                            cell = f"{notebook.name}/{grade.name}"
+                            (pending if grade.manual_score is None else stale).append(cell)
+                submitted[submission.student.id] = {
+                    "raw": float(submission.score),
+                    "penalty": float(submission.late_submission_penalty or 0.0),
+                    "late_seconds": float(submission.total_seconds_late),
+                    "timestamp": submission.timestamp,
+                    "duedate": submission.duedate,
+                    "pending": pending,
+                    "stale": stale,
+                }
+            maximum = float(assignment.max_score)
+            assignments.append((assignment.name, maximum, assignment.duedate, submitted))
     columns = ["student", "assignment", "notebook", "question", "score", "points"]
-    return pd.DataFrame(rows, columns=columns)
+    return Recorded(pd.DataFrame(grades, columns=columns), students, assignments)
+
+
+def grade_table(course, recorded=None):
+    """Every recorded grade: columns student, assignment, notebook, question, score, points."""
+    return (recorded or read_gradebook(course)).grades
 
 
 def _roster(roster):
@@ -95,22 +135,13 @@ def _roster(roster):
     return Roster.read(roster)
 
 
-def students(course, roster=None):
+def students(course, roster=None, recorded=None):
     """Who gets a row: ``IDENTITY`` columns, the roster's details over the gradebook's.
 
     ``roster``: a ``Roster`` or its path; without one, the gradebook's students, unflagged.
     """
     roster = _roster(roster)
-    with course.gradebook() as gb:
-        known = {
-            s.id: {
-                "first_name": s.first_name or "",
-                "last_name": s.last_name or "",
-                "email": s.email or "",
-                "lms_id": s.lms_user_id or "",
-            }
-            for s in gb.students
-        }
+    known = (recorded or read_gradebook(course)).students
     listed = {s["id"]: s for s in (roster.students if roster else [])}
     rows = []
     for sid in sorted(set(known) | set(listed), key=str.casefold):
@@ -125,57 +156,50 @@ def _utc(moment):
     return pd.Timestamp(moment).tz_localize("UTC") if moment is not None else pd.NaT
 
 
-def status_table(course, roster=None):
-    """One row per (student, assignment), columns ``STATUS_COLUMNS``; see the module doc."""
-    people = list(students(course, roster)["id"])
+def status_table(course, roster=None, recorded=None, people=None):
+    """One row per (student, assignment), columns ``STATUS_COLUMNS``; see the module doc.
+    ``people``: ``students``' table, when the caller has it."""
+    recorded = recorded or read_gradebook(course)
+    if people is None:
+        people = students(course, roster, recorded)
     rows = []
-    with course.gradebook() as gb:
-        for assignment in sorted(gb.assignments, key=lambda a: a.name):
-            maximum = float(assignment.max_score)
-            submitted = {s.student.id: s for s in assignment.submissions}
-            for student in people:
-                row = {"student": student, "assignment": assignment.name, "max_score": maximum}
-                submission = submitted.get(student)
-                if submission is None:
-                    row.update(status=NOT_SUBMITTED, score=math.nan, raw_score=math.nan)
-                    row.update(late_seconds=0.0, penalty=0.0, timestamp=pd.NaT)
-                    row.update(duedate=_utc(assignment.duedate), pending_cells="", stale_cells="")
-                    rows.append(row)
-                    continue
-                pending, stale = [], []
-                for notebook in submission.notebooks:
-                    for grade in notebook.grades:
-                        if grade.needs_manual_grade:
-                            cell = f"{notebook.name}/{grade.name}"
-                            (pending if grade.manual_score is None else stale).append(cell)
-                raw = float(submission.score)
-                penalty = float(submission.late_submission_penalty or 0.0)
+    for name, maximum, duedate, submitted in recorded.assignments:
+        for student in people["id"]:
+            row = {"student": student, "assignment": name, "max_score": maximum}
+            found = submitted.get(student)
+            if found is None:
+                row.update(status=NOT_SUBMITTED, score=math.nan, raw_score=math.nan)
+                row.update(late_seconds=0.0, penalty=0.0, timestamp=pd.NaT)
+                row.update(duedate=_utc(duedate), pending_cells="", stale_cells="")
+            else:
+                pending, stale = found["pending"], found["stale"]
                 row.update(
                     status=STALE if stale else PENDING if pending else GRADED,
-                    score=max(0.0, raw - penalty),
-                    raw_score=raw,
-                    late_seconds=float(submission.total_seconds_late),
-                    penalty=penalty,
-                    timestamp=_utc(submission.timestamp),
-                    duedate=_utc(submission.duedate),
+                    score=max(0.0, found["raw"] - found["penalty"]),
+                    raw_score=found["raw"],
+                    late_seconds=found["late_seconds"],
+                    penalty=found["penalty"],
+                    timestamp=_utc(found["timestamp"]),
+                    duedate=_utc(found["duedate"]),
                     pending_cells=", ".join(sorted(pending)),
                     stale_cells=", ".join(sorted(stale)),
                 )
-                rows.append(row)
+            rows.append(row)
     return pd.DataFrame(rows, columns=STATUS_COLUMNS)
 
 
-def grades_by_student(course):
+def grades_by_student(course, recorded=None):
     """One row per gradebook student, a column per assignment (score after any late penalty,
     0 when not submitted), total and max: the report's summary numbers."""
-    table = status_table(course)
-    with course.gradebook() as gb:
-        maxima = {a.name: float(a.max_score) for a in gb.assignments}
+    recorded = recorded or read_gradebook(course)
+    people = students(course, None, recorded)
+    table = status_table(course, None, recorded, people)
+    maxima = {name: maximum for name, maximum, _, _ in recorded.assignments}
     names = sorted(maxima)
     scores = table.pivot_table(
         index="student", columns="assignment", values="score", aggfunc="sum", dropna=False
     ).reindex(columns=names)
-    people = students(course).set_index("id")[["first_name", "last_name", "email"]]
+    people = people.set_index("id")[["first_name", "last_name", "email"]]
     by_student = people.join(scores).fillna({name: 0.0 for name in names})
     by_student["total"] = by_student[names].sum(axis=1)
     by_student["max"] = sum(maxima.values())
@@ -290,8 +314,9 @@ def export(course, fmt="csv", path=None, roster=None):
     if fmt not in FORMATS:
         raise ValueError(f"unknown format {fmt!r} (one of {', '.join(FORMATS)})")
     roster = _roster(roster)
-    people = students(course, roster)
-    table = status_table(course, roster)
+    recorded = read_gradebook(course)
+    people = students(course, roster, recorded)
+    table = status_table(course, roster, recorded, people)
     names = sorted(table["assignment"].unique())
     notes = _status_notes(table, fmt)
     if fmt == "csv":

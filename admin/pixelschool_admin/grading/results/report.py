@@ -27,8 +27,12 @@ from pixelschool_admin.authoring.notebooks import (  # noqa: E402
     read_notebook,
 )
 from pixelschool_admin.grading import events  # noqa: E402
-from pixelschool_admin.grading.results import integrity  # noqa: E402
-from pixelschool_admin.grading.results.export import NOT_SUBMITTED, grade_table, status_table  # noqa: E402
+from pixelschool_admin.grading.results.export import (  # noqa: E402
+    NOT_SUBMITTED,
+    grade_table,
+    read_gradebook,
+    status_table,
+)
 from pixelschool_admin.grading.settings import SLOW_FACTOR, SLOW_MARGIN  # noqa: E402
 
 
@@ -52,9 +56,9 @@ def failure_messages(course, assignment, notebook):
     return messages
 
 
-def question_stats(course):
+def question_stats(course, recorded=None):
     """One row per question: assignment, notebook, question, points, mean, full, common failure."""
-    grades = grade_table(course)
+    grades = grade_table(course, recorded)
     messages = {
         (assignment, notebook): failure_messages(course, assignment, notebook)
         for assignment, notebook in grades[["assignment", "notebook"]].drop_duplicates().values
@@ -132,10 +136,10 @@ GRADING_KINDS = {
 ALERT_KINDS = {"forged submission"}  # shown first, before the scores
 
 
-def status_events(course):
+def status_events(course, recorded=None):
     """Late submissions and stale manual grades from the gradebook, as report rows."""
     rows = []
-    for row in status_table(course).itertuples():
+    for row in status_table(course, recorded=recorded).itertuples():
         if row.status == NOT_SUBMITTED:
             continue
         if row.late_seconds > 0:
@@ -173,16 +177,12 @@ def slow_rows(course):
     return rows
 
 
-def attention_table(course, findings):
-    """One row per thing to look at: student, assignment, what, detail (all sources)."""
+def attention_table(course, recorded=None):
+    """One row per thing to look at: student, assignment, what, detail (all sources: the
+    events of every step, the integrity scan's among them, and the gradebook)."""
     logged = events.read(course)
     rows = [(e.student, e.assignment, e.kind, e.detail) for e in logged.itertuples()]
-    rows += [
-        (f.student, f.assignment, integrity.event_kind(f.what), f"{f.cell}: {f.what}".strip(": "))
-        for f in findings
-        if integrity.event_kind(f.what) != "unreadable"  # autograde's events say it already
-    ]
-    rows += status_events(course) + slow_rows(course)
+    rows += status_events(course, recorded) + slow_rows(course)
     table = pd.DataFrame(rows, columns=["student", "assignment", "kind", "detail"])
     table = table.drop_duplicates()
     table["what"] = table["kind"].map(lambda k: events.KINDS.get(k, k))
@@ -216,19 +216,15 @@ def sandbox_section(course):
     return [head, f"<p class='warn'>Not in force: {html.escape(names)}.</p>", _table(guards)]
 
 
-def write_report(course, out_dir=None, findings=None):
-    """Write the statistics (CSV), plots (PNG) and ``report.html`` into ``out_dir``; return it.
-
-    ``findings``: the integrity scan's, when the caller already has them.
-    """
+def write_report(course, out_dir=None):
+    """Write the statistics (CSV), plots (PNG) and ``report.html`` into ``out_dir``; return it."""
     out_dir = out_dir or course.reports
     out_dir.mkdir(parents=True, exist_ok=True)
-    grades = grade_table(course)
-    stats = question_stats(course)
+    recorded = read_gradebook(course)
+    grades = grade_table(course, recorded)
+    stats = question_stats(course, recorded)
     stats.to_csv(out_dir / "questions.csv", index=False, float_format="%.3f")
-    if findings is None:
-        findings = integrity.scan(course)
-    attention = attention_table(course, findings)
+    attention = attention_table(course, recorded)
     attention.to_csv(out_dir / "attention.csv", index=False)
     sections = [f"<h1>Grade report: {html.escape(course.course_id)}</h1>"]
     sections += alert_section(attention)

@@ -1,5 +1,8 @@
 """What a grader should look at by hand: changed locked cells and code that tampers.
 
+Autograde scans each submission it grades, on the bytes it read (``scan_submission``), and
+its findings are ``integrity`` events in ``reports/events.csv`` that the report shows.
+
 nbgrader restores locked cells from the gradebook before grading (a deleted graded test
 cell scores zero), so neither gains points; this scan only tells the instructor who did it.
 The code scan reads every code cell the student wrote (answer cells, cells they added,
@@ -11,6 +14,7 @@ obfuscated code is not.
 
 import ast
 from dataclasses import dataclass
+from pathlib import Path
 
 from IPython.core.inputtransformer2 import TransformerManager
 from nbgrader.utils import compute_checksum
@@ -19,8 +23,10 @@ from pixelschool_admin.authoring.notebooks import (
     NotebookError,
     is_test_cell,
     nbgrader_meta,
+    parse_notebook,
     read_notebook,
 )
+from pixelschool_admin.grading.events import Event
 
 CHECK_NAMES = {"tests", "problem_unittests"}
 KIT = "pixelschool"  # the course kit's own package: checks, reference code, grading
@@ -178,9 +184,17 @@ def event_kind(what):
 
 def scan_notebook(path, released, student, assignment):
     """Findings for one submitted notebook against its released version."""
-    notebook = path.stem
     try:
-        nb = read_notebook(path)
+        data = Path(path).read_bytes()
+    except OSError:
+        data = b""  # not a readable notebook
+    return scan_bytes(data, Path(path).stem, released, student, assignment)
+
+
+def scan_bytes(data, notebook, released, student, assignment):
+    """``scan_notebook`` of a notebook's bytes ``data``, named ``notebook``."""
+    try:
+        nb = parse_notebook(data, notebook)
     except NotebookError:
         return [Finding(student, assignment, notebook, "", "not a readable notebook")]
     findings = []
@@ -212,12 +226,38 @@ def scan_code(source):
         return [f"{NOT_SCANNED} ({error.msg}, line {error.lineno})"]
 
 
+def scan_submission(submission, released):
+    """Findings for a ``record.submission.Submission`` (its bytes as read once), against the
+    ``released`` notebooks of its assignment ({name: notebook})."""
+    findings = []
+    for name, nb in released.items():
+        data = submission.files.get(f"{name}.ipynb")
+        if data is not None and f"{name}.ipynb" not in submission.unreadable:
+            findings += scan_bytes(data, name, nb, submission.student, submission.assignment)
+    return findings
+
+
+def released_notebooks(course, assignment):
+    """{name: notebook} of the assignment's released notebooks."""
+    release = course.path("release", ".", assignment)
+    return {p.stem: read_notebook(p) for p in sorted(release.glob("*.ipynb"))}
+
+
+def events_of(findings):
+    """The findings as ``integrity`` events for the report (unreadable notebooks are said by
+    autograde's own events)."""
+    return [
+        Event("integrity", f.assignment, f.student, kind, f"{f.cell}: {f.what}".strip(": "))
+        for f in findings
+        if (kind := event_kind(f.what)) != "unreadable"
+    ]
+
+
 def scan(course, assignments=None):
     """Findings for every submission of ``assignments`` (default: all), sorted by student."""
     findings = []
     for assignment in assignments or course.assignments():
-        release = course.path("release", ".", assignment)
-        released = {p.stem: read_notebook(p) for p in release.glob("*.ipynb")}
+        released = released_notebooks(course, assignment)
         for student in course.students(assignment):
             folder = course.path("submitted", student, assignment)
             for name, nb in released.items():
