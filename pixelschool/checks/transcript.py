@@ -20,8 +20,8 @@ The rules a check follows so that it runs the same way in both places:
   else reaches the check as an ``Opaque`` stand-in, in the kernel as in the grader; a Keras
   model is described first, ``describe=``).
 
-``tests/test_checks.py`` runs every check on every reference and wrong answer both ways and
-demands the same verdict.
+``tests/pixelschool/test_checks.py`` runs every check on every reference and wrong answer
+both ways and demands the same verdict.
 """
 
 import base64

@@ -6,8 +6,8 @@ demo class. They live in tests/, not in the installed package, so that graded
 student code cannot import them.
 """
 
-# Each notebook's module registers its answers when imported; tests/test_checks.py imports
-# them all, the demo class only those of the notebooks it grades.
+# Each notebook's module registers its answers when imported; tests/pixelschool/test_checks.py
+# imports them all, the demo class only those of the notebooks it grades.
 
 NOTEBOOKS = (
     "data_preparation",

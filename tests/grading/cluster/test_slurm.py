@@ -15,8 +15,8 @@ from distributed import default_client
 from pixelschool_admin.grading.cluster.jobqueue import JobKeeper, job_of
 from pixelschool_admin.grading.record.autograde import autograde
 from pixelschool_admin.grading.record.ledger import Ledger
+from tests.grading.cluster.test_cluster import ORDINARY, SETTINGS, a_class, scores, time_limit
 from tests.slurm import SingleNodeSlurm, missing
-from tests.test_cluster import ORDINARY, SETTINGS, a_class, scores, time_limit
 
 pytestmark = pytest.mark.xdist_group("cluster")
 NO_SLURM = missing()

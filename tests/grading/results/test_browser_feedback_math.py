@@ -14,10 +14,10 @@ import pytest
 
 from pixelschool_admin.grading.results import mathml
 from pixelschool_admin.paths import SOLUTIONS_DIR
-from tests import test_browser as lab
-from tests.test_browser_active_content import ACTIVE_IN_PAGE
-from tests.test_feedback_math import HOSTILE_LATEX
-from tests.test_sanitise import MARK, notebook, output_cell, page
+from tests.grading.results import test_browser as lab
+from tests.grading.results.test_browser_active_content import ACTIVE_IN_PAGE
+from tests.grading.results.test_mathml import HOSTILE_LATEX
+from tests.grading.results.test_sanitise import MARK, notebook, output_cell, page
 
 sync_api = lab.sync_api
 artifacts = lab.artifacts  # the fixture

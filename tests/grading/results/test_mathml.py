@@ -10,7 +10,7 @@ import pytest
 
 from pixelschool_admin.grading.results import mathml, sanitise
 from pixelschool_admin.paths import SOLUTIONS_DIR
-from tests.test_sanitise import RUN, Active, notebook, output_cell, page
+from tests.grading.results.test_sanitise import RUN, Active, notebook, output_cell, page
 
 
 def course_formulas():

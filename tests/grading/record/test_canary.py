@@ -21,7 +21,7 @@ from pixelschool_admin.grading.sandbox.bubblewrap import sandbox_problem
 from pixelschool_admin.grading.settings import MIB, Limits, Settings
 from pixelschool_admin.grading.worker.task import Outcome
 from pixelschool_admin.paths import REPO_ROOT
-from tests.test_grading import SOLVED, filled, hand_in, tiny_course
+from tests.classroom import SOLVED, filled, hand_in, tiny_course
 
 pytestmark = pytest.mark.xdist_group("canary")
 

@@ -1,4 +1,4 @@
-# ruff: noqa: F811  (pytest fixtures imported from tests.test_warm_kernels)
+# ruff: noqa: F811  (pytest fixtures imported from tests.grading.sandbox.test_warm_kernels)
 """Hostile tests for what a student's kernel can do to the grading of its own notebook (issue
 20): rewrite or silence a graded cell through IPython's hooks, the interpreter or the kernel
 (``pixelschool.pristine``'s state check), hide from the report (the watch's pipe, its key, the
@@ -26,7 +26,7 @@ from pixelschool_admin.grading.sandbox.bubblewrap import running_as_root, sandbo
 from pixelschool_admin.grading.worker import executor
 from pixelschool_admin.grading.worker.executor import SandboxedExecute
 from pixelschool_admin.paths import REPO_ROOT
-from tests.test_warm_kernels import zygote  # noqa: F401  (fixture)
+from tests.grading.sandbox.test_warm_kernels import zygote  # noqa: F401  (fixture)
 
 pytestmark = pytest.mark.skipif(
     sandbox_problem() is not None, reason=f"the sandbox needs bubblewrap: {sandbox_problem()}"
@@ -393,7 +393,7 @@ def test_a_grader_that_is_not_root(tmp_path):
     script = tmp_path / "not_root.py"
     script.write_text(
         "import json, sys\nsys.path.insert(0, sys.argv[1])\n"
-        "from tests import test_kernel_guard as t\n"
+        "from tests.grading.sandbox import test_kernel_guard as t\n"
         "attack = t.ATTACKS['input transformer'][0]\n"
         "print(json.dumps([t.grade([t.WRONG + '\\n' + attack])[:2],"
         " t.grade(['import os\\n' + t.FILL], graded=\"print('graded')\")[::2]]))"

@@ -23,13 +23,12 @@ from pixelschool_admin.grading.cluster.engine import parse
 from pixelschool_admin.grading.cluster.loopback import Loopback
 from pixelschool_admin.grading.course import Course, GradingError
 from pixelschool_admin.grading.record.autograde import autograde
-from pixelschool_admin.grading.record.ledger import Ledger, key
-from pixelschool_admin.grading.record.submission import key_files
+from pixelschool_admin.grading.record.ledger import Ledger
 from pixelschool_admin.grading.results.export import grade_table
 from pixelschool_admin.grading.sandbox.bubblewrap import sandbox_problem
 from pixelschool_admin.grading.settings import GIB, Limits, Settings
-from pixelschool_admin.grading.worker.task import KILL_HOOK, TASK_PREFIX, read_files
-from tests.test_grading import SOLVED, WRONG_ONE_HOT, filled, hand_in, tiny_course
+from pixelschool_admin.grading.worker.task import KILL_HOOK, TASK_PREFIX
+from tests.classroom import SOLVED, WRONG_ONE_HOT, filled, hand_in, tiny_course
 
 pytestmark = pytest.mark.xdist_group("cluster")
 
@@ -284,21 +283,6 @@ def test_cluster_specs_are_parsed_or_refused_clearly():
     for wrong in ("local:0", "local:x", "kubernetes"):
         with pytest.raises(GradingError, match="--cluster"):
             parse(wrong)
-
-
-def test_the_ledger_key_sees_every_change_but_a_file_set_aside(tmp_path):
-    (tmp_path / "x.ipynb").write_text("not json")
-    source = {"x.ipynb": b"{}"}
-    first = key(key_files(read_files(tmp_path)), source, SETTINGS)
-    (tmp_path / "x.ipynb").rename(tmp_path / "x.ipynb.unreadable")  # what autograde does
-    assert key(key_files(read_files(tmp_path)), source, SETTINGS) == first
-    unprotected = Settings(timeout=10, limits=SETTINGS.limits, allow_unprotected=True)
-    assert key(key_files(read_files(tmp_path)), source, unprotected) == first  # where, not what
-    assert key(key_files(read_files(tmp_path)), {"x.ipynb": b"{ }"}, SETTINGS) != first
-    assert key(key_files(read_files(tmp_path)), source, Settings(timeout=11)) != first
-    assert key(key_files(read_files(tmp_path)), source, SETTINGS, duedate="2027-01-01") != first
-    (tmp_path / "x.ipynb").write_text("{}")  # handed in again
-    assert key(key_files(read_files(tmp_path)), source, SETTINGS) != first
 
 
 def alive_in_sessions(sessions):

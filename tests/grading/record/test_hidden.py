@@ -21,7 +21,7 @@ from pixelschool_admin.grading.results.export import grade_table
 from pixelschool_admin.grading.sandbox.bubblewrap import sandbox_problem
 from pixelschool_admin.grading.settings import GIB, Limits, Settings
 from pixelschool_admin.paths import ADMIN_DIR
-from tests.test_grading import cell, filled, hand_in
+from tests.classroom import cell, filled, hand_in
 
 pytestmark = pytest.mark.xdist_group("hidden_grading")
 needs_bwrap = pytest.mark.skipif(bool(sandbox_problem()), reason=str(sandbox_problem()))

@@ -23,7 +23,7 @@ import pytest
 
 from pixelschool_admin.grading import events
 from pixelschool_admin.grading.results import sanitise
-from tests import test_browser as lab
+from tests.grading.results import test_browser as lab
 
 sync_api = lab.sync_api
 browser, page, artifacts = lab.browser, lab.page, lab.artifacts  # the fixtures

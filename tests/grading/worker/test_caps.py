@@ -20,7 +20,7 @@ from pixelschool_admin.grading.settings import GIB, MIB, Limits, Settings
 from pixelschool_admin.grading.worker import caps
 from pixelschool_admin.grading.worker.executor import ERROR_KEPT, cap_outputs
 from pixelschool_admin.grading.worker.task import Outcome, read_files
-from tests.test_grading import SOLVED, filled, hand_in, tiny_course
+from tests.classroom import SOLVED, filled, hand_in, tiny_course
 
 pytestmark = pytest.mark.xdist_group("caps")
 
@@ -284,3 +284,14 @@ def test_far_slower_than_the_class_median_is_flagged(tmp_path):
     slow = shown[shown["kind"] == "slow"]
     assert list(slow["student"]) == ["slowpoke"]
     assert "90 s to grade, 18× the class median of 5 s" in slow["detail"].iloc[0]
+
+
+def test_cap_outputs_keeps_errors_and_says_what_was_cut():
+    c = nbformat.v4.new_code_cell("")
+    c.outputs = [
+        nbformat.v4.new_output("stream", name="stdout", text="x" * 5000),
+        nbformat.v4.new_output("error", ename="ValueError", evalue="bad", traceback=[]),
+    ]
+    cap_outputs(c, 1000)
+    assert len(c.outputs[0].text) == 1000 and c.outputs[1].ename == "ValueError"
+    assert "output cut" in c.outputs[-1].text

@@ -1,4 +1,4 @@
-# ruff: noqa: F811  (pytest fixtures imported from tests.test_warm_kernels)
+# ruff: noqa: F811  (pytest fixtures imported from tests.grading.sandbox.test_warm_kernels)
 """More hostile tests for warm kernels (``warm.py``, ``zygote.py``): what one student's kernel,
 forked from the zygote, can leave for the next one, reach of the zygote or read of the
 grader, and where a warm kernel behaves otherwise than a cold one.
@@ -18,7 +18,7 @@ import pytest
 
 from pixelschool_admin.grading.sandbox import warm
 from pixelschool_admin.grading.sandbox.bubblewrap import sandbox_problem
-from tests.test_warm_kernels import folder, run, zygote  # noqa: F401  (fixtures)
+from tests.grading.sandbox.test_warm_kernels import folder, run, zygote  # noqa: F401  (fixtures)
 
 pytestmark = pytest.mark.skipif(
     sandbox_problem() is not None, reason=f"warm kernels need bubblewrap: {sandbox_problem()}"

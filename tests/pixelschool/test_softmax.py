@@ -1,4 +1,4 @@
-"""Notebook 03's checks beyond the reference and wrong answers (tests/test_checks.py)."""
+"""Notebook 03's checks beyond the reference and wrong answers (``test_checks.py``)."""
 
 import inspect
 

@@ -30,7 +30,7 @@ from pixelschool_admin.grading.record.hidden import (
     judge_results,
     read_transcript,
 )
-from tests.test_grading import cell
+from tests.classroom import cell
 
 # --- forging transcripts by hand ----------------------------------------------------------
 
