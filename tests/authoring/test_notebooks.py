@@ -9,9 +9,9 @@ import re
 
 import pytest
 
-from pixelschool_admin.execute import CellExecutionError, printed_text, run_notebook
 from pixelschool_admin.grading.record.hidden import judge_notebook
 from pixelschool_admin.paths import NOTEBOOKS_DIR, SOLUTIONS_DIR
+from pixelschool_admin.run_notebooks import CellExecutionError, printed_text, run_notebook
 
 SOLUTIONS = sorted(SOLUTIONS_DIR.glob("*.ipynb"))
 CHECK_CALL = re.compile(r"^tests\.test_(\w+)\(", re.MULTILINE)
