@@ -30,6 +30,16 @@ def read_notebook(path):
     return nb
 
 
+def readable_notebooks(paths):
+    """(path, notebook) of each of ``paths`` that is a readable notebook; the others are
+    skipped (autograde names them as unreadable)."""
+    for path in paths:
+        try:
+            yield path, read_notebook(path)
+        except NotebookError:
+            continue
+
+
 def parse_notebook(data, name):
     """``read_notebook`` of a notebook's bytes ``data``; ``name`` for the error."""
     try:

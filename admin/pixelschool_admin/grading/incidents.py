@@ -15,7 +15,7 @@ import json
 from collections import defaultdict
 from pathlib import Path
 
-from pixelschool_admin.authoring.notebooks import NotebookError, read_notebook
+from pixelschool_admin.authoring.notebooks import readable_notebooks
 from pixelschool_admin.grading.events import Event
 
 STEP = "autograde"
@@ -76,11 +76,7 @@ def watch_events(path, assignment, student, sandboxed):
 def limit_events(folder, assignment, student):
     """Events for the limits that error outputs in ``folder``'s notebooks show were hit."""
     found = {}
-    for path in sorted(Path(folder).glob("*.ipynb")):
-        try:
-            nb = read_notebook(path)
-        except NotebookError:
-            continue
+    for _, nb in readable_notebooks(sorted(Path(folder).glob("*.ipynb"))):
         for index, cell in enumerate(nb.cells):
             for output in cell.get("outputs", []):
                 text = " ".join(

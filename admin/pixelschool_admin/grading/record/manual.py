@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from nbgrader.api import MissingEntry
 
-from pixelschool_admin.authoring.notebooks import NotebookError, nbgrader_meta, read_notebook
+from pixelschool_admin.authoring.notebooks import nbgrader_meta, readable_notebooks
 from pixelschool_admin.grading.events import Event
 
 NO_CELL = "\0absent"  # the graded cell is not in the notebook (deleted, or no notebook)
@@ -34,12 +34,7 @@ class Graded:
 
 def _notebook(course, assignment, student, name):
     path = course.path("autograded", student, assignment) / f"{name}.ipynb"
-    if not path.exists():
-        return None
-    try:
-        return read_notebook(path)
-    except NotebookError:
-        return None
+    return next((nb for _, nb in readable_notebooks([path])), None)
 
 
 def answer(nb, grade_id):

@@ -21,11 +21,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
 
-from pixelschool_admin.authoring.notebooks import (  # noqa: E402
-    NotebookError,
-    is_test_cell,
-    read_notebook,
-)
+from pixelschool_admin.authoring.notebooks import is_test_cell, readable_notebooks  # noqa: E402
 from pixelschool_admin.grading import events  # noqa: E402
 from pixelschool_admin.grading.results.export import (  # noqa: E402
     NOT_SUBMITTED,
@@ -39,11 +35,8 @@ from pixelschool_admin.grading.settings import SLOW_FACTOR, SLOW_MARGIN  # noqa:
 def failure_messages(course, assignment, notebook):
     """{question: Counter of failure messages} from the autograded notebooks."""
     messages = {}
-    for path in sorted(course.root.glob(f"autograded/*/{assignment}/{notebook}.ipynb")):
-        try:
-            nb = read_notebook(path)
-        except NotebookError:
-            continue
+    paths = sorted(course.root.glob(f"autograded/*/{assignment}/{notebook}.ipynb"))
+    for _, nb in readable_notebooks(paths):
         for cell in nb.cells:
             if not is_test_cell(cell):
                 continue
