@@ -16,13 +16,13 @@ import pytest
 import problem_unittests
 from pixelschool.checks import framework, loops, recordings
 from pixelschool.checks.framework import CHECKS, RESULTS_MIME
+from pixelschool_admin.answers import import_all
+from pixelschool_admin.answers.registry import CORRECT_VARIANTS, REFERENCES, WRONG_ANSWERS
 from pixelschool_admin.authoring.record import HIDDEN_DIR, hidden_seeds
 from pixelschool_admin.grading.hidden import hidden_cases, judge_bundle
 from pixelschool_admin.grading.preprocessors import SandboxedExecute
-from tests.answers import all_notebooks
-from tests.answers.registry import CORRECT_VARIANTS, REFERENCES, WRONG_ANSWERS
 
-all_notebooks()
+import_all()
 UNRECORDED_SEEDS = [0, 1, 2, 3]
 HIDDEN_SEEDS = hidden_seeds()
 WRONG = [answer for answers in WRONG_ANSWERS.values() for answer in answers]

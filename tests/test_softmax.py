@@ -9,7 +9,7 @@ import pytest
 import problem_unittests
 from pixelschool.checks import recordings
 from pixelschool.checks import softmax as checks
-from tests.answers import softmax as answers
+from pixelschool_admin.answers import softmax as answers
 from tests.leaks import passes
 
 solution = answers.solution

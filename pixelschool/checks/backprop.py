@@ -1,11 +1,11 @@
 """Feedback checks for notebook 04, backpropagation.
 
-Every exercise is judged against recorded expectations (``pixelschool/checks/recordings``):
-the solution's results and those of the usual mistakes (``tests/answers/backprop.py``) on
-the same inputs. ``numerical_gradient`` takes a function f, which cannot be recorded: its
-inputs name a function of the catalogue ``FUNCTIONS`` and its coefficients (a *recipe*,
-``(name, coefficients)``), and the check builds f from the recipe over the very array x
-the student's function receives. Property checks stay code: x restored, no loops.
+Every exercise is judged against recorded expectations (``pixelschool/checks/recordings``): the
+solution's results and those of the usual mistakes (``pixelschool_admin/answers/backprop.py``) on
+the same inputs. ``numerical_gradient`` takes a function f, which cannot be recorded: its inputs
+name a function of the catalogue ``FUNCTIONS`` and its coefficients (a *recipe*, ``(name,
+coefficients)``), and the check builds f from the recipe over the very array x the student's
+function receives. Property checks stay code: x restored, no loops.
 """
 
 import functools

@@ -1,10 +1,10 @@
 """Feedback checks for notebook 02, k-nearest neighbours.
 
-The checks compare the student's results on ``inputs(rng)`` with the solution's, recorded by
-``make build``, and name a mistake from its recorded results (the wrong answers of
-``tests/answers/knn.py``: keys of the ``*_MESSAGES``), from the expected result alone (squared,
-in percent), or as a uint8 failure (right on float64 copies of uint8 rows, wrong on the rows).
-No input row is equally far from two others: NumPy's default (unstable) argsort passes.
+The checks compare the student's results on ``inputs(rng)`` with the solution's, recorded by ``make
+build``, and name a mistake from its recorded results (the wrong answers of
+``pixelschool_admin/answers/knn.py``: keys of the ``*_MESSAGES``), from the expected result alone
+(squared, in percent), or as a uint8 failure (right on float64 copies of uint8 rows, wrong on the
+rows). No input row is equally far from two others: NumPy's default (unstable) argsort passes.
 """
 
 import numpy as np

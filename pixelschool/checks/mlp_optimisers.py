@@ -1,10 +1,10 @@
 """Feedback checks for notebook 05, part 3: minibatches, optimisers and regularisation.
 
-The optimisers, the schedule and the penalties are judged against the solution's recorded
-results (``recordings/<exercise>.npz``); the usual mistakes are named from the recorded
-results of the wrong answers in ``tests/answers/mlp_optimisers.py`` (the ``*_MESSAGES`` say
-what each one gets wrong). ``minibatches`` draws at random, so its check is all code: every
-sample in exactly one batch, with its label, shuffled with the ``rng`` argument.
+The optimisers, the schedule and the penalties are judged against the solution's recorded results
+(``recordings/<exercise>.npz``); the usual mistakes are named from the recorded results of the wrong
+answers in ``pixelschool_admin/answers/mlp_optimisers.py`` (the ``*_MESSAGES`` say what each one
+gets wrong). ``minibatches`` draws at random, so its check is all code: every sample in exactly one
+batch, with its label, shuffled with the ``rng`` argument.
 """
 
 import math

@@ -7,7 +7,7 @@ that mistake gets: ``make build`` records the answer's results on the check's in
 import numpy as np
 
 from pixelschool.checks.backprop import takes_recipe
-from tests.answers.registry import REFERENCES, right, solution_functions, wrong
+from pixelschool_admin.answers.registry import REFERENCES, right, solution_functions, wrong
 
 solution = solution_functions("04_backprop")
 

@@ -9,7 +9,7 @@ Correct variants (``@right``) are right answers written another way: they must p
 
 import numpy as np
 
-from tests.answers.registry import right, solution_functions, wrong
+from pixelschool_admin.answers.registry import right, solution_functions, wrong
 
 solution = solution_functions("03_softmax")
 

@@ -10,7 +10,7 @@ from collections import Counter
 
 import numpy as np
 
-from tests.answers.registry import right, solution_functions, wrong
+from pixelschool_admin.answers.registry import right, solution_functions, wrong
 
 solution = solution_functions("02_knn")
 
