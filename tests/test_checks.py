@@ -14,9 +14,9 @@ import numpy as np
 import pytest
 
 import problem_unittests
-from pixelschool.checks import framework, loops, recordings
+from pixelschool.checks import exercise_modules, framework, loops, recordings
 from pixelschool.checks.framework import CHECKS, RESULTS_MIME
-from pixelschool_admin.answers import import_all
+from pixelschool_admin.answers import MODULES, import_all
 from pixelschool_admin.answers.registry import CORRECT_VARIANTS, REFERENCES, WRONG_ANSWERS
 from pixelschool_admin.authoring.record import HIDDEN_DIR, hidden_seeds
 from pixelschool_admin.grading.hidden import hidden_cases, judge_bundle
@@ -131,6 +131,18 @@ def test_passing_a_result_instead_of_the_function_is_explained():
 
 def test_seed_spelling_of_normalise_check_is_kept():
     assert problem_unittests.test_normalize_images is problem_unittests.test_normalise_images
+
+
+def test_problem_unittests_holds_the_checks_of_every_exercise_module_found():
+    modules = exercise_modules()
+    assert {check.run.__module__ for check in CHECKS.values()} == {m.__name__ for m in modules}
+    names = [name for module in modules for name in module.__all__]
+    assert len(names) == len(set(names)), "two exercise modules export the same name"
+    assert {f"test_{name}" for name in CHECKS} <= set(problem_unittests.__all__) == set(names)
+
+
+def test_every_answers_module_is_named_like_its_check_module():
+    assert set(MODULES) <= {m.__name__.rsplit(".", 1)[1] for m in exercise_modules()}
 
 
 # --- the framework's own building blocks --------------------------------------------
