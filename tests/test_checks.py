@@ -267,12 +267,12 @@ def test_call_passes_uncopied_arguments_and_keywords_as_they_are():
 def test_the_gradient_check_of_the_students_own_layers_runs(monkeypatch, capsys):
     """A check that runs another check (the forward's own, before the gradient check of the
     backward) still reaches the student's functions through the crossings."""
-    from pixelschool.checks import mlp_layers
+    from pixelschool.checks import gradient_checks
 
     ran = []
-    errors = mlp_layers.upstream_gradient_errors
+    errors = gradient_checks.upstream_gradient_errors
     monkeypatch.setattr(
-        mlp_layers, "upstream_gradient_errors", lambda *a: ran.append(1) or errors(*a)
+        gradient_checks, "upstream_gradient_errors", lambda *a: ran.append(1) or errors(*a)
     )
     problem_unittests.test_affine_backward(REFERENCES["affine_backward"])
     assert ran and "all tests passed" in capsys.readouterr().out

@@ -11,7 +11,7 @@ listed mistake, over 1,000 random problems each; the notebook states the checks'
   are ``pixelschool_admin/answers/mlp_deep``'s that change the backward pass only (the loss, so the
   numerical gradient, is the solution's: it is computed once per network and shared).
 
-The threshold, floor and step are read from pixelschool/checks/mlp_layers.py, never copied.
+The threshold, floor and step are read from pixelschool/checks/gradient_checks.py, never copied.
 """
 
 import re
@@ -20,9 +20,7 @@ import numpy as np
 import pytest
 
 from pixelschool import gradcheck
-from pixelschool.checks.mlp_deep import DROPOUT_KEEP_PROB as KEEP_PROB
-from pixelschool.checks.mlp_deep import dropout_gradient_errors
-from pixelschool.checks.mlp_layers import (
+from pixelschool.checks.gradient_checks import (
     GRADIENT_FLOOR,
     GRADIENT_STEP,
     GRADIENT_TOLERANCE,
@@ -33,6 +31,8 @@ from pixelschool.checks.mlp_layers import (
     relu_problem,
     upstream_gradient_errors,
 )
+from pixelschool.checks.mlp_deep import DROPOUT_KEEP_PROB as KEEP_PROB
+from pixelschool.checks.mlp_deep import dropout_gradient_errors
 from pixelschool.checks.mlp_modular import (
     SPREAD,
     affine_gradient_problem,

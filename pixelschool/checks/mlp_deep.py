@@ -15,8 +15,7 @@ import numpy as np
 
 from pixelschool.checks.compare import close, verdict
 from pixelschool.checks.framework import expect, expect_array, expect_tuple, feedback_check
-from pixelschool.checks.mlp_common import scalar as one_number
-from pixelschool.checks.mlp_layers import (
+from pixelschool.checks.gradient_checks import (
     GRADIENT_FLOOR,
     GRADIENT_STEP,
     GRADIENT_TOLERANCE,
@@ -30,6 +29,7 @@ from pixelschool.checks.mlp_layers import (
     relative_errors,
     relu_problem,
 )
+from pixelschool.checks.mlp_common import scalar as one_number
 
 __all__ = [
     "test_relu_network_forward",

@@ -13,12 +13,12 @@ import numpy as np
 
 from pixelschool.checks.compare import close, verdict
 from pixelschool.checks.framework import expect, expect_array, expect_tuple, feedback_check
-from pixelschool.checks.mlp_common import scalar as one_number
-from pixelschool.checks.mlp_layers import (
+from pixelschool.checks.gradient_checks import (
     call_passing,
     expect_number_and_grads,
     random_layers,
 )
+from pixelschool.checks.mlp_common import scalar as one_number
 
 __all__ = [
     "test_minibatches",
