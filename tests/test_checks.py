@@ -141,8 +141,16 @@ def test_problem_unittests_holds_the_checks_of_every_exercise_module_found():
     assert {f"test_{name}" for name in CHECKS} <= set(problem_unittests.__all__) == set(names)
 
 
-def test_every_answers_module_is_named_like_its_check_module():
-    assert set(MODULES) <= {m.__name__.rsplit(".", 1)[1] for m in exercise_modules()}
+def test_answers_sit_in_the_answers_module_named_like_their_check_module():
+    def name(module):
+        return module.rsplit(".", 1)[1]
+
+    assert set(MODULES) == {name(module.__name__) for module in exercise_modules()}
+    answers = [(a.exercise, a.fn) for a in WRONG] + [
+        (exercise, fn) for exercise, fns in CORRECT_VARIANTS.items() for fn in fns
+    ]
+    for exercise, fn in answers:
+        assert name(fn.__module__) == name(CHECKS[exercise].run.__module__), fn.__name__
 
 
 # --- the framework's own building blocks --------------------------------------------
