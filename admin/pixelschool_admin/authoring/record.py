@@ -3,10 +3,10 @@
 For each exercise whose check has recorded parts (``inputs`` and ``judge``), and for each
 seed it is run with, the check's inputs go through the solution notebook's own function
 (the expected results) and through every wrong answer of ``pixelschool_admin.answers`` that
-names its mistake (the diagnosis table). The visible seed's recording ships with the student runtime
-(``pixelschool/checks/recordings/<exercise>.npz``); the hidden seeds', which the solution
-notebooks' graded cells use, stay here (``admin/hidden/<exercise>.npz``) and are read by
-the grader only.
+names its mistake (the diagnosis table). The visible seed's recording ships with the
+student runtime (``pixelschool/checks/recordings/<exercise>.npz``); the hidden seeds',
+which the solution notebooks' graded cells use, stay here (``admin/hidden/<exercise>.npz``)
+and are read by the grader only.
 """
 
 import copy
