@@ -19,10 +19,10 @@ import IPython.display
 
 import problem_unittests
 from pixelschool.checks.framework import CHECKS, RESULTS_MIME
+from pixelschool_admin.answers import import_all
+from pixelschool_admin.answers.registry import REFERENCES, WRONG_ANSWERS
 from pixelschool_admin.authoring.record import HIDDEN_DIR, hidden_seeds
 from pixelschool_admin.grading.record.hidden import hidden_cases, judge_results
-from tests.answers import all_notebooks
-from tests.answers.registry import REFERENCES, WRONG_ANSWERS
 
 REPEATS = 3
 
@@ -67,7 +67,7 @@ def hidden_halves(exercise, seed):
 
 
 def main(only=()):
-    all_notebooks()
+    import_all()
     print(f"import problem_unittests: {import_seconds() * 1e3:.0f} ms\n")
     seeds = hidden_seeds()
     header = f"{'check':<34}{'recorded':>9}{'reference':>12}{'slowest wrong':>15}"

@@ -5,7 +5,7 @@ its answer cells filled in:
 
 - ``full``: the solution's answers;
 - ``partial``: the solution with one to three exercises replaced by wrong answers from
-  ``tests/answers/`` (the realistic mistakes each check is tested against);
+  ``pixelschool_admin.answers`` (the realistic mistakes each check is tested against);
 - both also write the written answers graded by hand (the solution's model answer, without
   its rubric), so those wait for a grader ("pending manual grading") instead of scoring 0;
 - ``blank``: the notebook as released;
@@ -19,13 +19,13 @@ import inspect
 import os
 import random
 import re
-import sys
 import textwrap
 from dataclasses import dataclass, field
 from functools import cache
 
 import nbformat
 
+from pixelschool_admin.answers import MODULES, registry
 from pixelschool_admin.authoring.notebooks import (
     answer_cells,
     is_test_cell,
@@ -174,15 +174,32 @@ def forge(exchange_root, course_id, victim, notebook, text):
             os.lchown(path, nobody.pw_uid, nobody.pw_gid)
 
 
-def answers_module(notebook):
-    """``tests.answers.<topic>`` for ``01_data_preparation`` and the like, or None."""
-    if str(REPO_ROOT) not in sys.path:
-        sys.path.insert(0, str(REPO_ROOT))
+def answers_modules(notebook):
+    """The answers modules of ``02_knn`` and the like: those named after its topic (``knn``)
+    or starting with it (``knn_distances``, ``knn_classifier``)."""
     topic = notebook.split("_", 1)[1]
-    try:
-        return importlib.import_module(f"tests.answers.{topic}")
-    except ImportError:
-        return None
+    return [
+        importlib.import_module(f"{registry.__package__}.{name}")
+        for name in MODULES
+        if name == topic or name.startswith(f"{topic}_")
+    ]
+
+
+def pasted_imports(module):
+    """``(source, names)`` of ``module``'s imports that a student's kernel can run too: all
+    but the instructor's own (``pixelschool_admin``: the registry)."""
+    source = inspect.getsource(module)
+    kept = [
+        node
+        for node in ast.parse(source).body
+        if isinstance(node, ast.Import | ast.ImportFrom)
+        and not any(
+            name.split(".")[0] == "pixelschool_admin"
+            for name in [getattr(node, "module", None) or ""] + [a.name for a in node.names]
+        )
+    ]
+    names = {alias.asname or alias.name.split(".")[0] for node in kept for alias in node.names}
+    return "\n".join(ast.get_source_segment(source, node) for node in kept), names
 
 
 @cache
@@ -191,37 +208,28 @@ def standalone_wrong_answers(notebook):
 
     Cached, so the demo class builds it once per notebook: read it, do not change it.
     """
-    module = answers_module(notebook)
-    if module is None:
-        return {}
-    module_source = inspect.getsource(module)
-    tree = ast.parse(module_source)
-    imports = "\n".join(
-        ast.get_source_segment(module_source, node)
-        for node in tree.body
-        if isinstance(node, ast.Import | ast.ImportFrom) and "tests" not in ast.unparse(node)
-    )
-    # Names a pasted answer may use: its imports, and what the notebook itself defines.
-    known = {
-        alias.asname or alias.name.split(".")[0]
-        for node in tree.body
-        if isinstance(node, ast.Import | ast.ImportFrom)
-        for alias in node.names
-    }
-    known |= set(defined_functions("\n".join(solution_answers(notebook).values())))
+    defined = set(defined_functions("\n".join(solution_answers(notebook).values())))
     found = {}
-    registry = importlib.import_module("tests.answers.registry")
-    for exercise, answers in registry.WRONG_ANSWERS.items():
-        for answer in answers:
-            if answer.fn.__module__ != module.__name__:
-                continue
-            source = textwrap.dedent(inspect.getsource(answer.fn))
-            if not set(inspect.getclosurevars(answer.fn).globals) <= known:
-                continue  # it needs a helper from the answers module
-            source = re.sub(r"^@wrong\(.*?\)\n", "", source, flags=re.S)
-            source = re.sub(rf"def {answer.fn.__name__}\(", f"def {exercise}(", source, count=1)
-            found.setdefault(exercise, []).append(f"{imports}\n\n\n{source}")
+    for module in answers_modules(notebook):
+        imports, known = pasted_imports(module)
+        known |= defined  # names a pasted answer may use: its imports, the notebook's own
+        for exercise, wrong_answers in registry.WRONG_ANSWERS.items():
+            for answer in wrong_answers:
+                if answer.fn.__module__ != module.__name__:
+                    continue
+                if not set(inspect.getclosurevars(answer.fn).globals) <= known:
+                    continue  # it needs a helper from the answers module
+                source = undecorated_source(answer.fn)
+                source = re.sub(rf"def {answer.fn.__name__}\(", f"def {exercise}(", source, count=1)
+                found.setdefault(exercise, []).append(f"{imports}\n\n\n{source}")
     return found
+
+
+def undecorated_source(fn):
+    """``fn``'s source from its ``def`` line on (its decorators, one line or more, left out)."""
+    source = textwrap.dedent(inspect.getsource(fn))
+    definition = ast.parse(source).body[0]
+    return "".join(source.splitlines(keepends=True)[definition.lineno - 1 :])
 
 
 def solution_answers(notebook):

@@ -243,7 +243,7 @@ def check_training_step(model, name, targets):
 
 
 # What each wrong share students compute gets wrong (their results are recorded from the
-# wrong answers in tests/answers/cifar_cnn.py).
+# wrong answers in pixelschool_admin/answers/cifar_cnn.py).
 PER_CLASS_MESSAGES = {
     "overall": "every entry of per_class_accuracy is the overall accuracy: compute one share "
     "per class, among the images whose true label is that class.",

@@ -260,7 +260,7 @@ def test_split_dataset(split_dataset, rng):
 
 
 # What each scaling students write by mistake gets wrong (their results are recorded from
-# the wrong answers in tests/answers/data_preparation.py).
+# the wrong answers in pixelschool_admin/answers/data_preparation.py).
 NORMALISE_MESSAGES = {
     "batch_min_max": "you scaled by the min and max of the batch, not by 255: a pixel of 255 "
     "must map to 1.0 whatever the batch holds, so divide by 255.",

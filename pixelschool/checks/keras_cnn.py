@@ -26,7 +26,7 @@ __all__ = ["test_conv_output_size", "test_net_1", "test_net_2"]
 
 
 # What each formula students write by mistake gets wrong (their results are recorded from
-# the wrong answers in tests/answers/keras_cnn.py).
+# the wrong answers in pixelschool_admin/answers/keras_cnn.py).
 CONV_SIZE_MESSAGES = {
     "no_plus_one": "you forgot the + 1: with k = n (no padding, any stride) the kernel fits "
     "exactly once, so the output has 1 pixel, not 0. The formula is floor((n + 2p - k) / s) + 1.",

@@ -3,7 +3,7 @@
 ``relu_network_forward``, ``relu_network_loss_and_grads`` (no dropout) and ``train_network``
 (one batch of all the samples: the shuffle's order does not count) are judged against the
 solution's recorded results, their usual mistakes named from the recorded results of the wrong
-answers in ``tests/answers/mlp_deep.py``. What is random is checked by its properties:
+answers in ``pixelschool_admin/answers/mlp_deep.py``. What is random is checked by its properties:
 ``dropout_forward``, gradients with dropout (a gradient check of the student's own loss, same
 masks), the batches and seeds of ``train_network``. The layers the network is composed of and
 ``init_layers`` are mlp_modular's.
@@ -15,8 +15,7 @@ import numpy as np
 
 from pixelschool.checks.compare import close, verdict
 from pixelschool.checks.framework import expect, expect_array, expect_tuple, feedback_check
-from pixelschool.checks.mlp_common import scalar as one_number
-from pixelschool.checks.mlp_layers import (
+from pixelschool.checks.gradient_checks import (
     GRADIENT_FLOOR,
     GRADIENT_STEP,
     GRADIENT_TOLERANCE,
@@ -30,6 +29,7 @@ from pixelschool.checks.mlp_layers import (
     relative_errors,
     relu_problem,
 )
+from pixelschool.checks.mlp_common import scalar as one_number
 
 __all__ = [
     "test_relu_network_forward",

@@ -1,25 +1,25 @@
 """Feedback checks for notebook 05, part 4: layers as modules (CS231n's forward and backward
 functions with caches) and He initialisation.
 
-``affine_forward``, ``affine_backward``, ``relu_forward`` and ``relu_backward`` are judged
-against the solution's recorded results, their usual mistakes named from the recorded results
-of the wrong answers in ``tests/answers/mlp_modular.py``. With the visible seed, each backward
-check then runs a gradient check of the student's own pair of functions: the numerical
-gradient of ``sum(forward(...)[0] * dout)`` against ``backward(dout, cache)`` (step, floor and
-tolerance from mlp_layers). ``init_layers`` draws at random: its check is all code (shapes,
-zero biases, the generator used, each layer's standard deviation against He's).
+``affine_forward``, ``affine_backward``, ``relu_forward`` and ``relu_backward`` are judged against
+the solution's recorded results, their usual mistakes named from the recorded results of the wrong
+answers in ``pixelschool_admin/answers/mlp_modular.py``. With the visible seed, each backward check
+then runs a gradient check of the student's own pair of functions: the numerical gradient of
+``sum(forward(...)[0] * dout)`` against ``backward(dout, cache)`` (step, floor and tolerance from
+gradient_checks). ``init_layers`` draws at random: its check is all code (shapes, zero biases, the
+generator used, each layer's standard deviation against He's).
 """
 
 import numpy as np
 
 from pixelschool.checks.compare import close, verdict
 from pixelschool.checks.framework import expect, expect_array, expect_tuple, feedback_check
-from pixelschool.checks.mlp_common import weights_shape_problem
-from pixelschool.checks.mlp_layers import (
+from pixelschool.checks.gradient_checks import (
     away_from_kink,
     call_passing,
     check_own_gradients,
 )
+from pixelschool.checks.mlp_common import weights_shape_problem
 
 __all__ = [
     "test_affine_forward",

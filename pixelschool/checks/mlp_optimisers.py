@@ -1,10 +1,10 @@
 """Feedback checks for notebook 05, part 3: minibatches, optimisers and regularisation.
 
-The optimisers, the schedule and the penalties are judged against the solution's recorded
-results (``recordings/<exercise>.npz``); the usual mistakes are named from the recorded
-results of the wrong answers in ``tests/answers/mlp_optimisers.py`` (the ``*_MESSAGES`` say
-what each one gets wrong). ``minibatches`` draws at random, so its check is all code: every
-sample in exactly one batch, with its label, shuffled with the ``rng`` argument.
+The optimisers, the schedule and the penalties are judged against the solution's recorded results
+(``recordings/<exercise>.npz``); the usual mistakes are named from the recorded results of the wrong
+answers in ``pixelschool_admin/answers/mlp_optimisers.py`` (the ``*_MESSAGES`` say what each one
+gets wrong). ``minibatches`` draws at random, so its check is all code: every sample in exactly one
+batch, with its label, shuffled with the ``rng`` argument.
 """
 
 import math
@@ -13,12 +13,12 @@ import numpy as np
 
 from pixelschool.checks.compare import close, verdict
 from pixelschool.checks.framework import expect, expect_array, expect_tuple, feedback_check
-from pixelschool.checks.mlp_common import scalar as one_number
-from pixelschool.checks.mlp_layers import (
+from pixelschool.checks.gradient_checks import (
     call_passing,
     expect_number_and_grads,
     random_layers,
 )
+from pixelschool.checks.mlp_common import scalar as one_number
 
 __all__ = [
     "test_minibatches",

@@ -1,12 +1,11 @@
 """Feedback checks for notebook 05, part 2: training and testing the two-layer network.
 
-train_mlp and test_mlp have one right result for given inputs: it is recorded from the
-solution notebook (with the results of the usual mistakes, ``tests/answers/mlp_training.py``)
-and the judges compare. run_mlp_training draws its initial weights from a seeded generator,
-and every order of draws is right, so its check is all code: it watches the call of the
-student's train_mlp (the initial weights' shapes and Xavier statistics, the data and
-settings passed on) and compares what it returns with the student's own train_mlp and
-test_mlp.
+train_mlp and test_mlp have one right result for given inputs: it is recorded from the solution
+notebook (with the results of the usual mistakes, ``pixelschool_admin/answers/mlp_training.py``) and
+the judges compare. run_mlp_training draws its initial weights from a seeded generator, and every
+order of draws is right, so its check is all code: it watches the call of the student's train_mlp
+(the initial weights' shapes and Xavier statistics, the data and settings passed on) and compares
+what it returns with the student's own train_mlp and test_mlp.
 """
 
 import contextlib

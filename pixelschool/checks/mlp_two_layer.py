@@ -1,9 +1,9 @@
 """Feedback checks for notebook 05, part 1: activations and the two-layer sigmoid network.
 
-Every check here is driven by recordings: ``inputs(rng)`` gives the calls, the solution's
-results and those of the usual mistakes (``tests/answers/mlp_two_layer.py``) are recorded
-by ``make build``, and the judges say which mistake a student's results match. A step of
-gradient descent is judged in two parts, the loss first, then the updated parameters.
+Every check here is driven by recordings: ``inputs(rng)`` gives the calls, the solution's results
+and those of the usual mistakes (``pixelschool_admin/answers/mlp_two_layer.py``) are recorded by
+``make build``, and the judges say which mistake a student's results match. A step of gradient
+descent is judged in two parts, the loss first, then the updated parameters.
 """
 
 import numpy as np

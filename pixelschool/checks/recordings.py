@@ -1,11 +1,11 @@
 """Recorded expectations: what the solution and its named mistakes return on a check's inputs.
 
-``make build`` runs each exercise's inputs (``inputs(rng)`` of its check, for one seed)
-through the solution notebook's own function and through the wrong answers of
-``tests/answers`` and saves them here, so that the checks hold no answer: a check compares
-the student's result with the recorded one, and names the mistake whose recorded result it
-matches. The visible seed's recordings ship with the package (``checks/recordings/``); the
-hidden seeds' stay with the instructor (``admin/hidden/``) and are compared by the grader.
+``make build`` runs each exercise's inputs (``inputs(rng)`` of its check, for one seed) through the
+solution notebook's own function and through the wrong answers of ``pixelschool_admin/answers`` and
+saves them here, so that the checks hold no answer: a check compares the student's result with the
+recorded one, and names the mistake whose recorded result it matches. The visible seed's recordings
+ship with the package (``checks/recordings/``); the hidden seeds' stay with the instructor
+(``admin/hidden/``) and are compared by the grader.
 
 A recording is an ``.npz`` file (no pickles) per exercise: the arrays, and one JSON tree
 (``__tree__``) that holds everything else and points at the arrays by key.

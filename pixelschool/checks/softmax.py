@@ -2,7 +2,7 @@
 
 softmax, cross_entropy_loss, softmax_loss_and_grad and predict_softmax are judged against
 recordings (``recordings/<exercise>.npz``): the solution's results on the inputs below and
-those of the usual mistakes (``tests/answers/softmax.py``), whose messages are here.
+those of the usual mistakes (``pixelschool_admin/answers/softmax.py``), whose messages are here.
 softmax_loss_and_grad's gradients are also compared with centred differences of the
 student's OWN loss. train_softmax's check, all code, is in ``softmax_training.py``.
 """

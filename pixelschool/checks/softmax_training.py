@@ -3,7 +3,7 @@
 A stand-in for softmax_loss_and_grad records every call, and each minibatch, shuffle and
 update is checked against what it returned: a right result depends on the order in which a
 student draws random numbers, so there is nothing to record. Its wrong answers are in
-``tests/answers/softmax.py``.
+``pixelschool_admin/answers/softmax_training.py``.
 """
 
 import math

@@ -14,15 +14,15 @@ import numpy as np
 import pytest
 
 import problem_unittests
-from pixelschool.checks import framework, loops, recordings
+from pixelschool.checks import exercise_modules, framework, loops, recordings
 from pixelschool.checks.framework import CHECKS, RESULTS_MIME
+from pixelschool_admin.answers import MODULES, import_all
+from pixelschool_admin.answers.registry import CORRECT_VARIANTS, REFERENCES, WRONG_ANSWERS
 from pixelschool_admin.authoring.record import HIDDEN_DIR, hidden_seeds
 from pixelschool_admin.grading.record.hidden import hidden_cases, judge_results
 from pixelschool_admin.grading.worker.executor import SandboxedExecute
-from tests.answers import all_notebooks
-from tests.answers.registry import CORRECT_VARIANTS, REFERENCES, WRONG_ANSWERS
 
-all_notebooks()
+import_all()
 UNRECORDED_SEEDS = [0, 1, 2, 3]
 HIDDEN_SEEDS = hidden_seeds()
 WRONG = [answer for answers in WRONG_ANSWERS.values() for answer in answers]
@@ -131,6 +131,26 @@ def test_passing_a_result_instead_of_the_function_is_explained():
 
 def test_seed_spelling_of_normalise_check_is_kept():
     assert problem_unittests.test_normalize_images is problem_unittests.test_normalise_images
+
+
+def test_problem_unittests_holds_the_checks_of_every_exercise_module_found():
+    modules = exercise_modules()
+    assert {check.run.__module__ for check in CHECKS.values()} == {m.__name__ for m in modules}
+    names = [name for module in modules for name in module.__all__]
+    assert len(names) == len(set(names)), "two exercise modules export the same name"
+    assert {f"test_{name}" for name in CHECKS} <= set(problem_unittests.__all__) == set(names)
+
+
+def test_answers_sit_in_the_answers_module_named_like_their_check_module():
+    def name(module):
+        return module.rsplit(".", 1)[1]
+
+    assert set(MODULES) == {name(module.__name__) for module in exercise_modules()}
+    answers = [(a.exercise, a.fn) for a in WRONG] + [
+        (exercise, fn) for exercise, fns in CORRECT_VARIANTS.items() for fn in fns
+    ]
+    for exercise, fn in answers:
+        assert name(fn.__module__) == name(CHECKS[exercise].run.__module__), fn.__name__
 
 
 # --- the framework's own building blocks --------------------------------------------
@@ -255,12 +275,12 @@ def test_call_passes_uncopied_arguments_and_keywords_as_they_are():
 def test_the_gradient_check_of_the_students_own_layers_runs(monkeypatch, capsys):
     """A check that runs another check (the forward's own, before the gradient check of the
     backward) still reaches the student's functions through the crossings."""
-    from pixelschool.checks import mlp_layers
+    from pixelschool.checks import gradient_checks
 
     ran = []
-    errors = mlp_layers.upstream_gradient_errors
+    errors = gradient_checks.upstream_gradient_errors
     monkeypatch.setattr(
-        mlp_layers, "upstream_gradient_errors", lambda *a: ran.append(1) or errors(*a)
+        gradient_checks, "upstream_gradient_errors", lambda *a: ran.append(1) or errors(*a)
     )
     problem_unittests.test_affine_backward(REFERENCES["affine_backward"])
     assert ran and "all tests passed" in capsys.readouterr().out

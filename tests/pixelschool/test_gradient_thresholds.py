@@ -2,11 +2,12 @@
 every listed mistake, over 1,000 random networks or problems each.
 
 - Notebook 04's gradient check: its ``THRESHOLD`` cell, with the solution's own
-  ``numerical_gradient`` and ``relative_error`` (worst entry, floor 1e-8), on networks drawn
-  as the notebook draws them; the mistakes are the wrong answers of ``tests/answers/backprop``
-  whose gradients have the right shapes (the others fail on shapes first).
+  ``numerical_gradient`` and ``relative_error`` (worst entry, floor 1e-8), on networks drawn as the
+  notebook draws them; the mistakes are the wrong answers of
+  ``pixelschool_admin/answers/backprop_network`` whose gradients have the right shapes (the others
+  fail on shapes first).
 - Notebook 03's sanity check, ``pixelschool.gradcheck`` (its ``THRESHOLD``, ``FLOOR`` and
-  ``STEP``), on random softmax problems; the mistakes are ``tests/answers/softmax``'s.
+  ``STEP``), on random softmax problems; the mistakes are ``pixelschool_admin/answers/softmax``'s.
 
 Each threshold is read from where the notebook or the runtime defines it, never copied.
 The numerical gradients are computed once per network and shared by all answers.
@@ -18,10 +19,14 @@ import numpy as np
 import pytest
 
 from pixelschool import gradcheck
+from pixelschool_admin.answers import (  # noqa: F401  (register their answers)
+    backprop_network,
+    backprop_numerical,
+    softmax,
+)
+from pixelschool_admin.answers.registry import REFERENCES, WRONG_ANSWERS
 from pixelschool_admin.authoring.notebooks import read_notebook
 from pixelschool_admin.paths import SOLUTIONS_DIR
-from tests.answers import backprop, softmax  # noqa: F401  (register their answers)
-from tests.answers.registry import REFERENCES, WRONG_ANSWERS
 
 TRIALS = 1000
 BACKPROP = SOLUTIONS_DIR / "04_backprop.ipynb"

@@ -1,17 +1,17 @@
 """The relative-error threshold notebook 05 states passes every correct gradient and fails every
 listed mistake, over 1,000 random problems each; the notebook states the checks' numbers.
 
-- The layers' gradient checks (``affine_backward`` and ``relu_backward`` against centred
-  differences of ``sum(forward(...)[0] * dout)``): the solution's functions, on problems drawn
-  as the checks draw them; the mistakes are the wrong answers of ``tests/answers/mlp_modular``
-  whose gradients have the right shapes (the square layers' for the transposed ones: elsewhere
-  they fail on shapes first).
+- The layers' gradient checks (``affine_backward`` and ``relu_backward`` against centred differences
+  of ``sum(forward(...)[0] * dout)``): the solution's functions, on problems drawn as the checks
+  draw them; the mistakes are the wrong answers of ``pixelschool_admin/answers/mlp_modular`` whose
+  gradients have the right shapes (the square layers' for the transposed ones: elsewhere they fail
+  on shapes first).
 - The dropout network's gradient check (``relu_network_loss_and_grads`` with keep_prob 0.6,
   same masks): the solution's function, on networks drawn as the check draws them; the mistakes
-  are ``tests/answers/mlp_deep``'s that change the backward pass only (the loss, so the
+  are ``pixelschool_admin/answers/mlp_deep``'s that change the backward pass only (the loss, so the
   numerical gradient, is the solution's: it is computed once per network and shared).
 
-The threshold, floor and step are read from pixelschool/checks/mlp_layers.py, never copied.
+The threshold, floor and step are read from pixelschool/checks/gradient_checks.py, never copied.
 """
 
 import re
@@ -20,9 +20,7 @@ import numpy as np
 import pytest
 
 from pixelschool import gradcheck
-from pixelschool.checks.mlp_deep import DROPOUT_KEEP_PROB as KEEP_PROB
-from pixelschool.checks.mlp_deep import dropout_gradient_errors
-from pixelschool.checks.mlp_layers import (
+from pixelschool.checks.gradient_checks import (
     GRADIENT_FLOOR,
     GRADIENT_STEP,
     GRADIENT_TOLERANCE,
@@ -33,15 +31,17 @@ from pixelschool.checks.mlp_layers import (
     relu_problem,
     upstream_gradient_errors,
 )
+from pixelschool.checks.mlp_deep import DROPOUT_KEEP_PROB as KEEP_PROB
+from pixelschool.checks.mlp_deep import dropout_gradient_errors
 from pixelschool.checks.mlp_modular import (
     SPREAD,
     affine_gradient_problem,
     he_problem,
     relu_gradient_problem,
 )
+from pixelschool_admin.answers import mlp_deep, mlp_modular
 from pixelschool_admin.authoring.notebooks import read_notebook
 from pixelschool_admin.paths import SOLUTIONS_DIR
-from tests.answers import mlp_deep, mlp_modular
 
 TRIALS = 1000
 solution = mlp_modular.solution

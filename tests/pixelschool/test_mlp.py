@@ -6,7 +6,7 @@ import pytest
 from sklearn.datasets import load_iris
 from sklearn.model_selection import train_test_split
 
-from tests.answers.mlp_two_layer import solution
+from pixelschool_admin.answers.mlp_two_layer import solution
 
 
 def test_iris_sanity_run_classifies_every_test_flower():

@@ -15,8 +15,8 @@ import pytest
 
 from pixelschool.checks import recordings
 from pixelschool.checks.framework import CHECKS
+from pixelschool_admin.answers.registry import CORRECT_VARIANTS, REFERENCES, WRONG_ANSWERS
 from pixelschool_admin.authoring import record
-from tests.answers.registry import CORRECT_VARIANTS, REFERENCES, WRONG_ANSWERS
 from tests.pixelschool.test_checks import graded, seeds_of
 from tests.roundoff import nudged, on_another_machine
 

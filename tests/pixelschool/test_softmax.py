@@ -9,18 +9,19 @@ import pytest
 import problem_unittests
 from pixelschool.checks import recordings
 from pixelschool.checks import softmax as checks
-from tests.answers import softmax as answers
+from pixelschool_admin.answers import softmax as answers
+from pixelschool_admin.answers import softmax_training as training_answers
 from tests.leaks import passes
 
 solution = answers.solution
 
 
 def test_train_check_restores_the_students_loss_function():
-    namespace = answers.train_gradient_ascent.__globals__
+    namespace = training_answers.train_gradient_ascent.__globals__
     before = namespace["softmax_loss_and_grad"]
     problem_unittests.test_train_softmax(solution.train_softmax)
     with pytest.raises(AssertionError):
-        problem_unittests.test_train_softmax(answers.train_gradient_ascent)
+        problem_unittests.test_train_softmax(training_answers.train_gradient_ascent)
     assert namespace["softmax_loss_and_grad"] is before
 
 

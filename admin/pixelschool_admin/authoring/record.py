@@ -2,14 +2,15 @@
 
 For each exercise whose check has recorded parts (``inputs`` and ``judge``), and for each
 seed it is run with, the check's inputs go through the solution notebook's own function
-(the expected results) and through every wrong answer of ``tests/answers`` that names its
-mistake (the diagnosis table). The visible seed's recording ships with the student runtime
-(``pixelschool/checks/recordings/<exercise>.npz``); the hidden seeds', which the solution
-notebooks' graded cells use, stay here (``admin/hidden/<exercise>.npz``) and are read by
-the grader only.
+(the expected results) and through every wrong answer of ``pixelschool_admin.answers`` that
+names its mistake (the diagnosis table). The visible seed's recording ships with the
+student runtime (``pixelschool/checks/recordings/<exercise>.npz``); the hidden seeds',
+which the solution notebooks' graded cells use, stay here (``admin/hidden/<exercise>.npz``)
+and are read by the grader only.
 """
 
 import copy
+import importlib
 import re
 import warnings
 from pathlib import Path
@@ -20,8 +21,9 @@ import problem_unittests  # noqa: F401  (registers every check)
 from pixelschool.checks import recordings
 from pixelschool.checks.framework import CHECKS
 from pixelschool.checks.recordings import VISIBLE_SEED, Case
+from pixelschool_admin.answers.registry import REFERENCES, WRONG_ANSWERS
 from pixelschool_admin.authoring.notebooks import is_test_cell, read_notebook
-from pixelschool_admin.paths import ADMIN_DIR, REPO_ROOT, SOLUTIONS_DIR
+from pixelschool_admin.paths import ADMIN_DIR, SOLUTIONS_DIR
 
 HIDDEN_DIR = ADMIN_DIR / "hidden"
 # How a graded cell runs a check with a hidden seed: tests.test_<exercise>(<fn>, seed=<n>);
@@ -37,17 +39,10 @@ STALE_ULPS = 64
 
 
 def answers(exercise):
-    """``(reference, wrong answers)`` of ``exercise``, from ``tests/answers/<module>.py``, the
-    module named like the check's own (``pixelschool/checks/<module>.py``)."""
-    import importlib
-    import sys
-
-    if str(REPO_ROOT) not in sys.path:  # tests/ is the repository's, not an installed package
-        sys.path.insert(0, str(REPO_ROOT))
-    from tests.answers.registry import REFERENCES, WRONG_ANSWERS
-
+    """``(reference, wrong answers)`` of ``exercise``, from ``pixelschool_admin.answers.<module>``,
+    the module named like the check's own (``pixelschool.checks.<module>``)."""
     module = CHECKS[exercise].run.__module__.rsplit(".", 1)[-1]
-    importlib.import_module(f"tests.answers.{module}")
+    importlib.import_module(f"pixelschool_admin.answers.{module}")
     return REFERENCES[exercise], WRONG_ANSWERS.get(exercise, [])
 
 

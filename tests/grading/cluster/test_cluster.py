@@ -34,7 +34,7 @@ pytestmark = pytest.mark.xdist_group("cluster")
 
 BIN = Path(sys.executable).parent
 POISON = "kills-its-worker-7f3a"  # workers started here die on a submission holding this
-# These tests are about distribution, not the sandbox (test_grading's are): on a machine
+# These tests are about distribution, not the sandbox (test_autograde's are): on a machine
 # without bubblewrap the workers grade unprotected, as `--allow-unprotected` lets them.
 SETTINGS = Settings(
     timeout=10, limits=Limits(memory=2 * GIB), allow_unprotected=sandbox_problem() is not None
@@ -87,7 +87,7 @@ def scheduler(tmp_path_factory):
 
 
 def a_class(root, students):
-    """The tiny course of ``test_grading`` with submissions from ``students``."""
+    """The tiny course of ``tests/classroom.py`` with submissions from ``students``."""
     root.mkdir(parents=True, exist_ok=True)
     course, released = tiny_course(root)
     kinds = {

@@ -7,7 +7,7 @@ recorded (``make build``): the check names that mistake when a student's results
 
 import numpy as np
 
-from tests.answers.registry import right, solution_functions, wrong
+from pixelschool_admin.answers.registry import right, solution_functions, wrong
 
 solution = solution_functions("05_mlp")
 

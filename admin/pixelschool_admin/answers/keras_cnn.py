@@ -8,7 +8,7 @@ import math
 
 import keras
 
-from tests.answers.registry import solution_functions, wrong
+from pixelschool_admin.answers.registry import solution_functions, wrong
 
 solution = solution_functions("06_keras_cnn")
 layers = keras.layers

@@ -3,7 +3,7 @@
 import keras
 import numpy as np
 
-from tests.answers.registry import right, solution_functions, wrong
+from pixelschool_admin.answers.registry import right, solution_functions, wrong
 
 solution = solution_functions("07_cifar_cnn")
 

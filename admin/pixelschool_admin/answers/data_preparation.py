@@ -6,7 +6,7 @@ from pathlib import Path
 import numpy as np
 from sklearn.model_selection import train_test_split
 
-from tests.answers.registry import right, solution_functions, wrong
+from pixelschool_admin.answers.registry import right, solution_functions, wrong
 
 solution = solution_functions("01_data_preparation")
 

@@ -9,7 +9,7 @@ here, the solution's (``affine_forward`` and ``relu_forward`` of this module).""
 
 import numpy as np
 
-from tests.answers.registry import right, solution_functions, wrong
+from pixelschool_admin.answers.registry import right, solution_functions, wrong
 
 solution = solution_functions("05_mlp")
 affine_forward, relu_forward = solution.affine_forward, solution.relu_forward

@@ -12,6 +12,7 @@ from pixelschool_admin.authoring import notebooks
 from pixelschool_admin.paths import SOLUTIONS_DIR
 
 REFERENCES = {}  # exercise name -> reference function
+SOLUTIONS = {}  # notebook -> the namespace of its answer cells' functions, read once
 WRONG_ANSWERS = {}  # exercise name -> [WrongAnswer, ...]
 CORRECT_VARIANTS = {}  # exercise name -> [function, ...]: right answers written another way
 
@@ -32,11 +33,16 @@ def solution_functions(notebook):
     """Register the functions of ``solutions/<notebook>.ipynb``'s answer cells as references.
 
     Every function an answer cell defines is an exercise (the course check demands a
-    visible check for each). Returns them as a namespace: ``solution.one_hot(...)``.
+    visible check for each). Returns them as a namespace: ``solution.one_hot(...)``. Read
+    once per notebook, so a reference that a module adapts to its check's inputs
+    (``backprop_numerical``'s ``numerical_gradient``) stays when a sibling module of the
+    same notebook is imported after it.
     """
-    functions = notebooks.solution_functions(SOLUTIONS_DIR / f"{notebook}.ipynb")
-    REFERENCES.update(functions)
-    return types.SimpleNamespace(**functions)
+    if notebook not in SOLUTIONS:
+        functions = notebooks.solution_functions(SOLUTIONS_DIR / f"{notebook}.ipynb")
+        REFERENCES.update(functions)
+        SOLUTIONS[notebook] = types.SimpleNamespace(**functions)
+    return SOLUTIONS[notebook]
 
 
 def wrong(exercise, says, mistake=None):

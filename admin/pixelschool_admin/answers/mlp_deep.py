@@ -7,7 +7,7 @@ the check names that mistake (its ``*_MESSAGES``) when a student's results match
 
 import numpy as np
 
-from tests.answers.registry import right, solution_functions, wrong
+from pixelschool_admin.answers.registry import right, solution_functions, wrong
 
 solution = solution_functions("05_mlp")
 

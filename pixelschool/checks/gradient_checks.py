@@ -1,11 +1,12 @@
-"""What the checks of notebook 05's parts 3 and 4 (mlp_optimisers, mlp_modular, mlp_deep) share.
+"""Gradient checks of the student's own functions, and the other helpers that the checks of
+notebook 05's parts 3 and 4 (mlp_optimisers, mlp_modular, mlp_deep) share.
 
-How they call the student's function (generators passed as they are, recorded cases), the
-structure of layers and gradients, random networks, and the properties checked where nothing
-can be recorded (random results): dropout's share of kept units and rescaling, and the
-gradient checks (centred differences of the student's own functions; their step, floor and
-tolerance are defined here, once). No exercise's math lives here: expected results are
-recorded from the solution notebook.
+The gradient checks: centred differences of the student's own forward functions against
+their backward passes, with the step, floor and tolerance defined here, once. Beside them,
+what the checks share where nothing can be recorded: how they call the student's function
+(generators passed as they are, recorded cases), the structure of layers and gradients,
+random networks, dropout's share of kept units and rescaling. No exercise's math lives here:
+expected results are recorded from the solution notebook.
 """
 
 import contextlib
