@@ -25,13 +25,21 @@ def _normalised(name):
 @dataclass
 class Roster:
     students: list  # dicts with COLUMNS as keys
+    source: str = "roster"  # where the entries come from, for the messages
+    lines: list | None = None  # each entry's line in ``source``
 
     def __post_init__(self):
-        for number, student in enumerate(self.students, 1):
+        """Every id checked (``names.student_id``), once, and none repeated."""
+        for index, student in enumerate(self.students):
+            where = f"line {self.lines[index]}" if self.lines else f"entry {index + 1}"
             try:
                 student["id"] = student_id(student["id"])
             except RefusedName as error:
-                raise GradingError(f"roster entry {number}: {error}") from error
+                raise GradingError(f"{self.source} {where}: {error}") from error
+        ids = [s["id"] for s in self.students]
+        duplicates = sorted({i for i in ids if ids.count(i) > 1})
+        if duplicates:
+            raise GradingError(f"{self.source}: repeated student ids: {duplicates}")
 
     @classmethod
     def read(cls, path=DEFAULT_ROSTER):
@@ -43,19 +51,11 @@ class Roster:
             missing = [c for c in ("id",) if c not in (reader.fieldnames or [])]
             if missing:
                 raise GradingError(f"{path} has no {missing[0]!r} column (columns: {COLUMNS})")
-            students = []
+            students, lines = [], []
             for row in reader:
-                student = {c: (row.get(c) or "").strip() for c in COLUMNS}
-                try:
-                    student["id"] = student_id(student["id"])
-                except RefusedName as error:
-                    raise GradingError(f"{path}, line {reader.line_num}: {error}") from error
-                students.append(student)
-        ids = [s["id"] for s in students]
-        duplicates = sorted({i for i in ids if ids.count(i) > 1})
-        if duplicates:
-            raise GradingError(f"{path}: repeated student ids: {duplicates}")
-        return cls(students)
+                students.append({c: (row.get(c) or "").strip() for c in COLUMNS})
+                lines.append(reader.line_num)
+        return cls(students, str(path), lines)
 
     def write(self, path):
         with open(path, "w", newline="", encoding="utf-8") as f:
