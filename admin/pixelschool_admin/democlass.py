@@ -28,8 +28,8 @@ import nbformat
 from pixelschool_admin.answers import MODULES, registry
 from pixelschool_admin.authoring.notebooks import (
     answer_cells,
+    cell_grade_id,
     is_test_cell,
-    nbgrader_meta,
     read_notebook,
     written_cells,
 )
@@ -240,7 +240,7 @@ def solution_answers(notebook):
 @cache
 def _solution_answers(notebook):
     nb = read_notebook(SOLUTIONS_DIR / f"{notebook}.ipynb")
-    return tuple((nbgrader_meta(cell)["grade_id"], cell.source) for cell in answer_cells(nb))
+    return tuple((cell_grade_id(cell), cell.source) for cell in answer_cells(nb))
 
 
 def written_answers(notebook):
@@ -256,7 +256,7 @@ def _written_answers(notebook):
     for cell in written_cells(nb):
         text = cell.source.split("**Rubric")[0]
         text = "\n".join(line for line in text.splitlines() if "SOLUTION" not in line)
-        answers.append((nbgrader_meta(cell)["grade_id"], text.strip()))
+        answers.append((cell_grade_id(cell), text.strip()))
     return tuple(answers)
 
 
@@ -269,7 +269,7 @@ def fill(released, answers):
     ``answers`` (by grade id)."""
     nb = nbformat.from_dict(released)
     for cell in answer_cells(nb) + written_cells(nb):
-        grade_id = nbgrader_meta(cell)["grade_id"]
+        grade_id = cell_grade_id(cell)
         if grade_id in answers:
             cell.source = answers[grade_id]
     return nb
@@ -309,7 +309,7 @@ def hostile_notebook(case, released, notebook, course_root):
         return nb
     cells = hostile_cells(course_root)
     if case in ON_BLANK:
-        answers = {nbgrader_meta(cell)["grade_id"]: cell.source for cell in answer_cells(released)}
+        answers = {cell_grade_id(cell): cell.source for cell in answer_cells(released)}
     answers[first] = f"{cells[case]}\n\n\n{answers[first]}"
     if case == "overwrites the checks":  # ... to hide a wrong answer
         wrong = standalone_wrong_answers(notebook)["one_hot"][0]

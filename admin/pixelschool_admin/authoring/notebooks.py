@@ -55,6 +55,11 @@ def nbgrader_meta(cell):
     return cell.get("metadata", {}).get("nbgrader", {})
 
 
+def cell_grade_id(cell):
+    """The cell's nbgrader grade id, or None."""
+    return nbgrader_meta(cell).get("grade_id")
+
+
 def secret_lines(cell_source):
     """The lines of a cell that lie inside solution, hidden-test or mark-scheme markers."""
     secrets, inside = [], None

@@ -15,7 +15,7 @@ import json
 from collections import defaultdict
 from pathlib import Path
 
-from pixelschool_admin.authoring.notebooks import readable_notebooks
+from pixelschool_admin.authoring.notebooks import cell_grade_id, readable_notebooks
 from pixelschool_admin.grading.events import Event
 
 STEP = "autograde"
@@ -84,7 +84,7 @@ def limit_events(folder, assignment, student):
                 ) + " ".join(output.get("traceback", []))
                 for sign, kind in LIMIT_SIGNS.items():
                     if sign in text and kind not in found:
-                        grade_id = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
+                        grade_id = cell_grade_id(cell)
                         found[kind] = f"{grade_id or f'cell {index + 1}'}: {sign}"
     return [Event(STEP, assignment, student, kind, detail) for kind, detail in found.items()]
 

@@ -21,6 +21,7 @@ from nbgrader.utils import compute_checksum
 
 from pixelschool_admin.authoring.notebooks import (
     NotebookError,
+    cell_grade_id,
     is_test_cell,
     nbgrader_meta,
     parse_notebook,
@@ -82,7 +83,7 @@ class Finding:
 def locked_cells(released):
     """{grade_id: checksum} of the cells a student must not change."""
     return {
-        nbgrader_meta(cell)["grade_id"]: nbgrader_meta(cell).get("checksum")
+        cell_grade_id(cell): nbgrader_meta(cell).get("checksum")
         for cell in released.cells
         if nbgrader_meta(cell).get("locked") or is_test_cell(cell)
     }
@@ -198,7 +199,7 @@ def scan_bytes(data, notebook, released, student, assignment):
     except NotebookError:
         return [Finding(student, assignment, notebook, "", "not a readable notebook")]
     findings = []
-    submitted = {nbgrader_meta(c).get("grade_id"): c for c in nb.cells if nbgrader_meta(c)}
+    submitted = {cell_grade_id(c): c for c in nb.cells if nbgrader_meta(c)}
     for grade_id, checksum in locked_cells(released).items():
         cell = submitted.get(grade_id)
         if cell is None:
@@ -209,7 +210,7 @@ def scan_bytes(data, notebook, released, student, assignment):
     for index, cell in enumerate(nb.cells):
         if cell.cell_type != "code" or cell.source in given:  # the instructor's code
             continue
-        where = nbgrader_meta(cell).get("grade_id") or f"cell {index + 1}"
+        where = cell_grade_id(cell) or f"cell {index + 1}"
         said = scan_code(cell.source)
         findings += [Finding(student, assignment, notebook, where, what) for what in said]
     return findings

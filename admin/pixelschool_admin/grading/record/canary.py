@@ -8,7 +8,7 @@ each host before its students' results are recorded, and again when a kernel wil
 
 import nbformat
 
-from pixelschool_admin.authoring.notebooks import is_test_cell, nbgrader_meta
+from pixelschool_admin.authoring.notebooks import cell_grade_id, is_test_cell
 from pixelschool_admin.grading.cluster import engine
 from pixelschool_admin.grading.errors import GradingError
 from pixelschool_admin.grading.record.hidden import judge_notebook
@@ -58,7 +58,7 @@ def canary_shortfall(outcome):
         for cell in judge_notebook(nbformat.reads(data.decode("utf-8"), 4)).cells:
             errors = [o for o in cell.get("outputs", []) if o.get("output_type") == "error"]
             if is_test_cell(cell) and errors:
-                grade_id = nbgrader_meta(cell).get("grade_id")
+                grade_id = cell_grade_id(cell)
                 failing.append(f"{grade_id}: {errors[0].get('ename')}: {errors[0].get('evalue')}")
     if not failing:
         return ""

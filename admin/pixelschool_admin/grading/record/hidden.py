@@ -25,7 +25,7 @@ from traitlets import Integer, Unicode
 from pixelschool.checks import recordings
 from pixelschool.checks.framework import CHECKS, RESULTS_MIME, rerun
 from pixelschool.checks.transcript import ReplayError
-from pixelschool_admin.authoring.notebooks import is_test_cell, nbgrader_meta
+from pixelschool_admin.authoring.notebooks import cell_grade_id, is_test_cell
 from pixelschool_admin.authoring.record import HIDDEN_CALL, HIDDEN_DIR
 from pixelschool_admin.grading import incidents
 from pixelschool_admin.grading.record.definitions import Definitions
@@ -175,7 +175,7 @@ def judge_notebook(nb, hidden_dir=HIDDEN_DIR, limits=PAYLOAD_LIMITS, refused=Non
             messages = judge_cell(cell, definitions, hidden_dir, limits)
             for message in messages:  # all of them: the kernel may have said one already
                 if refused is not None and isinstance(message, Refused):
-                    refused(nbgrader_meta(cell).get("grade_id"), str(message))
+                    refused(cell_grade_id(cell), str(message))
             shown = " ".join(
                 str(o.get("evalue", "")) for o in cell.outputs if o.get("output_type") == "error"
             )

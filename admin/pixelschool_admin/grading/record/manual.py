@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from nbgrader.api import MissingEntry
 
-from pixelschool_admin.authoring.notebooks import nbgrader_meta, readable_notebooks
+from pixelschool_admin.authoring.notebooks import cell_grade_id, nbgrader_meta, readable_notebooks
 from pixelschool_admin.grading.events import Event
 
 NO_CELL = "\0absent"  # the graded cell is not in the notebook (deleted, or no notebook)
@@ -42,7 +42,7 @@ def answer(nb, grade_id):
     code answer graded by hand; every answer in the notebook for a test or task cell."""
     if nb is None:
         return NO_CELL
-    cells = {nbgrader_meta(c).get("grade_id"): c for c in nb.cells}
+    cells = {cell_grade_id(c): c for c in nb.cells}
     cell = cells.get(grade_id)
     if cell is None:
         return NO_CELL
@@ -52,7 +52,7 @@ def answer(nb, grade_id):
     answers = [
         c.source.strip()
         for c in nb.cells
-        if nbgrader_meta(c).get("solution") or not nbgrader_meta(c).get("grade_id")
+        if nbgrader_meta(c).get("solution") or not cell_grade_id(c)
     ]
     return "\n\0\n".join(answers)
 

@@ -10,7 +10,7 @@ from pathlib import Path
 from nbgrader.preprocessors import NbGraderPreprocessor
 from traitlets import Unicode
 
-from pixelschool_admin.authoring.notebooks import nbgrader_meta, read_notebook
+from pixelschool_admin.authoring.notebooks import cell_grade_id, nbgrader_meta, read_notebook
 
 
 class ReplayExecution(NbGraderPreprocessor):
@@ -35,7 +35,7 @@ class ReplayExecution(NbGraderPreprocessor):
         if len(executed.cells) != len(nb.cells):
             raise ValueError(f"{path} has {len(executed.cells)} cells, not {len(nb.cells)}")
         for cell, done in zip(nb.cells, executed.cells, strict=True):
-            same_id = nbgrader_meta(cell).get("grade_id") == nbgrader_meta(done).get("grade_id")
+            same_id = cell_grade_id(cell) == cell_grade_id(done)
             if cell.source != done.source or not same_id:
                 raise ValueError(f"{path}: cell {nbgrader_meta(cell).get('grade_id')} differs")
             if cell.cell_type == "code":

@@ -21,7 +21,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
 
-from pixelschool_admin.authoring.notebooks import is_test_cell, readable_notebooks  # noqa: E402
+from pixelschool_admin.authoring.notebooks import cell_grade_id, is_test_cell, readable_notebooks  # noqa: E402
 from pixelschool_admin.grading import events  # noqa: E402
 from pixelschool_admin.grading.results.export import (  # noqa: E402
     NOT_SUBMITTED,
@@ -40,7 +40,7 @@ def failure_messages(course, assignment, notebook):
         for cell in nb.cells:
             if not is_test_cell(cell):
                 continue
-            question = cell.metadata["nbgrader"]["grade_id"]
+            question = cell_grade_id(cell)
             for output in cell.get("outputs", []):
                 if output.get("output_type") == "error":
                     first = (output.get("evalue") or "").strip().splitlines()

@@ -45,6 +45,7 @@ from traitlets.config import Config
 
 from pixelschool.checks.framework import RESULTS_MIME
 from pixelschool.style import STYLESHEET
+from pixelschool_admin.authoring.notebooks import cell_grade_id
 from pixelschool_admin.grading import incidents
 
 KIND = "active content"  # the event kind (events.KINDS)
@@ -374,7 +375,7 @@ def sanitise_notebook(nb):
     for index, cell in enumerate(nb.cells):
         removed = sanitise_cell(cell)
         if removed:
-            grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
+            grade_id = cell_grade_id(cell)
             where = f"{cell.cell_type} cell {index + 1}" + (f" ({grade_id})" if grade_id else "")
             found.append((where, sorted(set(removed))))
     return found

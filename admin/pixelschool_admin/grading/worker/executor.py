@@ -19,7 +19,7 @@ from nbgrader.preprocessors import Execute
 from traitlets import Bool, Float, Integer, Unicode
 
 from pixelschool.checks.framework import RESULTS_MIME
-from pixelschool_admin.authoring.notebooks import is_test_cell, nbgrader_meta
+from pixelschool_admin.authoring.notebooks import cell_grade_id, is_test_cell
 from pixelschool_admin.authoring.record import HIDDEN_CALL
 from pixelschool_admin.grading import incidents
 from pixelschool_admin.grading.sandbox.kernel_manager import SandboxedKernelManager
@@ -196,7 +196,7 @@ class SandboxedExecute(Execute):
     def _incident(self, kind, index, detail):
         """Note one incident in ``incident_log`` (JSON lines: kind, cell, detail)."""
         cell = self.nb.cells[index] if index is not None else {}
-        where = nbgrader_meta(cell).get("grade_id") if cell else None
+        where = cell_grade_id(cell) if cell else None
         incidents.note(self.incident_log, kind, where or f"cell {index + 1}", detail)
 
     def _check_state(self, index, when):
