@@ -29,7 +29,7 @@ demo: setup
 	$(BIN)/python -m pixelschool_admin demo
 
 # The student runtime's dependencies (pyproject.toml) as wheels, for the test that installs
-# the README's student line offline into a bare venv (tests/pixelschool/test_student_install.py).
+# the README's student line offline into a bare venv (tests/runtime/test_student_install.py).
 WHEELHOUSE := $(VENV)/wheelhouse
 $(WHEELHOUSE)/.done: $(STAMP) constraints.txt pyproject.toml
 	$(BIN)/python -m pip download --quiet --only-binary=:all: --dest $(WHEELHOUSE) \

@@ -17,7 +17,7 @@ STEP = 1e-5  # the nudge h: float64's best for centred differences (notebook 04,
 # of order 1) cannot make a correct gradient entry close to 0 look wrong.
 FLOOR = 1e-4
 # A correct gradient of a smooth loss stays below this in float64: the worst over 1,000
-# random softmax problems was 7e-7 (tests/pixelschool/test_gradient_thresholds.py), every
+# random softmax problems was 7e-7 (tests/runtime/test_gradient_thresholds.py), every
 # mistake 1e-2+.
 THRESHOLD = 1e-5
 

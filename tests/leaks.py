@@ -1,6 +1,6 @@
 """Offer every function a student can import to every feedback check: none may pass.
 
-Used by ``tests/pixelschool/test_student_install.py`` and runnable on its own (it prints the leaks):
+Used by ``tests/runtime/test_student_install.py`` and runnable on its own (it prints the leaks):
 ``python -m tests.leaks``. A function "passes" when a check, run with its visible seed,
 prints its success line for it.
 """

@@ -35,7 +35,7 @@ from pixelschool.gradcheck import FLOOR, STEP, THRESHOLD
 # Entries below the floor are compared in absolute terms: round-off (about 1e-10 for the
 # checks' losses) then shows as up to about 1e-6, so a correct gradient stays below
 # GRADIENT_TOLERANCE; every named mistake gives 1e-2 and more
-# (tests/pixelschool/test_gradient_thresholds_mlp.py).
+# (tests/runtime/test_gradient_thresholds_mlp.py).
 # One home for the three numbers: the gradient check students run themselves.
 GRADIENT_STEP, GRADIENT_FLOOR, GRADIENT_TOLERANCE = STEP, FLOOR, THRESHOLD
 # The checks' inputs to ReLU keep this far from its kink at 0, farther than a step can move them.

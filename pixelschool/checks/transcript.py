@@ -20,7 +20,7 @@ The rules a check follows so that it runs the same way in both places:
   else reaches the check as an ``Opaque`` stand-in, in the kernel as in the grader; a Keras
   model is described first, ``describe=``).
 
-``tests/pixelschool/test_checks.py`` runs every check on every reference and wrong answer
+``tests/runtime/test_checks.py`` runs every check on every reference and wrong answer
 both ways and demands the same verdict.
 """
 

@@ -4,7 +4,7 @@ Another CPU, libm or BLAS gives last-bit differences (``tests/roundoff.py``). Wi
 float a function returns moved a few ULPs, and with the references run as on another
 machine (sums and matrix products in another order, exp and log a ULP off), every check
 still passes its reference and correct variants, still
-names each wrong answer's mistake (kernel then grader, as ``tests/pixelschool/test_checks.py`` runs
+names each wrong answer's mistake (kernel then grader, as ``tests/runtime/test_checks.py`` runs
 them), and ``make build``'s re-recording of every recording (the package's and the hidden
 expectations) is no change: ``same_recording`` of the committed file holds.
 """
@@ -17,8 +17,8 @@ from pixelschool.checks import recordings
 from pixelschool.checks.framework import CHECKS
 from pixelschool_admin.answers.registry import CORRECT_VARIANTS, REFERENCES, WRONG_ANSWERS
 from pixelschool_admin.authoring import record
-from tests.pixelschool.test_checks import graded, seeds_of
 from tests.roundoff import nudged, on_another_machine
+from tests.runtime.test_checks import graded, seeds_of
 
 SALTS = (1, 2)  # two draws of nudges for the re-recordings
 NUMPY_EXERCISES = [e for e in sorted(REFERENCES) if CHECKS[e].judge is not None]
