@@ -161,12 +161,12 @@ def main(size=16, notebook="01_data_preparation"):
     print("whole run: seconds, submissions per minute, × serial; steady state (after the first")
     print("quarter of the results): submissions per minute, × serial, a worker's overhead per")
     print("task; start-up: seconds to the first result (cluster, canary, first task)")
-    head = f"{'':<31}{'seconds':>8}{'/min':>6}{'×':>6}{'steady/min':>11}{'×':>6}{'task s':>7}"
+    head = f"{'':<31}{'seconds':>8}{'/min':>9}{'×':>8}{'steady/min':>11}{'×':>6}{'task s':>7}"
     print(head + f"{'overhead s':>11}{'start-up s':>11}{'record s':>9}  same grades")
     per_notebook = serial_seconds / size
     for name, seconds, figures, same in rows:
         line = (
-            f"{name:<31}{seconds:>8.1f}{size / seconds * 60:>6.1f}{serial_seconds / seconds:>6.2f}"
+            f"{name:<31}{seconds:>8.1f}{size / seconds * 60:>9.1f}{serial_seconds / seconds:>8.2f}"
         )
         if figures is None:
             line += f"{60 / per_notebook:>11.1f}{1:>6.2f}{per_notebook:>7.2f}"
