@@ -22,7 +22,9 @@ def test_the_course_config_is_the_instructors(tmp_path):
     (earlier / "nbgrader_config.py").write_text(
         "c = get_config()  # noqa: F821\nload_subconfig('/x/admin/nbgrader_config.py')\n"
         "c.CourseDirectory.root = '/x/course'\nc.Exchange.root = '/x/course/exchange'\n"
-        "from pixelschool_admin.grading.results.sanitise import page_config  # noqa: E402\n"
+        # the module of an earlier kit, before grading/ was grouped by stage
+        'c.ExchangeFactory.collect = "pixelschool_admin.grading.exchange.SafeCollect"\n'
+        "from pixelschool_admin.grading.sanitise import page_config  # noqa: E402\n"
         "c.merge(page_config())  # noqa: F821\n"
     )
     Course(earlier)

@@ -94,8 +94,10 @@ def written_by_an_earlier_kit(text):
     ``kit_config.py``): every line one of its own, none the instructor's."""
     own = ("c = get_config()", "load_subconfig(", "c.CourseDirectory.root =", "c.Exchange.root =",
            "c.ExchangeFactory.collect =", "c.Autograde.autograde_preprocessors =",
-           "# nbgrader's own", "# and ", "from pixelschool_admin.grading.results.sanitise import",
-           "c.merge(page_config())")  # fmt: skip
+           "# nbgrader's own", "# and ", "c.merge(page_config())",
+           # page_config's module, before and after grading/ was grouped by stage
+           "from pixelschool_admin.grading.sanitise import",
+           "from pixelschool_admin.grading.results.sanitise import")  # fmt: skip
     lines = [line for line in text.splitlines() if line.strip()]
     return bool(lines) and all(line.startswith(own) for line in lines) and KIT_CONFIG not in text
 
