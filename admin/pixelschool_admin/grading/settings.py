@@ -13,12 +13,18 @@ A setting is given in one of two ways:
 nbgrader's autograde is one chain of preprocessors (``autograde_chain``), run three ways:
 by nbgrader's own ``autograde`` and the formgrader (``Execute``), on a worker (``SandboxedExecute``,
 nothing judged or scored) and by the recorder (``ReplayExecution``, then judged and scored).
+
+Not here, as rules rather than settings: what a page may show (``results/sanitise.py``'s
+allow-list and Content-Security-Policy) and the names accepted from outside
+(``intake/names.py``).
 """
 
 from dataclasses import dataclass, field
 
 from traitlets import Dict, Float, Integer
 from traitlets.config import Configurable
+
+from pixelschool.checks import recordings
 
 GIB = 2**30
 MIB = 2**20
@@ -38,6 +44,14 @@ BUDGET_FACTOR, BUDGET_MARGIN = 10, 60
 # Submissions set aside unread and graded 0 (worker/caps.py)
 MAX_CELLS = 1000
 MAX_NOTEBOOK_BYTES = 128 * MIB  # submitted, or once executed
+
+# What one transcript handed over by a student's kernel may hold (record/hidden.py).
+TRANSCRIPT_LIMITS = recordings.Limits(
+    stored_bytes=8_000_000,  # the compressed .npz (the cell's output cap is 5 MB)
+    array_bytes=256_000_000,  # every array reference counted: no bomb of shared arrays
+    nodes=200_000,  # values in the JSON tree
+    depth=64,
+)
 
 # Intake (intake/exchange.py): an inbound folder dated later than now plus this is refused.
 CLOCK_SKEW = 300

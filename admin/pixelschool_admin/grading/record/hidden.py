@@ -29,16 +29,11 @@ from pixelschool_admin.authoring.notebooks import cell_grade_id, is_test_cell
 from pixelschool_admin.authoring.record import HIDDEN_CALL, HIDDEN_DIR
 from pixelschool_admin.grading import incidents
 from pixelschool_admin.grading.record.definitions import Definitions
+from pixelschool_admin.grading.settings import TRANSCRIPT_LIMITS
 
 REFUSED = "results refused"  # the events' kind (events.KINDS)
 MESSAGE_LIMIT = 3000  # characters of a check's message in the feedback
-# What one handed-over transcript may hold: it comes from the student's kernel.
-PAYLOAD_LIMITS = recordings.Limits(
-    stored_bytes=8_000_000,  # the compressed .npz (the cell's output cap is 5 MB)
-    array_bytes=256_000_000,  # every array reference counted: no bomb of shared arrays
-    nodes=200_000,  # values in the JSON tree
-    depth=64,
-)
+PAYLOAD_LIMITS = TRANSCRIPT_LIMITS
 
 
 # What reading data that is no transcript can raise.

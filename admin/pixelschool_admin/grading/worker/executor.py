@@ -37,7 +37,7 @@ from pixelschool_admin.grading.worker.caps import TimeBudget
 # cell: a student cannot make the hidden tests pass by replacing tests.test_<name>.
 PRISTINE_CHECKS = 'tests = __import__("pixelschool.pristine").pristine.checks(); '
 ERROR_KEPT = 2000  # characters of an error's value and traceback lines kept past a cap
-# A results bundle the grader reads (hidden.PAYLOAD_LIMITS: 8 MB, base64) is kept whole.
+# A results output the grader reads (settings.TRANSCRIPT_LIMITS: 8 MB, base64) is kept whole.
 RESULT_BYTES = 8_000_000 * 4 // 3 + 10_000
 
 
