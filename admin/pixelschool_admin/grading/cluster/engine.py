@@ -31,6 +31,7 @@ import uuid
 from collections import Counter, deque
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 from tqdm.auto import tqdm
 
@@ -194,9 +195,11 @@ class Engine:
         return max(1, sum(self.client.nthreads().values()))
 
     def hosts(self):
-        """The hosts of the workers, sorted (one name per node)."""
-        workers = self.client.scheduler_info(n_workers=-1)["workers"].values()
-        return sorted({worker["host"] for worker in workers})
+        """The hosts of the workers now, sorted (one name per node), at least one: asked of
+        the scheduler (the client's ``scheduler_info`` is a copy refreshed every few seconds,
+        empty at first, and no host would mean no canary)."""
+        self.wait_for_a_worker()
+        return sorted({urlsplit(address).hostname for address in self.client.nthreads()})
 
     def run_everywhere(self, function, *args):
         """{worker address: function(*args)} on every worker."""
