@@ -205,10 +205,10 @@ STEP_MESSAGES = {  # the updated parameters of learn_once_mse and learn_once_cro
         "N x d_out entries, so d_a2 = 2 * (a2 - targets) / (N * d_out) (a2.size)."
     ),
     "half": "your gradient is half the right one: the derivative of (a2 - y)**2 is 2 (a2 - y).",
-    "output_derivative": "you forgot the derivative of the output sigmoid: "
-    "d_z2 = d_a2 * a2 * (1 - a2).",
-    "hidden_derivative": "you forgot the derivative of the hidden sigmoid: "
-    "d_z1 = (d_z2 @ w2.T) * a1 * (1 - a1).",
+    "output_derivative": "you forgot the derivative of the output sigmoid: between the loss's "
+    "gradient d_a2 and d_z2 stands the sigmoid's slope, a2 * (1 - a2), entry by entry.",
+    "hidden_derivative": "you forgot the derivative of the hidden sigmoid: the gradient that "
+    "comes back through w2 still has to pass the hidden sigmoid, whose slope is a1 * (1 - a1).",
     "z_derivative": "the sigmoid's derivative is a * (1 - a) with a = sigmoid(z), the layer's "
     "output; you used z * (1 - z).",
     "softmax_derivative": "with a softmax output and the cross-entropy, d_z2 is simply "
@@ -239,9 +239,11 @@ LOSS_MESSAGES = {  # their loss; "{name}" is the exercise
     "np.mean((a2 - targets) ** 2), not a mean over the samples of a sum.",
 }
 
-OUTPUT_LAYER = {
-    "mse": "d_z2 = 2 * (a2 - targets) / a2.size * a2 * (1 - a2)",
-    "ce": "d_z2 = (a2 - y) / N",
+OUTPUT_LAYER = {  # what d_z2 is made of, without handing over the line
+    "mse": "d_z2 is the derivative of the mean over all N x d_out entries times the output "
+    "sigmoid's slope",
+    "ce": "with the softmax and the cross-entropy, d_z2 is the difference between the outputs "
+    "and the one-hot targets, divided by N",
 }
 LOSS = {
     "mse": "the mean squared error of sigmoid outputs, np.mean((a2 - targets) ** 2).",
@@ -276,13 +278,15 @@ def wrong_layer(name, output):
         wrong = [what for what, r, e in zip(NAMES, result, case.expected) if not close(r, e)]
         if {"w2", "b2"} & set(wrong):
             advice = (
-                f"Start with the output layer: {OUTPUT_LAYER[output]}, d_w2 = a1.T @ d_z2, "
-                "d_b2 = np.sum(d_z2, axis=0, keepdims=True)."
+                f"Start with the output layer: {OUTPUT_LAYER[output]}; d_w2 pairs the hidden "
+                "activations with d_z2 (shapes (d_h, N) and (N, d_out)), and d_b2 sums d_z2 "
+                "over the batch, keeping the bias's (1, d_out) shape."
             )
         else:
             advice = (
-                "The output layer is right; look at the hidden layer: d_z1 = (d_z2 @ w2.T) * "
-                "a1 * (1 - a1), d_w1 = data.T @ d_z1, d_b1 = np.sum(d_z1, axis=0, keepdims=True)."
+                "The output layer is right; look at the hidden layer: d_z1 is d_z2 sent back "
+                "through w2, times the hidden sigmoid's slope; d_w1 pairs the data with d_z1, "
+                "and d_b1 sums d_z1 over the batch, keeping the bias's (1, d_h) shape."
             )
         verb = "is" if len(wrong) == 1 else "are"
         return (

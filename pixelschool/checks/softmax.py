@@ -28,9 +28,12 @@ __all__ = [
 
 GRAD_THRESHOLD = 1e-6  # largest relative error of an analytic gradient, in float64
 GRAD_STEP = 1e-5  # step of the centred differences of the student's own loss
+# The check's own measure: one error for the whole array, max|a - n| / max(|a| + |n|), which
+# never divides by a tiny entry; the notebook's gradient check (pixelschool.gradcheck) is
+# entry by entry with a floor, and its threshold is 1e-5.
 ERROR_NOTE = (  # .format(against what, the error, dW or db)
-    "(Relative error to {}: {:.1e}; a correct {} stays below "
-    + f"{GRAD_THRESHOLD:.0e} in float64.)"
+    "(Relative error to {}, max|a - n| / max(|a| + |n|) over the whole array: {:.1e}; a "
+    + f"correct {{}} stays below {GRAD_THRESHOLD:.0e} in float64 by this measure.)"
 )
 
 
