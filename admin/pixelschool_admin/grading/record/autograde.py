@@ -70,13 +70,14 @@ class Recorder:
         for name in ("JudgeHiddenResults", "SanitiseNotebook"):
             settings[name] = {**settings.get(name, {}), "incident_log": str(self.recording_log)}
         self.course = Course(course.root, **settings)
-        self.stale = {}  # assignment -> ({students recorded}, [stale manual grade events])
+        # assignment -> ([stale manual grade events], {students recorded}): events.replace_all's
+        self.stale = {}
         self.seconds = 0.0
 
     def record(self, outcome):
         start = time.perf_counter()
         course, assignment, student = self.course, outcome.assignment, outcome.student
-        recorded, stale = self.stale.setdefault(assignment, (set(), []))
+        stale, recorded = self.stale.setdefault(assignment, ([], set()))
         recorded.add(student)
         if outcome.ok:
             folder = self.executed_root / student / assignment
@@ -103,10 +104,7 @@ class Recorder:
 
     def close(self):
         """Write the stale manual grades' events of what was recorded."""
-        found = {
-            assignment: (stale, students) for assignment, (students, stale) in self.stale.items()
-        }
-        events.replace_all(self.course, "record", found)
+        events.replace_all(self.course, "record", self.stale)
         shutil.rmtree(self.executed_root, ignore_errors=True)
 
 
