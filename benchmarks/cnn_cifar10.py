@@ -1,4 +1,4 @@
-"""Notebook 07's network on CIFAR-10: test accuracy and training time.
+"""Notebook 08's network on CIFAR-10: test accuracy and training time.
 
 The network is the solution notebook's own ``cifar_net`` (its answer cells, run by
 ``solution_functions``), trained as the notebook trains it in full mode: 45 000 training and
@@ -116,7 +116,7 @@ def main():
             "note: fast mode is on (COURSE_FAST or NBGRADER_EXECUTION); the benchmark "
             "ignores it and uses the full dataset."
         )
-    nb = solution_functions(SOLUTIONS_DIR / "07_cifar_cnn.ipynb")
+    nb = solution_functions(SOLUTIONS_DIR / "08_cifar_cnn.ipynb")
     if args.synthetic:
         synthetic_timing(nb, args.epochs or 3)
         return 0

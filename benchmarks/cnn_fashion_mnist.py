@@ -1,4 +1,4 @@
-"""Notebook 06's CNNs (``net_1``, ``net_2``) trained on the real Fashion-MNIST, on the CPU.
+"""Notebook 07's CNNs (``net_1``, ``net_2``) trained on the real Fashion-MNIST, on the CPU.
 
 The networks are built by the solution notebook's own ``net_1`` and ``net_2`` (its answer
 cells, run by ``solution_functions``), trained on the 60 000 training images and evaluated
@@ -97,7 +97,7 @@ def main(argv=None):
 
     fashion = load_fashion_mnist(channel_axis=True)
     data = (prepare(fashion.x_train), fashion.y_train, prepare(fashion.x_test), fashion.y_test)
-    nb = solution_functions(SOLUTIONS_DIR / "06_keras_cnn.ipynb")
+    nb = solution_functions(SOLUTIONS_DIR / "07_keras_cnn.ipynb")
     names = [args.only] if args.only else ["net_1", "net_2"]
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     print(f"Fashion-MNIST: {fashion.source}")

@@ -1,4 +1,4 @@
-"""Feedback checks for notebook 07, a convolutional network on CIFAR-10.
+"""Feedback checks for notebook 08, a convolutional network on CIFAR-10.
 
 Keras is imported only where a view of the student's network is made (``keras_views.py``),
 so that ``import problem_unittests`` stays quick in the notebooks that do not use it. The

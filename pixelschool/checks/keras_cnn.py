@@ -1,4 +1,4 @@
-"""Feedback checks for notebook 06, Keras convolutional networks on MNIST.
+"""Feedback checks for notebook 07, Keras convolutional networks on MNIST.
 
 ``normalise_images``, ``add_channel_axis`` and ``one_hot`` use notebook 01's checks
 (``pixelschool.checks.data_preparation``). The model checks build the student's network for

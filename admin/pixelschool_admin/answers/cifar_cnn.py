@@ -1,11 +1,11 @@
-"""Wrong answers to notebook 07 (the references are the solution notebook's own functions)."""
+"""Wrong answers to notebook 08 (the references are the solution notebook's own functions)."""
 
 import keras
 import numpy as np
 
 from pixelschool_admin.answers.registry import right, solution_functions, wrong
 
-solution = solution_functions("07_cifar_cnn")
+solution = solution_functions("08_cifar_cnn")
 
 # --- data_augmentation --------------------------------------------------------------------
 

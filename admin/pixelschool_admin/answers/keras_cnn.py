@@ -1,4 +1,4 @@
-"""Wrong answers to notebook 06 (the references are the solution notebook's own functions).
+"""Wrong answers to notebook 07 (the references are the solution notebook's own functions).
 
 ``normalise_images``, ``add_channel_axis`` and ``one_hot`` are notebook 01's exercises with
 notebook 01's checks; their wrong answers live in ``data_preparation``.
@@ -10,7 +10,7 @@ import keras
 
 from pixelschool_admin.answers.registry import solution_functions, wrong
 
-solution = solution_functions("06_keras_cnn")
+solution = solution_functions("07_keras_cnn")
 layers = keras.layers
 
 # --- conv_output_size -------------------------------------------------------------------

@@ -100,7 +100,7 @@ def open_offline(browser_page, requests, path):
     return browser_page.evaluate(TYPESET)
 
 
-@pytest.mark.parametrize("name", ["02_knn", "03_softmax", "04_backprop", "05_mlp", "06_keras_cnn"])
+@pytest.mark.parametrize("name", ["02_knn", "03_softmax", "04_backprop", "05_mlp", "07_keras_cnn"])
 def test_feedback_maths_is_typeset_offline(name, offline_page, tmp_path, artifacts):
     browser_page, requests = offline_page
     nb = feedback_notebook(SOLUTIONS_DIR / f"{name}.ipynb")
