@@ -38,3 +38,40 @@ def sample_grid(images, labels, class_names, per_class=8, seed=0):
     fig.suptitle(f"{per_class} random samples per class")
     fig.tight_layout()
     return fig
+
+
+def filter_grid(w, title=None, columns=8):
+    """Show the filters of a convolutional layer, each as a tiny image scaled to [0, 1] alone.
+
+    w: (F, C, HH, WW), CS231n's layout; C = 3 is shown in colour (RGB), any other C as the
+    grey image of the first channel. Returns the matplotlib figure: one mosaic image, ``columns``
+    filters per row, white between them.
+    """
+    w = np.asarray(w, dtype=np.float64)
+    count, channels, height, width = w.shape
+    tiles = w.transpose(0, 2, 3, 1) if channels == 3 else w[:, 0]  # (F, HH, WW[, 3])
+    low = tiles.reshape(count, -1).min(axis=1)
+    high = tiles.reshape(count, -1).max(axis=1)
+    spread = np.where(high > low, high - low, 1.0)
+    shape = (count,) + (1,) * (tiles.ndim - 1)
+    tiles = (tiles - low.reshape(shape)) / spread.reshape(shape)
+    columns = min(columns, count)
+    rows = -(-count // columns)
+    gap = 1
+    mosaic = np.ones(
+        (rows * (height + gap) - gap, columns * (width + gap) - gap, *tiles.shape[3:])
+    )
+    for index, tile in enumerate(tiles):
+        y, x = (index // columns) * (height + gap), (index % columns) * (width + gap)
+        mosaic[y : y + height, x : x + width] = tile
+    fig, ax = plt.subplots(figsize=(columns * 0.8, rows * 0.8 + 0.4))
+    ax.imshow(mosaic, cmap="gray" if mosaic.ndim == 2 else None, vmin=0, vmax=1,
+              interpolation="nearest")
+    ax.set_xticks([])
+    ax.set_yticks([])
+    for side in ax.spines.values():
+        side.set_visible(False)
+    if title:
+        ax.set_title(title)
+    fig.tight_layout()
+    return fig

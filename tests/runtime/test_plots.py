@@ -40,3 +40,29 @@ def test_colour_floats_and_classes_with_too_few_images():
     assert mosaic.shape == (2 * 8 + 1, 3 * 8 + 2, 3)
     np.testing.assert_allclose(mosaic[9:17, :8], images[3])
     assert (mosaic[9:17, 9:] == 1).all()  # white where the class has no more images
+
+
+def test_filter_grid_scales_each_filter_and_keeps_colour():
+    from pixelschool.plots import filter_grid
+
+    rng = np.random.default_rng(5)
+    w = rng.normal(size=(10, 3, 3, 3))
+    _, mosaic = mosaic_of(filter_grid(w, columns=4))
+    assert mosaic.shape == (3 * 3 + 2, 4 * 3 + 3, 3)
+    for index in range(10):
+        y, x = (index // 4) * 4, (index % 4) * 4
+        tile = mosaic[y : y + 3, x : x + 3]
+        expected = w[index].transpose(1, 2, 0)
+        expected = (expected - expected.min()) / (expected.max() - expected.min())
+        np.testing.assert_allclose(tile, expected)
+    assert (mosaic[3] == 1).all()  # white between rows
+
+
+def test_filter_grid_grey_for_one_channel_and_a_constant_filter():
+    from pixelschool.plots import filter_grid
+
+    w = np.zeros((2, 1, 5, 5))
+    w[1, 0, 2, 2] = 4.0
+    _, mosaic = mosaic_of(filter_grid(w))
+    assert mosaic.shape == (5, 11)
+    assert (mosaic[:, :5] == 0).all() and mosaic[2, 8] == 1
