@@ -58,15 +58,14 @@ def filter_grid(w, title=None, columns=8):
     columns = min(columns, count)
     rows = -(-count // columns)
     gap = 1
-    mosaic = np.ones(
-        (rows * (height + gap) - gap, columns * (width + gap) - gap, *tiles.shape[3:])
-    )
+    mosaic = np.ones((rows * (height + gap) - gap, columns * (width + gap) - gap, *tiles.shape[3:]))
     for index, tile in enumerate(tiles):
         y, x = (index // columns) * (height + gap), (index % columns) * (width + gap)
         mosaic[y : y + height, x : x + width] = tile
     fig, ax = plt.subplots(figsize=(columns * 0.8, rows * 0.8 + 0.4))
-    ax.imshow(mosaic, cmap="gray" if mosaic.ndim == 2 else None, vmin=0, vmax=1,
-              interpolation="nearest")
+    ax.imshow(
+        mosaic, cmap="gray" if mosaic.ndim == 2 else None, vmin=0, vmax=1, interpolation="nearest"
+    )
     ax.set_xticks([])
     ax.set_yticks([])
     for side in ax.spines.values():

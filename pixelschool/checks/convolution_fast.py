@@ -6,8 +6,6 @@ the recorded results of the wrong answers in ``pixelschool_admin/answers/convolu
 the rule on loops reads the student's source (``loops.py``).
 """
 
-import numpy as np
-
 from pixelschool.checks.compare import close
 from pixelschool.checks.convolution import (
     CONV_FORWARD_MESSAGES,
@@ -109,9 +107,7 @@ def judge_conv_forward_fast(results, cases):
         check_cache(result[1], case, "conv_forward_fast")
 
 
-@feedback_check(
-    "conv_forward_fast", inputs=conv_forward_inputs, judge=judge_conv_forward_fast
-)
+@feedback_check("conv_forward_fast", inputs=conv_forward_inputs, judge=judge_conv_forward_fast)
 def test_conv_forward_fast(conv_forward_fast, cases):
     forbid_loops(conv_forward_fast)
     for case in cases:
@@ -131,12 +127,13 @@ LOSS_MESSAGES = {
         "the cross-entropy over the batch, not its sum."
     ),
 }
+NOT_DIVIDED = lambda result, case: (  # noqa: E731
+    f"convnet_loss: the gradients are N = {len(case.args[1])} times too large: the loss is "
+    "a mean, so dL/dS = (softmax(S) - Y) / N."
+)
 GRADS_MESSAGES = {
-    "summed": LOSS_MESSAGES["summed"],
-    "not_divided": lambda result, case: (
-        f"convnet_loss: the gradients are N = {len(case.args[1])} times too large: the loss is "
-        "a mean, so dL/dS = (softmax(S) - Y) / N."
-    ),
+    "summed": NOT_DIVIDED,  # the same gradients: its loss is told first
+    "not_divided": NOT_DIVIDED,
     "no_relu_gate": "convnet_loss: the gradient of w1 and b1 skips ReLU's backward pass: "
     "multiply max_pool_backward's output by the mask (z1 > 0) before conv_backward.",
     "relu_gate_on_output": "convnet_loss: ReLU's mask is where the conv's output z1 > 0; you "

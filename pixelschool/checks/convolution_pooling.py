@@ -87,7 +87,10 @@ def forward_otherwise(result, case):
     x, pool_param = case.args
     expected = output_shape(x.shape, pool_param)
     if np.shape(result) != expected:
-        return f"max_pool_forward: out has shape {np.shape(result)} for x {x.shape} and {pool_param}. {HINT}"
+        return (
+            f"max_pool_forward: out has shape {np.shape(result)} for x {x.shape} and "
+            f"{pool_param}. {HINT}"
+        )
     return (
         f"max_pool_forward: out is wrong for x {x.shape} and {pool_param}: out[n, c, i, j] is the "
         "largest value of x[n, c, i*s : i*s + PH, j*s : j*s + PW]."
@@ -261,12 +264,8 @@ def check_own_pool_gradients(backward, cases):
     )
 
 
-@feedback_check(
-    "max_pool_backward", inputs=max_pool_backward_inputs, judge=judge_max_pool_backward
-)
+@feedback_check("max_pool_backward", inputs=max_pool_backward_inputs, judge=judge_max_pool_backward)
 def test_max_pool_backward(max_pool_backward, cases):
     for case in cases:
         cases.call(max_pool_backward, case, hint=BACKWARD_HINT)
     check_own_pool_gradients(max_pool_backward, cases)
-
-

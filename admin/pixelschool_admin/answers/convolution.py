@@ -13,8 +13,20 @@ solution = solution_functions("06_convolution")
 conv_forward = solution.conv_forward
 
 
-def forward_with(x, w, b, conv_param, *, pad_width=None, mode="constant", stride=None,
-                 size_offset=1, kernel=None, bias_in_sum=False, channels="sum"):
+def forward_with(
+    x,
+    w,
+    b,
+    conv_param,
+    *,
+    pad_width=None,
+    mode="constant",
+    stride=None,
+    size_offset=1,
+    kernel=None,
+    bias_in_sum=False,
+    channels="sum",
+):
     """A loop version of the forward pass, with one thing changed (for the wrong answers)."""
     s = conv_param["stride"] if stride is None else stride
     p = conv_param["pad"]
@@ -138,8 +150,9 @@ def conv_forward_einsum(x, w, b, conv_param):
 # --- conv_backward -------------------------------------------------------------------------
 
 
-def backward_with(dout, cache, *, crop="right", db_scale=1.0, dw_scale=1.0, last_image=False,
-                  kernel=None):
+def backward_with(
+    dout, cache, *, crop="right", db_scale=1.0, dw_scale=1.0, last_image=False, kernel=None
+):
     """A loop version of the backward pass, with one thing changed (for the wrong answers)."""
     x, w, b, conv_param = cache
     s, p = conv_param["stride"], conv_param["pad"]
@@ -177,7 +190,9 @@ def conv_backward_crop_start(dout, cache):
     return backward_with(dout, cache, crop="start")
 
 
-@wrong("conv_backward", says="with pad = 0, dxp[:, :, p:-p, p:-p] is empty", mistake="crop_negative")
+@wrong(
+    "conv_backward", says="with pad = 0, dxp[:, :, p:-p, p:-p] is empty", mistake="crop_negative"
+)
 def conv_backward_crop_negative(dout, cache):
     return backward_with(dout, cache, crop="negative")
 
@@ -230,6 +245,8 @@ def conv_backward_four_loops(dout, cache):
                 for j in range(w_out):
                     window = xp[image, :, i * s : i * s + hh, j * s : j * s + ww]
                     dw[k] += window * dout[image, k, i, j]
-                    dxp[image, :, i * s : i * s + hh, j * s : j * s + ww] += w[k] * dout[image, k, i, j]
+                    dxp[image, :, i * s : i * s + hh, j * s : j * s + ww] += (
+                        w[k] * dout[image, k, i, j]
+                    )
     h, wd = x.shape[2:]
     return dxp[:, :, p : p + h, p : p + wd], dw, db

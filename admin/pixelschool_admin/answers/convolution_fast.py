@@ -117,7 +117,7 @@ def conv_forward_fast_flipped(x, w, b, conv_param):
     return out.reshape(len(x), h_out, w_out, f).transpose(0, 3, 1, 2), (x, w, b, conv_param)
 
 
-@wrong("conv_forward_fast", says="uses a `for` loop")
+@wrong("conv_forward_fast", says="uses a list comprehension")
 def conv_forward_fast_loops(x, w, b, conv_param):
     out = np.stack([conv_forward(x[i : i + 1], w, b, conv_param)[0][0] for i in range(len(x))])
     return out, (x, w, b, conv_param)
