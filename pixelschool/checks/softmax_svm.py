@@ -63,7 +63,9 @@ def far_from_kinks(W, b, X, y):
     gaps = scores - scores[np.arange(len(X)), y][:, None]
     others = np.ones(gaps.shape, dtype=bool)
     others[np.arange(len(X)), y] = False
-    return bool(np.all(np.abs(gaps[others] + 1) > KINK_GAP) and np.all(np.abs(gaps[others]) > KINK_GAP))
+    return bool(
+        np.all(np.abs(gaps[others] + 1) > KINK_GAP) and np.all(np.abs(gaps[others]) > KINK_GAP)
+    )
 
 
 def svm_problem(rng, n, d, c):
@@ -101,7 +103,10 @@ def svm_inputs(rng):
 def wrong_part(result, case):
     """Which of the loss, dW and db is wrong, or that the loss counts the own margin."""
     if not_finite(result):
-        return "svm_loss_and_grad: the loss or a gradient is nan or inf; the hinge loss needs no exp or log."
+        return (
+            "svm_loss_and_grad: the loss or a gradient is nan or inf; the hinge loss needs no "
+            "exp or log, only differences of scores, np.maximum and sums."
+        )
     loss, expected_loss = result[0], case.expected[0]
     if close(loss, expected_loss + 1):
         return OWN_MARGIN
