@@ -72,5 +72,59 @@ def filter_grid(w, title=None, columns=8):
         side.set_visible(False)
     if title:
         ax.set_title(title)
+
+
+def nearest_neighbours(
+    test_images,
+    test_labels,
+    train_images,
+    train_labels,
+    dists,
+    predictions,
+    class_names,
+    k=5,
+    rows=range(5),
+):
+    """Each row: one test image, then its ``k`` nearest training images with their labels.
+
+    test_images: (N_test, H, W, C) or (N_test, H, W), uint8 or floats in [0, 1];
+    test_labels: (N_test,) ints; train_images, train_labels: the same for the N_train training
+    images; dists: (N_test, N_train) distances; predictions: (N_test,) predicted labels;
+    rows: the indices of the test images to show. The neighbours are ordered by distance,
+    equal distances by index (a stable sort), as knn_predict orders them. The test image's
+    title gives its true label and the prediction, "correct" or "wrong"; a neighbour's title
+    its label and its distance. Returns the matplotlib figure.
+    """
+    rows = list(rows)
+    top = 255 if np.asarray(test_images).dtype == np.uint8 else 1.0
+    fig, axes = plt.subplots(
+        len(rows), k + 1, figsize=(1.3 * (k + 1), 1.55 * len(rows)), squeeze=False
+    )
+    for line, index in zip(axes, rows):
+        nearest = np.argsort(dists[index], kind="stable")[:k]
+        right = predictions[index] == test_labels[index]
+        shown = [(test_images[index], None)] + [(train_images[j], j) for j in nearest]
+        for ax, (image, j) in zip(line, shown):
+            image = np.squeeze(np.asarray(image)) / top
+            ax.imshow(image, cmap="gray" if image.ndim == 2 else None, vmin=0, vmax=1)
+            ax.set_xticks([])
+            ax.set_yticks([])
+            if j is None:
+                ax.set_title(
+                    f"test: {class_names[test_labels[index]]}\n"
+                    f"predicted {class_names[predictions[index]]}: "
+                    f"{'correct' if right else 'wrong'}",
+                    fontsize=8,
+                    color="green" if right else "red",
+                )
+                for side in ax.spines.values():
+                    side.set_color("green" if right else "red")
+                    side.set_linewidth(2)
+            else:
+                ax.set_title(f"{class_names[train_labels[j]]}\n{dists[index, j]:.0f}", fontsize=8)
+    for col in range(1, k + 1):
+        axes[-1, col].set_xlabel(f"neighbour {col}", fontsize=8)
+    axes[-1, 0].set_xlabel("test image", fontsize=8)
+    fig.suptitle(f"Test images and their {k} nearest training images (label, distance)")
     fig.tight_layout()
     return fig

@@ -42,7 +42,7 @@ def zero_network(kind):
 
 def random_network(kind, rng):
     """(w1, b1, w2, b2, data, targets) of a small random network, float64; one-hot targets
-    for the cross-entropy. N > d_out and d_in, d_out < d_h, so that each typical mistake
+    for the cross-entropy. N > C and D, C < H, so that each typical mistake
     has its own fingerprint (and a transposed gradient its own shape)."""
     n, d_in, d_h, d_out = (int(size) for size in rng.integers([5, 2, 4, 2], [9, 4, 7, 4]))
     params = [rng.normal(size=shape) for shape in [(d_in, d_h), (1, d_h), (d_h, d_out), (1, d_out)]]
@@ -62,35 +62,35 @@ def network_inputs(kind):
     return inputs
 
 
-# What each named mistake of the backward passes gets wrong; {n} is N, {d} d_out, {mean} where
+# What each named mistake of the backward passes gets wrong; {n} is N, {d} C, {mean} where
 # the mean's factor goes (the loss of the exercise).
 NETWORK_MESSAGES = {
-    "sign": "every gradient has the wrong sign: the loss grows along the gradient, so dL/da2 "
+    "sign": "every gradient has the wrong sign: the loss grows along the gradient, so d_a2 "
     "is built from a2 - targets, not targets - a2.",
     "times_n": "every gradient is N = {n} times too large (off by the batch size): the loss is "
     "a mean {mean}, and so does every gradient after it.",
     "divided_twice": "every gradient is N = {n} times too small: you divided by the batch size "
-    "twice (once in dL/dz2 is enough; it flows back to every gradient).",
-    "bias_mean": "the bias gradients are N times too small: you averaged dL/dz over the batch, "
-    "but dL/dz already carries the 1/N of the loss, so sum it over the rows "
+    "twice (once in d_z2 is enough; it flows back to every gradient).",
+    "bias_mean": "the bias gradients are N times too small: you averaged d_z over the batch, "
+    "but d_z already carries the 1/N of the loss, so sum it over the rows "
     "(np.sum(..., axis=0, keepdims=True)).",
-    "times_d_out": "every gradient is d_out = {d} times too large: you divided by N only, but "
-    "the MSE is the mean over all N x d_out entries (targets.size).",
-    "times_n_d_out": "every gradient is N x d_out = {nd} times too large: the loss is a mean, "
-    "so dL/da2 = 2 (a2 - targets) / (N d_out).",
+    "times_d_out": "every gradient is C = {d} times too large: you divided by N only, but "
+    "the MSE is the mean over all N x C entries (targets.size).",
+    "times_n_d_out": "every gradient is N x C = {nd} times too large: the loss is a mean, "
+    "so d_a2 = 2 (a2 - targets) / (N C).",
     "half": "every gradient is half what it should be: the derivative of (a2 - y)**2 is "
     "2 (a2 - y); keep the 2.",
     "no_output_slope": "you forgot the derivative of the output sigmoid: "
-    "dL/dz2 = dL/da2 * a2 * (1 - a2).",
+    "d_z2 = d_a2 * a2 * (1 - a2).",
     "sigmoid_slope": "you multiplied by a2 * (1 - a2) at the output: that is the sigmoid's "
     "derivative. For softmax followed by cross-entropy the two derivatives combine into "
-    "dL/dz2 = (a2 - targets) / N, with nothing more.",
+    "d_z2 = (a2 - targets) / N, with nothing more.",
     "no_hidden_slope": "you forgot the derivative of the hidden sigmoid: "
-    "dL/dz1 = (dL/dz2 @ w2.T) * a1 * (1 - a1). grad_w2 and grad_b2 are right.",
+    "d_z1 = (d_z2 @ w2.T) * a1 * (1 - a1). d_w2 and d_b2 are right.",
 }
 MEAN = {
-    "mse": "over all N x d_out entries, so dL/dz2 carries 1/(N d_out)",
-    "cross_entropy": "over the N samples, so dL/dz2 carries 1/N",
+    "mse": "over all N x C entries, so d_z2 carries 1/(N C)",
+    "cross_entropy": "over the N samples, so d_z2 carries 1/N",
 }
 
 
@@ -119,10 +119,10 @@ def check_returned(name, result, case):
     )
     params, n = case.args[:4], len(case.args[4])
     for what, grad, param in zip(PARAMETERS, grads, params):
-        expect_array(grad, f"grad_{what}")
+        expect_array(grad, f"d_{what}")
         expect(
             grad.shape == param.shape,
-            f"{name}: grad_{what} has shape {grad.shape}, "
+            f"{name}: d_{what} has shape {grad.shape}, "
             + shape_advice(what, grad.shape, param.shape, n),
         )
 
@@ -132,7 +132,7 @@ def shape_advice(what, shape, param_shape, n):
     if what.startswith("b") and shape == (n, param_shape[1]) and n != 1:
         return (
             "one row per sample: the bias gradient is not summed over the batch. The bias "
-            f"{what} is shared by all N samples, so its gradient is the sum of dL/dz over the "
+            f"{what} is shared by all N samples, so its gradient is the sum of d_z over the "
             "rows: np.sum(..., axis=0, keepdims=True)."
         )
     if what.startswith("b") and shape == param_shape[1:]:
@@ -142,7 +142,7 @@ def shape_advice(what, shape, param_shape, n):
     if what.startswith("w") and shape == param_shape[::-1]:
         return (
             f"the transpose of {what}'s {param_shape}: the gradient of a weight is "
-            "(layer input).T @ dL/dz."
+            "(layer input).T @ d_z."
         )
     return f"but a gradient has the shape of its parameter {what}, {param_shape}."
 
@@ -163,7 +163,7 @@ def check_loss(name, result, case):
 
 def same_factor(name, kind):
     """Relation: every gradient is the right one times the same factor (not a named one)."""
-    factor = "2 / (N d_out) and the 2 of the square" if kind == "mse" else "1 / N"
+    factor = "2 / (N C) and the 2 of the square" if kind == "mse" else "1 / N"
 
     def relation(result, case):
         grads = np.concatenate([np.ravel(g) for g in result[1:]])
@@ -173,7 +173,7 @@ def same_factor(name, kind):
             return None
         return (
             f"{name}: every gradient is {scale:.3g} times the right one: one factor is wrong in "
-            f"dL/dz2, and it flows back to every gradient. Check the factor of the mean "
+            f"d_z2, and it flows back to every gradient. Check the factor of the mean "
             f"({factor})."
         )
 
@@ -182,24 +182,24 @@ def same_factor(name, kind):
 
 def wrong_gradients(name, kind):
     """The message when no mistake explains the gradients: which are wrong, where to look."""
-    output_step = f"dL/dz2 (your answer to question {3 if kind == 'mse' else 4})"
+    output_step = f"d_z2 (your answer to question {3 if kind == 'mse' else 4})"
 
     def message(result, case):
         errors = {}  # the relative error of each wrong gradient, as a gradient check prints it
         for what, grad, right in zip(PARAMETERS, result[1:], case.expected[1:]):
             if not close(grad, right):
                 ratio = np.abs(grad - right) / np.maximum(1e-8, np.abs(grad) + np.abs(right))
-                errors[f"grad_{what}"] = float(np.max(ratio))
-        if set(errors) <= {"grad_w1", "grad_b1"}:
+                errors[f"d_{what}"] = float(np.max(ratio))
+        if set(errors) <= {"d_w1", "d_b1"}:
             where = (
-                "grad_w2 and grad_b2 are right, so dL/dz2 is right: check the steps after it, "
-                "dL/da1 = dL/dz2 @ w2.T, dL/dz1 = dL/da1 * a1 * (1 - a1), then "
-                "grad_w1 = data.T @ dL/dz1 and grad_b1 = the sum of dL/dz1 over the rows."
+                "d_w2 and d_b2 are right, so d_z2 is right: check the steps after it, "
+                "d_a1 = d_z2 @ w2.T, d_z1 = d_a1 * a1 * (1 - a1), then "
+                "d_w1 = data.T @ d_z1 and d_b1 = the sum of d_z1 over the rows."
             )
         else:
             where = (
-                f"start with the output layer: {output_step}, then grad_w2 = a1.T @ dL/dz2 "
-                "and grad_b2 = the sum of dL/dz2 over the rows."
+                f"start with the output layer: {output_step}, then d_w2 = a1.T @ d_z2 "
+                "and d_b2 = the sum of d_z2 over the rows."
             )
         return (
             f"{name}: {' and '.join(errors)} {'does' if len(errors) == 1 else 'do'} not match "

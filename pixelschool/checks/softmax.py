@@ -217,7 +217,7 @@ LOSS_MESSAGES = {  # each told after 'softmax_loss_and_grad: '
     "half_penalty": "the penalty is reg * np.sum(W * W), not 0.5 * reg * np.sum(W * W) (and "
     "its gradient is 2 * reg * W).",
     "summed_loss": "the loss is not averaged over the batch: it is N times too large. Divide "
-    "the summed cross-entropy by N (your cross_entropy_loss already averages).",
+    "the summed cross-entropy by N (np.mean over the samples).",
     "grad_not_averaged": "dW is N times too large: the loss is a mean, so divide "
     "X.T @ (P - Y) by N.",
     "bias_one_row": "the bias gradient is not summed over the batch: db holds one sample's "
@@ -226,6 +226,12 @@ LOSS_MESSAGES = {  # each told after 'softmax_loss_and_grad: '
     "without b, so db has no 2 * reg * b term.",
     "unstable": "it overflows for large scores (b + 1000 should give the same loss and "
     f"gradients). {ROW_MAXIMUM}",
+    "underflow": "the loss is inf when a sample's target score is far below the best score of "
+    "its row (800 below in this check): its probability exp(-800) underflows to exactly 0, "
+    "and -np.log(0) is inf, so one such sample makes the mean loss inf. Never take the log of "
+    "a probability: compute the log-softmax, shifted - np.log(np.sum(np.exp(shifted), axis=1, "
+    "keepdims=True)) with shifted = scores minus each row's maximum, and pick the target's "
+    "entry. It stays finite.",
     "global_max": "the loss is not finite when one sample's scores are thousands above the "
     "other samples': a maximum taken over the whole batch leaves the other rows at "
     f"exp(-3000) = 0, and 0 / 0 is nan. {ROW_MAXIMUM}",
@@ -240,10 +246,15 @@ def loss_problem(rng, n, d, c):
     return W, b, rng.normal(0, 1, size=(n, d)), rng.integers(0, c, size=n)
 
 
+UNDERFLOW_GAP = 800.0  # a target score this far below its row's maximum: exp(-800) == 0.0
+
+
 def loss_inputs(rng):
     """(W, b, X, y, reg) tuples: two small cases, a random problem, the same with every score
-    around 1000, one where sample 0's scores are 3000 above the others', then a random
-    problem of another batch size without regularisation; N, D and C distinct."""
+    around 1000, one where sample 0's scores are 3000 above the others', a random problem of
+    another batch size without regularisation, then one where sample 0's target score is
+    UNDERFLOW_GAP below its other scores (its probability underflows to 0); N, D and C
+    distinct."""
     y = np.array([0, 1])
     cases = [
         (np.zeros((4, 3)), np.zeros(3), np.ones((2, 4)), y, 0.0),
@@ -258,14 +269,25 @@ def loss_inputs(rng):
     X[0, 0], W[0] = 3.0, W[0] + 1000  # feature 0 adds 3000 to every score of sample 0 only
     cases.append((W, b, X, y, 0.0))
     n2 = int(rng.choice(sorted(set(range(2, 13)) - {c, d})))
-    return [*cases, (*loss_problem(rng, n2, d, c), 0.0)]
+    cases.append((*loss_problem(rng, n2, d, c), 0.0))
+    W, b, X, y = loss_problem(rng, n, d, c)
+    X[:, 0] = 0.0
+    X[0, 0], W[0, y[0]] = 1.0, W[0, y[0]] - UNDERFLOW_GAP  # only sample 0's target drops
+    return [*cases, (W, b, X, y, 0.0)]
 
 
-def expect_loss_and_grad(result, args):
-    """A (loss, dW, db) tuple: one number, W's shape (D, C), b's shape (C,)."""
+def target_gap(case):
+    """The largest distance of a sample's target score below its row's maximum."""
+    W, b, X, y = case.args[:4]
+    scores = X @ W + b
+    return float(np.max(scores.max(axis=1) - scores[np.arange(len(X)), y]))
+
+
+def expect_loss_and_grad(result, args, name="softmax_loss_and_grad"):
+    """A (loss, dW, db) tuple from ``name``: one number, W's shape (D, C), b's shape (C,)."""
     W, X = args[0], args[2]
     (d, c), n = W.shape, len(X)
-    expect_tuple(result, "softmax_loss_and_grad", 3)
+    expect_tuple(result, name, 3)
     loss, dW, db = result
     expect(
         np.ndim(loss) == 0,
@@ -303,6 +325,8 @@ def wrong_part(result, case):
     """What overflowed, or which of the loss, dW and db is wrong."""
     if not_finite(result):
         W, b, X = case.args[:3]
+        if target_gap(case) > UNDERFLOW_GAP / 2:
+            return LOSS_MESSAGES["underflow"]
         one_sample_far_above = np.ptp((X @ W + b).max(axis=1)) > 1000
         return LOSS_MESSAGES["global_max" if one_sample_far_above else "unstable"]
     if not close(result[0], case.expected[0]):

@@ -66,3 +66,37 @@ def test_filter_grid_grey_for_one_channel_and_a_constant_filter():
     _, mosaic = mosaic_of(filter_grid(w))
     assert mosaic.shape == (5, 11)
     assert (mosaic[:, :5] == 0).all() and mosaic[2, 8] == 1
+
+
+def test_nearest_neighbours_shows_each_test_image_then_its_k_nearest_in_order():
+    from pixelschool.plots import nearest_neighbours
+
+    rng = np.random.default_rng(5)
+    test_images = rng.integers(0, 256, size=(4, 6, 6, 3), dtype=np.uint8)
+    train_images = rng.integers(0, 256, size=(7, 6, 6, 3), dtype=np.uint8)
+    test_labels, train_labels = np.array([0, 1, 2, 0]), np.array([0, 1, 2, 0, 1, 2, 0])
+    dists = rng.uniform(1, 100, size=(4, 7))
+    dists[2, [1, 4]] = 0.5  # a tie: the earlier training image comes first
+    predictions = np.array([0, 2, 2, 1])
+    fig = nearest_neighbours(
+        test_images,
+        test_labels,
+        train_images,
+        train_labels,
+        dists,
+        predictions,
+        ["cat", "dog", "frog"],
+        k=3,
+        rows=[1, 2],
+    )
+    axes = np.reshape(fig.axes, (2, 4))
+    for line, index in zip(axes, [1, 2]):
+        shown = [np.asarray(ax.get_images()[0].get_array()) for ax in line]
+        np.testing.assert_allclose(shown[0], test_images[index] / 255)
+        nearest = np.argsort(dists[index], kind="stable")[:3]
+        for picture, j, ax in zip(shown[1:], nearest, line[1:]):
+            np.testing.assert_allclose(picture, train_images[j] / 255)
+            assert ax.get_title().startswith(["cat", "dog", "frog"][train_labels[j]])
+    assert list(np.argsort(dists[2], kind="stable")[:2]) == [1, 4]
+    assert "predicted frog: wrong" in axes[0, 0].get_title()  # a dog predicted as a frog
+    assert "predicted frog: correct" in axes[1, 0].get_title()

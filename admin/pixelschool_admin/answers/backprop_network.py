@@ -21,34 +21,34 @@ def forward_mse(w1, b1, w2, b2, data, targets):
     return a1, a2, float(np.mean((a2 - targets) ** 2))
 
 
-def backward_from(grad_z2, a1, w2, data, *, hidden_slope=True, bias=None):
+def backward_from(d_z2, a1, w2, data, *, hidden_slope=True, bias=None):
     """The layers' part of the backward pass, shared by the wrong answers below."""
     bias = bias or (lambda delta: np.sum(delta, axis=0, keepdims=True))
-    grad_z1 = grad_z2 @ w2.T
+    d_z1 = d_z2 @ w2.T
     if hidden_slope:
-        grad_z1 = grad_z1 * a1 * (1 - a1)
-    return data.T @ grad_z1, bias(grad_z1), a1.T @ grad_z2, bias(grad_z2)
+        d_z1 = d_z1 * a1 * (1 - a1)
+    return data.T @ d_z1, bias(d_z1), a1.T @ d_z2, bias(d_z2)
 
 
 @wrong("two_layer_backward_mse", says="off by the batch size", mistake="times_n")
 def two_layer_backward_mse_sum_over_samples(w1, b1, w2, b2, data, targets):
     a1, a2, loss = forward_mse(w1, b1, w2, b2, data, targets)
-    grad_z2 = 2 * (a2 - targets) / targets.shape[1] * a2 * (1 - a2)  # 1/d_out, but no 1/N
-    return loss, *backward_from(grad_z2, a1, w2, data)
+    d_z2 = 2 * (a2 - targets) / targets.shape[1] * a2 * (1 - a2)  # 1/d_out, but no 1/N
+    return loss, *backward_from(d_z2, a1, w2, data)
 
 
 @wrong("two_layer_backward_mse", says="you divided by N only", mistake="times_d_out")
 def two_layer_backward_mse_mean_over_samples(w1, b1, w2, b2, data, targets):
     a1, a2, loss = forward_mse(w1, b1, w2, b2, data, targets)
-    grad_z2 = 2 * (a2 - targets) / len(data) * a2 * (1 - a2)
-    return loss, *backward_from(grad_z2, a1, w2, data)
+    d_z2 = 2 * (a2 - targets) / len(data) * a2 * (1 - a2)
+    return loss, *backward_from(d_z2, a1, w2, data)
 
 
-@wrong("two_layer_backward_mse", says="N x d_out", mistake="times_n_d_out")
+@wrong("two_layer_backward_mse", says="N x C", mistake="times_n_d_out")
 def two_layer_backward_mse_no_mean(w1, b1, w2, b2, data, targets):
     a1, a2, loss = forward_mse(w1, b1, w2, b2, data, targets)
-    grad_z2 = 2 * (a2 - targets) * a2 * (1 - a2)
-    return loss, *backward_from(grad_z2, a1, w2, data)
+    d_z2 = 2 * (a2 - targets) * a2 * (1 - a2)
+    return loss, *backward_from(d_z2, a1, w2, data)
 
 
 @wrong(
@@ -58,8 +58,8 @@ def two_layer_backward_mse_no_mean(w1, b1, w2, b2, data, targets):
 )
 def two_layer_backward_mse_no_hidden_derivative(w1, b1, w2, b2, data, targets):
     a1, a2, loss = forward_mse(w1, b1, w2, b2, data, targets)
-    grad_z2 = 2 * (a2 - targets) / targets.size * a2 * (1 - a2)
-    return loss, *backward_from(grad_z2, a1, w2, data, hidden_slope=False)
+    d_z2 = 2 * (a2 - targets) / targets.size * a2 * (1 - a2)
+    return loss, *backward_from(d_z2, a1, w2, data, hidden_slope=False)
 
 
 @wrong(
@@ -69,78 +69,72 @@ def two_layer_backward_mse_no_hidden_derivative(w1, b1, w2, b2, data, targets):
 )
 def two_layer_backward_mse_no_output_derivative(w1, b1, w2, b2, data, targets):
     a1, a2, loss = forward_mse(w1, b1, w2, b2, data, targets)
-    grad_z2 = 2 * (a2 - targets) / targets.size
-    return loss, *backward_from(grad_z2, a1, w2, data)
+    d_z2 = 2 * (a2 - targets) / targets.size
+    return loss, *backward_from(d_z2, a1, w2, data)
 
 
 @wrong("two_layer_backward_mse", says="not summed")
 def two_layer_backward_mse_bias_per_sample(w1, b1, w2, b2, data, targets):
     a1, a2, loss = forward_mse(w1, b1, w2, b2, data, targets)
-    grad_z2 = 2 * (a2 - targets) / targets.size * a2 * (1 - a2)
-    return loss, *backward_from(grad_z2, a1, w2, data, bias=lambda delta: delta)
+    d_z2 = 2 * (a2 - targets) / targets.size * a2 * (1 - a2)
+    return loss, *backward_from(d_z2, a1, w2, data, bias=lambda delta: delta)
 
 
-@wrong("two_layer_backward_mse", says="averaged dL/dz over the batch", mistake="bias_mean")
+@wrong("two_layer_backward_mse", says="averaged d_z over the batch", mistake="bias_mean")
 def two_layer_backward_mse_bias_mean(w1, b1, w2, b2, data, targets):
     a1, a2, loss = forward_mse(w1, b1, w2, b2, data, targets)
-    grad_z2 = 2 * (a2 - targets) / targets.size * a2 * (1 - a2)
+    d_z2 = 2 * (a2 - targets) / targets.size * a2 * (1 - a2)
     return loss, *backward_from(
-        grad_z2, a1, w2, data, bias=lambda delta: np.mean(delta, axis=0, keepdims=True)
+        d_z2, a1, w2, data, bias=lambda delta: np.mean(delta, axis=0, keepdims=True)
     )
 
 
 @wrong("two_layer_backward_mse", says="wrong sign", mistake="sign")
 def two_layer_backward_mse_wrong_sign(w1, b1, w2, b2, data, targets):
     a1, a2, loss = forward_mse(w1, b1, w2, b2, data, targets)
-    grad_z2 = 2 * (targets - a2) / targets.size * a2 * (1 - a2)
-    return loss, *backward_from(grad_z2, a1, w2, data)
+    d_z2 = 2 * (targets - a2) / targets.size * a2 * (1 - a2)
+    return loss, *backward_from(d_z2, a1, w2, data)
 
 
 @wrong("two_layer_backward_mse", says="keep the 2", mistake="half")
 def two_layer_backward_mse_no_two(w1, b1, w2, b2, data, targets):
     a1, a2, loss = forward_mse(w1, b1, w2, b2, data, targets)
-    grad_z2 = (a2 - targets) / targets.size * a2 * (1 - a2)
-    return loss, *backward_from(grad_z2, a1, w2, data)
+    d_z2 = (a2 - targets) / targets.size * a2 * (1 - a2)
+    return loss, *backward_from(d_z2, a1, w2, data)
 
 
-@wrong("two_layer_backward_mse", says="grad_w1 and grad_b1 do not match the gradient")
+@wrong("two_layer_backward_mse", says="d_w1 and d_b1 do not match the gradient")
 def two_layer_backward_mse_slope_of_z1(w1, b1, w2, b2, data, targets):
     a1, a2, loss = forward_mse(w1, b1, w2, b2, data, targets)
     z1 = data @ w1 + b1
-    grad_z2 = 2 * (a2 - targets) / targets.size * a2 * (1 - a2)
-    grad_z1 = grad_z2 @ w2.T * z1 * (1 - z1)  # z1 where a1 belongs
-    grad_w2, grad_b2 = a1.T @ grad_z2, np.sum(grad_z2, axis=0, keepdims=True)
-    return loss, data.T @ grad_z1, np.sum(grad_z1, axis=0, keepdims=True), grad_w2, grad_b2
+    d_z2 = 2 * (a2 - targets) / targets.size * a2 * (1 - a2)
+    d_z1 = d_z2 @ w2.T * z1 * (1 - z1)  # z1 where a1 belongs
+    d_w2, d_b2 = a1.T @ d_z2, np.sum(d_z2, axis=0, keepdims=True)
+    return loss, data.T @ d_z1, np.sum(d_z1, axis=0, keepdims=True), d_w2, d_b2
 
 
 @wrong("two_layer_backward_mse", says="the transpose of w1")
 def two_layer_backward_mse_transposed(w1, b1, w2, b2, data, targets):
-    loss, grad_w1, grad_b1, grad_w2, grad_b2 = solution.two_layer_backward_mse(
-        w1, b1, w2, b2, data, targets
-    )
-    return loss, grad_w1.T, grad_b1, grad_w2, grad_b2
+    loss, d_w1, d_b1, d_w2, d_b2 = solution.two_layer_backward_mse(w1, b1, w2, b2, data, targets)
+    return loss, d_w1.T, d_b1, d_w2, d_b2
 
 
 @wrong("two_layer_backward_mse", says="sum with keepdims=True")
 def two_layer_backward_mse_flat_bias(w1, b1, w2, b2, data, targets):
-    loss, grad_w1, grad_b1, grad_w2, grad_b2 = solution.two_layer_backward_mse(
-        w1, b1, w2, b2, data, targets
-    )
-    return loss, grad_w1, grad_b1.ravel(), grad_w2, grad_b2.ravel()
+    loss, d_w1, d_b1, d_w2, d_b2 = solution.two_layer_backward_mse(w1, b1, w2, b2, data, targets)
+    return loss, d_w1, d_b1.ravel(), d_w2, d_b2.ravel()
 
 
 @wrong("two_layer_backward_mse", says="generator expression")
 def two_layer_backward_mse_bias_loop(w1, b1, w2, b2, data, targets):
-    loss, grad_w1, grad_b1, grad_w2, grad_b2 = solution.two_layer_backward_mse(
-        w1, b1, w2, b2, data, targets
-    )
-    grad_b2 = sum(grad_b2[:, k : k + 1] for k in range(grad_b2.shape[1]))  # a loop, and wrong
-    return loss, grad_w1, grad_b1, grad_w2, grad_b2
+    loss, d_w1, d_b1, d_w2, d_b2 = solution.two_layer_backward_mse(w1, b1, w2, b2, data, targets)
+    d_b2 = sum(d_b2[:, k : k + 1] for k in range(d_b2.shape[1]))  # a loop, and wrong
+    return loss, d_w1, d_b1, d_w2, d_b2
 
 
 @right("two_layer_backward_mse")
 def two_layer_backward_mse_ones_row(w1, b1, w2, b2, data, targets):
-    """Bias gradients as a row of ones times dL/dz; the factor applied last."""
+    """Bias gradients as a row of ones times d_z; the factor applied last."""
     a1, a2, loss = forward_mse(w1, b1, w2, b2, data, targets)
     n, d_out = targets.shape
     delta2 = (a2 - targets) * a2 * (1 - a2)
@@ -186,8 +180,8 @@ def two_layer_backward_cross_entropy_wrong_sign(w1, b1, w2, b2, data, targets):
 )
 def two_layer_backward_cross_entropy_sigmoid_slope(w1, b1, w2, b2, data, targets):
     a1, a2, loss = forward_cross_entropy(w1, b1, w2, b2, data, targets)
-    grad_z2 = (a2 - targets) / len(data) * a2 * (1 - a2)
-    return loss, *backward_from(grad_z2, a1, w2, data)
+    d_z2 = (a2 - targets) / len(data) * a2 * (1 - a2)
+    return loss, *backward_from(d_z2, a1, w2, data)
 
 
 @wrong(
@@ -202,14 +196,14 @@ def two_layer_backward_cross_entropy_no_hidden_derivative(w1, b1, w2, b2, data, 
 
 @wrong(
     "two_layer_backward_cross_entropy",
-    says="averaged dL/dz over the batch",
+    says="averaged d_z over the batch",
     mistake="bias_mean",
 )
 def two_layer_backward_cross_entropy_bias_mean(w1, b1, w2, b2, data, targets):
     a1, a2, loss = forward_cross_entropy(w1, b1, w2, b2, data, targets)
-    grad_z2 = (a2 - targets) / len(data)
+    d_z2 = (a2 - targets) / len(data)
     return loss, *backward_from(
-        grad_z2, a1, w2, data, bias=lambda delta: np.mean(delta, axis=0, keepdims=True)
+        d_z2, a1, w2, data, bias=lambda delta: np.mean(delta, axis=0, keepdims=True)
     )
 
 
@@ -220,9 +214,9 @@ def two_layer_backward_cross_entropy_bias_mean(w1, b1, w2, b2, data, targets):
 )
 def two_layer_backward_cross_entropy_twice_mean(w1, b1, w2, b2, data, targets):
     a1, a2, loss = forward_cross_entropy(w1, b1, w2, b2, data, targets)
-    grad_w1, grad_b1, grad_w2, grad_b2 = backward_from((a2 - targets) / len(data), a1, w2, data)
+    d_w1, d_b1, d_w2, d_b2 = backward_from((a2 - targets) / len(data), a1, w2, data)
     n = len(data)
-    return loss, grad_w1 / n, grad_b1 / n, grad_w2 / n, grad_b2 / n
+    return loss, d_w1 / n, d_b1 / n, d_w2 / n, d_b2 / n
 
 
 @wrong("two_layer_backward_cross_entropy", says="not summed")
@@ -239,14 +233,14 @@ def two_layer_backward_cross_entropy_grads_only(w1, b1, w2, b2, data, targets):
 @wrong("two_layer_backward_cross_entropy", says="`for` loop")
 def two_layer_backward_cross_entropy_sample_loop(w1, b1, w2, b2, data, targets):
     a1, a2, loss = forward_cross_entropy(w1, b1, w2, b2, data, targets)
-    grad_z2 = (a2 - targets) / len(data)
-    grad_z1 = grad_z2 @ w2.T * a1 * (1 - a1)
+    d_z2 = (a2 - targets) / len(data)
+    d_z1 = d_z2 @ w2.T * a1 * (1 - a1)
     grads = [np.zeros_like(p) for p in (w1, b1, w2, b2)]
     for n in range(len(data)):  # one sample at a time: right, but slow
-        grads[0] += np.outer(data[n], grad_z1[n])
-        grads[1] += grad_z1[n]
-        grads[2] += np.outer(a1[n], grad_z2[n])
-        grads[3] += grad_z2[n]
+        grads[0] += np.outer(data[n], d_z1[n])
+        grads[1] += d_z1[n]
+        grads[2] += np.outer(a1[n], d_z2[n])
+        grads[3] += d_z2[n]
     return loss, *grads
 
 
@@ -255,6 +249,6 @@ def two_layer_backward_cross_entropy_bias_sum_then_reshape(w1, b1, w2, b2, data,
     a1, a2, loss = forward_cross_entropy(w1, b1, w2, b2, data, targets)
     delta2 = (a2 - targets) / data.shape[0]
     delta1 = delta2 @ w2.T * (a1 - a1**2)
-    grad_b1 = delta1.sum(axis=0).reshape(1, -1)
-    grad_b2 = delta2.sum(axis=0)[np.newaxis, :]
-    return loss, data.T @ delta1, grad_b1, a1.T @ delta2, grad_b2
+    d_b1 = delta1.sum(axis=0).reshape(1, -1)
+    d_b2 = delta2.sum(axis=0)[np.newaxis, :]
+    return loss, data.T @ delta1, d_b1, a1.T @ delta2, d_b2

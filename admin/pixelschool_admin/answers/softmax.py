@@ -114,10 +114,18 @@ def forward(W, b, X, y):
     return solution.softmax(X @ W + b), np.eye(W.shape[1])[y]
 
 
+def data_loss(W, b, X, y):
+    """The mean cross-entropy through the log-softmax, finite however far the scores spread."""
+    scores = X @ W + b
+    shifted = scores - scores.max(axis=1, keepdims=True)
+    log_probs = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+    return float(-np.mean(log_probs[np.arange(len(X)), y]))
+
+
 @wrong("softmax_loss_and_grad", says="wrong sign", mistake="wrong_sign")
 def loss_and_grad_wrong_sign(W, b, X, y, reg):
     probs, targets = forward(W, b, X, y)
-    loss = solution.cross_entropy_loss(probs, targets) + reg * np.sum(W * W)
+    loss = data_loss(W, b, X, y) + reg * np.sum(W * W)
     dscores = (targets - probs) / len(X)
     return loss, X.T @ dscores + 2 * reg * W, dscores.sum(axis=0)
 
@@ -129,7 +137,7 @@ def loss_and_grad_wrong_sign(W, b, X, y, reg):
 )
 def loss_and_grad_no_reg_gradient(W, b, X, y, reg):
     probs, targets = forward(W, b, X, y)
-    loss = solution.cross_entropy_loss(probs, targets) + reg * np.sum(W * W)
+    loss = data_loss(W, b, X, y) + reg * np.sum(W * W)
     dscores = (probs - targets) / len(X)
     return loss, X.T @ dscores, dscores.sum(axis=0)
 
@@ -137,7 +145,7 @@ def loss_and_grad_no_reg_gradient(W, b, X, y, reg):
 @wrong("softmax_loss_and_grad", says="not reg * W", mistake="half_reg_gradient")
 def loss_and_grad_half_reg_gradient(W, b, X, y, reg):
     probs, targets = forward(W, b, X, y)
-    loss = solution.cross_entropy_loss(probs, targets) + reg * np.sum(W * W)
+    loss = data_loss(W, b, X, y) + reg * np.sum(W * W)
     dscores = (probs - targets) / len(X)
     return loss, X.T @ dscores + reg * W, dscores.sum(axis=0)
 
@@ -150,7 +158,7 @@ def loss_and_grad_half_reg_gradient(W, b, X, y, reg):
 def loss_and_grad_no_penalty(W, b, X, y, reg):
     probs, targets = forward(W, b, X, y)
     dscores = (probs - targets) / len(X)
-    loss = solution.cross_entropy_loss(probs, targets)
+    loss = data_loss(W, b, X, y)
     return loss, X.T @ dscores + 2 * reg * W, dscores.sum(axis=0)
 
 
@@ -165,7 +173,7 @@ def loss_and_grad_summed_loss(W, b, X, y, reg):
 @wrong("softmax_loss_and_grad", says="N times too large", mistake="grad_not_averaged")
 def loss_and_grad_gradient_not_averaged(W, b, X, y, reg):
     probs, targets = forward(W, b, X, y)
-    loss = solution.cross_entropy_loss(probs, targets) + reg * np.sum(W * W)
+    loss = data_loss(W, b, X, y) + reg * np.sum(W * W)
     dscores = probs - targets
     return loss, X.T @ dscores + 2 * reg * W, dscores.sum(axis=0)
 
@@ -173,7 +181,7 @@ def loss_and_grad_gradient_not_averaged(W, b, X, y, reg):
 @wrong("softmax_loss_and_grad", says="bias gradient is not summed over the batch")
 def loss_and_grad_bias_per_sample(W, b, X, y, reg):
     probs, targets = forward(W, b, X, y)
-    loss = solution.cross_entropy_loss(probs, targets) + reg * np.sum(W * W)
+    loss = data_loss(W, b, X, y) + reg * np.sum(W * W)
     dscores = (probs - targets) / len(X)
     return loss, X.T @ dscores + 2 * reg * W, dscores
 
@@ -185,7 +193,7 @@ def loss_and_grad_bias_per_sample(W, b, X, y, reg):
 )
 def loss_and_grad_bias_first_row(W, b, X, y, reg):
     probs, targets = forward(W, b, X, y)
-    loss = solution.cross_entropy_loss(probs, targets) + reg * np.sum(W * W)
+    loss = data_loss(W, b, X, y) + reg * np.sum(W * W)
     dscores = (probs - targets) / len(X)
     return loss, X.T @ dscores + 2 * reg * W, dscores[0]
 
@@ -193,7 +201,7 @@ def loss_and_grad_bias_first_row(W, b, X, y, reg):
 @wrong("softmax_loss_and_grad", says="bias is not regularised", mistake="bias_regularised")
 def loss_and_grad_regularised_bias(W, b, X, y, reg):
     probs, targets = forward(W, b, X, y)
-    loss = solution.cross_entropy_loss(probs, targets) + reg * (np.sum(W * W) + np.sum(b * b))
+    loss = data_loss(W, b, X, y) + reg * (np.sum(W * W) + np.sum(b * b))
     dscores = (probs - targets) / len(X)
     return loss, X.T @ dscores + 2 * reg * W, dscores.sum(axis=0) + 2 * reg * b
 
@@ -201,7 +209,7 @@ def loss_and_grad_regularised_bias(W, b, X, y, reg):
 @wrong("softmax_loss_and_grad", says="dW is transposed")
 def loss_and_grad_transposed(W, b, X, y, reg):
     probs, targets = forward(W, b, X, y)
-    loss = solution.cross_entropy_loss(probs, targets) + reg * np.sum(W * W)
+    loss = data_loss(W, b, X, y) + reg * np.sum(W * W)
     dscores = (probs - targets) / len(X)
     return loss, dscores.T @ X + 2 * reg * W.T, dscores.sum(axis=0)
 
@@ -230,9 +238,28 @@ def loss_and_grad_global_max(W, b, X, y, reg):
 @wrong("softmax_loss_and_grad", says="not 0.5 * reg", mistake="half_penalty")
 def loss_and_grad_half_penalty(W, b, X, y, reg):
     probs, targets = forward(W, b, X, y)
-    loss = solution.cross_entropy_loss(probs, targets) + 0.5 * reg * np.sum(W * W)
+    loss = data_loss(W, b, X, y) + 0.5 * reg * np.sum(W * W)
     dscores = (probs - targets) / len(X)
     return loss, X.T @ dscores + reg * W, dscores.sum(axis=0)
+
+
+@wrong("softmax_loss_and_grad", says="underflows to exactly 0")
+def loss_and_grad_log_of_probs(W, b, X, y, reg):
+    probs, targets = forward(W, b, X, y)  # the stable softmax, then the log of a probability
+    loss = solution.cross_entropy_loss(probs, targets) + reg * np.sum(W * W)
+    dscores = (probs - targets) / len(X)
+    return loss, X.T @ dscores + 2 * reg * W, dscores.sum(axis=0)
+
+
+@wrong("softmax_loss_and_grad", says="underflows to exactly 0")
+def loss_and_grad_log_of_picked_probs(W, b, X, y, reg):
+    probs = solution.softmax(X @ W + b)
+    rows = np.arange(len(X))
+    loss = -np.mean(np.log(probs[rows, y])) + reg * np.sum(W * W)
+    dscores = probs.copy()
+    dscores[rows, y] -= 1
+    dscores /= len(X)
+    return loss, X.T @ dscores + 2 * reg * W, dscores.sum(axis=0)
 
 
 @right("softmax_loss_and_grad")
@@ -253,7 +280,7 @@ def loss_and_grad_loop(W, b, X, y, reg):
     loss, dW, db = reg * np.sum(W * W), 2 * reg * W, np.zeros_like(b)
     for x, label in zip(X, y):
         probs = solution.softmax((x @ W + b)[None, :])[0]
-        loss -= np.log(probs[label]) / len(X)
+        loss -= np.log(probs[label]) / len(X)  # (and not finite when probs[label] underflows)
         probs[label] -= 1
         dW += np.outer(x, probs) / len(X)
         db += probs / len(X)
