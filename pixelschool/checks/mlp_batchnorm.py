@@ -129,7 +129,9 @@ def picked(cases, pick):
     for case in cases:
         expected = pick(case.expected)
         mistakes = [(m, pick(out)) for m, out in case.mistakes]
-        found.append(Case(case.args, expected, [(m, o) for m, o in mistakes if not close(o, expected)]))
+        found.append(
+            Case(case.args, expected, [(m, o) for m, o in mistakes if not close(o, expected)])
+        )
     return found
 
 
@@ -180,7 +182,8 @@ def judge_running(left, case):
         return
     if any(f is None for f in found):
         raise AssertionError(
-            "batchnorm_forward: in train mode store the updated running statistics in bn_param "
+            "batchnorm_forward: the running statistics were not updated: in train mode store "
+            "them in bn_param "
             "(bn_param['running_mean'] = ..., bn_param['running_var'] = ...); when bn_param has "
             "none yet, start from zeros of shape (D,)."
         )
@@ -327,7 +330,11 @@ def check_own_batchnorm_gradients(batchnorm_backward, cases):
     fresh bn_param for every call), once the recorded cases are right and the forward passes
     its check: visible seed only."""
     forward = getattr(batchnorm_backward, "__globals__", {}).get("batchnorm_forward")
-    if not cases.visible or not callable(forward) or not passes_own_check("batchnorm_forward", forward):
+    if (
+        not cases.visible
+        or not callable(forward)
+        or not passes_own_check("batchnorm_forward", forward)
+    ):
         return
     inputs, dout = gradient_problem(cases.rng)
 
@@ -344,7 +351,9 @@ def check_own_batchnorm_gradients(batchnorm_backward, cases):
     if errors is None or max(errors) < GRADIENT_TOLERANCE:
         return
     cases.finish()
-    found = ", ".join(f"{name} {error:.1e}" for name, error in zip(["dx", "dgamma", "dbeta"], errors))
+    found = ", ".join(
+        f"{name} {error:.1e}" for name, error in zip(["dx", "dgamma", "dbeta"], errors)
+    )
     raise AssertionError(
         "batchnorm_backward's gradients are not those of your batchnorm_forward (train mode): a "
         f"gradient check (centred differences with step {GRADIENT_STEP:g} of sum(out * dout), "

@@ -193,7 +193,9 @@ def test_momentum_step(momentum_step, cases):
 
 # --- rmsprop_step --------------------------------------------------------------------------
 
-RMSPROP_RULE = "v = beta * v + (1 - beta) * grad ** 2, then param - learning_rate * grad / (sqrt(v) + eps)"
+RMSPROP_RULE = (
+    "v = beta * v + (1 - beta) * grad ** 2, then param - learning_rate * grad / (sqrt(v) + eps)"
+)
 RMSPROP_MESSAGES = {
     "no_sqrt": "rmsprop_step: divide by the square root of v (the root mean square of the "
     "gradients): grad / (np.sqrt(v) + eps), not grad / (v + eps).",

@@ -32,7 +32,9 @@ def forward(x, gamma, beta, bn_param, mistake=None):
     else:
         mean, var = running_mean, running_var
     if mode == "train" and mistake != "not updated":
-        keep, new = (1 - momentum, momentum) if mistake == "momentum swapped" else (momentum, 1 - momentum)
+        keep, new = (
+            (1 - momentum, momentum) if mistake == "momentum swapped" else (momentum, 1 - momentum)
+        )
         bn_param["running_mean"] = keep * running_mean + new * mean
         bn_param["running_var"] = keep * running_var + new * var
     if mistake == "updates in test" and mode == "test":
@@ -60,16 +62,20 @@ def forward_answer(mistake, says, key=None):
 forward_answer("ddof1", says="not the unbiased estimate", key="ddof1")
 forward_answer("eps outside", says="eps goes inside the square root", key="eps_outside")
 forward_answer("no sqrt", says="not by the variance", key="no_sqrt")
-forward_answer("test batch statistics", says="in test mode normalise with the running", key="test_batch_statistics")
+forward_answer(
+    "test batch statistics",
+    says="in test mode normalise with the running",
+    key="test_batch_statistics",
+)
 forward_answer("no scale shift", says="scale and shift", key="no_scale_shift")
-forward_answer("axis1", says="one value per sample")
+forward_answer("axis1", says="per feature, over the N samples", key="axis1")
 forward_answer("cache order", says="in that order", key="cache_order")
 forward_answer("not updated", says="running statistics were not updated")
 forward_answer("momentum swapped", says="weighs the OLD running statistics")
 forward_answer("updates in test", says="in test mode leave the running statistics")
 
 
-@wrong("batchnorm_forward", says="store the updated running statistics in bn_param")
+@wrong("batchnorm_forward", says="store them in bn_param")
 def batchnorm_forward_new_dict(x, gamma, beta, bn_param):
     bn_param = dict(bn_param)  # updates a copy: the caller's dict never changes
     return forward(x, gamma, beta, bn_param)

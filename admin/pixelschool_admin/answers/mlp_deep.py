@@ -214,8 +214,9 @@ def relu_network_loss_and_grads_unshifted(layers, data, labels, keep_prob, rng):
     a, caches = data, []
     for w, b in layers[:-1]:
         z = a @ w + b
-        caches.append((a, z))
-        a = np.maximum(z, 0)
+        out, mask = solution.dropout_forward(np.maximum(z, 0), keep_prob, rng, keep_prob < 1)
+        caches.append((a, z, mask))
+        a = out
     w, b = layers[-1]
     scores = a @ w + b
     log_probs = scores - np.log(np.sum(np.exp(scores), axis=1, keepdims=True))  # no max shift
@@ -226,8 +227,8 @@ def relu_network_loss_and_grads_unshifted(layers, data, labels, keep_prob, rng):
     d_z /= n
     grads = [(a.T @ d_z, d_z.sum(axis=0, keepdims=True))]
     for i in reversed(range(len(layers) - 1)):
-        a_in, z = caches[i]
-        d_z = (d_z @ layers[i + 1][0].T) * (z > 0)
+        a_in, z, mask = caches[i]
+        d_z = (d_z @ layers[i + 1][0].T) * mask * (z > 0)
         grads.insert(0, (a_in.T @ d_z, d_z.sum(axis=0, keepdims=True)))
     return loss, grads
 
