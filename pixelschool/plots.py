@@ -126,5 +126,54 @@ def nearest_neighbours(
         axes[-1, col].set_xlabel(f"neighbour {col}", fontsize=8)
     axes[-1, 0].set_xlabel("test image", fontsize=8)
     fig.suptitle(f"Test images and their {k} nearest training images (label, distance)")
+
+
+def training_curves(history, title=None):
+    """Loss and accuracy per epoch, on training and validation data, side by side.
+
+    history: {"train_loss": [...], "val_loss": [...], "train_accuracy": [...],
+    "val_accuracy": [...]}, one value per epoch (lists of the same length E).
+    Returns the matplotlib figure (two axes: loss, then accuracy, epochs 1..E on x).
+    """
+    fig, axes = plt.subplots(1, 2, figsize=(11, 3.8))
+    epochs = np.arange(1, len(history["train_loss"]) + 1)
+    for ax, metric, unit in zip(axes, ["loss", "accuracy"], ["nats", "fraction"]):
+        for split, style in [("train", "o-"), ("val", "s-")]:
+            label = "training" if split == "train" else "validation"
+            ax.plot(epochs, history[f"{split}_{metric}"], style, markersize=3, label=label)
+        ax.set_xlabel("epoch")
+        ax.set_ylabel(f"{metric} ({unit})")
+        ax.grid(alpha=0.3)
+        ax.legend()
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+def weight_images(w, shape, count=64, columns=16, title=None):
+    """The first ``count`` columns of a first layer's weights ``w`` (D, H), each reshaped to
+    ``shape`` (D = its product) and shown as an image, in one mosaic.
+
+    Each image is scaled by its own largest absolute weight: red positive, blue negative,
+    white 0. Returns the matplotlib figure.
+    """
+    w = np.asarray(w, dtype=np.float64)
+    count = min(count, w.shape[1])
+    rows = -(-count // columns)
+    height, width = shape
+    gap = 1
+    mosaic = np.full((rows * (height + gap) - gap, columns * (width + gap) - gap), np.nan)
+    for k in range(count):
+        tile = w[:, k].reshape(shape)
+        y, x = (k // columns) * (height + gap), (k % columns) * (width + gap)
+        mosaic[y : y + height, x : x + width] = tile / max(np.abs(tile).max(), 1e-12)
+    fig, ax = plt.subplots(figsize=(columns * 0.6, rows * 0.6 + 0.5))
+    cmap = plt.get_cmap("bwr").copy()
+    cmap.set_bad("white")
+    ax.imshow(mosaic, cmap=cmap, vmin=-1, vmax=1, interpolation="nearest")
+    ax.axis("off")
+    if title:
+        ax.set_title(title)
     fig.tight_layout()
     return fig

@@ -364,7 +364,7 @@ def same_value(a, b):
         )
     if isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)):
         return len(a) == len(b) and all(map(same_value, a, b))
-    if isinstance(a, dict) and isinstance(b, dict):  # a dict of arrays (notebook 06's params)
+    if isinstance(a, dict) and isinstance(b, dict):  # bn_param (05), a ConvNet's params (06)
         return a.keys() == b.keys() and all(same_value(a[k], b[k]) for k in a)
     return a == b
 

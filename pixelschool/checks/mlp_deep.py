@@ -29,6 +29,7 @@ from pixelschool.checks.gradient_checks import (
     relative_errors,
     relu_problem,
 )
+from pixelschool.checks.mlp_common import all_finite
 from pixelschool.checks.mlp_common import scalar as one_number
 
 __all__ = [
@@ -192,15 +193,30 @@ LOSS_MESSAGES = {
     "a * (1 - a) (the sigmoid's).",
     "loss_sum": "relu_network_loss_and_grads: the loss is a mean over the batch, not a sum.",
 }
+UNSTABLE = (
+    "relu_network_loss_and_grads returned NaN or inf for scores around 1000: np.exp overflows "
+    "there. Use the stable log-softmax of section 4: subtract each row's largest score first, "
+    "log_probs = shifted - log(sum(exp(shifted)))."
+)
 
 
 def loss_inputs(rng):
-    """(layers, data, labels, 1.0, None), no dropout: a network of zeros, then random networks
-    of 3, 2 and 1 layers."""
+    """(layers, data, labels, 1.0, None), no dropout: a network of zeros, random networks of 3,
+    2 and 1 layers, then one whose last scores are around 1000 (an unshifted log-softmax
+    overflows there)."""
     zeros = [(np.zeros((2, 3)), np.zeros((1, 3))), (np.zeros((3, 4)), np.zeros((1, 4)))]
     cases = [(zeros, np.ones((2, 2)), np.array([0, 0]))]
     cases += [relu_problem(rng, depth) for depth in [3, 2, 1]]
+    layers, data, labels = relu_problem(rng, 2)
+    cases.append(([*layers[:-1], (layers[-1][0], layers[-1][1] + 1000)], data, labels))
     return [(*case, 1.0, None) for case in cases]
+
+
+def loss_overflowed(result, case):
+    """A relation: NaN or inf in the loss or the gradients where the solution's are finite."""
+    if not all_finite(result):
+        return UNSTABLE
+    return None
 
 
 def bias_summed_over_all(result, case):
@@ -240,7 +256,7 @@ def judge_loss_and_grads(results, cases):
         cases,
         name,
         LOSS_MESSAGES,
-        relations=[bias_summed_over_all],
+        relations=[loss_overflowed, bias_summed_over_all],
         otherwise=loss_otherwise,
     )
 
@@ -304,8 +320,9 @@ def check_dropout_gradients(relu_network_loss_and_grads, rng):
 @feedback_check("relu_network_loss_and_grads", inputs=loss_inputs, judge=judge_loss_and_grads)
 def test_relu_network_loss_and_grads(relu_network_loss_and_grads, cases):
     hint = DEPTH_HINT + " With keep_prob = 1 there is no dropout (rng is None)."
-    for case in cases:
-        cases.call(relu_network_loss_and_grads, case, hint=hint)
+    with np.errstate(all="ignore"):  # an unstable log-softmax overflows: judged later
+        for case in cases:
+            cases.call(relu_network_loss_and_grads, case, hint=hint)
     check_dropout_gradients(relu_network_loss_and_grads, cases.rng)
 
 

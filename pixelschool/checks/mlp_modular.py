@@ -283,18 +283,28 @@ RELU_BACKWARD_MESSAGES = {
     "upstream gradient dout by it (chain rule).",
     "inverted_mask": "relu_backward: the gradient passes where x > 0 (the unit was on), and is 0 "
     "where x <= 0.",
+    "at_zero": "relu_backward: where x is exactly 0 the gradient must be 0 too: ReLU's "
+    "derivative is 1 where x > 0 and 0 elsewhere, x = 0 included (the mask is x > 0, not "
+    "x >= 0). Exact zeros are common: a ReLU layer's input is 0 wherever the layer below "
+    "output 0.",
 }
 
 
 def relu_backward_inputs(rng):
-    """(dout, x): a worked example, then random arrays of 2 and 3 dimensions (no x is 0)."""
-    x = np.array([[-2.0, 0.5, 3.0], [1.0, -1.0, -0.25]])
-    cases = [(np.array([[1.0, -2.0, 3.0], [-4.0, 5.0, 6.0]]), x)]
+    """(dout, x): a worked example, then random arrays of 2 and 3 dimensions; every x holds
+    exact zeros (where the gradient is 0, as the text says) with a nonzero dout there."""
+    x = np.array([[-2.0, 0.5, 3.0, 0.0], [1.0, -1.0, -0.25, 0.0]])
+    cases = [(np.array([[1.0, -2.0, 3.0, 1.5], [-4.0, 5.0, 6.0, -2.0]]), x)]
     for shape in [
         (int(rng.integers(2, 6)), int(rng.integers(3, 7))),
         (2, 3, int(rng.integers(2, 5))),
     ]:
-        cases.append((rng.normal(size=shape), away_from_kink(rng.normal(size=shape))))
+        x = away_from_kink(rng.normal(size=shape))
+        zeros = rng.choice(x.size, size=max(2, x.size // 4), replace=False)
+        x.flat[zeros] = 0.0
+        dout = rng.normal(size=shape)
+        dout.flat[zeros] = np.where(dout.flat[zeros] < 0, -1, 1) * (np.abs(dout.flat[zeros]) + 0.5)
+        cases.append((dout, x))
     return cases
 
 

@@ -1,4 +1,5 @@
-"""Feedback checks for notebook 05, part 3: minibatches, optimisers and regularisation.
+"""Feedback checks for notebook 05, part 3: minibatches, optimisers (momentum, RMSProp, Adam)
+and regularisation.
 
 The optimisers, the schedule and the penalties are judged against the solution's recorded results
 (``recordings/<exercise>.npz``); the usual mistakes are named from the recorded results of the wrong
@@ -23,6 +24,7 @@ from pixelschool.checks.mlp_common import scalar as one_number
 __all__ = [
     "test_minibatches",
     "test_momentum_step",
+    "test_rmsprop_step",
     "test_adam_step",
     "test_decayed_learning_rate",
     "test_l2_regularisation",
@@ -187,6 +189,78 @@ def judge_momentum(results, cases):
 def test_momentum_step(momentum_step, cases):
     for case in cases:
         cases.call(momentum_step, case)
+
+
+# --- rmsprop_step --------------------------------------------------------------------------
+
+RMSPROP_RULE = (
+    "v = beta * v + (1 - beta) * grad ** 2, then param - learning_rate * grad / (sqrt(v) + eps)"
+)
+RMSPROP_MESSAGES = {
+    "no_sqrt": "rmsprop_step: divide by the square root of v (the root mean square of the "
+    "gradients): grad / (np.sqrt(v) + eps), not grad / (v + eps).",
+    "not_decayed": "rmsprop_step: v must forget old gradients: v = beta * v + (1 - beta) * "
+    "grad ** 2. Adding grad ** 2 to v without decay is AdaGrad, whose steps shrink for ever.",
+    "no_one_minus_beta": "rmsprop_step: v is a running AVERAGE of the squared gradients: weigh "
+    "the new one by (1 - beta), v = beta * v + (1 - beta) * grad ** 2.",
+    "beta_swapped": "rmsprop_step: beta weighs the OLD v (it is the share kept from step to "
+    "step, 0.9 or 0.99): v = beta * v + (1 - beta) * grad ** 2, not the other way round.",
+    "eps_in_sqrt": "rmsprop_step: add eps after the square root, as in Adam: grad / "
+    "(np.sqrt(v) + eps), not grad / np.sqrt(v + eps). With small gradients, or a large eps, "
+    "the two differ a lot.",
+    "old_v": "rmsprop_step: update v first, then divide by the square root of the NEW v.",
+    "uphill": "rmsprop_step: your step goes uphill: param - learning_rate * grad / "
+    "(np.sqrt(v) + eps).",
+}
+
+
+def rmsprop_inputs(rng):
+    """(param, grad, v, learning_rate, beta, eps): a worked first step, then random arrays: a
+    first step (v = 0), a later one, one with a large eps and one of tiny gradients (where eps
+    inside the root changes the step a thousandfold)."""
+    cases = [(np.zeros(2), np.array([2.0, -0.5]), np.zeros(2), 0.01, 0.9, 1e-8)]
+    shape = (int(rng.integers(2, 5)), int(rng.integers(2, 5)))
+    states = [
+        (np.zeros(shape), 1.0, 1e-8),
+        (0.5 * rng.random(shape), 1.0, 1e-8),
+        (0.5 * rng.random(shape), 1.0, 0.1),
+        (np.zeros(shape), 1e-6, 1e-8),
+    ]
+    for v, size, eps in states:
+        param, grad = rng.normal(size=shape), size * rng.normal(size=shape)
+        learning_rate, beta = float(rng.choice([0.001, 0.01])), float(rng.choice([0.9, 0.99]))
+        cases.append((param, grad, v, learning_rate, beta, eps))
+    return cases
+
+
+def judge_rmsprop(results, cases):
+    for result, case in zip(results, cases):
+        expect_tuple(result, "rmsprop_step", 2)
+        for what, value in zip(["param", "v"], result):
+            expect_array(value, f"The new {what}", shape=case.expected[0].shape, kind="f")
+    verdict(
+        results,
+        cases,
+        "rmsprop_step",
+        RMSPROP_MESSAGES,
+        relations=[rmsprop_swapped_pair],
+        otherwise=lambda result, case: (
+            f"rmsprop_step (beta={case.args[4]}, eps={case.args[5]:g}): the new values do not "
+            f"follow {RMSPROP_RULE}."
+        ),
+    )
+
+
+def rmsprop_swapped_pair(result, case):
+    """A relation: (v, param) returned instead of (param, v)."""
+    if close(list(result[::-1]), list(case.expected)):
+        return "rmsprop_step: return the new param first, then the new v."
+    return None
+
+
+@feedback_check("rmsprop_step", inputs=rmsprop_inputs, judge=judge_rmsprop)
+def test_rmsprop_step(rmsprop_step, cases):
+    cases.call_all(rmsprop_step)
 
 
 # --- adam_step ---------------------------------------------------------------------------

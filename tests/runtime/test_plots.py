@@ -100,3 +100,36 @@ def test_nearest_neighbours_shows_each_test_image_then_its_k_nearest_in_order():
     assert list(np.argsort(dists[2], kind="stable")[:2]) == [1, 4]
     assert "predicted frog: wrong" in axes[0, 0].get_title()  # a dog predicted as a frog
     assert "predicted frog: correct" in axes[1, 0].get_title()
+
+
+def test_training_curves_plot_each_split_per_epoch():
+    from pixelschool.plots import training_curves
+
+    history = {
+        "train_loss": [2.0, 1.0, 0.5],
+        "val_loss": [2.1, 1.2, 1.3],
+        "train_accuracy": [0.3, 0.6, 0.9],
+        "val_accuracy": [0.3, 0.5, 0.55],
+    }
+    fig = training_curves(history, title="t")
+    loss, accuracy = fig.axes
+    for ax, metric in [(loss, "loss"), (accuracy, "accuracy")]:
+        train, val = ax.get_lines()
+        np.testing.assert_array_equal(train.get_xdata(), [1, 2, 3])
+        np.testing.assert_array_equal(train.get_ydata(), history[f"train_{metric}"])
+        np.testing.assert_array_equal(val.get_ydata(), history[f"val_{metric}"])
+        assert [t.get_text() for t in ax.get_legend().get_texts()] == ["training", "validation"]
+
+
+def test_weight_images_show_each_column_scaled_by_its_largest_weight():
+    from pixelschool.plots import weight_images
+
+    rng = np.random.default_rng(5)
+    w = rng.normal(size=(12, 5))  # five units of 3 x 4 inputs
+    _, mosaic = mosaic_of(weight_images(w, (3, 4), count=5, columns=2))
+    assert mosaic.shape == (3 * 3 + 2, 2 * 4 + 1)
+    for k in range(5):
+        y, x = (k // 2) * 4, (k % 2) * 5
+        tile = w[:, k].reshape(3, 4)
+        np.testing.assert_allclose(mosaic[y : y + 3, x : x + 4], tile / np.abs(tile).max())
+    assert np.isnan(mosaic[8:, 5:]).all()  # no sixth unit: left blank

@@ -189,6 +189,16 @@ def relu_backward_inverted_mask(dout, cache):
     return dout * (cache < 0)
 
 
+@wrong("relu_backward", says="x = 0 included", mistake="at_zero")
+def relu_backward_at_zero(dout, cache):
+    return (cache >= 0) * dout
+
+
+@wrong("relu_backward", says="x = 0 included", mistake="at_zero")
+def relu_backward_where_at_zero(dout, cache):
+    return np.where(cache >= 0, dout, 0)
+
+
 @wrong("relu_backward", says="changed its argument `dout` in place")
 def relu_backward_in_place(dout, cache):
     dout[cache <= 0] = 0

@@ -139,6 +139,72 @@ def momentum_step_negated(param, grad, velocity, learning_rate, beta):
     return np.add(param, new_velocity), new_velocity
 
 
+# --- rmsprop_step --------------------------------------------------------------------
+
+
+@wrong("rmsprop_step", says="square root of v", mistake="no_sqrt")
+def rmsprop_step_no_sqrt(param, grad, v, learning_rate, beta, eps):
+    v = beta * v + (1 - beta) * grad**2
+    return param - learning_rate * grad / (v + eps), v
+
+
+@wrong("rmsprop_step", says="AdaGrad", mistake="not_decayed")
+def rmsprop_step_not_decayed(param, grad, v, learning_rate, beta, eps):
+    v = v + grad**2
+    return param - learning_rate * grad / (np.sqrt(v) + eps), v
+
+
+@wrong("rmsprop_step", says="running AVERAGE", mistake="no_one_minus_beta")
+def rmsprop_step_no_one_minus_beta(param, grad, v, learning_rate, beta, eps):
+    v = beta * v + grad**2
+    return param - learning_rate * grad / (np.sqrt(v) + eps), v
+
+
+@wrong("rmsprop_step", says="beta weighs the OLD v", mistake="beta_swapped")
+def rmsprop_step_beta_swapped(param, grad, v, learning_rate, beta, eps):
+    v = (1 - beta) * v + beta * grad**2
+    return param - learning_rate * grad / (np.sqrt(v) + eps), v
+
+
+@wrong("rmsprop_step", says="after the square root", mistake="eps_in_sqrt")
+def rmsprop_step_eps_in_sqrt(param, grad, v, learning_rate, beta, eps):
+    v = beta * v + (1 - beta) * grad**2
+    return param - learning_rate * grad / np.sqrt(v + eps), v
+
+
+@wrong("rmsprop_step", says="NEW v", mistake="old_v")
+def rmsprop_step_old_v(param, grad, v, learning_rate, beta, eps):
+    step = learning_rate * grad / (np.sqrt(v) + eps)
+    return param - step, beta * v + (1 - beta) * grad**2
+
+
+@wrong("rmsprop_step", says="goes uphill", mistake="uphill")
+def rmsprop_step_uphill(param, grad, v, learning_rate, beta, eps):
+    v = beta * v + (1 - beta) * grad**2
+    return param + learning_rate * grad / (np.sqrt(v) + eps), v
+
+
+@wrong("rmsprop_step", says="param first")
+def rmsprop_step_swapped(param, grad, v, learning_rate, beta, eps):
+    v = beta * v + (1 - beta) * grad**2
+    return v, param - learning_rate * grad / (np.sqrt(v) + eps)
+
+
+@wrong("rmsprop_step", says="in place")
+def rmsprop_step_in_place(param, grad, v, learning_rate, beta, eps):
+    v *= beta
+    v += (1 - beta) * grad**2
+    param -= learning_rate * grad / (np.sqrt(v) + eps)
+    return param, v
+
+
+@right("rmsprop_step")
+def rmsprop_step_rms(param, grad, v, learning_rate, beta, eps):
+    new_v = beta * v + (1.0 - beta) * np.square(grad)
+    rms = np.sqrt(new_v)
+    return param - learning_rate * (grad / (rms + eps)), new_v
+
+
 # --- adam_step -----------------------------------------------------------------------
 
 
