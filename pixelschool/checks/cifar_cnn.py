@@ -20,6 +20,8 @@ __all__ = ["test_data_augmentation", "test_cifar_net", "test_per_class_accuracy"
 
 PARAMETERS = (100_000, 3_000_000)  # the range the notebook states for a CIFAR-10 network
 MAX_SHIFT = 0.25  # translation factors above this push the object out of a 32 x 32 picture
+RANGE_DRAWS = 4  # training-mode passes over the range batch (8 images each)
+RANGE_SLACK = 1e-3  # how far outside [0, 1] an output may stray (round-off is ~1e-7)
 
 
 def factors(value):
@@ -30,6 +32,35 @@ def factors(value):
 def augmented(images, training):
     """A probe: the augmentation's output on ``images``."""
     return lambda layer: to_numpy(layer(images, training=training))
+
+
+def value_span(images, draws):
+    """A probe: ``[min, max]`` of the augmentation's outputs over ``draws`` training-mode
+    passes on ``images`` (N, H, W, C) in [0, 1]; two floats, so the transcript stays small."""
+
+    def probe(layer):
+        outputs = [to_numpy(layer(images, training=True)) for _ in range(draws)]
+        return [float(min(np.min(o) for o in outputs)), float(max(np.max(o) for o in outputs))]
+
+    return probe
+
+
+def range_images(rng):
+    """(8, 32, 32, 3) float32 in [0, 1]: random pixels, and in every image whole rows at
+    exactly 0 and 1, the values a brightness or contrast change pushes out of [0, 1] first."""
+    images = rng.random((8, 32, 32, 3), dtype=np.float32)
+    images[:, 10:12] = 0
+    images[:, 20:22] = 1
+    return images
+
+
+def value_range_of(layer):
+    """The layer's ``value_range`` as a pair of floats, or None when it has none."""
+    try:
+        low, high = (float(v) for v in layer.value_range)
+    except (TypeError, ValueError):
+        return None
+    return low, high
 
 
 # ----------------------------------------------------------------------------------------------
@@ -46,6 +77,7 @@ def test_data_augmentation(data_augmentation, rng):
         for i, images in enumerate(batches)
         for mode in ("inference", "training")
     ]
+    probes.append(("range", value_span(range_images(rng), RANGE_DRAWS)))
     augment = ModelView(call(data_augmentation, described_by=describer(probes)))
     expect(
         augment.is_layer,
@@ -109,10 +141,41 @@ def test_data_augmentation(data_augmentation, rng):
             "your augmentation leaves the images unchanged in training (training=True): give the "
             "random layers non-zero factors.",
         )
+    check_value_range(augment, layers)
     expect(
         not any(layer.trainable_weights for layer in all_layers(augment)),
         "your augmentation has trainable weights: it should hold only random preprocessing "
         "layers; the convolutions belong in cifar_net.",
+    )
+
+
+def check_value_range(augment, layers):
+    """In training, images in [0, 1] stay in [0, 1] (up to ``RANGE_SLACK``), over several
+    random draws; a layer whose ``value_range`` is not (0, 1) is named as the likely cause."""
+    span, error = augment.probe("range")
+    if error:
+        raise AssertionError(f"your augmentation failed in training on 8 images: {error}")
+    low, high = (float(v) for v in span)
+    if low >= -RANGE_SLACK and high <= 1 + RANGE_SLACK:
+        return
+    reached = f"values from {low:.3g} to {high:.3g}"
+    assumed = [layer for layer in layers if value_range_of(layer) not in (None, (0.0, 1.0))]
+    if assumed:
+        named = ", ".join(
+            f"{layer.kind} (value_range={tuple(layer.value_range)})" for layer in assumed
+        )
+        raise AssertionError(
+            f"in training your augmentation turns images in [0, 1] into {reached}: {named} "
+            "is told the pixels span value_range, but these images are in [0, 1] (Keras' "
+            "default value_range is (0, 255), for uint8 images). The layer clips its output to "
+            "value_range, not to [0, 1], and a brightness change shifts the pixels by up to "
+            "factor x the width of value_range (0.1 x 255 = 25.5). Pass value_range=(0, 1)."
+        )
+    raise AssertionError(
+        f"in training your augmentation turns images in [0, 1] into {reached}: the network "
+        "gets pixels in [0, 1], and its augmented training images must stay there. Look for "
+        "a layer that scales or adds to the pixels without clipping (a Rescaling, a "
+        "GaussianNoise, a brightness or contrast change)."
     )
 
 

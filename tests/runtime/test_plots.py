@@ -6,7 +6,7 @@ matplotlib.use("agg")
 
 import numpy as np  # noqa: E402
 
-from pixelschool.plots import sample_grid  # noqa: E402
+from pixelschool.plots import feature_maps, sample_grid  # noqa: E402
 
 
 def mosaic_of(fig):
@@ -133,3 +133,32 @@ def test_weight_images_show_each_column_scaled_by_its_largest_weight():
         tile = w[:, k].reshape(3, 4)
         np.testing.assert_allclose(mosaic[y : y + 3, x : x + 4], tile / np.abs(tile).max())
     assert np.isnan(mosaic[8:, 5:]).all()  # no sixth unit: left blank
+
+
+def test_feature_maps_scales_each_map_by_its_own_maximum():
+    rng = np.random.default_rng(5)
+    maps = rng.random((1, 12, 10, 5)) * np.array([1, 2, 0, 4, 0.5])  # map 2 never fires
+    fig = feature_maps(maps, columns=3, title="conv")
+    ax, mosaic = mosaic_of(fig)
+    gap = 1  # 12 // 12
+    assert mosaic.shape == (2 * 12 + gap, 3 * 10 + 2 * gap)
+    assert fig._suptitle.get_text() == "conv"
+    for index in range(5):
+        y, x = (index // 3) * (12 + gap), (index % 3) * (10 + gap)
+        tile = mosaic[y : y + 12, x : x + 10]
+        top = maps[0, :, :, index].max()
+        expected = maps[0, :, :, index] / top if top > 0 else np.zeros((12, 10))
+        np.testing.assert_allclose(tile, expected)
+    assert np.isnan(mosaic[12]).all()  # a gap between the rows of maps
+    assert np.isnan(mosaic[13:, 2 * 11 :]).all()  # no sixth map: left blank
+    (image,) = ax.get_images()
+    assert image.get_clim() == (0, 1)  # ReLU outputs: black is 0
+
+
+def test_feature_maps_of_signed_values_centre_zero():
+    maps = np.zeros((4, 4, 2))
+    maps[0, 0, 0], maps[1, 1, 1] = -2.0, 3.0
+    ax, mosaic = mosaic_of(feature_maps(maps))
+    assert mosaic[0, 0] == -1 and mosaic[1, 4 + 1 + 1] == 1
+    (image,) = ax.get_images()
+    assert image.get_clim() == (-1, 1)

@@ -64,6 +64,75 @@ def augmentation_half_image_shift():
     )
 
 
+def flip_and_shift(*more):
+    """The required flip and shift, then the layers ``more``."""
+    return keras.Sequential(
+        [keras.layers.RandomFlip("horizontal"), keras.layers.RandomTranslation(0.1, 0.1), *more]
+    )
+
+
+@wrong("data_augmentation", says="Pass value_range=(0, 1)")
+def augmentation_brightness_for_uint8():
+    # value_range defaults to (0, 255): adds up to +-25.5 to pixels in [0, 1]
+    return flip_and_shift(keras.layers.RandomBrightness(0.1))
+
+
+@wrong("data_augmentation", says="RandomContrast (value_range=(0, 255))")
+def augmentation_contrast_for_uint8():
+    # stretches pixels in [0, 1] up to 1.1, and clips to (0, 255) instead of (0, 1)
+    return flip_and_shift(keras.layers.RandomContrast(0.2))
+
+
+@wrong("data_augmentation", says="RandomContrast (value_range=(0, 2))")
+def augmentation_contrast_wrong_range():
+    return flip_and_shift(keras.layers.RandomContrast(0.3, value_range=(0, 2)))
+
+
+@wrong("data_augmentation", says="a GaussianNoise")
+def augmentation_unclipped_noise():
+    return flip_and_shift(keras.layers.GaussianNoise(0.05))
+
+
+@wrong("data_augmentation", says="a layer such as Rescaling(1/255)")
+def augmentation_rescaling_left_in():
+    # the pipeline of a uint8 data set: back to [0, 255] before the brightness change
+    return flip_and_shift(keras.layers.Rescaling(255), keras.layers.RandomBrightness(0.1))
+
+
+@right("data_augmentation")
+def augmentation_brightness_in_unit_range():
+    return flip_and_shift(keras.layers.RandomBrightness(0.1, value_range=(0, 1)))
+
+
+@right("data_augmentation")
+def augmentation_contrast_in_unit_range():
+    return flip_and_shift(keras.layers.RandomContrast(0.2, value_range=[0, 1]))
+
+
+@right("data_augmentation")
+def augmentation_default_fill_and_zoom():
+    return flip_and_shift(keras.layers.RandomRotation(0.05), keras.layers.RandomZoom(0.1))
+
+
+@right("data_augmentation")
+def augmentation_black_borders():
+    return keras.Sequential(
+        [
+            keras.layers.RandomFlip("horizontal"),
+            keras.layers.RandomTranslation(0.1, 0.1, fill_mode="constant"),
+            keras.layers.RandomRotation(0.05, fill_mode="constant"),
+        ]
+    )
+
+
+@right("data_augmentation")
+def augmentation_colour_jitter():
+    jitter = keras.layers.RandomColorJitter(
+        value_range=(0, 1), brightness_factor=0.1, contrast_factor=0.1, saturation_factor=0.1
+    )
+    return flip_and_shift(jitter)
+
+
 # --- cifar_net ----------------------------------------------------------------------------
 
 
