@@ -58,16 +58,24 @@ def source_text(fn):
         return None
 
 
-def forbid_loops(fn):
+def forbid_loops(fn, loop_versions=()):
     """Raise ``AssertionError`` if ``fn``'s source uses a Python loop or a hidden one.
 
-    Comprehensions and ``np.vectorize``/``map`` count as loops. Functions whose
-    source cannot be found (built-ins) pass.
+    Comprehensions and ``np.vectorize``/``map`` count as loops, and so does any use of the
+    names ``loop_versions``: the notebook's own versions of the exercise with loops
+    (``conv_forward_fast`` handing its work to ``conv_forward`` has no loop of its own).
+    Functions whose source cannot be found (built-ins) pass.
     """
     tree = source_tree(fn)
     if tree is None:
         return
     for node in ast.walk(tree):
+        if isinstance(node, ast.Name) and node.id in loop_versions:
+            raise AssertionError(
+                f"{fn.__name__} uses {node.id} (line {node.lineno} of the function), your "
+                "version with loops: this exercise asks for whole-array NumPy operations "
+                "only, so compute the result again without handing the work to it."
+            )
         kind = LOOP_NODES.get(type(node))
         if kind is None and isinstance(node, ast.Call):
             called = (

@@ -547,3 +547,64 @@ def test_only_as_many_results_as_calls_escape_the_cap(monkeypatch):
     size = len(str(shown(bundle)))
     cap_outputs(graded, 3 * size, 1, RESULT_BYTES)
     assert sum(RESULTS_MIME in o.get("data", {}) for o in graded.outputs) <= 3
+
+
+# --- handing the work to the notebook's own version with loops -----------------------------
+
+SEED_FAST = 606  # a hidden seed of conv_forward_fast (solutions/06_convolution.ipynb)
+LOOP_CONV = (
+    "def conv_forward(x, w, b, conv_param):\n"
+    "    s, p = conv_param['stride'], conv_param['pad']\n"
+    "    xp = np.pad(x, ((0, 0), (0, 0), (p, p), (p, p)))\n"
+    "    f, _, hh, ww = w.shape\n"
+    "    h_out = (xp.shape[2] - hh) // s + 1\n"
+    "    w_out = (xp.shape[3] - ww) // s + 1\n"
+    "    out = np.zeros((x.shape[0], f, h_out, w_out))\n"
+    "    for i in range(h_out):\n"
+    "        for j in range(w_out):\n"
+    "            window = xp[:, None, :, i * s : i * s + hh, j * s : j * s + ww]\n"
+    "            out[:, :, i, j] = (window * w).sum(axis=(2, 3, 4)) + b\n"
+    "    return out, (x, w, b, conv_param)\n"
+)
+HANDING_OVER = {
+    "conv_forward_fast": (
+        LOOP_CONV,
+        "def conv_forward_fast(x, w, b, conv_param):\n"
+        "    return conv_forward(x, w, b, conv_param)\n",
+        SEED_FAST,
+    ),
+    "distance_matrix": (
+        LOOPY.replace("def distance_matrix", "def distance_matrix_two_loops"),
+        "def distance_matrix(matrix1, matrix2):\n"
+        "    slow = distance_matrix_two_loops\n"
+        "    return slow(matrix1, matrix2)\n",
+        203,
+    ),
+}
+
+
+@pytest.mark.parametrize("exercise", HANDING_OVER)
+def test_handing_the_work_to_the_version_with_loops_scores_zero(exercise, monkeypatch):
+    """conv_forward_fast (06) that returns conv_forward(...), the loop version the notebook
+    asked for first, has no loop of its own: the rule on loops, which reads the exercise's
+    own source, let its right answers earn the points of the exercise without loops."""
+    from pixelschool_admin.grading.record.definitions import definitions_before
+    from pixelschool_admin.grading.record.hidden import hidden_cases
+
+    loops, fast, seed = HANDING_OVER[exercise]
+    namespace = {"np": np}
+    exec(loops + fast, namespace)  # no file: the kernel's own look at the source finds nothing
+    bundle = kernel_bundle(exercise, namespace[exercise], seed, monkeypatch)
+    source = definitions_before(notebook_of([loops, fast]), 2)[exercise]
+    message = judge_results(bundle, exercise, seed, source, hidden_cases(exercise, seed))
+    assert message and "your version with loops" in message, message
+
+
+def test_the_version_without_loops_still_passes(monkeypatch):
+    from pixelschool_admin.grading.record.hidden import hidden_cases
+
+    namespace = {"np": np}
+    exec(CLEAN, namespace)
+    bundle = kernel_bundle("distance_matrix", namespace["distance_matrix"], 203, monkeypatch)
+    recorded = hidden_cases("distance_matrix", 203)
+    assert judge_results(bundle, "distance_matrix", 203, CLEAN, recorded) is None
