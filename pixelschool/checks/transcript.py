@@ -304,8 +304,10 @@ def with_changes(passed, changed):
         return passed
     values = list(passed)
     for position, value in changed.items():
+        if not (isinstance(position, str) and position.isdigit() and position.isascii()):
+            raise ReplayError("the transcript is incomplete")
         index = int(position)
-        if not 0 <= index < len(values):
+        if not index < len(values):
             raise ReplayError("the transcript is incomplete")
         values[index] = copy.deepcopy(value)
     return tuple(values)

@@ -608,3 +608,17 @@ def test_the_version_without_loops_still_passes(monkeypatch):
     bundle = kernel_bundle("distance_matrix", namespace["distance_matrix"], 203, monkeypatch)
     recorded = hidden_cases("distance_matrix", 203)
     assert judge_results(bundle, "distance_matrix", 203, CLEAN, recorded) is None
+
+
+@pytest.mark.parametrize("position", ["x", "-1", "9", "\u0661"])
+def test_a_changed_argument_at_no_position_refuses_the_transcript(position, monkeypatch):
+    """A changed argument recorded under "x" made the grader's int() raise inside the replayed
+    call, which it then blamed on the student's function ("raised ValueError"), not on the
+    transcript the kernel forged."""
+    bundle = kernel_bundle("conv_output_size", conv_output_size, 646, monkeypatch)
+    forged = tampered(bundle, lambda event: event.update(changed={position: 1}))
+    from pixelschool_admin.grading.record.hidden import hidden_cases
+
+    recorded = hidden_cases("conv_output_size", 646)
+    message = judge_results(forged, "conv_output_size", 646, None, recorded)
+    assert isinstance(message, Refused) and "incomplete" in message, message
