@@ -20,6 +20,7 @@ __all__ = ["test_data_augmentation", "test_cifar_net", "test_per_class_accuracy"
 
 PARAMETERS = (100_000, 3_000_000)  # the range the notebook states for a CIFAR-10 network
 MAX_SHIFT = 0.25  # translation factors above this push the object out of a 32 x 32 picture
+MAX_ROTATION = 0.1  # RandomRotation's factor is a fraction of a full turn: 0.1 is 36 degrees
 RANGE_DRAWS = 4  # training-mode passes over the range batch (8 images each)
 RANGE_SLACK = 1e-3  # how far outside [0, 1] an output may stray (round-off is ~1e-7)
 
@@ -104,6 +105,13 @@ def test_data_augmentation(data_augmentation, rng):
         "data_augmentation() has no keras.layers.RandomTranslation: shifting the images by a few "
         "pixels teaches the network that an object is the same wherever it sits.",
     )
+    for axis in ("height", "width"):  # the shifts may come from more than one layer
+        expect(
+            any(factors(getattr(layer, f"{axis}_factor")) > 0 for layer in shifts),
+            f"your RandomTranslation has {axis}_factor 0, so it never shifts the images along "
+            f"their {axis}: shift them by up to 10 % of their height AND width, "
+            "RandomTranslation(0.1, 0.1).",
+        )
     for layer in shifts:
         largest = max(factors(layer.height_factor), factors(layer.width_factor))
         expect(
@@ -111,6 +119,15 @@ def test_data_augmentation(data_augmentation, rng):
             f"your RandomTranslation shifts images by up to {largest:.0%} of their size: on "
             "32 x 32 pictures that moves much of the object out of the frame. Keep the factors "
             f"at most {MAX_SHIFT} (0.1, about 3 pixels, is typical).",
+        )
+    for layer in (layer for layer in layers if layer.is_a("RandomRotation")):
+        turn = factors(layer.factor)
+        expect(
+            turn <= MAX_ROTATION,
+            f"your RandomRotation turns images by up to {turn * 360:.0f} degrees: its factor is "
+            "a fraction of a full turn (2 pi), not of a right angle. The exercise allows a small "
+            f"rotation: a factor of at most {MAX_ROTATION} ({MAX_ROTATION * 360:.0f} degrees); "
+            "0.05 (18 degrees) is typical.",
         )
     for i, images in enumerate(batches):
         results = {}

@@ -6,6 +6,8 @@ the recorded results of the wrong answers in ``pixelschool_admin/answers/convolu
 the rule on loops reads the student's source (``loops.py``).
 """
 
+import numpy as np
+
 from pixelschool.checks.compare import close
 from pixelschool.checks.convolution import (
     CONV_FORWARD_MESSAGES,
@@ -153,12 +155,15 @@ def random_problem(rng, n, c, h, w, f, size, k):
 
 def convnet_loss_inputs(rng):
     """(params, x, y): 3 x 3 filters on square and on wide images, 5 x 5 filters on one
-    channel."""
-    return [
+    channel, then the first with every score around 1000 (b2 + 1000: the loss must stay
+    finite, as the text's stable log-softmax keeps it)."""
+    cases = [
         random_problem(rng, 3, 2, 4, 4, int(rng.integers(2, 4)), 3, 4),
         random_problem(rng, 2, 3, 6, 4, 2, 3, int(rng.integers(3, 5))),
         random_problem(rng, 4, 1, 4, 6, 2, 5, 5),
     ]
+    params, x, y = cases[0]
+    return [*cases, ({**params, "b2": params["b2"] + 1000}, x, y)]
 
 
 def check_convnet_structure(result, case):
@@ -191,6 +196,13 @@ def gradients(value):
 def judge_convnet_loss(results, cases):
     for result, case in zip(results, cases):
         check_convnet_structure(result, case)
+    expect(
+        all(np.isfinite(float(result[0])) for result in results)
+        and all(np.all(np.isfinite(grad)) for result in results for grad in gradients(result)),
+        "convnet_loss: the loss or a gradient is nan or inf for scores around 1000 (b2 + 1000): "
+        "np.exp(1000) overflows. Compute the loss from the log-softmax, S minus each row's "
+        "maximum (axis=1, keepdims=True) minus the log of the sum of its exps.",
+    )
     judge_part(
         results,
         cases,

@@ -24,6 +24,7 @@ LAYER_FIELDS = (
     "height_factor",
     "width_factor",
     "rate",
+    "factor",
     "value_range",
 )
 

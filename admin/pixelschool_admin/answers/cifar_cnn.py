@@ -305,3 +305,45 @@ def per_class_confusion_matrix(labels, predictions, nb_classes):
 @right("per_class_accuracy")
 def per_class_loop(labels, predictions, nb_classes):
     return np.array([np.mean(predictions[labels == k] == k) for k in range(nb_classes)])
+
+
+@wrong("data_augmentation", says="width_factor 0")
+def data_augmentation_height_shift_only():
+    return keras.Sequential(
+        [keras.layers.RandomFlip("horizontal"), keras.layers.RandomTranslation(0.1, 0.0)]
+    )
+
+
+@wrong("data_augmentation", says="fraction of a full turn")
+def data_augmentation_large_rotation():
+    return keras.Sequential(
+        [
+            keras.layers.RandomFlip("horizontal"),
+            keras.layers.RandomTranslation(0.1, 0.1),
+            keras.layers.RandomRotation(0.5),  # read as a fraction of a right angle: 180 degrees
+        ]
+    )
+
+
+@right("data_augmentation")
+def data_augmentation_zoom_and_contrast():
+    return keras.Sequential(
+        [
+            keras.layers.RandomFlip(mode="horizontal"),
+            keras.layers.RandomTranslation(height_factor=(-0.1, 0.1), width_factor=(-0.1, 0.1)),
+            keras.layers.RandomZoom(0.1),
+            keras.layers.RandomContrast(0.1, value_range=(0, 1)),
+        ]
+    )
+
+
+@right("data_augmentation")
+def data_augmentation_separate_shifts_nearest():
+    return keras.Sequential(
+        [
+            keras.layers.RandomFlip("horizontal"),
+            keras.layers.RandomTranslation(0.1, 0.0, fill_mode="nearest"),
+            keras.layers.RandomTranslation(0.0, 0.1, fill_mode="nearest"),
+            keras.layers.RandomRotation(0.05),
+        ]
+    )

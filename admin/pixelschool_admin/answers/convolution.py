@@ -250,3 +250,62 @@ def conv_backward_four_loops(dout, cache):
                     )
     h, wd = x.shape[2:]
     return dxp[:, :, p : p + h, p : p + wd], dw, db
+
+
+@right("conv_forward")
+def conv_forward_as_strided(x, w, b, conv_param):
+    s, p = conv_param["stride"], conv_param["pad"]
+    n, c, h, width = x.shape
+    f, _, hh, ww = w.shape
+    xp = np.pad(x, ((0, 0), (0, 0), (p, p), (p, p)))
+    h_out, w_out = (h + 2 * p - hh) // s + 1, (width + 2 * p - ww) // s + 1
+    sn, sc, sh, sw = xp.strides
+    windows = np.lib.stride_tricks.as_strided(
+        xp, (n, c, h_out, w_out, hh, ww), (sn, sc, sh * s, sw * s, sh, sw)
+    )
+    out = np.tensordot(windows, w, axes=([1, 4, 5], [1, 2, 3])).transpose(0, 3, 1, 2)
+    return out + b.reshape(1, -1, 1, 1), (x, w, b, conv_param)
+
+
+@wrong("conv_forward", says="out is wrong")
+def conv_forward_window_not_strided(x, w, b, conv_param):
+    s, p = conv_param["stride"], conv_param["pad"]
+    _, _, hh, ww = w.shape
+    xp = np.pad(x, ((0, 0), (0, 0), (p, p), (p, p)))
+    h_out, w_out = (x.shape[2] + 2 * p - hh) // s + 1, (x.shape[3] + 2 * p - ww) // s + 1
+    out = np.zeros((len(x), len(w), h_out, w_out))
+    for i in range(h_out):
+        for j in range(w_out):
+            window = xp[:, :, i : i + hh, j : j + ww]  # i, not i * s
+            out[:, :, i, j] = np.tensordot(window, w, axes=([1, 2, 3], [1, 2, 3])) + b
+    return out, (x, w, b, conv_param)
+
+
+@right("conv_backward")
+def conv_backward_tensordot(dout, cache):
+    x, w, b, conv_param = cache
+    s, p = conv_param["stride"], conv_param["pad"]
+    h, width = x.shape[2:]
+    hh, ww = w.shape[2:]
+    xp = np.pad(x, ((0, 0), (0, 0), (p, p), (p, p)))
+    dxp, dw = np.zeros(xp.shape), np.zeros(w.shape)
+    for i in range(dout.shape[2]):
+        for j in range(dout.shape[3]):
+            d = dout[:, :, i, j]  # (N, F)
+            dw += np.tensordot(d, xp[:, :, i * s : i * s + hh, j * s : j * s + ww], axes=(0, 0))
+            dxp[:, :, i * s : i * s + hh, j * s : j * s + ww] += np.tensordot(d, w, axes=(1, 0))
+    return dxp[:, :, p : p + h, p : p + width], dw, dout.sum(axis=(0, 2, 3))
+
+
+@wrong("conv_backward", says="dw wrong")
+def conv_backward_dw_overwritten(dout, cache):
+    x, w, b, conv_param = cache
+    s, p = conv_param["stride"], conv_param["pad"]
+    hh, ww = w.shape[2:]
+    xp = np.pad(x, ((0, 0), (0, 0), (p, p), (p, p)))
+    dx, _, db = solution.conv_backward(dout, cache)
+    for i in range(dout.shape[2]):
+        for j in range(dout.shape[3]):  # = instead of +=: only the last position counts
+            window = xp[:, :, i * s : i * s + hh, j * s : j * s + ww]
+            dw = np.tensordot(dout[:, :, i, j], window, axes=(0, 0))
+    return dx, dw, db

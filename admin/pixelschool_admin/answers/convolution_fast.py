@@ -6,6 +6,7 @@ pixelschool/checks/convolution_fast.py. The wrong answers of conv_forward_fast a
 use the solution's other layers (module globals), as a student's use their own."""
 
 import numpy as np
+from scipy.special import log_softmax
 
 from pixelschool_admin.answers.registry import right, solution_functions, wrong
 
@@ -227,3 +228,99 @@ def convnet_loss_naive_layers(params, x, y):
         "w2": pooled.reshape(x.shape[0], -1).T @ d_scores,
         "b2": d_scores.sum(0),
     }
+
+
+@wrong("convnet_loss", says="scores around 1000")
+def convnet_loss_unstable_softmax(params, x, y):
+    w1, b1, w2, b2 = params["w1"], params["b1"], params["w2"], params["b2"]
+    z1, conv_cache = conv_forward_fast(x, w1, b1, {"stride": 1, "pad": (w1.shape[2] - 1) // 2})
+    pooled, pool_cache = max_pool_forward(
+        np.maximum(z1, 0), {"pool_height": 2, "pool_width": 2, "stride": 2}
+    )
+    n = len(x)
+    exp_scores = np.exp(pooled.reshape(n, -1) @ w2 + b2)  # no shift: inf for scores near 1000
+    probs = exp_scores / exp_scores.sum(axis=1, keepdims=True)
+    loss = -np.mean(np.log(probs[np.arange(n), y]))
+    d_scores = probs.copy()
+    d_scores[np.arange(n), y] -= 1
+    d_scores /= n
+    d_pooled = (d_scores @ w2.T).reshape(pooled.shape)
+    d_z1 = max_pool_backward(d_pooled, pool_cache) * (z1 > 0)
+    _, d_w1, d_b1 = conv_backward(d_z1, conv_cache)
+    grads = {"w1": d_w1, "b1": d_b1, "w2": pooled.reshape(n, -1).T @ d_scores}
+    return float(loss), {**grads, "b2": d_scores.sum(axis=0)}
+
+
+@right("convnet_loss")
+def convnet_loss_mask_on_pooled(params, x, y):
+    """ReLU and max pooling commute (max(relu(z)) = relu(max(z))): the mask taken on the
+    pooled output, before max_pool_backward, routes the same gradients."""
+    w1, b1, w2, b2 = params["w1"], params["b1"], params["w2"], params["b2"]
+    z1, conv_cache = conv_forward(x, w1, b1, {"stride": 1, "pad": w1.shape[2] // 2})
+    pooled, pool_cache = max_pool_forward(
+        np.where(z1 > 0, z1, 0.0), {"pool_height": 2, "pool_width": 2, "stride": 2}
+    )
+    n = len(y)
+    flat = pooled.reshape(n, -1)
+    log_probs = log_softmax(flat @ w2 + b2, axis=1)
+    targets = np.eye(w2.shape[1])[y]
+    d_scores = (np.exp(log_probs) - targets) / n
+    d_pooled = (d_scores @ w2.T).reshape(pooled.shape) * (pooled > 0)
+    _, d_w1, d_b1 = conv_backward(max_pool_backward(d_pooled, pool_cache), conv_cache)
+    loss = -np.sum(targets * log_probs) / n
+    return loss, {"w1": d_w1, "b1": d_b1, "w2": flat.T @ d_scores, "b2": d_scores.sum(axis=0)}
+
+
+@right("im2col")
+def im2col_as_strided(x, HH, WW, stride, pad):
+    xp = np.pad(x, ((0, 0), (0, 0), (pad, pad), (pad, pad)))
+    N, C, Hp, Wp = xp.shape
+    H_out, W_out = (Hp - HH) // stride + 1, (Wp - WW) // stride + 1
+    sN, sC, sH, sW = xp.strides
+    windows = np.lib.stride_tricks.as_strided(
+        xp, (N, H_out, W_out, C, HH, WW), (sN, sH * stride, sW * stride, sC, sH, sW)
+    )
+    return windows.reshape(N * H_out * W_out, C * HH * WW)
+
+
+@right("im2col")
+def im2col_cs231n_indices(x, HH, WW, stride, pad):
+    N, C, H, W = x.shape
+    H_out, W_out = (H + 2 * pad - HH) // stride + 1, (W + 2 * pad - WW) // stride + 1
+    xp = np.pad(x, ((0, 0), (0, 0), (pad, pad), (pad, pad)), mode="constant")
+    i = np.tile(np.repeat(np.arange(HH), WW), C)[:, None] + stride * np.repeat(
+        np.arange(H_out), W_out
+    )
+    j = np.tile(np.arange(WW), HH * C)[:, None] + stride * np.tile(np.arange(W_out), H_out)
+    k = np.repeat(np.arange(C), HH * WW)[:, None]
+    cols = xp[:, k, i, j]  # (N, C * HH * WW, H_out * W_out)
+    return cols.transpose(0, 2, 1).reshape(N * H_out * W_out, -1)
+
+
+@wrong("im2col", says="cols is wrong")
+def im2col_stride_after_rows(x, HH, WW, stride, pad):
+    xp = np.pad(x, ((0, 0), (0, 0), (pad, pad), (pad, pad)))
+    windows = np.lib.stride_tricks.sliding_window_view(xp, (HH, WW), axis=(2, 3))
+    N, C, H_out, W_out = windows.shape[:4]
+    rows = windows.transpose(0, 2, 3, 1, 4, 5).reshape(N * H_out * W_out, C * HH * WW)
+    return rows[::stride]  # every stride-th row is not every stride-th window
+
+
+@right("conv_forward_fast")
+def conv_forward_fast_filters_first(x, w, b, conv_param):
+    s, p = conv_param["stride"], conv_param["pad"]
+    N, C, H, W = x.shape
+    F, _, HH, WW = w.shape
+    H_out, W_out = (H + 2 * p - HH) // s + 1, (W + 2 * p - WW) // s + 1
+    out = w.reshape(F, -1).dot(im2col(x, HH, WW, s, p).T) + b.reshape(-1, 1)  # (F, N*H*W)
+    return out.reshape(F, N, H_out, W_out).transpose(1, 0, 2, 3), (x, w, b, conv_param)
+
+
+@wrong("conv_forward_fast", says="it should be conv_forward's out")
+def conv_forward_fast_rows_read_as_columns(x, w, b, conv_param):
+    s, p = conv_param["stride"], conv_param["pad"]
+    N, C, H, W = x.shape
+    F, _, HH, WW = w.shape
+    H_out, W_out = (H + 2 * p - HH) // s + 1, (W + 2 * p - WW) // s + 1
+    out = im2col(x, HH, WW, s, p) @ w.reshape(F, -1).T + b
+    return out.reshape(N, W_out, H_out, F).transpose(0, 3, 2, 1), (x, w, b, conv_param)

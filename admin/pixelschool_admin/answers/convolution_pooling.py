@@ -175,3 +175,75 @@ def max_pool_backward_first_mask(dout, cache):
                 mask.reshape(window.shape) * dout[:, :, i, j][:, :, None, None]
             )
     return dx
+
+
+@right("max_pool_forward")
+def max_pool_forward_reshape_trick(x, pool_param):
+    ph, pw, s = pool_param["pool_height"], pool_param["pool_width"], pool_param["stride"]
+    n, c, h, w = x.shape
+    if ph == pw == s and h % ph == 0 and w % pw == 0:  # tiling windows: one reshape
+        out = x.reshape(n, c, h // ph, ph, w // pw, pw).max(axis=3).max(axis=4)
+    else:
+        windows = np.lib.stride_tricks.sliding_window_view(x, (ph, pw), axis=(2, 3))
+        out = windows[:, :, ::s, ::s].max(axis=(-2, -1))
+    return out, (x, pool_param)
+
+
+@wrong("max_pool_forward", says="out is wrong")
+def max_pool_forward_reshape_wrong_axes(x, pool_param):
+    ph, pw, s = pool_param["pool_height"], pool_param["pool_width"], pool_param["stride"]
+    n, c, h, w = x.shape
+    if ph == pw == s and h % ph == 0 and w % pw == 0:  # (.., H/PH, W/PW, PH, PW): not windows
+        out = x.reshape(n, c, h // ph, w // pw, ph, pw).max(axis=(4, 5))
+    else:
+        windows = np.lib.stride_tricks.sliding_window_view(x, (ph, pw), axis=(2, 3))
+        out = windows[:, :, ::s, ::s].max(axis=(-2, -1))
+    return out, (x, pool_param)
+
+
+@right("max_pool_backward")
+def max_pool_backward_put_along_axis(dout, cache):
+    x, pool_param = cache
+    ph, pw, s = pool_param["pool_height"], pool_param["pool_width"], pool_param["stride"]
+    n, c, h_out, w_out = dout.shape
+    dx = np.zeros(x.shape)
+    for i in range(h_out):
+        for j in range(w_out):
+            window = x[:, :, i * s : i * s + ph, j * s : j * s + pw].reshape(n, c, ph * pw)
+            routed = np.zeros((n, c, ph * pw))
+            first = window.argmax(axis=2)[:, :, None]
+            np.put_along_axis(routed, first, dout[:, :, i, j][:, :, None], axis=2)
+            dx[:, :, i * s : i * s + ph, j * s : j * s + pw] += routed.reshape(n, c, ph, pw)
+    return dx
+
+
+@right("max_pool_backward")
+def max_pool_backward_last_of_ties(dout, cache):
+    """The text accepts any one of the tied positions: this one takes the last."""
+    x, pool_param = cache
+    ph, pw, s = pool_param["pool_height"], pool_param["pool_width"], pool_param["stride"]
+    n, c, h_out, w_out = dout.shape
+    dx = np.zeros(x.shape)
+    images, channels = np.indices((n, c))
+    for i in range(h_out):
+        for j in range(w_out):
+            window = x[:, :, i * s : i * s + ph, j * s : j * s + pw].reshape(n, c, -1)
+            last = ph * pw - 1 - np.argmax(window[:, :, ::-1], axis=2)
+            rows, cols = np.unravel_index(last, (ph, pw))
+            np.add.at(dx, (images, channels, i * s + rows, j * s + cols), dout[:, :, i, j])
+    return dx
+
+
+@wrong("max_pool_backward", says="do not overwrite them")
+def max_pool_backward_fancy_assignment(dout, cache):
+    x, pool_param = cache
+    ph, pw, s = pool_param["pool_height"], pool_param["pool_width"], pool_param["stride"]
+    n, c, h_out, w_out = dout.shape
+    dx = np.zeros(x.shape)
+    images, channels = np.indices((n, c))
+    for i in range(h_out):
+        for j in range(w_out):
+            window = x[:, :, i * s : i * s + ph, j * s : j * s + pw].reshape(n, c, -1)
+            rows, cols = np.unravel_index(np.argmax(window, axis=2), (ph, pw))
+            dx[images, channels, i * s + rows, j * s + cols] = dout[:, :, i, j]  # not +=
+    return dx

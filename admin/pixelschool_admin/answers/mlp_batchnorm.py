@@ -208,3 +208,130 @@ def batchnorm_backward_compact_float64(dout, cache):
     x_hat = (x - mean) * inv_std
     dx = (gamma * inv_std / n) * (n * dout - dout.sum(0) - x_hat * (dout * x_hat).sum(0))
     return dx, (dout * x_hat).sum(0), dout.sum(0)
+
+
+@right("batchnorm_forward")
+def batchnorm_forward_mean_of_squares(x, gamma, beta, bn_param):
+    eps, momentum = bn_param.get("eps", 1e-5), bn_param.get("momentum", 0.9)
+    d = x.shape[1]
+    running_mean = bn_param.get("running_mean", np.zeros(d))
+    running_var = bn_param.get("running_var", np.zeros(d))
+    if bn_param["mode"] == "train":
+        mean = x.sum(axis=0) / len(x)
+        var = (x**2).mean(axis=0) - mean**2  # E[x^2] - E[x]^2, not np.var
+        bn_param["running_mean"] = momentum * running_mean + (1 - momentum) * mean
+        bn_param["running_var"] = momentum * running_var + (1 - momentum) * var
+    else:
+        mean, var = running_mean, running_var
+    inv_std = 1.0 / np.sqrt(var + eps)
+    return (x - mean) * inv_std * gamma + beta, (x, gamma, mean, var, eps)
+
+
+@right("batchnorm_forward")
+def batchnorm_forward_setdefault_in_place(x, gamma, beta, bn_param):
+    eps, momentum = bn_param.get("eps", 1e-5), bn_param.get("momentum", 0.9)
+    running_mean = bn_param.setdefault("running_mean", np.zeros(x.shape[1]))
+    running_var = bn_param.setdefault("running_var", np.zeros(x.shape[1]))
+    if bn_param["mode"] == "train":
+        mean, var = x.mean(0), np.std(x, axis=0) ** 2
+        running_mean *= momentum  # the arrays in the dict, updated in place
+        running_mean += (1 - momentum) * mean
+        running_var *= momentum
+        running_var += (1 - momentum) * var
+    else:
+        mean, var = running_mean.copy(), running_var.copy()
+    return gamma * ((x - mean) / np.sqrt(var + eps)) + beta, (x, gamma, mean, var, eps)
+
+
+@wrong("batchnorm_forward", says="out should be gamma * (x - mean) / sqrt(var + eps) + beta")
+def batchnorm_forward_gamma_beta_swapped(x, gamma, beta, bn_param):
+    return forward(x, beta, gamma, bn_param)[0], forward(x, gamma, beta, dict(bn_param))[1]
+
+
+@wrong("batchnorm_forward", says="the running statistics should be")
+def batchnorm_forward_running_std(x, gamma, beta, bn_param):
+    momentum = bn_param.get("momentum", 0.9)
+    running_var = bn_param.get("running_var", np.zeros(x.shape[1]))
+    out, cache = forward(x, gamma, beta, bn_param)
+    if bn_param["mode"] == "train":  # the std where the variance belongs
+        bn_param["running_var"] = momentum * running_var + (1 - momentum) * np.sqrt(cache[3])
+    return out, cache
+
+
+@wrong("batchnorm_forward", says="the running statistics should be")
+def batchnorm_forward_fixed_momentum(x, gamma, beta, bn_param):
+    given = {**bn_param, "momentum": 0.9}  # bn_param's momentum ignored
+    out, cache = forward(x, gamma, beta, given)
+    for key in ("running_mean", "running_var"):
+        if key in given:
+            bn_param[key] = given[key]
+    return out, cache
+
+
+@right("batchnorm_backward")
+def batchnorm_backward_cs231n_staged(dout, cache):
+    x, gamma, mean, var, eps = cache
+    n, d = x.shape
+    x_mu = x - mean
+    inv_var = 1.0 / np.sqrt(var + eps)
+    x_hat = x_mu * inv_var
+    dx_hat = dout * gamma
+    d_inv_var = np.sum(dx_hat * x_mu, axis=0)
+    d_sqrt_var = -1.0 / (np.sqrt(var + eps) ** 2) * d_inv_var
+    d_var = 0.5 / np.sqrt(var + eps) * d_sqrt_var
+    d_sq = np.ones((n, d)) / n * d_var
+    d_x_mu = dx_hat * inv_var + 2 * x_mu * d_sq
+    d_mu = -np.sum(d_x_mu, axis=0)
+    dx = d_x_mu + np.ones((n, d)) / n * d_mu
+    return dx, np.sum(dout * x_hat, axis=0), np.sum(dout, axis=0)
+
+
+@right("batchnorm_backward")
+def batchnorm_backward_paper(dout, cache):
+    x, gamma, mean, var, eps = cache
+    m = len(x)
+    x_hat = (x - mean) / np.sqrt(var + eps)
+    dx_hat = dout * gamma
+    d_var = np.sum(dx_hat * (x - mean), axis=0) * -0.5 * (var + eps) ** -1.5
+    d_mean = np.sum(-dx_hat / np.sqrt(var + eps), axis=0) + d_var * np.mean(-2 * (x - mean), 0)
+    dx = dx_hat / np.sqrt(var + eps) + d_var * 2 * (x - mean) / m + d_mean / m
+    return dx, np.einsum("nd,nd->d", dout, x_hat), np.einsum("nd->d", dout)
+
+
+@right("batchnorm_backward")
+def batchnorm_backward_means(dout, cache):
+    x, gamma, mean, var, eps = cache
+    inv_std = 1 / np.sqrt(var + eps)
+    x_hat = (x - mean) * inv_std
+    g = dout * gamma
+    dx = inv_std * (g - g.mean(axis=0) - x_hat * (g * x_hat).mean(axis=0))
+    return dx, (dout * x_hat).sum(axis=0, keepdims=True).ravel(), dout.sum(axis=0)
+
+
+@wrong("batchnorm_backward", says="dgamma, dbeta wrong")
+def batchnorm_backward_dgamma_dbeta_swapped(dout, cache):
+    dx, dgamma, dbeta = backward(dout, cache)
+    return dx, dbeta, dgamma
+
+
+@wrong("batchnorm_backward", says="dx wrong")
+def batchnorm_backward_dvar_sign(dout, cache):
+    x, gamma, mean, var, eps = cache
+    m = len(x)
+    x_hat = (x - mean) / np.sqrt(var + eps)
+    dx_hat = dout * gamma
+    d_var = np.sum(dx_hat * (x - mean), axis=0) * 0.5 * (var + eps) ** -1.5  # the sign of -1/2
+    d_mean = np.sum(-dx_hat / np.sqrt(var + eps), axis=0)
+    dx = dx_hat / np.sqrt(var + eps) + d_var * 2 * (x - mean) / m + d_mean / m
+    return dx, np.sum(dout * x_hat, axis=0), dout.sum(axis=0)
+
+
+@wrong("batchnorm_backward", says="dx wrong")
+def batchnorm_backward_compact_without_n(dout, cache):
+    x, gamma, mean, var, eps = cache
+    n = len(x)
+    std = np.sqrt(var + eps)
+    x_hat = (x - mean) / std
+    dx_hat = dout * gamma
+    dx = (dx_hat - dx_hat.sum(axis=0) - x_hat * (dx_hat * x_hat).sum(axis=0)) / (n * std)
+    return dx, (dout * x_hat).sum(axis=0), dout.sum(axis=0)

@@ -448,3 +448,30 @@ train_answer("unseeded", says="other costs for the same seed")
 train_answer("ignores keep_prob", says="ignores keep_prob")
 train_answer("in place", says="in place")
 train_answer("returns initial layers", says="returned the initial layers")
+
+
+@right("relu_network_loss_and_grads")
+def relu_network_loss_and_grads_dropout_before_relu(layers, data, labels, keep_prob, rng):
+    """The mask is >= 0, so relu(mask * z) = mask * relu(z): dropout before the ReLU draws
+    the same masks and gives the same loss and gradients."""
+    a, caches = data, []
+    for w, b in layers[:-1]:
+        z = a @ w + b
+        dropped, mask = solution.dropout_forward(z, keep_prob, rng, keep_prob < 1)
+        caches.append((a, dropped, mask))
+        a = np.maximum(dropped, 0)
+    w, b = layers[-1]
+    scores = a @ w + b
+    n = len(data)
+    shifted = scores - scores.max(axis=1, keepdims=True)
+    log_probs = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+    loss = -log_probs[np.arange(n), labels].mean()
+    d_z = np.exp(log_probs)
+    d_z[np.arange(n), labels] -= 1
+    d_z /= n
+    grads = [(a.T @ d_z, d_z.sum(axis=0, keepdims=True))]
+    for i in reversed(range(len(layers) - 1)):
+        a_in, dropped, mask = caches[i]
+        d_z = (d_z @ layers[i + 1][0].T) * (dropped > 0) * mask
+        grads.insert(0, (a_in.T @ d_z, d_z.sum(axis=0, keepdims=True)))
+    return float(loss), grads

@@ -310,3 +310,30 @@ def init_layers_he_uniform(sizes, rng):
     return initialised(
         sizes, lambda i, o: rng.uniform(-np.sqrt(6 / i), np.sqrt(6 / i), size=(i, o))
     )
+
+
+@right("relu_backward")
+def relu_backward_heaviside(dout, cache):
+    return dout * np.heaviside(cache, 0)  # heaviside(0, 0) = 0: x = 0 passes nothing
+
+
+@right("relu_backward")
+def relu_backward_float_mask(dout, cache):
+    return (cache > 0).astype(float) * dout
+
+
+@right("relu_backward")
+def relu_backward_zeros_then_copy(dout, cache):
+    dx = np.zeros_like(dout)
+    dx[cache > 0] = dout[cache > 0]
+    return dx
+
+
+@wrong("relu_backward", says="dx should be dout where x > 0")
+def relu_backward_sign(dout, cache):
+    return dout * np.sign(cache)  # -dout where x < 0
+
+
+@wrong("relu_backward", says="dx should be dout where x > 0")
+def relu_backward_positive_dout_only(dout, cache):
+    return np.maximum(dout, 0) * (cache > 0)

@@ -341,3 +341,30 @@ def decayed_learning_rate_if(eta0, t, d):
 @right("decayed_learning_rate")
 def decayed_learning_rate_numpy(eta0, t, d):
     return np.divide(eta0, 1 + np.multiply(t, d))
+
+
+@right("rmsprop_step")
+def rmsprop_step_interpolated(param, grad, v, learning_rate, beta, eps):
+    v = v + (1 - beta) * (grad**2 - v)  # the same average, written as a step towards grad ** 2
+    return param - learning_rate * np.divide(grad, np.sqrt(v) + eps), v
+
+
+@right("rmsprop_step")
+def rmsprop_step_augmented_copies(param, grad, v, learning_rate, beta, eps):
+    param, v = param.copy(), v.copy()
+    v *= beta
+    v += (1 - beta) * np.square(grad)
+    param -= learning_rate * grad / (v**0.5 + eps)
+    return param, v
+
+
+@wrong("rmsprop_step", says="the new values do not follow")
+def rmsprop_step_absolute_gradient(param, grad, v, learning_rate, beta, eps):
+    v = beta * v + (1 - beta) * np.abs(grad)  # |g| where g ** 2 belongs
+    return param - learning_rate * grad / (np.sqrt(v) + eps), v
+
+
+@wrong("rmsprop_step", says="the new values do not follow")
+def rmsprop_step_eps_squared_in_root(param, grad, v, learning_rate, beta, eps):
+    v = beta * v + (1 - beta) * grad**2
+    return param - learning_rate * grad / np.sqrt(v + eps**2), v

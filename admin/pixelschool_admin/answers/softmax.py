@@ -318,3 +318,64 @@ def predict_argmin(W, b, X):
 @wrong("predict_softmax", says="expected integer")
 def predict_float_labels(W, b, X):
     return np.argmax(X @ W + b, axis=1).astype(np.float64)
+
+
+@right("softmax_loss_and_grad")
+def loss_and_grad_scipy_logsumexp(W, b, X, y, reg):
+    from scipy.special import logsumexp
+
+    scores = X @ W + b
+    rows = np.arange(len(X))
+    row_lse = logsumexp(scores, axis=1)  # (N,), stable
+    loss = np.mean(row_lse - scores[rows, y]) + reg * np.sum(W * W)
+    dscores = np.exp(scores - row_lse[:, None])
+    dscores[rows, y] -= 1
+    dscores /= len(X)
+    return loss, X.T @ dscores + 2 * reg * W, dscores.sum(axis=0)
+
+
+@right("softmax_loss_and_grad")
+def loss_and_grad_take_along_tensordot(W, b, X, y, reg):
+    scores = np.dot(X, W) + b
+    row_max = np.max(scores, axis=1, keepdims=True)
+    log_probs = scores - (row_max + np.log(np.sum(np.exp(scores - row_max), axis=1, keepdims=True)))
+    loss = -np.take_along_axis(log_probs, y[:, None], axis=1).mean() + reg * np.sum(W * W)
+    dscores = np.exp(log_probs)
+    picked = np.take_along_axis(dscores, y[:, None], axis=1)
+    np.put_along_axis(dscores, y[:, None], picked - 1, axis=1)
+    dscores /= len(X)
+    return loss, np.tensordot(X, dscores, axes=([0], [0])) + 2 * reg * W, dscores.sum(axis=0)
+
+
+@wrong("softmax_loss_and_grad", says="the loss is not the mean cross-entropy")
+def loss_and_grad_log_plus_epsilon(W, b, X, y, reg):
+    probs = solution.softmax(X @ W + b)
+    rows = np.arange(len(X))
+    loss = -np.mean(np.log(probs[rows, y] + 1e-12)) + reg * np.sum(W * W)  # finite, but 27.6
+    dscores = probs.copy()
+    dscores[rows, y] -= 1
+    dscores /= len(X)
+    return loss, X.T @ dscores + 2 * reg * W, dscores.sum(axis=0)
+
+
+@wrong("softmax_loss_and_grad", says="the loss is not the mean cross-entropy")
+def loss_and_grad_clipped_probability(W, b, X, y, reg):
+    probs = solution.softmax(X @ W + b)
+    rows = np.arange(len(X))
+    loss = -np.mean(np.log(np.clip(probs[rows, y], 1e-15, 1))) + reg * np.sum(W * W)
+    dscores = probs.copy()
+    dscores[rows, y] -= 1
+    dscores /= len(X)
+    return loss, X.T @ dscores + 2 * reg * W, dscores.sum(axis=0)
+
+
+@wrong("softmax_loss_and_grad", says="overflows for large scores")
+def loss_and_grad_log_softmax_unshifted(W, b, X, y, reg):
+    scores = X @ W + b
+    log_probs = scores - np.log(np.exp(scores).sum(axis=1, keepdims=True))  # inf - inf
+    rows = np.arange(len(X))
+    loss = -log_probs[rows, y].mean() + reg * np.sum(W * W)
+    dscores = np.exp(log_probs)
+    dscores[rows, y] -= 1
+    dscores /= len(X)
+    return loss, X.T @ dscores + 2 * reg * W, dscores.sum(axis=0)

@@ -160,3 +160,77 @@ def svm_mean_of_row_sums(W, b, X, y, reg):
     margins, rows = hinge(W, b, X, y)
     loss = np.mean(margins.sum(axis=1)) + reg * np.sum(np.square(W))
     return loss, *gradients(X, y, rows, margins > 0, W, reg)
+
+
+@right("svm_loss_and_grad")
+def svm_where_masks(W, b, X, y, reg):
+    num_samples = len(y)
+    scores = X @ W + b
+    margins = scores - scores[np.arange(num_samples), y][:, None] + 1
+    margins = np.where(margins > 0, margins, 0)
+    margins[range(num_samples), y] = 0
+    loss = margins.sum(axis=1).mean() + reg * (W**2).sum()
+    dscores = np.where(margins > 0, 1.0, 0.0)
+    dscores[range(num_samples), y] = -dscores.sum(1)
+    dscores /= num_samples
+    return loss, X.T @ dscores + 2 * reg * W, dscores.sum(0)
+
+
+@right("svm_loss_and_grad")
+def svm_indicator_matrices(W, b, X, y, reg):
+    num_samples = X.shape[0]
+    targets = np.eye(W.shape[1])[y]  # (N, C) one-hot
+    scores = X @ W + b
+    correct = np.sum(scores * targets, axis=1, keepdims=True)
+    margins = np.maximum(0, scores - correct + 1) * (1 - targets)
+    positive = (margins > 0).astype(np.float64)
+    dscores = positive - targets * positive.sum(axis=1, keepdims=True)
+    loss = margins.sum() / num_samples + reg * np.sum(W * W)
+    return loss, X.T @ dscores / num_samples + 2 * reg * W, dscores.mean(axis=0)
+
+
+@right("svm_loss_and_grad")
+def svm_take_along_axis_einsum(W, b, X, y, reg):
+    num_samples = X.shape[0]
+    scores = np.einsum("nd,dc->nc", X, W) + b
+    correct = np.take_along_axis(scores, y[:, None], axis=1)
+    margins = np.clip(scores - correct + 1, 0, None)
+    np.put_along_axis(margins, y[:, None], 0, axis=1)
+    positive = margins > 0
+    dscores = positive.astype(W.dtype)
+    counts = positive.sum(axis=1, keepdims=True).astype(W.dtype)
+    np.put_along_axis(dscores, y[:, None], -counts, axis=1)
+    loss = margins.sum() / num_samples + reg * np.sum(W * W)
+    dW = np.einsum("nd,nc->dc", X, dscores) / num_samples + 2 * reg * W
+    return float(loss), dW, dscores.sum(axis=0) / num_samples
+
+
+@wrong("svm_loss_and_grad", says="the loss is not the mean over the samples")
+def svm_no_bias(W, b, X, y, reg):
+    return solution.svm_loss_and_grad(W, np.zeros_like(b), X, y, reg)  # scores = X @ W only
+
+
+@wrong("svm_loss_and_grad", says="dW is not its gradient")
+def svm_correct_class_minus_one(W, b, X, y, reg):
+    margins, rows = hinge(W, b, X, y)
+    dscores = (margins > 0).astype(float)
+    dscores[rows, y] = -1  # -1 per sample, not -(its number of positive margins)
+    dscores /= len(X)
+    loss = np.sum(margins) / len(X) + reg * np.sum(W * W)
+    return loss, X.T @ dscores + 2 * reg * W, dscores.sum(axis=0)
+
+
+@wrong("svm_loss_and_grad", says="dW is not its gradient")
+def svm_gradient_weighted_by_margins(W, b, X, y, reg):
+    margins, rows = hinge(W, b, X, y)
+    dscores = margins.copy()  # the margins' values, not the indicator of positive ones
+    dscores[rows, y] = -margins.sum(axis=1)
+    dscores /= len(X)
+    loss = np.sum(margins) / len(X) + reg * np.sum(W * W)
+    return loss, X.T @ dscores + 2 * reg * W, dscores.sum(axis=0)
+
+
+@wrong("svm_loss_and_grad", says="db is not its gradient")
+def svm_db_zero(W, b, X, y, reg):
+    loss, dW, db = solution.svm_loss_and_grad(W, b, X, y, reg)
+    return loss, dW, np.zeros_like(db)
