@@ -129,6 +129,7 @@ def test_data_augmentation(data_augmentation, rng):
             f"rotation: a factor of at most {MAX_ROTATION} ({MAX_ROTATION * 360:.0f} degrees); "
             "0.05 (18 degrees) is typical.",
         )
+    trained = []  # the training outputs the grader holds whole: their range is its own
     for i, images in enumerate(batches):
         results = {}
         for mode in ("inference", "training"):
@@ -158,7 +159,8 @@ def test_data_augmentation(data_augmentation, rng):
             "your augmentation leaves the images unchanged in training (training=True): give the "
             "random layers non-zero factors.",
         )
-    check_value_range(augment, layers)
+        trained.append(results["training"])
+    check_value_range(augment, layers, trained)
     expect(
         not any(layer.trainable_weights for layer in all_layers(augment)),
         "your augmentation has trainable weights: it should hold only random preprocessing "
@@ -166,13 +168,15 @@ def test_data_augmentation(data_augmentation, rng):
     )
 
 
-def check_value_range(augment, layers):
+def check_value_range(augment, layers, trained=()):
     """In training, images in [0, 1] stay in [0, 1] (up to ``RANGE_SLACK``), over several
-    random draws; a layer whose ``value_range`` is not (0, 1) is named as the likely cause."""
+    random draws (the range probe's [min, max]) and in the ``trained`` outputs of the other
+    batches; a layer whose ``value_range`` is not (0, 1) is named as the likely cause."""
     span, error = augment.probe("range")
     if error:
         raise AssertionError(f"your augmentation failed in training on 8 images: {error}")
-    low, high = (float(v) for v in span)
+    low = min([float(span[0])] + [float(np.min(out)) for out in trained])
+    high = max([float(span[1])] + [float(np.max(out)) for out in trained])
     if low >= -RANGE_SLACK and high <= 1 + RANGE_SLACK:
         return
     reached = f"values from {low:.3g} to {high:.3g}"
