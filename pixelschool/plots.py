@@ -72,6 +72,8 @@ def filter_grid(w, title=None, columns=8):
         side.set_visible(False)
     if title:
         ax.set_title(title)
+    fig.tight_layout()
+    return fig
 
 
 def nearest_neighbours(
@@ -126,6 +128,8 @@ def nearest_neighbours(
         axes[-1, col].set_xlabel(f"neighbour {col}", fontsize=8)
     axes[-1, 0].set_xlabel("test image", fontsize=8)
     fig.suptitle(f"Test images and their {k} nearest training images (label, distance)")
+    fig.tight_layout()
+    return fig
 
 
 def training_curves(history, title=None):
@@ -175,6 +179,8 @@ def weight_images(w, shape, count=64, columns=16, title=None):
     ax.axis("off")
     if title:
         ax.set_title(title)
+    fig.tight_layout()
+    return fig
 
 
 def feature_maps(maps, columns=8, title=None):

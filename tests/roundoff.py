@@ -225,6 +225,12 @@ def on_another_machine(fn):
     its results plain arrays again."""
 
     def around(fn, args, kwargs):
-        return unwrapped(fn(*viewed(args), **viewed(kwargs)))
+        seen_args, seen_kwargs = viewed(args), viewed(kwargs)
+        result = unwrapped(fn(*seen_args, **seen_kwargs))
+        pairs = [*zip(args, seen_args), *((kwargs[k], seen_kwargs[k]) for k in kwargs)]
+        for given, seen in pairs:  # what fn stored in a dict it was given (bn_param)
+            if isinstance(given, dict):
+                given.update(unwrapped(seen))
+        return result
 
     return like(fn, around)
