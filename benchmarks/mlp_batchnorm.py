@@ -6,15 +6,17 @@ cells, run by ``solution_functions``), composed here as notebook 05's section 18
 them: a batch-norm layer between every hidden affine layer and its ReLU. Both networks
 (784-256-128-10, He initialisation, dropout 0.8) train in float32 with Adam on the real
 Fashion-MNIST (60 000 training, 10 000 test images), the same batches and seed; the test
-accuracy after every epoch is printed side by side, and the curves are saved as JSON.
+accuracy after every epoch is printed side by side, and the curves are saved as a plot and
+as JSON (``build/benchmarks/mlp_batchnorm_curves.png`` and ``.json``).
 
-Run: python -m benchmarks.mlp_batchnorm [--epochs N] [--curves PATH]
+Run: python -m benchmarks.mlp_batchnorm [--epochs N] [--curves PATH_WITHOUT_SUFFIX]
 """
 
 import argparse
 import json
 import os
 import time
+from pathlib import Path
 
 import numpy as np
 
@@ -126,7 +128,7 @@ def train(nb, batchnorm, x_train, y_train, x_test, y_test, settings):
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--epochs", type=int, default=SETTINGS["num_epoch"])
-    parser.add_argument("--curves", default="mlp_batchnorm_curves.json")
+    parser.add_argument("--curves", default="build/benchmarks/mlp_batchnorm_curves")
     args = parser.parse_args(argv)
     try:
         fashion = load_fashion_mnist(channel_axis=False)
@@ -166,9 +168,30 @@ def main(argv=None):
         f"Goal with batch norm: test accuracy >= {GOAL}: "
         f"{'reached' if final >= GOAL else 'NOT reached'}."
     )
-    with open(args.curves, "w") as f:
-        json.dump({"settings": settings, "runs": runs}, f, indent=1)
-    print(f"curves saved to {args.curves}")
+    save_curves(runs, settings, Path(args.curves))
+
+
+def save_curves(runs, settings, stem):
+    """The runs' cost and test accuracy per epoch, side by side: stem.png and stem.json."""
+    import matplotlib
+
+    matplotlib.use("agg")
+    import matplotlib.pyplot as plt
+
+    stem.parent.mkdir(parents=True, exist_ok=True)
+    stem.with_suffix(".json").write_text(json.dumps({"settings": settings, "runs": runs}))
+    fig, (ax_cost, ax_accuracy) = plt.subplots(1, 2, figsize=(10, 4))
+    for name, run in runs.items():
+        epochs = range(1, len(run["cost"]) + 1)
+        ax_cost.plot(epochs, run["cost"], label=name)
+        ax_accuracy.plot(epochs, run["test_accuracy"], label=name)
+    ax_cost.set(xlabel="epoch", ylabel="mean training cost")
+    ax_accuracy.axhline(GOAL, color="grey", linestyle=":", label=f"goal {GOAL}")
+    ax_accuracy.set(xlabel="epoch", ylabel="test accuracy")
+    ax_accuracy.legend()
+    fig.tight_layout()
+    fig.savefig(stem.with_suffix(".png"), dpi=100)
+    print(f"curves saved to {stem.with_suffix('.png')} and {stem.with_suffix('.json')}")
 
 
 if __name__ == "__main__":
