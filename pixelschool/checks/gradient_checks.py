@@ -226,19 +226,25 @@ def passes_own_check(name, fn):
     return True
 
 
-def check_own_gradients(backward, forward_name, names, problem, cases):
+def check_own_gradients(backward, forward_name, names, problem, cases, setting=None):
     """The gradient check of a student's backward function with their own forward one (found
     by name beside it), once the recorded cases are right and the forward passes its check.
 
-    Only with the visible seed: the hidden seeds' results are judged by the grader, which names
-    the mistakes."""
+    ``problem(rng)`` gives the inputs differentiated and ``dout``; ``setting()``, when given,
+    the forward's last argument, not differentiated (``conv_param``, ``bn_param``: a fresh one
+    for every call). Only with the visible seed: the hidden seeds' results are judged by the
+    grader, which names the mistakes."""
     forward = getattr(backward, "__globals__", {}).get(forward_name)
     if not cases.visible or not callable(forward) or not passes_own_check(forward_name, forward):
         return
     inputs, dout = problem(cases.rng)
+    tail = (lambda: ()) if setting is None else (lambda: (setting(),))
     try:
         errors = upstream_gradient_errors(
-            lambda *args: call(forward, *args), lambda *args: call(backward, *args), inputs, dout
+            lambda *args: call(forward, *args, *tail(), uncopied=(len(args),)),
+            lambda *args: call(backward, *args),
+            inputs,
+            dout,
         )
     except AssertionError:
         cases.finish()  # a wrong recorded result is told first: it names the mistake
@@ -247,7 +253,7 @@ def check_own_gradients(backward, forward_name, names, problem, cases):
         return
     cases.finish()
     found = ", ".join(f"d{name} {error:.1e}" for name, error in zip(names, errors))
-    arguments = ", ".join(names)
+    arguments = ", ".join([*names, *map(repr, tail())])
     raise AssertionError(
         f"{backward.__name__}'s gradients are not those of your {forward_name}: a gradient check "
         f"(centred differences with step {GRADIENT_STEP:g} of sum({forward_name}({arguments})[0] "

@@ -16,14 +16,8 @@ import copy
 import numpy as np
 
 from pixelschool.checks.compare import close, verdict
-from pixelschool.checks.framework import call, expect, expect_array, expect_tuple, feedback_check
-from pixelschool.checks.gradient_checks import (
-    GRADIENT_FLOOR,
-    GRADIENT_STEP,
-    GRADIENT_TOLERANCE,
-    passes_own_check,
-    upstream_gradient_errors,
-)
+from pixelschool.checks.framework import expect, expect_array, expect_tuple, feedback_check
+from pixelschool.checks.gradient_checks import check_own_gradients
 from pixelschool.checks.recordings import Case
 
 __all__ = ["test_batchnorm_forward", "test_batchnorm_backward"]
@@ -327,39 +321,14 @@ def gradient_problem(rng):
 
 def check_own_batchnorm_gradients(batchnorm_backward, cases):
     """The gradient check of the student's backward with their own forward in train mode (a
-    fresh bn_param for every call), once the recorded cases are right and the forward passes
-    its check: visible seed only."""
-    forward = getattr(batchnorm_backward, "__globals__", {}).get("batchnorm_forward")
-    if (
-        not cases.visible
-        or not callable(forward)
-        or not passes_own_check("batchnorm_forward", forward)
-    ):
-        return
-    inputs, dout = gradient_problem(cases.rng)
-
-    def train_forward(x, gamma, beta):
-        return call(forward, x, gamma, beta, {"mode": "train"}, uncopied=(3,))
-
-    try:
-        errors = upstream_gradient_errors(
-            train_forward, lambda *args: call(batchnorm_backward, *args), inputs, dout
-        )
-    except AssertionError:
-        cases.finish()
-        raise
-    if errors is None or max(errors) < GRADIENT_TOLERANCE:
-        return
-    cases.finish()
-    found = ", ".join(
-        f"{name} {error:.1e}" for name, error in zip(["dx", "dgamma", "dbeta"], errors)
-    )
-    raise AssertionError(
-        "batchnorm_backward's gradients are not those of your batchnorm_forward (train mode): a "
-        f"gradient check (centred differences with step {GRADIENT_STEP:g} of sum(out * dout), "
-        f"relative error with floor {GRADIENT_FLOOR:g}) gives {found}; each must be below "
-        f"{GRADIENT_TOLERANCE:g}. Does batchnorm_backward read everything from dout and the "
-        "cache?"
+    fresh bn_param for every call)."""
+    check_own_gradients(
+        batchnorm_backward,
+        "batchnorm_forward",
+        ["x", "gamma", "beta"],
+        gradient_problem,
+        cases,
+        lambda: {"mode": "train"},
     )
 
 
