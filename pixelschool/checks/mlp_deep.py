@@ -317,6 +317,39 @@ def check_dropout_gradients(relu_network_loss_and_grads, rng):
     )
 
 
+def check_dropout_placement(relu_network_loss_and_grads, rng):
+    """Dropout acts on the hidden layers' outputs only. With one sample and one hidden unit
+    (active), inverted dropout either drops the unit (the scores are b2) or keeps it scaled
+    by 1 / keep_prob (as if w2 were w2 / keep_prob): the loss with dropout is one of these
+    losses, computed by the student's own function without dropout (the unscaled one too: a
+    dropout_forward without 1 / keep_prob is its own check's to name). A mask on the input data
+    or on the scores gives other losses."""
+    name = "relu_network_loss_and_grads"
+    data = rng.uniform(0.5, 1.5, size=(1, 4))
+    w1, b1 = rng.uniform(0.5, 1.0, size=(4, 1)), np.full((1, 1), 0.5)  # the unit is active
+    w2, b2 = rng.normal(size=(1, 3)), rng.normal(size=(1, 3))
+    labels = np.array([int(rng.integers(3))])
+
+    def loss_of(output_weights, keep_prob, generator=None):
+        layers = [(w1, b1), (output_weights, b2)]
+        arguments = (layers, data, labels, keep_prob, generator)
+        result = call_passing(relu_network_loss_and_grads, *arguments, passed={4}, watch=False)
+        expect_tuple(result, name, 2)
+        return one_number(result[0], f"The loss ({name}'s first value)")
+
+    allowed = [loss_of(w, 1.0) for w in (0 * w2, w2 / DROPOUT_KEEP_PROB, w2)]
+    for seed in range(8):
+        loss = loss_of(w2, DROPOUT_KEEP_PROB, np.random.default_rng(seed))
+        expect(
+            any(np.isclose(loss, value, rtol=1e-6, atol=1e-9) for value in allowed),
+            f"{name}: with dropout, a network of one hidden unit on one sample must give the "
+            "loss with that unit dropped, or kept and scaled by 1 / keep_prob; yours gives "
+            f"{loss:.6g}, not {allowed[0]:.6g} nor {allowed[1]:.6g}. Apply dropout_forward to "
+            "the hidden layers' outputs only (after each ReLU): not to the input data, not to "
+            "the scores.",
+        )
+
+
 @feedback_check("relu_network_loss_and_grads", inputs=loss_inputs, judge=judge_loss_and_grads)
 def test_relu_network_loss_and_grads(relu_network_loss_and_grads, cases):
     hint = DEPTH_HINT + " With keep_prob = 1 there is no dropout (rng is None)."
@@ -324,6 +357,7 @@ def test_relu_network_loss_and_grads(relu_network_loss_and_grads, cases):
         for case in cases:
             cases.call(relu_network_loss_and_grads, case, hint=hint)
     check_dropout_gradients(relu_network_loss_and_grads, cases.rng)
+    check_dropout_placement(relu_network_loss_and_grads, cases.rng)
 
 
 # --- train_network ------------------------------------------------------------------------

@@ -475,3 +475,37 @@ def relu_network_loss_and_grads_dropout_before_relu(layers, data, labels, keep_p
         d_z = (d_z @ layers[i + 1][0].T) * (dropped > 0) * mask
         grads.insert(0, (a_in.T @ d_z, d_z.sum(axis=0, keepdims=True)))
     return float(loss), grads
+
+
+@wrong("relu_network_loss_and_grads", says="not to the input data")
+def relu_network_loss_and_grads_dropout_on_the_input(layers, data, labels, keep_prob, rng):
+    """Dropout on the input pixels too: the gradients stay those of its own loss."""
+    if keep_prob < 1:
+        data, _ = solution.dropout_forward(data, keep_prob, rng, True)
+    return solution.relu_network_loss_and_grads(layers, data, labels, keep_prob, rng)
+
+
+@wrong("relu_network_loss_and_grads", says="not to the scores")
+def relu_network_loss_and_grads_dropout_on_the_scores(layers, data, labels, keep_prob, rng):
+    """Dropout after every layer, the output layer's scores included."""
+    a, caches = data, []
+    for w, b in layers:
+        z = a @ w + b
+        a = np.maximum(z, 0) if len(caches) < len(layers) - 1 else z
+        a, mask = solution.dropout_forward(a, keep_prob, rng, keep_prob < 1)
+        caches.append((z, mask))
+    inputs = [data] + [np.maximum(z, 0) * mask for z, mask in caches[:-1]]
+    n = len(data)
+    shifted = a - a.max(axis=1, keepdims=True)
+    log_probs = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+    loss = -log_probs[np.arange(n), labels].mean()
+    d_a = np.exp(log_probs)
+    d_a[np.arange(n), labels] -= 1
+    d_a /= n
+    grads = []
+    for k in reversed(range(len(layers))):
+        z, mask = caches[k]
+        d_z = d_a * mask if k == len(layers) - 1 else d_a * mask * (z > 0)
+        grads.insert(0, (inputs[k].T @ d_z, d_z.sum(axis=0, keepdims=True)))
+        d_a = d_z @ layers[k][0].T
+    return loss, grads
