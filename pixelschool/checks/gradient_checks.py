@@ -1,5 +1,6 @@
 """Gradient checks of the student's own functions, and the other helpers that the checks of
-notebook 05's parts 3 and 4 (mlp_optimisers, mlp_regularisation, mlp_modular, mlp_deep) share.
+notebook 05's parts 3 and 4 (mlp_optimisers, mlp_regularisation, mlp_modular, mlp_deep,
+mlp_network_training) and notebook 06's share.
 
 The gradient checks: centred differences of the student's own forward functions against
 their backward passes, with the step, floor and tolerance defined here, once. Beside them,
