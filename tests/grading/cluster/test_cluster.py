@@ -272,7 +272,8 @@ def test_dask_jobqueue_grades_through_its_local_cluster_class(tmp_path):
     }
     course = Course(course.root, ClusterGrading={"jobqueue": jobqueue, "jobs": 2})
     outcomes = autograde(course, cluster="jobqueue-local", settings=SETTINGS)
-    assert {o.student: o.ok for o in outcomes} == {"ana": True, "bo": True, "cy": True}
+    problems = {o.student: o.problems for o in outcomes if not o.ok}
+    assert {o.student: o.ok for o in outcomes} == {"ana": True, "bo": True, "cy": True}, problems
     assert scores(course).sum(axis=1).to_dict() == {"ana": 3, "bo": 1, "cy": 0}
 
 
