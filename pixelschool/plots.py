@@ -4,6 +4,24 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 
+def mosaic(tiles, columns, gap=1, fill=1.0):
+    """One image of ``tiles`` laid out ``columns`` a row, in order, ``gap`` pixels apart.
+
+    tiles: a sequence of (h, w) or (h, w, C) arrays of one shape; a None leaves its place
+    ``fill``, as the gaps are (1.0 is white on a [0, 1] scale, NaN is a colormap's "bad").
+    Returns (rows * (h + gap) - gap, columns * (w + gap) - gap[, C]), rows = ceil(len / columns).
+    """
+    shape = np.shape(next(tile for tile in tiles if tile is not None))
+    height, width = shape[:2]
+    rows = -(-len(tiles) // columns)
+    out = np.full((rows * (height + gap) - gap, columns * (width + gap) - gap, *shape[2:]), fill)
+    for index, tile in enumerate(tiles):
+        if tile is not None:
+            y, x = (index // columns) * (height + gap), (index % columns) * (width + gap)
+            out[y : y + height, x : x + width] = tile
+    return out
+
+
 def sample_grid(images, labels, class_names, per_class=8, seed=0):
     """Show ``per_class`` random images of every class, one class per row.
 
@@ -17,18 +35,16 @@ def sample_grid(images, labels, class_names, per_class=8, seed=0):
     height, width = tile.shape[:2]
     gap = max(1, height // 14)
     rows = len(class_names)
-    mosaic = np.ones(
-        (rows * (height + gap) - gap, per_class * (width + gap) - gap, *tile.shape[2:])
-    )  # white between and where a class has too few images
+    tiles = []  # white where a class has too few images
     for row in range(rows):
         members = np.flatnonzero(labels == row)
         picks = rng.choice(members, size=min(per_class, len(members)), replace=False)
-        for col, index in enumerate(picks):
-            y, x = row * (height + gap), col * (width + gap)
-            mosaic[y : y + height, x : x + width] = np.squeeze(images[index]) / top
+        tiles += [np.squeeze(images[index]) / top for index in picks]
+        tiles += [None] * (per_class - len(picks))
+    grid = mosaic(tiles, per_class, gap)
     fig, ax = plt.subplots(figsize=(per_class * 0.9, rows * 0.95))
-    grey = mosaic.ndim == 2
-    ax.imshow(mosaic, cmap="gray" if grey else None, vmin=0, vmax=1, interpolation="nearest")
+    grey = grid.ndim == 2
+    ax.imshow(grid, cmap="gray" if grey else None, vmin=0, vmax=1, interpolation="nearest")
     ax.set_xticks([])
     ax.set_yticks([r * (height + gap) + (height - 1) / 2 for r in range(rows)])
     ax.set_yticklabels(class_names, fontsize=9)
@@ -48,7 +64,7 @@ def filter_grid(w, title=None, columns=8):
     filters per row, white between them.
     """
     w = np.asarray(w, dtype=np.float64)
-    count, channels, height, width = w.shape
+    count, channels = w.shape[:2]
     tiles = w.transpose(0, 2, 3, 1) if channels == 3 else w[:, 0]  # (F, HH, WW[, 3])
     low = tiles.reshape(count, -1).min(axis=1)
     high = tiles.reshape(count, -1).max(axis=1)
@@ -57,15 +73,10 @@ def filter_grid(w, title=None, columns=8):
     tiles = (tiles - low.reshape(shape)) / spread.reshape(shape)
     columns = min(columns, count)
     rows = -(-count // columns)
-    gap = 1
-    mosaic = np.ones((rows * (height + gap) - gap, columns * (width + gap) - gap, *tiles.shape[3:]))
-    for index, tile in enumerate(tiles):
-        y, x = (index // columns) * (height + gap), (index % columns) * (width + gap)
-        mosaic[y : y + height, x : x + width] = tile
+    grid = mosaic(list(tiles), columns)
     fig, ax = plt.subplots(figsize=(columns * 0.8, rows * 0.8 + 0.4))
-    ax.imshow(
-        mosaic, cmap="gray" if mosaic.ndim == 2 else None, vmin=0, vmax=1, interpolation="nearest"
-    )
+    grey = grid.ndim == 2
+    ax.imshow(grid, cmap="gray" if grey else None, vmin=0, vmax=1, interpolation="nearest")
     ax.set_xticks([])
     ax.set_yticks([])
     for side in ax.spines.values():
@@ -165,17 +176,12 @@ def weight_images(w, shape, count=64, columns=16, title=None):
     w = np.asarray(w, dtype=np.float64)
     count = min(count, w.shape[1])
     rows = -(-count // columns)
-    height, width = shape
-    gap = 1
-    mosaic = np.full((rows * (height + gap) - gap, columns * (width + gap) - gap), np.nan)
-    for k in range(count):
-        tile = w[:, k].reshape(shape)
-        y, x = (k // columns) * (height + gap), (k % columns) * (width + gap)
-        mosaic[y : y + height, x : x + width] = tile / max(np.abs(tile).max(), 1e-12)
+    tiles = [w[:, k].reshape(shape) for k in range(count)]
+    tiles = [tile / max(np.abs(tile).max(), 1e-12) for tile in tiles]
+    grid = mosaic(tiles, columns, fill=np.nan)
     fig, ax = plt.subplots(figsize=(columns * 0.6, rows * 0.6 + 0.5))
-    cmap = plt.get_cmap("bwr").copy()
-    cmap.set_bad("white")
-    ax.imshow(mosaic, cmap=cmap, vmin=-1, vmax=1, interpolation="nearest")
+    cmap = plt.get_cmap("bwr").with_extremes(bad="white")
+    ax.imshow(grid, cmap=cmap, vmin=-1, vmax=1, interpolation="nearest")
     ax.axis("off")
     if title:
         ax.set_title(title)
@@ -202,17 +208,13 @@ def feature_maps(maps, columns=8, title=None):
     height, width, count = maps.shape
     columns = max(1, min(columns, count))
     rows = -(-count // columns)
-    gap = max(1, height // 12)
-    mosaic = np.full((rows * (height + gap) - gap, columns * (width + gap) - gap), np.nan)
     top = np.abs(maps).max(axis=(0, 1))  # (F,) the largest value of each map
     scaled = maps / np.where(top > 0, top, 1)
-    for index in range(count):
-        y, x = (index // columns) * (height + gap), (index % columns) * (width + gap)
-        mosaic[y : y + height, x : x + width] = scaled[:, :, index]
+    grid = mosaic(list(scaled.transpose(2, 0, 1)), columns, max(1, height // 12), np.nan)
     signed = bool((maps < 0).any())  # no ReLU: show -1 .. 1 around a grey 0
     cmap = plt.get_cmap("RdBu_r" if signed else "gray").with_extremes(bad="white")
     fig, ax = plt.subplots(figsize=(columns * 0.9, rows * 0.9 * height / width + 0.5))
-    ax.imshow(mosaic, cmap=cmap, vmin=-1 if signed else 0, vmax=1, interpolation="nearest")
+    ax.imshow(grid, cmap=cmap, vmin=-1 if signed else 0, vmax=1, interpolation="nearest")
     ax.axis("off")
     fig.suptitle(title or f"{count} feature maps, {height} x {width}")
     fig.tight_layout()
