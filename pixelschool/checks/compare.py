@@ -46,6 +46,11 @@ def close(result, expected, rtol=RTOL):
     return bool(np.allclose(result, expected, rtol=rtol, atol=rtol * scale))
 
 
+def wrong_parts(names, result, expected):
+    """The names of the parts of a tuple ``result`` (dx, dw, db ...) not close to ``expected``'s."""
+    return [name for name, mine, right in zip(names, result, expected) if not close(mine, right)]
+
+
 def named_mistake(result, case, same=close):
     """The first recorded mistake whose result ``result`` matches, or None."""
     for mistake, output in case.mistakes:

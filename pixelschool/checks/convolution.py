@@ -11,7 +11,7 @@ functions (step, floor and tolerance from gradient_checks).
 
 import numpy as np
 
-from pixelschool.checks.compare import close
+from pixelschool.checks.compare import close, wrong_parts
 from pixelschool.checks.framework import expect, expect_array, expect_tuple, feedback_check
 from pixelschool.checks.gradient_checks import check_own_gradients
 from pixelschool.checks.mlp_common import judge_part
@@ -241,11 +241,7 @@ def conv_backward_otherwise(result, case):
             f"conv_backward: dx has shape {np.shape(result[0])}, expected {x.shape}, the shape "
             "of x: crop the padding off the gradient of the padded input."
         )
-    wrong = [
-        what
-        for what, value, expected in zip(["dx", "dw", "db"], result, case.expected)
-        if not close(value, expected)
-    ]
+    wrong = wrong_parts(["dx", "dw", "db"], result, case.expected)
     return (
         f"conv_backward: {', '.join(wrong)} wrong for x {x.shape}, w {w.shape} and "
         f"{conv_param}. Every output's dout[n, f, i, j] goes to b[f], to w[f] (times its "

@@ -15,7 +15,7 @@ import copy
 
 import numpy as np
 
-from pixelschool.checks.compare import close, verdict
+from pixelschool.checks.compare import close, verdict, wrong_parts
 from pixelschool.checks.framework import expect, expect_array, expect_tuple, feedback_check
 from pixelschool.checks.gradient_checks import check_own_gradients
 from pixelschool.checks.recordings import Case
@@ -295,11 +295,7 @@ def check_backward_structure(result, case):
 
 
 def backward_otherwise(result, case):
-    wrong = [
-        what
-        for what, value, expected in zip(["dx", "dgamma", "dbeta"], result, case.expected)
-        if not close(value, expected)
-    ]
+    wrong = wrong_parts(["dx", "dgamma", "dbeta"], result, case.expected)
     x = case.args[1][0]
     return (
         f"batchnorm_backward: {', '.join(wrong)} wrong for x of shape {x.shape}. dbeta sums dout, "

@@ -12,7 +12,7 @@ generator used, each layer's standard deviation against He's).
 
 import numpy as np
 
-from pixelschool.checks.compare import close, verdict
+from pixelschool.checks.compare import close, verdict, wrong_parts
 from pixelschool.checks.framework import expect, expect_array, expect_tuple, feedback_check
 from pixelschool.checks.gradient_checks import (
     away_from_kink,
@@ -180,11 +180,7 @@ def check_gradient_shapes(result, case):
 
 
 def affine_backward_otherwise(result, case):
-    wrong = [
-        what
-        for what, value, expected in zip(["dx", "dw", "db"], result, case.expected)
-        if not close(value, expected)
-    ]
+    wrong = wrong_parts(["dx", "dw", "db"], result, case.expected)
     x, w = case.args[1][:2]
     return (
         f"affine_backward: {', '.join(wrong)} wrong for x {x.shape} and w {w.shape}. "

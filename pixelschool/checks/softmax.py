@@ -334,12 +334,15 @@ def wrong_part(result, case):
             "softmax_loss_and_grad: the loss is not the mean cross-entropy of "
             "softmax(X @ W + b) plus reg * np.sum(W * W)."
         )
+    return wrong_gradient(result, case, "softmax_loss_and_grad")
+
+
+def wrong_gradient(result, case, exercise):
+    """When the loss is right: which of dW and db is not its gradient, and by how much; or None."""
     for name, value, expected in zip(["dW", "db"], result[1:], case.expected[1:]):
         if not close(value, expected):
             note = ERROR_NOTE.format(f"the correct {name}", gradient_gap(value, expected), name)
-            return (
-                f"softmax_loss_and_grad: the loss is right, but {name} is not its gradient. {note}"
-            )
+            return f"{exercise}: the loss is right, but {name} is not its gradient. {note}"
     return None
 
 

@@ -12,11 +12,10 @@ from pixelschool.checks.compare import close, verdict
 from pixelschool.checks.framework import feedback_check
 from pixelschool.checks.loops import forbid_loops
 from pixelschool.checks.softmax import (
-    ERROR_NOTE,
     distinct_sizes,
     expect_loss_and_grad,
-    gradient_gap,
     not_finite,
+    wrong_gradient,
 )
 
 __all__ = ["test_svm_loss_and_grad"]
@@ -115,11 +114,7 @@ def wrong_part(result, case):
             "svm_loss_and_grad: the loss is not the mean over the samples of "
             "sum over j != y_i of max(0, s_j - s_y_i + 1), plus reg * np.sum(W * W)."
         )
-    for name, value, expected in zip(["dW", "db"], result[1:], case.expected[1:]):
-        if not close(value, expected):
-            note = ERROR_NOTE.format(f"the correct {name}", gradient_gap(value, expected), name)
-            return f"svm_loss_and_grad: the loss is right, but {name} is not its gradient. {note}"
-    return None
+    return wrong_gradient(result, case, "svm_loss_and_grad")
 
 
 def judge_svm(results, cases):
