@@ -11,7 +11,8 @@ the backward check then runs a gradient check of the student's own pair of funct
 
 import numpy as np
 
-from pixelschool.checks.compare import close, verdict
+from pixelschool.checks.compare import verdict
+from pixelschool.checks.convolution import check_cache
 from pixelschool.checks.framework import expect, expect_array, expect_tuple, feedback_check
 from pixelschool.checks.gradient_checks import check_own_gradients
 from pixelschool.checks.mlp_common import judge_part
@@ -91,18 +92,6 @@ def forward_otherwise(result, case):
     )
 
 
-def check_cache(cache, case, name):
-    x, pool_param = case.args
-    expect(
-        isinstance(cache, (tuple, list)) and len(cache) == 2,
-        f"{name}'s cache (second value) should be the tuple (x, pool_param).",
-    )
-    expect(
-        close(cache[0], x) and cache[1] == pool_param,
-        f"{name}: the cache should hold (x, pool_param) as they were given, in that order.",
-    )
-
-
 def judge_max_pool_forward(results, cases):
     for result in results:
         expect_tuple(result, "max_pool_forward", 2)
@@ -116,7 +105,7 @@ def judge_max_pool_forward(results, cases):
         otherwise=forward_otherwise,
     )
     for result, case in zip(results, cases):
-        check_cache(result[1], case, "max_pool_forward")
+        check_cache(result[1], case, "max_pool_forward", names=("x", "pool_param"))
 
 
 @feedback_check("max_pool_forward", inputs=max_pool_forward_inputs, judge=judge_max_pool_forward)
