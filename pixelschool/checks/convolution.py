@@ -131,7 +131,10 @@ def conv_forward_otherwise(result, case):
     )
 
 
-def check_cache(cache, case, name, names=("x", "w", "b", "conv_param")):
+CONV_CACHE = ("x", "w", "b", "conv_param")
+
+
+def check_cache(cache, case, name, names=CONV_CACHE):
     """The cache holds the layer's inputs as given, in order."""
     expect(
         isinstance(cache, (tuple, list)) and len(cache) == len(names),
@@ -154,20 +157,21 @@ def check_cache(cache, case, name, names=("x", "w", "b", "conv_param")):
         )
 
 
-def judge_conv_forward(results, cases):
+def judge_layer_forward(results, cases, name, messages, otherwise, cached=CONV_CACHE):
+    """A layer's forward pass: (out, cache), out judged against the recordings, the cache
+    holding the inputs named ``cached`` as they were given."""
     for result in results:
-        expect_tuple(result, "conv_forward", 2)
-        expect_array(result[0], "conv_forward's out (first value)")
-    judge_part(
-        results,
-        cases,
-        lambda value: value[0],
-        "conv_forward",
-        CONV_FORWARD_MESSAGES,
-        otherwise=conv_forward_otherwise,
-    )
+        expect_tuple(result, name, 2)
+        expect_array(result[0], f"{name}'s out (first value)")
+    judge_part(results, cases, lambda value: value[0], name, messages, otherwise=otherwise)
     for result, case in zip(results, cases):
-        check_cache(result[1], case, "conv_forward")
+        check_cache(result[1], case, name, cached)
+
+
+def judge_conv_forward(results, cases):
+    judge_layer_forward(
+        results, cases, "conv_forward", CONV_FORWARD_MESSAGES, conv_forward_otherwise
+    )
 
 
 @feedback_check("conv_forward", inputs=conv_forward_inputs, judge=judge_conv_forward)

@@ -12,8 +12,8 @@ from pixelschool.checks.compare import close
 from pixelschool.checks.convolution import (
     CONV_FORWARD_MESSAGES,
     FORWARD_HINT,
-    check_cache,
     conv_forward_inputs,
+    judge_layer_forward,
     out_shape_problem,
 )
 from pixelschool.checks.framework import expect, expect_array, expect_tuple, feedback_check
@@ -94,19 +94,7 @@ def fast_otherwise(result, case):
 
 
 def judge_conv_forward_fast(results, cases):
-    for result in results:
-        expect_tuple(result, "conv_forward_fast", 2)
-        expect_array(result[0], "conv_forward_fast's out (first value)")
-    judge_part(
-        results,
-        cases,
-        lambda value: value[0],
-        "conv_forward_fast",
-        FAST_MESSAGES,
-        otherwise=fast_otherwise,
-    )
-    for result, case in zip(results, cases):
-        check_cache(result[1], case, "conv_forward_fast")
+    judge_layer_forward(results, cases, "conv_forward_fast", FAST_MESSAGES, fast_otherwise)
 
 
 @feedback_check("conv_forward_fast", inputs=conv_forward_inputs, judge=judge_conv_forward_fast)

@@ -12,10 +12,9 @@ the backward check then runs a gradient check of the student's own pair of funct
 import numpy as np
 
 from pixelschool.checks.compare import verdict
-from pixelschool.checks.convolution import check_cache
-from pixelschool.checks.framework import expect, expect_array, expect_tuple, feedback_check
+from pixelschool.checks.convolution import judge_layer_forward
+from pixelschool.checks.framework import expect, expect_array, feedback_check
 from pixelschool.checks.gradient_checks import check_own_gradients
-from pixelschool.checks.mlp_common import judge_part
 
 __all__ = ["test_max_pool_forward", "test_max_pool_backward"]
 
@@ -23,6 +22,9 @@ HINT = (
     "Shapes: x (N, C, H, W), pool_param {'pool_height': PH, 'pool_width': PW, 'stride': s}; "
     "out (N, C, H_out, W_out) with H_out = (H - PH) // s + 1."
 )
+
+
+POOL_CACHE = ("x", "pool_param")
 
 
 def pool(ph, pw, stride):
@@ -93,19 +95,9 @@ def forward_otherwise(result, case):
 
 
 def judge_max_pool_forward(results, cases):
-    for result in results:
-        expect_tuple(result, "max_pool_forward", 2)
-        expect_array(result[0], "max_pool_forward's out (first value)")
-    judge_part(
-        results,
-        cases,
-        lambda value: value[0],
-        "max_pool_forward",
-        FORWARD_MESSAGES,
-        otherwise=forward_otherwise,
+    judge_layer_forward(
+        results, cases, "max_pool_forward", FORWARD_MESSAGES, forward_otherwise, POOL_CACHE
     )
-    for result, case in zip(results, cases):
-        check_cache(result[1], case, "max_pool_forward", names=("x", "pool_param"))
 
 
 @feedback_check("max_pool_forward", inputs=max_pool_forward_inputs, judge=judge_max_pool_forward)
