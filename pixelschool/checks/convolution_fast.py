@@ -8,7 +8,7 @@ the rule on loops reads the student's source (``loops.py``).
 
 import numpy as np
 
-from pixelschool.checks.compare import close
+from pixelschool.checks.compare import wrong_parts
 from pixelschool.checks.convolution import (
     CONV_FORWARD_MESSAGES,
     FORWARD_HINT,
@@ -208,11 +208,7 @@ def judge_convnet_loss(results, cases):
         GRADS_MESSAGES,
         otherwise=lambda result, case: (
             "convnet_loss: the loss is right but "
-            + ", ".join(
-                f"grads['{name}']"
-                for name, value, expected in zip(NAMES, result, case.expected)
-                if not close(value, expected)
-            )
+            + ", ".join(f"grads['{name}']" for name in wrong_parts(NAMES, result, case.expected))
             + " wrong: go back through the layers in reverse (affine, reshape, "
             "max_pool_backward, ReLU's mask, conv_backward)."
         ),
