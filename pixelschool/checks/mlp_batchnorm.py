@@ -18,7 +18,7 @@ import numpy as np
 from pixelschool.checks.compare import close, verdict, wrong_parts
 from pixelschool.checks.framework import expect, expect_array, expect_tuple, feedback_check
 from pixelschool.checks.gradient_checks import check_own_gradients
-from pixelschool.checks.recordings import Case
+from pixelschool.checks.mlp_common import judge_part
 
 __all__ = ["test_batchnorm_forward", "test_batchnorm_backward"]
 
@@ -116,19 +116,6 @@ def check_forward_structure(result, case):
     )
 
 
-def picked(cases, pick):
-    """The cases with ``pick`` applied to the expected result and the mistakes' results; the
-    mistakes that make no difference to the picked part left out."""
-    found = []
-    for case in cases:
-        expected = pick(case.expected)
-        mistakes = [(m, pick(out)) for m, out in case.mistakes]
-        found.append(
-            Case(case.args, expected, [(m, o) for m, o in mistakes if not close(o, expected)])
-        )
-    return found
-
-
 def out_otherwise(result, case):
     mode = case.args[3]["mode"]
     statistics = "the batch's mean and var" if mode == "train" else "the running statistics"
@@ -206,22 +193,10 @@ def judge_running(left, case):
 def judge_forward(results, cases):
     for (result, _), case in zip(results, cases):
         check_forward_structure(result, case)
-    outs = [result[0] for result, _ in results]
-    verdict(
-        outs,
-        picked(cases, lambda r: r[0]),
-        "batchnorm_forward",
-        FORWARD_MESSAGES,
-        otherwise=out_otherwise,
-    )
-    caches = [tuple(result[1]) for result, _ in results]
-    verdict(
-        caches,
-        picked(cases, lambda r: tuple(r[1])),
-        "batchnorm_forward",
-        FORWARD_MESSAGES,
-        otherwise=cache_otherwise,
-    )
+    returned = [result for result, _ in results]
+    name, messages = "batchnorm_forward", FORWARD_MESSAGES
+    judge_part(returned, cases, lambda r: r[0], name, messages, otherwise=out_otherwise)
+    judge_part(returned, cases, lambda r: tuple(r[1]), name, messages, otherwise=cache_otherwise)
     for (_, left), case in zip(results, cases):
         judge_running(left, case)
 
