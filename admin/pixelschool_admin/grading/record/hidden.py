@@ -33,7 +33,6 @@ from pixelschool_admin.grading.settings import TRANSCRIPT_LIMITS
 
 REFUSED = "results refused"  # the events' kind (events.KINDS)
 MESSAGE_LIMIT = 3000  # characters of a check's message in the feedback
-PAYLOAD_LIMITS = TRANSCRIPT_LIMITS
 
 
 # What reading data that is no transcript can raise.
@@ -61,7 +60,7 @@ def results_outputs(cell, exercise, seed):
     return found
 
 
-def read_transcript(bundle, limits=PAYLOAD_LIMITS):
+def read_transcript(bundle, limits=TRANSCRIPT_LIMITS):
     """The decoded transcript of a bundle; ``ValueError`` saying why it cannot be read."""
     text = bundle.get("transcript")
     if not isinstance(text, str) or len(text) > limits.stored_bytes * 4 // 3 + 4:
@@ -83,7 +82,7 @@ class Refused(str):
     grader's run): worth the instructor's look, not only the student's."""
 
 
-def judge_results(bundle, exercise, seed, source=None, recorded=None, limits=PAYLOAD_LIMITS):
+def judge_results(bundle, exercise, seed, source=None, recorded=None, limits=TRANSCRIPT_LIMITS):
     """None when the check, run again here on the bundle's transcript, passes; else the
     message that says what is wrong (a :class:`Refused` one when the transcript is)."""
     try:
@@ -118,7 +117,7 @@ def hidden_cases(exercise, seed, hidden_dir=HIDDEN_DIR):
     return cases
 
 
-def judge_cell(cell, definitions, hidden_dir=HIDDEN_DIR, limits=PAYLOAD_LIMITS):
+def judge_cell(cell, definitions, hidden_dir=HIDDEN_DIR, limits=TRANSCRIPT_LIMITS):
     """Messages for what is wrong in one graded cell (empty: every point is earned);
     :class:`Refused` ones where the kernel's answer was refused.
 
@@ -159,7 +158,7 @@ def judge_cell(cell, definitions, hidden_dir=HIDDEN_DIR, limits=PAYLOAD_LIMITS):
     return messages
 
 
-def judge_notebook(nb, hidden_dir=HIDDEN_DIR, limits=PAYLOAD_LIMITS, refused=None):
+def judge_notebook(nb, hidden_dir=HIDDEN_DIR, limits=TRANSCRIPT_LIMITS, refused=None):
     """Judge every graded cell of an executed notebook: an error output where a point is not
     earned; then the transcripts leave the outputs. ``refused(grade_id, message)`` hears of
     each refused transcript."""
@@ -205,14 +204,14 @@ class JudgeHiddenResults(NbGraderPreprocessor):
 
     hidden_dir = Unicode(str(HIDDEN_DIR), help="the hidden tests' recordings").tag(config=True)
     max_transcript_bytes = Integer(
-        PAYLOAD_LIMITS.stored_bytes, help="largest transcript a kernel may hand over"
+        TRANSCRIPT_LIMITS.stored_bytes, help="largest transcript a kernel may hand over"
     ).tag(config=True)
     incident_log = Unicode(
         "", help="file for the refused transcripts, JSON lines (kind, cell, detail)"
     ).tag(config=True)
 
     def preprocess(self, nb, resources):
-        limits = PAYLOAD_LIMITS._replace(stored_bytes=self.max_transcript_bytes)
+        limits = TRANSCRIPT_LIMITS._replace(stored_bytes=self.max_transcript_bytes)
         return judge_notebook(nb, self.hidden_dir, limits, self._refused), resources
 
     def _refused(self, grade_id, message):
