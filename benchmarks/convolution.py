@@ -13,27 +13,18 @@ Run: python -m benchmarks.convolution [N]
 
 import os
 import sys
-import time
 
 import numpy as np
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
+from benchmarks import timed  # noqa: E402
 from pixelschool_admin.authoring.notebooks import solution_functions  # noqa: E402
 from pixelschool_admin.paths import SOLUTIONS_DIR  # noqa: E402
 
 OURS = solution_functions(SOLUTIONS_DIR / "06_convolution.ipynb")
 FILTERS, SIZE, PAD, STRIDE = 32, 3, 1, 1
 FAST32 = "fast (im2col), float32"
-
-
-def best_time(fn, repeats):
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return min(times)
 
 
 def relative_error(ours, theirs):
@@ -63,11 +54,9 @@ def main(argv=None):
     naive = OURS["conv_forward"](x, w, b, conv_param)[0]
     fast = OURS["conv_forward_fast"](x, w, b, conv_param)[0]
     seconds = {
-        "naive (loops over positions)": best_time(
-            lambda: OURS["conv_forward"](x, w, b, conv_param), 3
-        ),
-        "fast (im2col)": best_time(lambda: OURS["conv_forward_fast"](x, w, b, conv_param), 5),
-        FAST32: best_time(lambda: OURS["conv_forward_fast"](x32, w32, b32, conv_param), 5),
+        "naive (loops over positions)": timed(OURS["conv_forward"], x, w, b, conv_param)[1],
+        "fast (im2col)": timed(OURS["conv_forward_fast"], x, w, b, conv_param, repeats=5)[1],
+        FAST32: timed(OURS["conv_forward_fast"], x32, w32, b32, conv_param, repeats=5)[1],
     }
     errors = {}
     try:
@@ -78,7 +67,7 @@ def main(argv=None):
     if conv is not None:
         x_last = x.transpose(0, 2, 3, 1).astype(np.float32)
         conv(x_last)  # built and warmed up: not timed
-        seconds["Keras Conv2D (CPU)"] = best_time(lambda: conv(x_last), 5)
+        seconds["Keras Conv2D (CPU)"] = timed(conv, x_last, repeats=5)[1]
         theirs = conv(x_last).transpose(0, 3, 1, 2)
         errors = {"naive (loops over positions)": relative_error(naive, theirs)}
         errors["fast (im2col)"] = relative_error(fast, theirs)

@@ -22,6 +22,7 @@ os.environ.setdefault("COURSE_OFFLINE", "1")  # never download; real data or a c
 
 from sklearn.neighbors import KNeighborsClassifier  # noqa: E402
 
+from benchmarks import timed  # noqa: E402
 from pixelschool.datasets import (  # noqa: E402
     DatasetError,
     load_cifar10,
@@ -38,19 +39,6 @@ KS_CROSS_VALIDATED = list(range(1, 21))
 NUM_FOLDS = 5
 # CS231n's figures for 1-NN on the full CIFAR-10 (50000 training, 10000 test images).
 CS231N_FULL_CIFAR10 = {"L2": 0.354, "L1": 0.386}
-
-
-def timed(fn, *args, repeats=3):
-    """(fn(*args), the best wall time of ``repeats`` runs in seconds).
-
-    The best run is the one least disturbed by other processes on the machine.
-    """
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        result = fn(*args)
-        times.append(time.perf_counter() - start)
-    return result, min(times)
 
 
 def sklearn_knn(data_train, labels_train, data_test, k):
