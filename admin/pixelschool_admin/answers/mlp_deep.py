@@ -152,7 +152,7 @@ def network_loss_and_grads(layers, data, labels, keep_prob, rng, mistake=None):
         caches.append((a, z, mask))
         a = out
     w, b = layers[-1]
-    probs = softmax(a @ w + b)
+    probs = softmax(a @ w + b, stable=mistake != "unshifted")
     n = len(data)
     loss = -np.mean(np.log(probs[np.arange(n), labels]))
     if mistake == "loss sum":
@@ -207,30 +207,7 @@ network_answer("no dropout", says="ignores keep_prob")
 network_answer("mask not in backward", says="multiply the gradient by the same mask")
 network_answer("boolean mask in backward", says="multiply the gradient by the same mask")
 network_answer("loss sum", says="not a sum", key="loss_sum")
-
-
-@wrong("relu_network_loss_and_grads", says="scores around 1000", mistake="unshifted")
-def relu_network_loss_and_grads_unshifted(layers, data, labels, keep_prob, rng):
-    a, caches = data, []
-    for w, b in layers[:-1]:
-        z = a @ w + b
-        out, mask = solution.dropout_forward(np.maximum(z, 0), keep_prob, rng, keep_prob < 1)
-        caches.append((a, z, mask))
-        a = out
-    w, b = layers[-1]
-    scores = a @ w + b
-    log_probs = scores - np.log(np.sum(np.exp(scores), axis=1, keepdims=True))  # no max shift
-    n = len(data)
-    loss = -np.mean(log_probs[np.arange(n), labels])
-    d_z = np.exp(log_probs)
-    d_z[np.arange(n), labels] -= 1
-    d_z /= n
-    grads = [(a.T @ d_z, d_z.sum(axis=0, keepdims=True))]
-    for i in reversed(range(len(layers) - 1)):
-        a_in, z, mask = caches[i]
-        d_z = (d_z @ layers[i + 1][0].T) * mask * (z > 0)
-        grads.insert(0, (a_in.T @ d_z, d_z.sum(axis=0, keepdims=True)))
-    return loss, grads
+network_answer("unshifted", says="scores around 1000", key="unshifted")
 
 
 @right("relu_network_loss_and_grads")
@@ -260,25 +237,8 @@ def relu_network_loss_and_grads_logsumexp(layers, data, labels, keep_prob, rng):
 
 @right("relu_network_loss_and_grads")
 def relu_network_loss_and_grads_target_probability(layers, data, labels, keep_prob, rng):
-    a, caches = data, []
-    for w, b in layers[:-1]:
-        z = a @ w + b
-        out, mask = solution.dropout_forward(np.maximum(z, 0), keep_prob, rng, keep_prob < 1)
-        caches.append((a, z, mask))
-        a = out
-    w, b = layers[-1]
-    probs = softmax(a @ w + b)  # shifted by each row's max
-    n = len(data)
-    loss = -np.mean(np.log(probs[np.arange(n), labels]))
-    d_z = probs.copy()
-    d_z[np.arange(n), labels] -= 1
-    d_z /= n
-    grads = [(a.T @ d_z, d_z.sum(axis=0, keepdims=True))]
-    for i in reversed(range(len(layers) - 1)):
-        a_in, z, mask = caches[i]
-        d_z = (d_z @ layers[i + 1][0].T) * mask * (z > 0)
-        grads.insert(0, (a_in.T @ d_z, d_z.sum(axis=0, keepdims=True)))
-    return loss, grads
+    """The stable softmax, then the log of each target's probability."""
+    return network_loss_and_grads(layers, data, labels, keep_prob, rng)
 
 
 @wrong("relu_network_loss_and_grads", says="any number of (w, b) pairs")
