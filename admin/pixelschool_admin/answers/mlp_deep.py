@@ -144,6 +144,8 @@ def dropout_forward_uniform(a, keep_prob, rng, training):
 
 def network_loss_and_grads(layers, data, labels, keep_prob, rng, mistake=None):
     """The ReLU network's loss and gradients, with one of the mistakes below."""
+    if mistake == "dropout on the input" and keep_prob < 1:  # the pixels are no hidden layer
+        data, _ = solution.dropout_forward(data, keep_prob, rng, True)
     a, caches = data, []
     for w, b in layers[:-1]:
         z = a @ w + b
@@ -152,7 +154,10 @@ def network_loss_and_grads(layers, data, labels, keep_prob, rng, mistake=None):
         caches.append((a, z, mask))
         a = out
     w, b = layers[-1]
-    probs = softmax(a @ w + b, stable=mistake != "unshifted")
+    scores, score_mask = a @ w + b, 1.0
+    if mistake == "dropout on the scores":  # nor is the output layer
+        scores, score_mask = solution.dropout_forward(scores, keep_prob, rng, keep_prob < 1)
+    probs = softmax(scores, stable=mistake != "unshifted")
     n = len(data)
     loss = -np.mean(np.log(probs[np.arange(n), labels]))
     if mistake == "loss sum":
@@ -161,6 +166,7 @@ def network_loss_and_grads(layers, data, labels, keep_prob, rng, mistake=None):
     d_z[np.arange(n), labels] -= 1
     if mistake != "batch factor":
         d_z /= n * n if mistake == "divided twice" else n
+    d_z = d_z * score_mask
 
     def bias(d_z):
         if mistake == "bias not summed":
@@ -208,6 +214,8 @@ network_answer("mask not in backward", says="multiply the gradient by the same m
 network_answer("boolean mask in backward", says="multiply the gradient by the same mask")
 network_answer("loss sum", says="not a sum", key="loss_sum")
 network_answer("unshifted", says="scores around 1000", key="unshifted")
+network_answer("dropout on the input", says="not to the input data")
+network_answer("dropout on the scores", says="not to the scores")
 
 
 @right("relu_network_loss_and_grads")
@@ -297,37 +305,3 @@ def relu_network_loss_and_grads_dropout_before_relu(layers, data, labels, keep_p
         d_z = (d_z @ layers[i + 1][0].T) * (dropped > 0) * mask
         grads.insert(0, (a_in.T @ d_z, d_z.sum(axis=0, keepdims=True)))
     return float(loss), grads
-
-
-@wrong("relu_network_loss_and_grads", says="not to the input data")
-def relu_network_loss_and_grads_dropout_on_the_input(layers, data, labels, keep_prob, rng):
-    """Dropout on the input pixels too: the gradients stay those of its own loss."""
-    if keep_prob < 1:
-        data, _ = solution.dropout_forward(data, keep_prob, rng, True)
-    return solution.relu_network_loss_and_grads(layers, data, labels, keep_prob, rng)
-
-
-@wrong("relu_network_loss_and_grads", says="not to the scores")
-def relu_network_loss_and_grads_dropout_on_the_scores(layers, data, labels, keep_prob, rng):
-    """Dropout after every layer, the output layer's scores included."""
-    a, caches = data, []
-    for w, b in layers:
-        z = a @ w + b
-        a = np.maximum(z, 0) if len(caches) < len(layers) - 1 else z
-        a, mask = solution.dropout_forward(a, keep_prob, rng, keep_prob < 1)
-        caches.append((z, mask))
-    inputs = [data] + [np.maximum(z, 0) * mask for z, mask in caches[:-1]]
-    n = len(data)
-    shifted = a - a.max(axis=1, keepdims=True)
-    log_probs = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
-    loss = -log_probs[np.arange(n), labels].mean()
-    d_a = np.exp(log_probs)
-    d_a[np.arange(n), labels] -= 1
-    d_a /= n
-    grads = []
-    for k in reversed(range(len(layers))):
-        z, mask = caches[k]
-        d_z = d_a * mask if k == len(layers) - 1 else d_a * mask * (z > 0)
-        grads.insert(0, (inputs[k].T @ d_z, d_z.sum(axis=0, keepdims=True)))
-        d_a = d_z @ layers[k][0].T
-    return loss, grads
