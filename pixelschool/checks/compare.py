@@ -13,7 +13,14 @@ mistake's, the relation's, or ``NO_NAMED_MISTAKE``; the message is the same eith
 import numpy as np
 
 from pixelschool.checks.framework import describe
-from pixelschool.checks.mistakes import NO_NAMED_MISTAKE, PLACEHOLDER, named
+from pixelschool.checks.mistakes import (
+    NO_NAMED_MISTAKE,
+    PLACEHOLDER,
+    RETURNED_EMPTY_LIST,
+    RETURNED_INPUT,
+    RETURNED_NONE,
+    named,
+)
 
 RTOL = 1e-6  # float64 results: equal up to rounding, relative to the largest expected value
 RTOL_FLOAT32 = 1e-4  # results the exercise allows in float32
@@ -59,9 +66,9 @@ def named_mistake(result, case, same=close):
 def placeholder(result, case):
     """A message when ``result`` is what an unfinished template returns, else None."""
     if result is None:
-        return "it returned None: is a `return` statement missing?"
+        return RETURNED_NONE
     if isinstance(result, list) and not result:
-        return "it returned an empty list: the template's placeholder is still there."
+        return RETURNED_EMPTY_LIST
     for arg in case.args:
         if (
             isinstance(arg, np.ndarray)
@@ -70,7 +77,7 @@ def placeholder(result, case):
             and result.dtype == arg.dtype
             and np.array_equal(result, arg)
         ):
-            return "it returned its input unchanged: the template's placeholder is still there."
+            return RETURNED_INPUT
     return None
 
 

@@ -22,6 +22,13 @@ The keys:
 Only the grader's own run of a check (``hidden.judge_results``) decides a key that counts.
 """
 
+# What an unfinished template returns, as compare.placeholder says it (a judge that raises it
+# itself, with ``expect``, is keyed PLACEHOLDER by these texts).
+RETURNED_NONE = "it returned None: is a `return` statement missing?"
+RETURNED_EMPTY_LIST = "it returned an empty list: the template's placeholder is still there."
+RETURNED_INPUT = "it returned its input unchanged: the template's placeholder is still there."
+PLACEHOLDER_TEXTS = (RETURNED_NONE, RETURNED_EMPTY_LIST, RETURNED_INPUT)
+
 NO_NAMED_MISTAKE = "no named mistake"  # wrong values that no recorded mistake or relation explains
 PLACEHOLDER = "template placeholder"  # an unfinished template's result (None, its input)
 RAISED = "raised an exception"  # the student's function raised (not NotImplementedError)
@@ -55,6 +62,8 @@ def mistake_of(error):
     mistake = getattr(error, "mistake", None)
     if isinstance(mistake, str) and mistake:
         return mistake
+    if str(error).endswith(PLACEHOLDER_TEXTS):
+        return PLACEHOLDER
     site = None
     tb = error.__traceback__
     while tb is not None:  # outermost first: the innermost frame in a check module wins
