@@ -6,12 +6,21 @@ right when every result is :func:`close` to the solution's recorded one; otherwi
 mistake whose recorded results match every wrong result says what is wrong; failing that,
 the first wrong result is judged alone: a mistake it matches, then the relations the check
 computes from the expected result alone (transposed, scaled, another dtype), then a plain
-message.
+message. Each failure carries the key of what it names (``mistakes.py``): the recorded
+mistake's, the relation's, or ``NO_NAMED_MISTAKE``; the message is the same either way.
 """
 
 import numpy as np
 
 from pixelschool.checks.framework import describe
+from pixelschool.checks.mistakes import (
+    NO_NAMED_MISTAKE,
+    PLACEHOLDER,
+    RETURNED_EMPTY_LIST,
+    RETURNED_INPUT,
+    RETURNED_NONE,
+    named,
+)
 
 RTOL = 1e-6  # float64 results: equal up to rounding, relative to the largest expected value
 RTOL_FLOAT32 = 1e-4  # results the exercise allows in float32
@@ -62,9 +71,9 @@ def named_mistake(result, case, same=close):
 def placeholder(result, case):
     """A message when ``result`` is what an unfinished template returns, else None."""
     if result is None:
-        return "it returned None: is a `return` statement missing?"
+        return RETURNED_NONE
     if isinstance(result, list) and not result:
-        return "it returned an empty list: the template's placeholder is still there."
+        return RETURNED_EMPTY_LIST
     for arg in case.args:
         if (
             isinstance(arg, np.ndarray)
@@ -73,7 +82,7 @@ def placeholder(result, case):
             and result.dtype == arg.dtype
             and np.array_equal(result, arg)
         ):
-            return "it returned its input unchanged: the template's placeholder is still there."
+            return RETURNED_INPUT
     return None
 
 
@@ -88,14 +97,14 @@ def verdict(results, cases, name, messages, *, same=close, relations=(), otherwi
     for result, case in wrong:
         template = placeholder(result, case)
         if template:
-            raise AssertionError(f"{name}: {template}")
+            raise named(f"{name}: {template}", PLACEHOLDER)
     names = dict.fromkeys(m for _, case in wrong for m, _ in case.mistakes)
     for mistake in names:
         if all(
             any(m == mistake and same(result, output) for m, output in case.mistakes)
             for result, case in wrong
         ):
-            raise AssertionError(say(messages[mistake], *wrong[0]))
+            raise named(say(messages[mistake], *wrong[0]), mistake)
     verdict_one(*wrong[0], name, messages, same=same, relations=relations, otherwise=otherwise)
 
 
@@ -116,16 +125,28 @@ def verdict_one(result, case, name, messages, *, same=close, relations=(), other
         return
     template = placeholder(result, case)
     if template:
-        raise AssertionError(f"{name}: {template}")
+        raise named(f"{name}: {template}", PLACEHOLDER)
     mistake = named_mistake(result, case, same)
     if mistake is not None:
-        raise AssertionError(say(messages[mistake], result, case))
+        raise named(say(messages[mistake], result, case), mistake)
     for relation in relations:
         text = relation(result, case)
         if text:
-            raise AssertionError(text)
-    raise AssertionError(
+            raise named(text, message_key(text, messages) or relation_key(relation))
+    text = (
         say(otherwise, result, case)
         if otherwise
         else f"{name} returned wrong values for arguments ({', '.join(map(describe, case.args))})."
     )
+    raise named(text, message_key(text, messages) or NO_NAMED_MISTAKE)
+
+
+def message_key(text, messages):
+    """The key of ``messages`` whose (fixed) text ``text`` is, or None."""
+    return next((k for k, m in messages.items() if isinstance(m, str) and m == text), None)
+
+
+def relation_key(relation):
+    """A relation's key: its qualified name, without ``<locals>``."""
+    name = getattr(relation, "__qualname__", None) or getattr(relation, "__name__", "relation")
+    return name.replace(".<locals>", "")

@@ -18,7 +18,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from pixelschool.checks import recordings, transcript
+from pixelschool.checks import mistakes, recordings, transcript
+from pixelschool.checks.mistakes import named
 from pixelschool.checks.recordings import Case
 from pixelschool.checks.transcript import (  # noqa: F401  (observed: for the checks)
     ReplayError,
@@ -98,25 +99,28 @@ class Cases:
     def ordered_results(self):
         missing = [i for i in range(len(self.cases)) if i not in self.results]
         if missing:
-            raise AssertionError(f"{self.check.name} was not called on every input of the check.")
+            raise named(
+                f"{self.check.name} was not called on every input of the check.",
+                mistakes.NOT_CALLED,
+            )
         return [self.results[i] for i in range(len(self.cases))]
 
     def finish(self):
         """Judge the run where the expectations are; elsewhere tell only a changed input."""
         if self.hidden:
             if self.changed:
-                raise AssertionError(self.changed)
+                raise named(self.changed, mistakes.CHANGED_INPUT)
             return
         try:
             self.check.judge(self.ordered_results(), self.cases)
         except AssertionError as wrong:
             if self.changed:
-                raise AssertionError(
-                    f"{self.changed}\nIts results are also wrong: {wrong}"
+                raise named(
+                    f"{self.changed}\nIts results are also wrong: {wrong}", mistakes.CHANGED_INPUT
                 ) from None
             raise
         if self.changed:
-            raise AssertionError(self.changed)
+            raise named(self.changed, mistakes.CHANGED_INPUT)
 
 
 def feedback_check(name, *, inputs=None, judge=None):
@@ -282,7 +286,7 @@ def call(
         **kwargs,
     )
     if changed:
-        raise AssertionError(changed)
+        raise named(changed, mistakes.CHANGED_INPUT)
     return result
 
 
@@ -307,19 +311,21 @@ def call_watching(
     except NotImplementedError:
         raise
     except TookTooLong:
-        raise AssertionError(
+        raise named(
             f"{fn.__name__}({describe_args(args)}) was still running after {CALL_TIME_LIMIT} s "
             "on a small input. Look for a loop that never ends (a `while` whose condition "
-            "never changes) or a loop over every pixel."
+            "never changes) or a loop over every pixel.",
+            mistakes.TOO_SLOW,
         ) from None
     except ReplayError:
         raise
     except Exception as error:
         if isinstance(error, (OverflowError, FloatingPointError)) and has_uint8(args):
             hint = (hint + "\n" if hint else "") + UINT8_ADVICE
-        raise AssertionError(
+        raise named(
             f"{fn.__name__}({describe_args(args)}) raised {type(error).__name__}: {error}"
-            + (f"\n{hint}" if hint else "")
+            + (f"\n{hint}" if hint else ""),
+            mistakes.RAISED,
         ) from error
     for position, (original, value) in enumerate(zip(args, passed)):
         if copy_args and position not in uncopied and not same_value(original, value):
@@ -422,10 +428,11 @@ def replacing_global(fn, name, replacement):
     return transcript.current().swapped_global(fn, name, replacement)
 
 
-def expect(condition, message):
-    """Raise ``AssertionError(message)`` unless ``condition`` holds."""
+def expect(condition, message, mistake=None):
+    """Raise ``AssertionError(message)`` unless ``condition`` holds; ``mistake``: its key
+    (``mistakes.py``; default: where the check called this)."""
     if not condition:
-        raise AssertionError(message)
+        raise named(message, mistake) if mistake else AssertionError(message)
 
 
 def expect_array(value, what, *, shape=None, dtype=None, kind=None):
@@ -437,21 +444,27 @@ def expect_array(value, what, *, shape=None, dtype=None, kind=None):
         isinstance(value, np.ndarray),
         f"{what} should be a NumPy array, not a {type(value).__name__}: "
         "wrap it with np.array(...) or build it with NumPy functions.",
+        mistakes.NOT_AN_ARRAY,
     )
     if shape is not None:
         expect(
-            value.shape == tuple(shape), f"{what} has shape {value.shape}, expected {tuple(shape)}."
+            value.shape == tuple(shape),
+            f"{what} has shape {value.shape}, expected {tuple(shape)}.",
+            mistakes.WRONG_SHAPE,
         )
     if dtype is not None:
         expect(
             value.dtype == np.dtype(dtype),
             f"{what} has dtype {value.dtype}, expected {np.dtype(dtype)}.",
+            mistakes.WRONG_DTYPE,
         )
     if kind is not None:
         names = {"f": "floating-point", "i": "integer", "u": "unsigned integer", "b": "boolean"}
         wanted = " or ".join(names.get(k, k) for k in kind)
         expect(
-            value.dtype.kind in kind, f"{what} has dtype {value.dtype}; expected {wanted} values."
+            value.dtype.kind in kind,
+            f"{what} has dtype {value.dtype}; expected {wanted} values.",
+            mistakes.WRONG_DTYPE,
         )
 
 
@@ -460,4 +473,5 @@ def expect_tuple(value, what, length):
     expect(
         isinstance(value, (tuple, list)) and len(value) == length,
         f"{what} should return {length} values (as a tuple), got {describe(value)}.",
+        mistakes.WRONG_VALUE_COUNT,
     )

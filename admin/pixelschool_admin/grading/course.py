@@ -34,6 +34,8 @@ REPORT_FILES = {
     "grades.csv": "the grades, for the instructor (results/export.py)",
     "grades-moodle.csv": "the grades, for Moodle's grade import",
     "grades-canvas.csv": "the grades, for Canvas' gradebook import",
+    "mistakes.csv": "per exercise, the mistakes the graded cells named and who made them "
+    "(results/mistakes.py)",
     "report.html": "the report (results/report.py), with questions.csv, attention.csv and "
     "scores_by_notebook.png, scores_by_question.png",
 }

@@ -51,6 +51,8 @@ KINDS = {
     "unreadable": "not a readable notebook",
     "execution failed": "could not be graded",
     "unprotected": "graded on a node without a sandbox (--allow-unprotected)",
+    "mistake": "a graded cell's mistake, as the grader's judge named it (counted in "
+    "mistakes.csv, not shown per student)",
     # gradebook
     "late": "submitted after the due date",
     "stale manual grade": "answer changed since it was graded by hand",

@@ -11,6 +11,12 @@ A graded cell earns its points only from that judgement: a cell with no call the
 judge, a transcript that is missing, unreadable, oversized or does not fit the grader's own
 run, or a wrong answer adds an ``AssertionError`` output, so nbgrader scores the cell 0 and
 the feedback says why. Then the transcripts are removed from the outputs (the text stays).
+
+Each message is a :class:`Judged` string: beside its text, the exercise and the key of the
+mistake it names, decided by the grader's run (``pixelschool/checks/mistakes.py``, and the
+keys below for what no check decides). ``JudgeHiddenResults`` notes one ``mistake`` incident
+per message; they become events (``reports/events.csv``, kept in the ledger), which
+``results/mistakes.py`` counts into ``reports/mistakes.csv``.
 """
 
 import base64
@@ -24,6 +30,7 @@ from traitlets import Integer, Unicode
 
 from pixelschool.checks import recordings
 from pixelschool.checks.framework import CHECKS, RESULTS_MIME, rerun
+from pixelschool.checks.mistakes import mistake_of
 from pixelschool.checks.transcript import ReplayError
 from pixelschool_admin.authoring.notebooks import cell_grade_id, is_test_cell
 from pixelschool_admin.authoring.record import HIDDEN_CALL, HIDDEN_DIR
@@ -32,6 +39,12 @@ from pixelschool_admin.grading.record.definitions import Definitions
 from pixelschool_admin.grading.settings import TRANSCRIPT_LIMITS
 
 REFUSED = "results refused"  # the events' kind (events.KINDS)
+MISTAKE = "mistake"  # the events' kind of each graded cell's judged mistake
+# Keys of what no check decides (words with spaces, as in mistakes.py).
+NOT_ANSWERED = "not answered"  # it raises NotImplementedError
+RESULTS_REFUSED = "results refused"  # a Refused message: no answer to judge
+NO_RESULTS = "no results"  # the kernel stopped before the hidden test handed its results over
+NO_HIDDEN_TEST = "no hidden test"  # a graded cell with no call the grader can judge
 MESSAGE_LIMIT = 3000  # characters of a check's message in the feedback
 
 
@@ -77,30 +90,51 @@ def read_transcript(bundle, limits=TRANSCRIPT_LIMITS):
         raise ValueError(f"not a transcript ({type(error).__name__})") from error
 
 
-class Refused(str):
+class Judged(str):
+    """A message for the feedback, with the ``exercise`` it judged and the key of the
+    ``mistake`` it names (``pixelschool/checks/mistakes.py``)."""
+
+    mistake = None
+
+    def __new__(cls, text, mistake=None, exercise=""):
+        judged = super().__new__(cls, text)
+        judged.mistake = mistake or cls.mistake
+        judged.exercise = exercise
+        return judged
+
+
+class Refused(Judged):
     """A message saying that a transcript was refused (unreadable, oversized, not the
     grader's run): worth the instructor's look, not only the student's."""
+
+    mistake = RESULTS_REFUSED
 
 
 def judge_results(bundle, exercise, seed, source=None, recorded=None, limits=TRANSCRIPT_LIMITS):
     """None when the check, run again here on the bundle's transcript, passes; else the
-    message that says what is wrong (a :class:`Refused` one when the transcript is)."""
+    :class:`Judged` message that says what is wrong, with the key of the mistake it names (a
+    :class:`Refused` one when the transcript is)."""
     try:
         handed_over = read_transcript(bundle, limits)
     except ValueError as error:
-        return Refused(f"{exercise}: the hidden test's results could not be read ({error}).")
+        text = f"{exercise}: the hidden test's results could not be read ({error})."
+        return Refused(text, exercise=exercise)
     try:
         rerun(exercise, seed, handed_over, source, recorded)
     except AssertionError as wrong:
         text = str(wrong)  # it may quote what the kernel sent: kept short
-        return f"{text[:MESSAGE_LIMIT]}{' …' if len(text) > MESSAGE_LIMIT else ''} (hidden test)"
+        text = f"{text[:MESSAGE_LIMIT]}{' …' if len(text) > MESSAGE_LIMIT else ''} (hidden test)"
+        return Judged(text, mistake_of(wrong), exercise)
     except NotImplementedError:
-        return f"{exercise}: not answered yet (it raises NotImplementedError)."
+        text = f"{exercise}: not answered yet (it raises NotImplementedError)."
+        return Judged(text, NOT_ANSWERED, exercise)
     except ReplayError as error:
-        return Refused(f"{exercise}: {error}, so the hidden test cannot be graded.")
+        text = f"{exercise}: {error}, so the hidden test cannot be graded."
+        return Refused(text, exercise=exercise)
     except Exception as error:  # noqa: BLE001  (data from the kernel the check could not use)
         kind = type(error).__name__
-        return Refused(f"{exercise}: the hidden test's results could not be judged ({kind}).")
+        text = f"{exercise}: the hidden test's results could not be judged ({kind})."
+        return Refused(text, exercise=exercise)
     return None
 
 
@@ -125,7 +159,8 @@ def judge_cell(cell, definitions, hidden_dir=HIDDEN_DIR, limits=TRANSCRIPT_LIMIT
     before the cell."""
     calls = HIDDEN_CALL.findall(cell.source)
     if not calls:
-        return ["this graded cell runs no hidden test the grader can judge, so it scores 0."]
+        text = "this graded cell runs no hidden test the grader can judge, so it scores 0."
+        return [Judged(text, NO_HIDDEN_TEST)]
     import problem_unittests  # noqa: F401  (registers every check)
 
     failed = any(o.get("output_type") == "error" for o in cell.get("outputs", []))
@@ -133,7 +168,8 @@ def judge_cell(cell, definitions, hidden_dir=HIDDEN_DIR, limits=TRANSCRIPT_LIMIT
     wanted = Counter((exercise, int(seed)) for exercise, _, seed in calls)
     for exercise, name, seed in dict.fromkeys(calls):  # a call made twice shows two results
         if exercise not in CHECKS:
-            messages.append(f"tests.test_{exercise} is no check the grader knows.")
+            text = f"tests.test_{exercise} is no check the grader knows."
+            messages.append(Judged(text, NO_HIDDEN_TEST, exercise))
             continue
         seed = int(seed)
         recorded = hidden_cases(exercise, seed, hidden_dir)
@@ -141,13 +177,17 @@ def judge_cell(cell, definitions, hidden_dir=HIDDEN_DIR, limits=TRANSCRIPT_LIMIT
         if not found:
             missing = f"{exercise}: the hidden test's results did not reach the grader."
             # without an error in the cell, something in the kernel kept them back
-            messages.append(missing if failed else Refused(missing))
+            if failed:
+                messages.append(Judged(missing, NO_RESULTS, exercise))
+            else:
+                messages.append(Refused(missing, exercise=exercise))
         if len(found) > wanted[exercise, seed]:  # an honest kernel shows one per call
             messages.append(
                 Refused(
                     f"{exercise}: the cell shows {len(found)} results of the hidden test for "
                     f"{wanted[exercise, seed]} call(s): the kernel displayed results of its "
-                    "own, so none is graded."
+                    "own, so none is graded.",
+                    exercise=exercise,
                 )
             )
             continue
@@ -158,10 +198,13 @@ def judge_cell(cell, definitions, hidden_dir=HIDDEN_DIR, limits=TRANSCRIPT_LIMIT
     return messages
 
 
-def judge_notebook(nb, hidden_dir=HIDDEN_DIR, limits=TRANSCRIPT_LIMITS, refused=None):
+def judge_notebook(
+    nb, hidden_dir=HIDDEN_DIR, limits=TRANSCRIPT_LIMITS, refused=None, mistaken=None
+):
     """Judge every graded cell of an executed notebook: an error output where a point is not
     earned; then the transcripts leave the outputs. ``refused(grade_id, message)`` hears of
-    each refused transcript."""
+    each refused transcript, ``mistaken(grade_id, message)`` of every message (a
+    :class:`Judged`, with its exercise and mistake)."""
     definitions = Definitions()  # of the cells before the one judged: read once
     for cell in nb.cells:
         if cell.cell_type == "code" and is_test_cell(cell):
@@ -170,6 +213,8 @@ def judge_notebook(nb, hidden_dir=HIDDEN_DIR, limits=TRANSCRIPT_LIMITS, refused=
             for message in messages:  # all of them: the kernel may have said one already
                 if refused is not None and isinstance(message, Refused):
                     refused(cell_grade_id(cell), str(message))
+                if mistaken is not None:
+                    mistaken(cell_grade_id(cell), message)
             shown = " ".join(
                 str(o.get("evalue", "")) for o in cell.outputs if o.get("output_type") == "error"
             )
@@ -212,7 +257,24 @@ class JudgeHiddenResults(NbGraderPreprocessor):
 
     def preprocess(self, nb, resources):
         limits = TRANSCRIPT_LIMITS._replace(stored_bytes=self.max_transcript_bytes)
-        return judge_notebook(nb, self.hidden_dir, limits, self._refused), resources
+        judged = judge_notebook(nb, self.hidden_dir, limits, self._refused, self._mistaken)
+        return judged, resources
 
     def _refused(self, grade_id, message):
         incidents.note(self.incident_log, REFUSED, grade_id, message)
+
+    def _mistaken(self, grade_id, message):
+        incidents.note(self.incident_log, MISTAKE, grade_id, mistake_detail(message))
+
+
+def mistake_detail(message):
+    """A ``mistake`` event's detail: ``<exercise>: <key>`` (:func:`read_mistake_detail`)."""
+    return f"{getattr(message, 'exercise', '')}: {getattr(message, 'mistake', None) or '?'}"
+
+
+def read_mistake_detail(detail):
+    """(grade id, exercise, key) from a ``mistake`` event's detail, as ``incident_events``
+    writes it: ``<grade id>: <exercise>: <key>`` (a key may hold ``:``, never ``': '``)."""
+    grade_id, _, rest = detail.partition(": ")
+    exercise, _, key = rest.partition(": ")
+    return grade_id, exercise, key

@@ -29,6 +29,7 @@ from pixelschool_admin.grading.results.export import (  # noqa: E402
     read_gradebook,
     status_table,
 )
+from pixelschool_admin.grading.results.mistakes import write_mistakes  # noqa: E402
 from pixelschool_admin.grading.settings import SLOW_FACTOR, SLOW_MARGIN  # noqa: E402
 
 
@@ -127,6 +128,7 @@ GRADING_KINDS = {
     "too big",
 }
 ALERT_KINDS = {"forged submission"}  # shown first, before the scores
+COUNTED_KINDS = {"mistake"}  # counted in mistakes.csv, not a thing to look at per student
 
 
 def status_events(course, recorded=None):
@@ -174,6 +176,7 @@ def attention_table(course, recorded=None):
     """One row per thing to look at: student, assignment, what, detail (all sources: the
     events of every step, the integrity scan's among them, and the gradebook)."""
     logged = events.read(course)
+    logged = logged[~logged["kind"].isin(COUNTED_KINDS)]
     rows = [(e.student, e.assignment, e.kind, e.detail) for e in logged.itertuples()]
     rows += status_events(course, recorded) + slow_rows(course)
     table = pd.DataFrame(rows, columns=["student", "assignment", "kind", "detail"])
@@ -219,6 +222,7 @@ def write_report(course, out_dir=None):
     stats.to_csv(out_dir / "questions.csv", index=False, float_format="%.3f")
     attention = attention_table(course, recorded)
     attention.to_csv(out_dir / "attention.csv", index=False)
+    write_mistakes(course)  # reports/mistakes.csv; its section and plot: issue 24
     sections = [f"<h1>Grade report: {html.escape(course.course_id)}</h1>"]
     sections += alert_section(attention)
     sections += sandbox_section(course)
