@@ -93,7 +93,9 @@ def independent_scores():
     found = []
     for exercise, variants in sorted(CORRECT_VARIANTS.items()):
         functions = [REFERENCES[exercise], *variants] if exercise in REFERENCES else variants
-        cells = [released(inspect.getsource(REFERENCES[exercise]))] if exercise in REFERENCES else []
+        cells = (
+            [released(inspect.getsource(REFERENCES[exercise]))] if exercise in REFERENCES else []
+        )
         for f, g in itertools.combinations(functions, 2):
             a = {exercise: textwrap.dedent(inspect.getsource(f))}
             b = {exercise: textwrap.dedent(inspect.getsource(g))}
@@ -163,4 +165,6 @@ def test_the_report_names_the_copied_pair(tmp_path):
     path = similarity.write_similarity(FakeCourse(tmp_path))
     with open(path, newline="") as rows:
         table = list(csv.DictReader(rows))
-    assert table == [{"assignment": NOTEBOOK, "student_a": "ada", "student_b": "bob", "score": "1.0"}]
+    assert table == [
+        {"assignment": NOTEBOOK, "student_a": "ada", "student_b": "bob", "score": "1.0"}
+    ]
