@@ -38,6 +38,8 @@ REPORT_FILES = {
     "(results/mistakes.py)",
     "report.html": "the report (results/report.py), with questions.csv, attention.csv and "
     "scores_by_notebook.png, scores_by_question.png",
+    "similarity.csv": "pairs of students whose answers share much code, for a look by hand "
+    "(results/similarity.py)",
 }
 
 # nbgrader's gradebook code trips SQLAlchemy's autoflush warnings on every autograde: noise

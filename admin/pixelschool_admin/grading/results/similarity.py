@@ -1,0 +1,175 @@
+"""Similar submissions: pairs of students whose answer cells share much of their own code.
+
+A prompt for a look by hand, never a grade: short exercises have few ways to be written,
+and two students may well write the same lines on their own.
+
+How a pair's score is made, for one assignment:
+
+- each answer cell (nbgrader solution code cell, by grade id) is tokenised by copydetect's
+  ``filter_code`` (pygments): comments and whitespace dropped, every name a ``V``, every
+  defined function's name an ``F``, every string an ``S``; so renamed variables and changed
+  comments change nothing;
+- its fingerprints are the hashes of every ``K``-character slice of that text (copydetect's
+  defaults, noise threshold = guarantee threshold, winnow nothing away), hashed here with a
+  fixed polynomial hash rather than Python's ``hash``, which changes from run to run;
+  each function is fingerprinted apart (the text is cut before every ``def``), so
+  reordering functions changes nothing;
+- the fingerprints of the released notebook's code (scaffolding, signatures, docstrings)
+  are subtracted, and each remaining one is keyed by its cell, so a line counts only
+  against the same exercise;
+- fingerprints that more than ``COMMON_SHARE`` of the class share (and over ``COMMON_MIN``
+  students) are the class's common idiom, not a copy: dropped too (MOSS's ``-m``);
+- a pair's score is the Jaccard index of the two students' fingerprint sets (shared / all
+  of both), 0 to 1; only pairs that share ``MIN_SHARED`` fingerprints or more and score at
+  least ``THRESHOLD`` are reported.
+
+Scale: an index (students x fingerprints, a sparse matrix) whose product with itself counts
+the shared fingerprints of every pair that shares any; no pair is compared in full.
+``benchmarks/similarity.py`` measures 2,000 students. The threshold comes from the scores of
+independently written correct answers (``tests/grading/results/test_similarity.py``).
+"""
+
+import csv
+import hashlib
+import re
+from pathlib import Path
+
+import numpy as np
+from copydetect.utils import filter_code
+from numpy.lib.stride_tricks import sliding_window_view
+from scipy import sparse
+
+from pixelschool_admin.authoring.notebooks import answer_cells, cell_grade_id, readable_notebooks
+
+K = 25  # characters of filtered code per fingerprint (copydetect's noise threshold)
+THRESHOLD = 0.5  # a pair at this Jaccard index or above is reported
+MIN_SHARED = 40  # ... and only if it shares this many fingerprints (about 40 characters)
+COMMON_SHARE = 0.05  # a fingerprint of more than this share of the class is common idiom
+COMMON_MIN = 20  # ... and of more than this many students
+COLUMNS = ["assignment", "student_a", "student_b", "score"]
+
+_BASE = np.uint64(0x100000001B3)  # FNV's 64-bit prime: a fixed polynomial hash
+_POWERS = _BASE ** np.arange(K, dtype=np.uint64)[::-1]  # wraps modulo 2**64, on every CPU
+
+
+def filtered(source):
+    """``source`` tokenised as copydetect does: no comments or whitespace, names ``V``."""
+    text, _ = filter_code(source, "answer.py", language="python")
+    return text
+
+
+def kgram_hashes(text, k=K):
+    """(len(text) - k + 1,) uint64: a fixed hash of every ``k``-character slice of ``text``."""
+    codes = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32).astype(np.uint64)
+    if len(codes) < k:
+        return np.empty(0, dtype=np.uint64)
+    powers = _POWERS if k == K else _BASE ** np.arange(k, dtype=np.uint64)[::-1]
+    with np.errstate(over="ignore"):
+        return sliding_window_view(codes, k) @ powers
+
+
+def _salt(key):
+    return np.uint64(int.from_bytes(hashlib.blake2b(key.encode(), digest_size=8).digest(), "big"))
+
+
+def cell_hashes(source):
+    """The ``kgram_hashes`` of a cell's code, function by function: no slice straddles two
+    functions, so their order in the cell changes nothing."""
+    parts = [kgram_hashes(part) for part in re.split(r"(?=defF\()", filtered(source))]
+    return np.concatenate(parts)
+
+
+def boilerplate(sources):
+    """(M,) uint64: the fingerprints of the released code ``sources`` (cells' text)."""
+    parts = [cell_hashes(s) for s in sources]
+    return np.unique(np.concatenate(parts)) if parts else np.empty(0, dtype=np.uint64)
+
+
+def fingerprints(answers, released=()):
+    """(F,) uint64, unique: the fingerprints of one student's ``answers`` ({cell key: source}),
+    less those of ``released`` (a ``boilerplate`` array), each keyed by its cell."""
+    parts = []
+    for key, source in answers.items():
+        hashes = np.setdiff1d(cell_hashes(source), released)
+        parts.append(hashes ^ _salt(key))
+    return np.unique(np.concatenate(parts)) if parts else np.empty(0, dtype=np.uint64)
+
+
+def similar_pairs(submissions, released=(), threshold=THRESHOLD, min_shared=MIN_SHARED):
+    """[(student_a, student_b, score)] of the pairs at ``threshold`` or above, best first.
+
+    ``submissions``: {student: {cell key: answer source}}; ``released``: the released
+    notebook's code cells (sources), subtracted. Scores are Jaccard indices in [0, 1].
+    """
+    students = sorted(submissions)
+    if len(students) < 2:
+        return []
+    released = boilerplate(released)
+    sets = [fingerprints(submissions[s], released) for s in students]
+    rows = np.repeat(np.arange(len(students)), [len(f) for f in sets])
+    values, columns = np.unique(np.concatenate(sets), return_inverse=True)
+    index = sparse.csr_matrix(
+        (np.ones(len(rows), dtype=np.int32), (rows, columns)), shape=(len(students), len(values))
+    )
+    share = np.asarray(index.sum(axis=0)).ravel()
+    common = share > max(COMMON_MIN, COMMON_SHARE * len(students))
+    index = index[:, np.flatnonzero(~common)].tocsr()  # the class's idiom: in no set
+    sizes = np.asarray(index.sum(axis=1)).ravel()
+    shared = sparse.triu(index @ index.T, k=1).tocoo()  # only pairs that share something
+    a, b, both = shared.row, shared.col, shared.data
+    scores = both / (sizes[a] + sizes[b] - both)
+    keep = (both >= min_shared) & (scores >= threshold)
+    found = sorted(
+        zip(a[keep], b[keep], scores[keep], strict=True), key=lambda p: (-p[2], p[0], p[1])
+    )
+    return [(students[i], students[j], float(score)) for i, j, score in found]
+
+
+def answers_of(nb, notebook):
+    """{"<notebook>:<grade id>": source} of a notebook's answer cells."""
+    return {f"{notebook}:{cell_grade_id(cell)}": cell.source for cell in answer_cells(nb)}
+
+
+def released_code(course, assignment):
+    """The sources of every code cell of the assignment's released notebooks."""
+    paths = sorted((course.root / "release" / assignment).glob("*.ipynb"))
+    return [
+        cell.source
+        for _, nb in readable_notebooks(paths)
+        for cell in nb.cells
+        if cell.cell_type == "code"
+    ]
+
+
+def submitted_answers(course, assignment):
+    """{student: {cell key: source}} of the students' submitted notebooks (``submitted/``)."""
+    found = {}
+    for student in course.students(assignment):
+        folder = course.root / "submitted" / student / assignment
+        answers = {}
+        for path, nb in readable_notebooks(sorted(folder.glob("*.ipynb"))):
+            answers.update(answers_of(nb, Path(path).stem))
+        if answers:
+            found[student] = answers
+    return found
+
+
+def similarity_table(course, assignments=None, threshold=THRESHOLD):
+    """[(assignment, student_a, student_b, score)] for ``assignments`` (all by default)."""
+    rows = []
+    for assignment in assignments or course.assignments():
+        pairs = similar_pairs(
+            submitted_answers(course, assignment), released_code(course, assignment), threshold
+        )
+        rows += [(assignment, a, b, round(score, 3)) for a, b, score in pairs]
+    return rows
+
+
+def write_similarity(course, assignments=None, threshold=THRESHOLD):
+    """Write ``reports/similarity.csv`` (``COLUMNS``); return its path."""
+    path = course.report_path("similarity.csv")
+    with open(path, "w", newline="", encoding="utf-8") as out:
+        writer = csv.writer(out)
+        writer.writerow(COLUMNS)
+        writer.writerows(similarity_table(course, assignments, threshold))
+    return path

@@ -1,0 +1,170 @@
+"""Similar submissions (results/similarity.py): planted copies found, independent answers not.
+
+The independent answers are the correct variants of ``admin/pixelschool_admin/answers``
+(``@right``) and each exercise's reference: every pair of answers to the same exercise is
+scored as a one-cell submission, the hardest case (short answers, no class to tell common
+idiom from copying). Some variants are the reference with one line changed, so the rate
+measured here is an upper bound on the false positives of independent work.
+"""
+
+import csv
+import inspect
+import itertools
+import re
+import textwrap
+
+import pytest
+
+from pixelschool_admin import answers
+from pixelschool_admin.answers.registry import CORRECT_VARIANTS, REFERENCES
+from pixelschool_admin.authoring.notebooks import read_notebook
+from pixelschool_admin.grading.course import report_path
+from pixelschool_admin.grading.results import similarity
+from pixelschool_admin.grading.results.similarity import THRESHOLD, answers_of, similar_pairs
+from pixelschool_admin.paths import SOLUTIONS_DIR
+
+NOTEBOOK = "03_softmax"
+SOLUTION = re.compile(r"### BEGIN SOLUTION.*?### END SOLUTION", re.S)
+NAMES = {"scores": "s", "probs": "p", "labels": "targets", "shifted": "z", "exp_scores": "e"}
+
+
+def released(source):
+    """An answer cell as nbgrader releases it: the solution cleared."""
+    return SOLUTION.sub("# YOUR CODE HERE\nraise NotImplementedError()", source)
+
+
+@pytest.fixture(scope="module")
+def reference():
+    """{cell key: source} of the solution notebook's answer cells, and its released cells."""
+    cells = answers_of(read_notebook(SOLUTIONS_DIR / f"{NOTEBOOK}.ipynb"), NOTEBOOK)
+    return cells, [released(source) for source in cells.values()]
+
+
+def disguised(source):
+    """``source`` with its variables renamed and its comments and blank lines changed."""
+    for old, new in NAMES.items():
+        source = re.sub(rf"\b{old}\b", new, source)
+    source = re.sub(r"#.*", "# my own words", source)
+    return source.replace("\n\n", "\n\n\n")
+
+
+def score(a, b, released_cells=()):
+    found = similar_pairs({"a": a, "b": b}, released_cells, threshold=0, min_shared=1)
+    return found[0][2] if found else 0.0
+
+
+def test_renamed_variables_and_changed_comments_are_the_same_code(reference):
+    cells, released_cells = reference
+    copy = {key: disguised(source) for key, source in cells.items()}
+    assert copy != cells
+    assert score(cells, copy, released_cells) == 1.0
+
+
+def test_reordered_functions_are_found(reference):
+    cells, released_cells = reference
+    keys = list(cells)
+    first, second = cells[keys[0]], cells[keys[1]]
+    a = {"cell": first + "\n\n" + second}
+    b = {"cell": disguised(second) + "\n\n" + disguised(first)}
+    assert score(a, b, released_cells) > 0.9
+
+
+def test_a_copy_with_one_function_rewritten_is_found(reference):
+    answers.import_all()
+    cells, released_cells = reference
+    copy = {key: disguised(source) for key, source in cells.items()}
+    key = next(k for k in cells if k.endswith(":softmax_loss_and_grad"))
+    own = textwrap.dedent(inspect.getsource(CORRECT_VARIANTS["softmax_loss_and_grad"][0]))
+    copy[key] = own
+    found = score(cells, copy, released_cells)
+    assert THRESHOLD <= found < 1.0
+
+
+def test_the_released_code_is_subtracted(reference):
+    cells, released_cells = reference
+    untouched = {key: released(source) for key, source in cells.items()}
+    submissions = {"a": untouched, "b": dict(untouched), "c": cells}
+    assert similar_pairs(submissions, released_cells, threshold=0, min_shared=1) == []
+
+
+def independent_scores():
+    """(score, exercise, name, name) of every pair of correct answers to one exercise."""
+    answers.import_all()
+    found = []
+    for exercise, variants in sorted(CORRECT_VARIANTS.items()):
+        functions = [REFERENCES[exercise], *variants] if exercise in REFERENCES else variants
+        cells = (
+            [released(inspect.getsource(REFERENCES[exercise]))] if exercise in REFERENCES else []
+        )
+        for f, g in itertools.combinations(functions, 2):
+            a = {exercise: textwrap.dedent(inspect.getsource(f))}
+            b = {exercise: textwrap.dedent(inspect.getsource(g))}
+            pairs = similar_pairs({"a": a, "b": b}, cells)  # the threshold in force
+            found.append((pairs[0][2] if pairs else 0.0, exercise, f.__name__, g.__name__))
+    return found
+
+
+def test_independent_correct_answers_are_rarely_flagged():
+    found = independent_scores()
+    flagged = [row for row in found if row[0] >= THRESHOLD]
+    assert len(found) >= 150  # the measurement means something
+    # measured: 1 of 200 pairs (0.5 %), cross_validate_default_argsort, the reference with
+    # one call changed (its names and layout are the reference's)
+    assert len(flagged) / len(found) <= 0.01, flagged
+
+
+def test_the_index_finds_what_comparing_every_pair_finds():
+    """The sparse index's scores equal the Jaccard index of every pair, computed in full."""
+    answers.import_all()
+    pool = [textwrap.dedent(inspect.getsource(f)) for f in CORRECT_VARIANTS["svm_loss_and_grad"]]
+    pool += [textwrap.dedent(inspect.getsource(REFERENCES["svm_loss_and_grad"]))]
+    submissions = {f"s{i}": {"softmax": source} for i, source in enumerate(pool)}
+    sets = {s: set(similarity.fingerprints(a).tolist()) for s, a in submissions.items()}
+    expected = {}
+    for a, b in itertools.combinations(sorted(sets), 2):
+        both = len(sets[a] & sets[b])
+        if both:
+            expected[(a, b)] = both / len(sets[a] | sets[b])
+    found = similar_pairs(submissions, threshold=0, min_shared=1)
+    assert {(a, b): pytest.approx(s) for a, b, s in found} == expected
+
+
+class FakeCourse:
+    """What write_similarity reads of a Course: its folders, students and report path."""
+
+    def __init__(self, root):
+        self.root = root
+
+    def assignments(self):
+        return [NOTEBOOK]
+
+    def students(self, assignment):
+        return sorted(p.name for p in (self.root / "submitted").iterdir())
+
+    def report_path(self, name):
+        return report_path(self.root, name)
+
+
+def test_the_report_names_the_copied_pair(tmp_path):
+    import nbformat
+
+    nb = read_notebook(SOLUTIONS_DIR / f"{NOTEBOOK}.ipynb")
+    release = tmp_path / "release" / NOTEBOOK
+    release.mkdir(parents=True)
+    blank = nbformat.from_dict(nb)
+    for cell in blank.cells:
+        cell.source = released(cell.source)
+    nbformat.write(blank, release / f"{NOTEBOOK}.ipynb")
+    for student, change in [("ada", None), ("bob", disguised), ("cy", released)]:
+        copy = nbformat.from_dict(nb)
+        for cell in copy.cells:
+            cell.source = change(cell.source) if change else cell.source
+        folder = tmp_path / "submitted" / student / NOTEBOOK
+        folder.mkdir(parents=True)
+        nbformat.write(copy, folder / f"{NOTEBOOK}.ipynb")
+    path = similarity.write_similarity(FakeCourse(tmp_path))
+    with open(path, newline="") as rows:
+        table = list(csv.DictReader(rows))
+    assert table == [
+        {"assignment": NOTEBOOK, "student_a": "ada", "student_b": "bob", "score": "1.0"}
+    ]
