@@ -21,7 +21,11 @@ How a pair's score is made, for one assignment:
   students) are the class's common idiom, not a copy: dropped too (MOSS's ``-m``);
 - a pair's score is the Jaccard index of the two students' fingerprint sets (shared / all
   of both), 0 to 1; only pairs that share ``MIN_SHARED`` fingerprints or more and score at
-  least ``THRESHOLD`` are reported.
+  least ``THRESHOLD`` are reported (compared on integers, in thousandths, so no last-bit
+  float difference moves a pair over the line).
+
+A copy of a student whose every answer is the class's common one shares nothing rare: it
+cannot be told from two students who wrote the common answer, and is not reported.
 
 Scale: an index (students x fingerprints, a sparse matrix) whose product with itself counts
 the shared fingerprints of every pair that shares any; no pair is compared in full.
@@ -116,9 +120,11 @@ def similar_pairs(submissions, released=(), threshold=THRESHOLD, min_shared=MIN_
     index = index[:, np.flatnonzero(~common)].tocsr()  # the class's idiom: in no set
     sizes = np.asarray(index.sum(axis=1)).ravel()
     shared = sparse.triu(index @ index.T, k=1).tocoo()  # only pairs that share something
-    a, b, both = shared.row, shared.col, shared.data
-    scores = both / (sizes[a] + sizes[b] - both)
-    keep = (both >= min_shared) & (scores >= threshold)
+    a, b, both = shared.row, shared.col, shared.data.astype(np.int64)
+    union = sizes[a] + sizes[b] - both
+    scores = both / union
+    # on integers, in thousandths: no last-bit float difference moves a pair over the line
+    keep = (both >= min_shared) & (both * 1000 >= round(threshold * 1000) * union)
     found = sorted(
         zip(a[keep], b[keep], scores[keep], strict=True), key=lambda p: (-p[2], p[0], p[1])
     )
