@@ -30,6 +30,7 @@ from pixelschool_admin.grading.results.export import (  # noqa: E402
     status_table,
 )
 from pixelschool_admin.grading.results.mistakes import write_mistakes  # noqa: E402
+from pixelschool_admin.grading.results.similarity_report import similarity_section  # noqa: E402
 from pixelschool_admin.grading.settings import SLOW_FACTOR, SLOW_MARGIN  # noqa: E402
 
 
@@ -245,6 +246,7 @@ def write_report(course, out_dir=None):
             "<h2>Questions</h2>",
             _table(stats),
         ]
+    sections += similarity_section(course, out_dir)  # and reports/similarity.csv
     grading = attention[attention["kind"].isin(GRADING_KINDS)]
     sections.append("<h2>Grading problems</h2>")
     sections.append(

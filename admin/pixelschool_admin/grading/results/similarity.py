@@ -99,15 +99,18 @@ def fingerprints(answers, released=()):
     return np.unique(np.concatenate(parts)) if parts else np.empty(0, dtype=np.uint64)
 
 
-def similar_pairs(submissions, released=(), threshold=THRESHOLD, min_shared=MIN_SHARED):
-    """[(student_a, student_b, score)] of the pairs at ``threshold`` or above, best first.
+def pair_counts(submissions, released=()):
+    """(students, a, b, shared, union) of every pair that shares a fingerprint that is not
+    the class's idiom: ``students`` sorted, ``a < b`` (M,) indices into it, ``shared`` and
+    ``union`` (M,) int64 fingerprint counts, so the pair's Jaccard index is shared / union.
 
     ``submissions``: {student: {cell key: answer source}}; ``released``: the released
-    notebook's code cells (sources), subtracted. Scores are Jaccard indices in [0, 1].
+    notebook's code cells (sources), subtracted.
     """
     students = sorted(submissions)
+    empty = np.empty(0, dtype=np.int64)
     if len(students) < 2:
-        return []
+        return students, empty, empty, empty, empty
     released = boilerplate(released)
     sets = [fingerprints(submissions[s], released) for s in students]
     rows = np.repeat(np.arange(len(students)), [len(f) for f in sets])
@@ -118,16 +121,23 @@ def similar_pairs(submissions, released=(), threshold=THRESHOLD, min_shared=MIN_
     share = np.asarray(index.sum(axis=0)).ravel()
     common = share > max(COMMON_MIN, COMMON_SHARE * len(students))
     index = index[:, np.flatnonzero(~common)].tocsr()  # the class's idiom: in no set
-    sizes = np.asarray(index.sum(axis=1)).ravel()
+    sizes = np.asarray(index.sum(axis=1)).ravel().astype(np.int64)
     shared = sparse.triu(index @ index.T, k=1).tocoo()  # only pairs that share something
     a, b, both = shared.row, shared.col, shared.data.astype(np.int64)
-    union = sizes[a] + sizes[b] - both
-    scores = both / union
+    return students, a, b, both, sizes[a] + sizes[b] - both
+
+
+def similar_pairs(submissions, released=(), threshold=THRESHOLD, min_shared=MIN_SHARED):
+    """[(student_a, student_b, score)] of the pairs at ``threshold`` or above, best first.
+
+    ``submissions``: {student: {cell key: answer source}}; ``released``: the released
+    notebook's code cells (sources), subtracted. Scores are Jaccard indices in [0, 1].
+    """
+    students, a, b, both, union = pair_counts(submissions, released)
     # on integers, in thousandths: no last-bit float difference moves a pair over the line
     keep = (both >= min_shared) & (both * 1000 >= round(threshold * 1000) * union)
-    found = sorted(
-        zip(a[keep], b[keep], scores[keep], strict=True), key=lambda p: (-p[2], p[0], p[1])
-    )
+    scores = both[keep] / union[keep]
+    found = sorted(zip(a[keep], b[keep], scores, strict=True), key=lambda p: (-p[2], p[0], p[1]))
     return [(students[i], students[j], float(score)) for i, j, score in found]
 
 
@@ -171,11 +181,16 @@ def similarity_table(course, assignments=None, threshold=THRESHOLD):
     return rows
 
 
-def write_similarity(course, assignments=None, threshold=THRESHOLD):
-    """Write ``reports/similarity.csv`` (``COLUMNS``); return its path."""
+def write(course, rows):
+    """Write ``rows`` (``similarity_table``'s) as ``reports/similarity.csv``; return its path."""
     path = course.report_path("similarity.csv")
     with open(path, "w", newline="", encoding="utf-8") as out:
         writer = csv.writer(out)
         writer.writerow(COLUMNS)
-        writer.writerows(similarity_table(course, assignments, threshold))
+        writer.writerows(rows)
     return path
+
+
+def write_similarity(course, assignments=None, threshold=THRESHOLD):
+    """Write ``reports/similarity.csv`` (``COLUMNS``); return its path."""
+    return write(course, similarity_table(course, assignments, threshold))
