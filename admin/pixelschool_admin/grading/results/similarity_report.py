@@ -72,7 +72,12 @@ def plot_scores(scores, threshold, path):
     for ax, name in zip(axes[0], names):
         ax.hist(scores[name], bins=np.linspace(0, 1, 21), color="#4c72b0")
         ax.axvline(threshold, color="#c44e52", linestyle="--", label=f"threshold {threshold}")
-        ax.set(title=name, xlabel="score (shared / all own code)", ylabel="pairs", xlim=(0, 1))
+        ax.set(
+            title=name,
+            xlabel="score (shared / all own code)",
+            ylabel="pairs sharing own code",
+            xlim=(0, 1),
+        )
         ax.set_yscale("symlog", linthresh=1)
         ax.legend(fontsize=8)
     fig.tight_layout()
