@@ -133,7 +133,12 @@ def similar_pairs(submissions, released=(), threshold=THRESHOLD, min_shared=MIN_
     ``submissions``: {student: {cell key: answer source}}; ``released``: the released
     notebook's code cells (sources), subtracted. Scores are Jaccard indices in [0, 1].
     """
-    students, a, b, both, union = pair_counts(submissions, released)
+    return pairs_above(pair_counts(submissions, released), threshold, min_shared)
+
+
+def pairs_above(counts, threshold=THRESHOLD, min_shared=MIN_SHARED):
+    """``similar_pairs`` from ``pair_counts``' ``counts``, so a caller counts only once."""
+    students, a, b, both, union = counts
     # on integers, in thousandths: no last-bit float difference moves a pair over the line
     keep = (both >= min_shared) & (both * 1000 >= round(threshold * 1000) * union)
     scores = both[keep] / union[keep]

@@ -92,9 +92,10 @@ def similarity_section(course, out_dir, threshold=similarity.THRESHOLD):
     for assignment in course.assignments():
         answers = similarity.submitted_answers(course, assignment)
         code = similarity.released_code(course, assignment)
-        students, a, b, both, union = similarity.pair_counts(answers, code)
+        counts = similarity.pair_counts(answers, code)
+        _, _, _, both, union = counts
         scores[assignment] = both / np.maximum(union, 1)
-        pairs = similarity.similar_pairs(answers, code, threshold)
+        pairs = similarity.pairs_above(counts, threshold)
         rows += [(assignment, x, y, round(s, 3)) for x, y, s in pairs]
         released = similarity.boilerplate(code)
         shown += [(s, assignment, x, y, answers, released) for x, y, s in pairs]
