@@ -78,9 +78,19 @@ def nbgrader_metadata_list(nb):
     nb["cells"][code]["metadata"]["nbgrader"] = ["grade", "solution"]
 
 
+def source_not_text(nb):  # nbformat refuses the notebook: the student is left out
+    nb["cells"][answer_indices(nb)[0]]["source"] = [1, {"def": 2}]
+
+
 @pytest.mark.parametrize(
     "hostile",
-    [surrogate_in_code, surrogate_in_grade_id, nbgrader_metadata_text, nbgrader_metadata_list],
+    [
+        surrogate_in_code,
+        surrogate_in_grade_id,
+        nbgrader_metadata_text,
+        nbgrader_metadata_list,
+        source_not_text,
+    ],
 )
 def test_hostile_notebook_does_not_stop_the_class(tmp_path, hostile):
     assert class_with(tmp_path, hostile) == [("ada", "bob")]
