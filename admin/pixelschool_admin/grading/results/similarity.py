@@ -96,16 +96,6 @@ def boilerplate(sources):
     return np.unique(np.concatenate(parts)) if parts else np.empty(0, dtype=np.uint64)
 
 
-def fingerprints(answers, released=()):
-    """(F,) uint64, unique: the fingerprints of one student's ``answers`` ({cell key: source}),
-    less those of ``released`` (a ``boilerplate`` array), each keyed by its cell."""
-    parts = []
-    for key, source in bounded(answers).items():
-        hashes = np.setdiff1d(cell_hashes(source), released)
-        parts.append(hashes ^ _salt(key))
-    return np.unique(np.concatenate(parts)) if parts else np.empty(0, dtype=np.uint64)
-
-
 def bounded(answers):
     """``answers`` ({cell key: source}) cut to ``MAX_ANSWER_CELLS`` cells, ``MAX_CELL_CHARS``
     characters each and ``MAX_ANSWER_CHARS`` in all: the tokeniser takes about 2 s a
@@ -115,6 +105,16 @@ def bounded(answers):
         kept[key] = source[: min(MAX_CELL_CHARS, left)]
         left -= len(kept[key])
     return kept
+
+
+def fingerprints(answers, released=()):
+    """(F,) uint64, unique: the fingerprints of one student's ``answers`` ({cell key: source}),
+    less those of ``released`` (a ``boilerplate`` array), each keyed by its cell."""
+    parts = []
+    for key, source in bounded(answers).items():
+        hashes = np.setdiff1d(cell_hashes(source), released)
+        parts.append(hashes ^ _salt(key))
+    return np.unique(np.concatenate(parts)) if parts else np.empty(0, dtype=np.uint64)
 
 
 def similar_pairs(submissions, released=(), threshold=THRESHOLD, min_shared=MIN_SHARED):
