@@ -8,6 +8,7 @@ test plants one hostile submission beside an honest copied pair, which must stil
 
 import csv
 import json
+import time
 
 import nbformat
 import pytest
@@ -127,3 +128,14 @@ def test_hostile_padding_costs_no_more_than_a_long_answer(tmp_path, monkeypatch)
     assert class_with(tmp_path, padded) == [("ada", "bob")]
     assert max(chars for chars, _ in read) <= 100_000  # the course's answers: 46,000 in all
     assert max(cells for _, cells in read) <= 100  # the course's notebooks: 26 at most
+
+
+@pytest.mark.parametrize("line", [" \n", "\t\n", " \r\n", "\x0c\n"])
+def test_hostile_blank_lines_are_tokenised_in_linear_time(line):
+    """pygments' Python lexer is quadratic over whitespace lines (3.5 s for 20,000 characters,
+    hours for a megabyte); the similarity run strips them first."""
+    source = "def f(x):\n    return x\n" + line * (20_000 // len(line)) + "y = f(1)\n"
+    start = time.perf_counter()
+    text = similarity.filtered(source)
+    assert time.perf_counter() - start < 0.5
+    assert text == similarity.filtered("def f(x):\n    return x\ny = f(1)\n")
