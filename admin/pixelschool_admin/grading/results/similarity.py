@@ -51,20 +51,31 @@ MIN_SHARED = 40  # ... and only if it shares this many fingerprints (about 40 ch
 COMMON_SHARE = 0.05  # a fingerprint of more than this share of the class is common idiom
 COMMON_MIN = 20  # ... and of more than this many students
 COLUMNS = ["assignment", "student_a", "student_b", "score"]
+# What one student's answers to one assignment may cost: the course's longest answer cell has
+# 2,700 characters, its notebooks 26 answer cells and 15,000 characters of answers at most.
+MAX_CELL_CHARS = 20_000  # characters of one answer cell read
+MAX_ANSWER_CHARS = 100_000  # ... of all of them
+MAX_ANSWER_CELLS = 100  # answer cells read
 
 _BASE = np.uint64(0x100000001B3)  # FNV's 64-bit prime: a fixed polynomial hash
 _POWERS = _BASE ** np.arange(K, dtype=np.uint64)[::-1]  # wraps modulo 2**64, on every CPU
 
 
 def filtered(source):
-    """``source`` tokenised as copydetect does: no comments or whitespace, names ``V``."""
+    """``source`` tokenised as copydetect does: no comments or whitespace, names ``V``.
+
+    Trailing whitespace goes first (the same tokens): pygments' Python lexer takes quadratic
+    time over lines of whitespace (20,000 characters of " \\n": 3.5 s, a megabyte: hours)."""
+    source = "\n".join(line.rstrip() for line in source.split("\n"))
     text, _ = filter_code(source, "answer.py", language="python")
     return text
 
 
 def kgram_hashes(text, k=K):
     """(len(text) - k + 1,) uint64: a fixed hash of every ``k``-character slice of ``text``."""
-    codes = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32).astype(np.uint64)
+    codes = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32).astype(
+        np.uint64
+    )
     if len(codes) < k:
         return np.empty(0, dtype=np.uint64)
     powers = _POWERS if k == K else _BASE ** np.arange(k, dtype=np.uint64)[::-1]
@@ -73,7 +84,11 @@ def kgram_hashes(text, k=K):
 
 
 def _salt(key):
-    return np.uint64(int.from_bytes(hashlib.blake2b(key.encode(), digest_size=8).digest(), "big"))
+    return np.uint64(
+        int.from_bytes(
+            hashlib.blake2b(key.encode("utf-8", "surrogatepass"), digest_size=8).digest(), "big"
+        )
+    )
 
 
 def cell_hashes(source):
@@ -89,11 +104,22 @@ def boilerplate(sources):
     return np.unique(np.concatenate(parts)) if parts else np.empty(0, dtype=np.uint64)
 
 
+def bounded(answers):
+    """``answers`` ({cell key: source}) cut to ``MAX_ANSWER_CELLS`` cells, ``MAX_CELL_CHARS``
+    characters each and ``MAX_ANSWER_CHARS`` in all: the tokeniser takes about 2 s a
+    megabyte, and a submission padded with megabytes must not hold up the class."""
+    kept, left = {}, MAX_ANSWER_CHARS
+    for key, source in list(answers.items())[:MAX_ANSWER_CELLS]:
+        kept[key] = source[: min(MAX_CELL_CHARS, left)]
+        left -= len(kept[key])
+    return kept
+
+
 def fingerprints(answers, released=()):
     """(F,) uint64, unique: the fingerprints of one student's ``answers`` ({cell key: source}),
     less those of ``released`` (a ``boilerplate`` array), each keyed by its cell."""
     parts = []
-    for key, source in answers.items():
+    for key, source in bounded(answers).items():
         hashes = np.setdiff1d(cell_hashes(source), released)
         parts.append(hashes ^ _salt(key))
     return np.unique(np.concatenate(parts)) if parts else np.empty(0, dtype=np.uint64)
