@@ -39,9 +39,10 @@ def write(folder, nb):
     (folder / f"{NOTEBOOK}.ipynb").write_text(json.dumps(nb), encoding="ascii")
 
 
-def class_with(tmp_path, hostile):
-    """A course folder: the release, ada and bob (a disguised copy of ada), and mallory,
-    whose notebook is the solution changed by ``hostile(nb dict)``; the similarity rows."""
+def class_with(tmp_path, hostile, evade=lambda nb: None):
+    """A course folder: the release, ada and bob (a disguised copy of ada, then changed by
+    ``evade(nb dict)``), and mallory, whose notebook is the solution changed by
+    ``hostile(nb dict)``; the similarity rows."""
     nb = solution_dict()
     blank = json.loads(json.dumps(nb))
     for cell in blank["cells"]:
@@ -50,6 +51,7 @@ def class_with(tmp_path, hostile):
     copy = json.loads(json.dumps(nb))
     for cell in copy["cells"]:
         cell["source"] = disguised("".join(cell["source"]))
+    evade(copy)
     write(tmp_path / "submitted" / "ada" / NOTEBOOK, nb)
     write(tmp_path / "submitted" / "bob" / NOTEBOOK, copy)
     mallory = json.loads(json.dumps(nb))
@@ -139,3 +141,47 @@ def test_hostile_blank_lines_are_tokenised_in_linear_time(line):
     text = similarity.filtered(source)
     assert time.perf_counter() - start < 0.5
     assert text == similarity.filtered("def f(x):\n    return x\ny = f(1)\n")
+
+
+def unmarked(nb):
+    """The answer cells' nbgrader metadata removed: nbgrader grades the notebook the same."""
+    for i in answer_indices(nb):
+        del nb["cells"][i]["metadata"]["nbgrader"]
+
+
+def all_in_one_new_cell(nb):
+    """Every answer moved into one new cell at the end; the answer cells as released."""
+    cells = answer_indices(nb)
+    moved = "\n\n".join("".join(nb["cells"][i]["source"]) for i in cells)
+    for i in cells:
+        nb["cells"][i]["source"] = "# YOUR CODE HERE\nraise NotImplementedError()"
+    nb["cells"].append(nbformat.v4.new_code_cell(moved, id="moved"))
+
+
+def shifted_one_cell_on(nb):
+    """Each answer in the next answer cell (the last one's in the first)."""
+    cells = answer_indices(nb)
+    sources = [nb["cells"][i]["source"] for i in cells]
+    for i, source in zip(cells, sources[-1:] + sources[:-1], strict=True):
+        nb["cells"][i]["source"] = source
+
+
+@pytest.mark.parametrize("evade", [unmarked, all_in_one_new_cell, shifted_one_cell_on])
+def test_hostile_copy_moved_or_unmarked_is_still_found(tmp_path, evade):
+    """Cheap ways out of a per-cell comparison (measured by the red team: scores 0.0-0.04
+    before): every code cell but the locked tests is compared, keyed by its notebook."""
+    assert class_with(tmp_path, lambda nb: None, evade) == [("ada", "bob")]
+
+
+def test_hostile_surrogate_in_a_copied_comment_does_not_stop_the_report(tmp_path):
+    """A lone surrogate (a JSON escape) in a comment: dropped by the fingerprints, kept in the
+    side-by-side code, which must still be written."""
+    from pixelschool_admin.grading.results.similarity_report import similarity_section
+
+    def comment(nb):
+        nb["cells"][answer_indices(nb)[0]]["source"] += "\n# \ud800\n"
+
+    assert class_with(tmp_path, lambda nb: None, comment) == [("ada", "bob")]
+    page = "".join(similarity_section(FakeCourse(tmp_path), tmp_path))
+    (tmp_path / "page.html").write_text(page, encoding="utf-8", errors="backslashreplace")
+    assert "ada" in page and "\\ud800" in (tmp_path / "page.html").read_text(encoding="utf-8")

@@ -49,10 +49,10 @@ def course(tmp_path_factory):
 
 def test_highlighted_code_is_escaped_and_marked():
     a = "def f(v):\n    return v.reshape(-1).astype(float).sum() * 2  # </pre><script>\n"
-    shown = highlighted(a, a.replace("v", "w"), released=())
-    assert MARK[0] in shown and "<script>" not in shown and "&lt;script&gt;" in shown
-    lone = highlighted("<script>x = 1</script>", "y = 2", released=())
-    assert lone == "&lt;script&gt;x = 1&lt;/script&gt;"
+    shown, shares = highlighted(a, [a.replace("v", "w")], released=())
+    assert shares and MARK[0] in shown and "<script>" not in shown and "&lt;script&gt;" in shown
+    lone = highlighted("<script>x = 1</script>", ["y = 2"], released=())
+    assert lone == ("&lt;script&gt;x = 1&lt;/script&gt;", False)
 
 
 def test_the_report_shows_the_pair_side_by_side_and_runs_nothing(course):

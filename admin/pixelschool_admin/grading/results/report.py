@@ -268,5 +268,6 @@ def write_report(course, out_dir=None):
         + "\n".join(sections)
         + "</body></html>"
     )
-    (out_dir / "report.html").write_text(page, encoding="utf-8")
+    # a lone surrogate (a JSON escape in a student's code) cannot be written as UTF-8
+    (out_dir / "report.html").write_text(page, encoding="utf-8", errors="backslashreplace")
     return out_dir

@@ -5,7 +5,8 @@ and two students may well write the same lines on their own.
 
 How a pair's score is made, for one assignment:
 
-- each answer cell (nbgrader solution code cell, by grade id) is tokenised by copydetect's
+- each code cell of a submission but the locked test cells (answer cells by grade id; any
+  other cell that is not the released code, by its place) is tokenised by copydetect's
   ``filter_code`` (pygments): comments and whitespace dropped, every name a ``V``, every
   defined function's name an ``F``, every string an ``S``; so renamed variables and changed
   comments change nothing;
@@ -15,8 +16,9 @@ How a pair's score is made, for one assignment:
   each function is fingerprinted apart (the text is cut before every ``def``), so
   reordering functions changes nothing;
 - the fingerprints of the released notebook's code (scaffolding, signatures, docstrings)
-  are subtracted, and each remaining one is keyed by its cell, so a line counts only
-  against the same exercise;
+  are subtracted, and each remaining one is keyed by its notebook, so a line counts only
+  against the same notebook, wherever it sits there: answers moved to other cells, or cells
+  whose nbgrader metadata was removed (which grades the same), are compared all the same;
 - fingerprints that more than ``COMMON_SHARE`` of the class share (and over ``COMMON_MIN``
   students) are the class's common idiom, not a copy: dropped too (MOSS's ``-m``);
 - a pair's score is the Jaccard index of the two students' fingerprint sets (shared / all
@@ -43,7 +45,12 @@ from copydetect.utils import filter_code
 from numpy.lib.stride_tricks import sliding_window_view
 from scipy import sparse
 
-from pixelschool_admin.authoring.notebooks import answer_cells, cell_grade_id, readable_notebooks
+from pixelschool_admin.authoring.notebooks import (
+    answer_cells,
+    cell_grade_id,
+    is_test_cell,
+    readable_notebooks,
+)
 
 K = 25  # characters of filtered code per fingerprint (copydetect's noise threshold)
 THRESHOLD = 0.5  # a pair at this Jaccard index or above is reported
@@ -61,13 +68,16 @@ _BASE = np.uint64(0x100000001B3)  # FNV's 64-bit prime: a fixed polynomial hash
 _POWERS = _BASE ** np.arange(K, dtype=np.uint64)[::-1]  # wraps modulo 2**64, on every CPU
 
 
-def filtered(source):
-    """``source`` tokenised as copydetect does: no comments or whitespace, names ``V``.
+def stripped(source):
+    """``source`` without trailing whitespace on its lines (the same tokens): pygments'
+    Python lexer takes quadratic time over lines of whitespace (20,000 characters of
+    " \\n": 3.5 s, a megabyte: hours), so no code reaches it unstripped."""
+    return "\n".join(line.rstrip() for line in source.split("\n"))
 
-    Trailing whitespace goes first (the same tokens): pygments' Python lexer takes quadratic
-    time over lines of whitespace (20,000 characters of " \\n": 3.5 s, a megabyte: hours)."""
-    source = "\n".join(line.rstrip() for line in source.split("\n"))
-    text, _ = filter_code(source, "answer.py", language="python")
+
+def filtered(source):
+    """``source`` tokenised as copydetect does: no comments or whitespace, names ``V``."""
+    text, _ = filter_code(stripped(source), "answer.py", language="python")
     return text
 
 
@@ -117,11 +127,12 @@ def bounded(answers):
 
 def fingerprints(answers, released=()):
     """(F,) uint64, unique: the fingerprints of one student's ``answers`` ({cell key: source}),
-    less those of ``released`` (a ``boilerplate`` array), each keyed by its cell."""
+    less those of ``released`` (a ``boilerplate`` array), each keyed by its notebook (the
+    key's part before ``:``)."""
     parts = []
     for key, source in bounded(answers).items():
         hashes = np.setdiff1d(cell_hashes(source), released)
-        parts.append(hashes ^ _salt(key))
+        parts.append(hashes ^ _salt(key.partition(":")[0]))  # keyed by the notebook
     return np.unique(np.concatenate(parts)) if parts else np.empty(0, dtype=np.uint64)
 
 
@@ -172,9 +183,21 @@ def pairs_above(counts, threshold=THRESHOLD, min_shared=MIN_SHARED):
     return [(students[i], students[j], float(score)) for i, j, score in found]
 
 
-def answers_of(nb, notebook):
-    """{"<notebook>:<grade id>": source} of a notebook's answer cells."""
-    return {f"{notebook}:{cell_grade_id(cell)}": cell.source for cell in answer_cells(nb)}
+def answers_of(nb, notebook, released=frozenset()):
+    """{"<notebook>:<grade id>": source} of a notebook's answer cells, then
+    {"<notebook>:cell <n>": source} of its other code cells (the n-th code cell) that are
+    neither locked test cells nor ``released`` code (sources) left as it was."""
+    answers = answer_cells(nb)
+    found = {f"{notebook}:{cell_grade_id(cell)}": cell.source for cell in answers}
+    code = [cell for cell in nb.cells if cell.get("cell_type") == "code"]
+    answered = {id(cell) for cell in answers}
+    for n, cell in enumerate(code):
+        source = cell.get("source")
+        if id(cell) in answered or is_test_cell(cell) or not isinstance(source, str):
+            continue
+        if source not in released:
+            found[f"{notebook}:cell {n}"] = source
+    return found
 
 
 def released_code(course, assignment):
@@ -190,14 +213,14 @@ def released_code(course, assignment):
 
 def submitted_answers(course, assignment):
     """{student: {cell key: source}} of the students' submitted notebooks (``submitted/``)."""
-    found = {}
+    found, released = {}, frozenset(released_code(course, assignment))
     for student in course.students(assignment):
         folder = course.root / "submitted" / student / assignment
         answers = {}
         for path, nb in readable_notebooks(sorted(folder.glob("*.ipynb"))):
-            answers.update(answers_of(nb, Path(path).stem))
+            answers.update(answers_of(nb, Path(path).stem, released))
         if answers:
-            found[student] = answers
+            found[student] = bounded(answers)  # what is scored is what the report shows
     return found
 
 

@@ -23,12 +23,13 @@ PLOT = "similarity.png"
 MARK = ("<mark>", "</mark>")
 
 
-def shared_slices(source, other, released):
+def shared_slices(source, others, released):
     """(2, S) int: starts and ends, in ``source``'s own characters, of the code it shares
-    with ``other`` (a cell's code each), less the ``released`` fingerprints."""
+    with any of ``others`` (the other student's cells of the notebook), less the
+    ``released`` fingerprints. ``source`` is ``similarity.stripped`` already."""
     text, offsets = filter_code(source, "answer.py", language="python")
     mine = similarity.kgram_hashes(text)
-    theirs = np.setdiff1d(similarity.cell_hashes(other), released)
+    theirs = np.setdiff1d(similarity.boilerplate(others), released)
     at = np.flatnonzero(np.isin(mine, theirs))
     slices = get_copied_slices(at, similarity.K).astype(np.int64)
     if slices.size and len(offsets):
@@ -37,26 +38,33 @@ def shared_slices(source, other, released):
     return slices
 
 
-def highlighted(source, other, released):
-    """``source`` as escaped HTML, the code it shares with ``other`` in ``<mark>``."""
-    slices = shared_slices(source, other, released)
+def highlighted(source, others, released):
+    """``source`` as escaped HTML, the code it shares with ``others`` in ``<mark>``, and
+    whether it shares any."""
+    source = similarity.stripped(source)
+    slices = shared_slices(source, others, released)
     if slices.size == 0:
-        return html.escape(source)
+        return html.escape(source), False
     marked, _ = highlight_overlap(source, slices, *MARK, escape_html=True)
-    return marked
+    return marked, True
 
 
 def pair_html(assignment, a, b, score, answers, released):
-    """One pair: a heading and a table of both students' answer cells, side by side."""
-    both = [key for key in answers[a] if key in answers[b]]
+    """One pair: a heading and a table of both students' cells side by side, those that
+    share code (with any cell of the other's same notebook), the shared code marked."""
     rows = []
-    for key in both:
-        left = highlighted(answers[a][key], answers[b][key], released)
-        right = highlighted(answers[b][key], answers[a][key], released)
-        rows.append(
-            f"<tr><th colspan='2'>{html.escape(key)}</th></tr>"
-            f"<tr><td><pre>{left}</pre></td><td><pre>{right}</pre></td></tr>"
-        )
+    for key in dict.fromkeys([*answers[a], *answers[b]]):
+        notebook = key.partition(":")[0]
+        sides = []
+        for mine, theirs in ((a, b), (b, a)):
+            others = [v for k, v in answers[theirs].items() if k.partition(":")[0] == notebook]
+            sides.append(highlighted(answers[mine].get(key, ""), others, released))
+        if any(shares for _, shares in sides):
+            left, right = (code for code, _ in sides)
+            rows.append(
+                f"<tr><th colspan='2'>{html.escape(key)}</th></tr>"
+                f"<tr><td><pre>{left}</pre></td><td><pre>{right}</pre></td></tr>"
+            )
     head = (
         f"<h3>{html.escape(assignment)}: {html.escape(a)} and {html.escape(b)}, "
         f"score {score:.2f}</h3>"
