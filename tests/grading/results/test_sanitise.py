@@ -6,6 +6,7 @@ touched. The pages themselves, in a real browser: ``test_browser_active_content.
 import base64
 import copy
 import json
+import time
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -295,7 +296,8 @@ def test_the_course_runs_the_sanitiser_after_the_judge_and_in_every_page(tmp_pat
     ]
     for config in (course.config, _written_config(course)):
         assert config.HTMLExporter.preprocessors == [
-            "pixelschool_admin.grading.results.sanitise.SanitiseNotebook"
+            "pixelschool_admin.grading.results.sanitise.SanitiseNotebook",
+            "pixelschool_admin.grading.results.sanitise.TrimmedCode",
         ]
         assert config.GenerateFeedback.HTMLExporter.template_name == "pixelschool_feedback"
 
@@ -354,3 +356,15 @@ def test_sanitised_notebook_is_still_valid():
     nb.cells += [nbformat.v4.new_markdown_cell(source) for _, source in MARKDOWN]
     sanitise.sanitise_notebook(nb)
     nbformat.validate(json.loads(nbformat.writes(nb)))
+
+
+@pytest.mark.parametrize("line", [" \n", "\n", " \r", "\r\n"])
+def test_hostile_lines_of_whitespace_make_a_page_in_linear_time(line):
+    """Pygments' IPython lexer is quadratic over runs of blank lines after code (" \\n" or
+    "\\r" 10,000 times: about 40 s; a megabyte: a day of the class's feedback): pages trim them."""
+    padded = "x = 1\n" + line * 10_000 + "y = 2\n"
+    nb = notebook([nbformat.v4.new_code_cell(padded)])
+    start = time.perf_counter()
+    shown = page(nb)
+    assert time.perf_counter() - start < 5
+    assert "y" in shown and nb.cells[0].source == padded  # the page's copy, not the notebook

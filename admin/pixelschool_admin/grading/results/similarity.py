@@ -183,14 +183,17 @@ def pairs_above(counts, threshold=THRESHOLD, min_shared=MIN_SHARED):
     return [(students[i], students[j], float(score)) for i, j, score in found]
 
 
-def answers_of(nb, notebook, released=frozenset()):
-    """{"<notebook>:<grade id>": source} of a notebook's answer cells, then
-    {"<notebook>:cell <n>": source} of its other code cells (the n-th code cell) that are
-    neither locked test cells nor ``released`` code (sources) left as it was."""
+def answers_of(nb, notebook, released=None):
+    """{"<notebook>:<grade id>": source} of a notebook's answer cells; given ``released``
+    (the released code cells' sources), also {"<notebook>:cell <n>": source} of its other
+    code cells (the n-th code cell) that are neither locked tests nor released code as it was.
+    """
     answers = answer_cells(nb)
     found = {f"{notebook}:{cell_grade_id(cell)}": cell.source for cell in answers}
-    code = [cell for cell in nb.cells if cell.get("cell_type") == "code"]
+    if released is None:
+        return found
     answered = {id(cell) for cell in answers}
+    code = [cell for cell in nb.cells if cell.get("cell_type") == "code"]
     for n, cell in enumerate(code):
         source = cell.get("source")
         if id(cell) in answered or is_test_cell(cell) or not isinstance(source, str):
