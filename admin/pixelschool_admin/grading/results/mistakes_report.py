@@ -160,9 +160,9 @@ def top_sentence(wrong, examples):
 def plot_mistakes(wrong, path):
     """Per exercise, a bar of the students with a wrong answer: one segment for each of the
     ``TOP_KEYS`` most common named mistakes (labelled), the other named ones together, and
-    ``no named mistake``."""
+    ``no named mistake`` (in the order of ``wrong``: :func:`exercise_order`)."""
     bars = []
-    for (assignment, exercise), group in wrong.groupby(["assignment", "exercise"], sort=True):
+    for (assignment, exercise), group in wrong.groupby(["assignment", "exercise"], sort=False):
         named = group[group["mistake"] != NO_NAMED_MISTAKE].sort_values("n", ascending=False)
         top = list(zip(named["mistake"], named["n"], strict=True))[:TOP_KEYS]
         top += [("", 0)] * (TOP_KEYS - len(top))
