@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 import problem_unittests
-from pixelschool.checks import mistakes
+from pixelschool.checks import framework, mistakes
 from pixelschool.checks.framework import CHECKS, RESULTS_MIME
 from pixelschool_admin.answers import import_all
 from pixelschool_admin.answers.registry import REFERENCES, WRONG_ANSWERS
@@ -129,29 +129,23 @@ def test_what_the_framework_decides_has_its_own_key(monkeypatch):
         assert judged("normalise_images", fn, seed, monkeypatch).mistake == key, fn.__name__
 
 
-def wrong_answer(exercise, name):
-    return next(a.fn for a in WRONG_ANSWERS[exercise] if a.fn.__name__ == name)
-
-
-def test_a_rule_of_a_checks_code_is_keyed_by_where_it_is(monkeypatch):
-    """A rule not yet named (``expect`` without ``mistake=``) is keyed by its site."""
-    seed = hidden_seed("distance_matrix")
-    swapped = judged(
-        "distance_matrix",
-        wrong_answer("distance_matrix", "distance_matrix_transposed"),
-        seed,
-        monkeypatch,
+def test_a_rule_of_a_checks_code_is_keyed_by_where_it_is():
+    """A rule not given a name (a plain ``expect`` or ``AssertionError`` in a check's
+    module; every rule a wrong answer trips has one) is keyed by its site."""
+    source = (
+        "def check(value):\n"
+        "    if value < 0:\n"
+        "        raise AssertionError('negative')\n"
+        "    expect(value < 10, 'too large')\n"
     )
-    assert "rows and columns are swapped" in swapped
-    assert swapped.mistake.startswith("code:knn_distances.check_distance_array+")
-    float32 = judged(
-        "distance_matrix",
-        wrong_answer("distance_matrix", "distance_matrix_float32"),
-        seed,
-        monkeypatch,
-    )
-    assert float32.mistake.startswith("code:knn_distances.check_distance_array+")
-    assert float32.mistake != swapped.mistake
+    module = {"__name__": "pixelschool.checks.made_up", "expect": framework.expect}
+    exec(compile(source, "made_up.py", "exec"), module)
+    keys = []
+    for value in (-1, 11, -2):
+        with pytest.raises(AssertionError) as raised:
+            module["check"](value)
+        keys.append(mistakes.mistake_of(raised.value))
+    assert keys == ["code:made_up.check+2", "code:made_up.check+3", "code:made_up.check+2"]
 
 
 def test_a_named_rule_of_a_checks_code_is_keyed_by_its_name(monkeypatch):
@@ -163,28 +157,24 @@ def test_a_named_rule_of_a_checks_code_is_keyed_by_its_name(monkeypatch):
         assert "rows and columns are swapped" in swapped and swapped.mistake == "swapped"
 
 
-# The answers modules whose checks' rules are all named: none of their wrong answers is
-# keyed by a code site. (The other modules' checks still have rules keyed ``code:``;
-# MISTAKES.md says which.)
-NAMED_MODULES = {"data_preparation", "softmax", "softmax_training"}
-IN_NAMED_MODULES = [
-    (answer, seeds[0])
-    for answers in WRONG_ANSWERS.values()
-    for answer in answers
-    if answer.fn.__module__.rsplit(".", 1)[-1] in NAMED_MODULES
-    and (seeds := HIDDEN_SEEDS.get(answer.exercise))
-]
+# Wrong answers keyed by a code site (a rule of a check with no name), on purpose.
+CODE_KEYED = {}
 
 
-def test_the_named_modules_have_wrong_answers():
-    assert len(IN_NAMED_MODULES) > 80
-
-
-@pytest.mark.parametrize("answer, seed", IN_NAMED_MODULES, ids=[a.id for a, _ in IN_NAMED_MODULES])
-def test_no_wrong_answer_of_a_named_module_is_keyed_by_a_code_site(answer, seed, monkeypatch):
-    message = judged(answer.exercise, answer.fn, seed, monkeypatch)
-    assert isinstance(message, Judged) and answer.says in message
-    assert not message.mistake.startswith(mistakes.UNKNOWN), message.mistake
+def test_no_wrong_answer_is_keyed_by_a_code_site(monkeypatch):
+    """Every rule a wrong answer of the answers modules trips has a name (``expect(...,
+    mistake=)``, ``named``), so the report's rows read as words and keys stay put when a
+    check is edited."""
+    code_keyed = {}
+    for answers in WRONG_ANSWERS.values():
+        for answer in answers:
+            if answer.exercise not in HIDDEN_SEEDS:
+                continue  # no graded cell runs it
+            message = judged(answer.exercise, answer.fn, hidden_seed(answer.exercise), monkeypatch)
+            assert isinstance(message, Judged), answer.id
+            if message.mistake.startswith(f"{mistakes.UNKNOWN}:"):
+                code_keyed[answer.id] = message.mistake
+    assert code_keyed == CODE_KEYED
 
 
 def test_the_key_comes_from_the_grader_not_from_what_the_kernel_sends(monkeypatch):

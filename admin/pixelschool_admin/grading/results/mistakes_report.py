@@ -91,6 +91,17 @@ def example_messages(course, keys):
     return {key: found.most_common(1)[0][0] for key, found in texts.items() if found}
 
 
+def top_mistakes(course, n=5):
+    """Lines for a terminal: the ``n`` wrong answers most students made, most first."""
+    wrong = wrong_answers(mistake_table(course))
+    wrong = wrong.assign(n=wrong["students"].map(len)).sort_values("n", ascending=False)
+    return [
+        f"{row.n:>3} student{'s' if row.n != 1 else ' '}  {row.assignment} {row.exercise}: "
+        f"{row.mistake}"
+        for row in wrong.head(n).itertuples()
+    ]
+
+
 def who(students):
     shown = ", ".join(students[:NAMES_SHOWN])
     more = len(students) - NAMES_SHOWN
