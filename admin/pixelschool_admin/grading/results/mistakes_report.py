@@ -36,6 +36,7 @@ PLOT_NAME = "mistakes_by_exercise.png"
 TOP_KEYS = 3  # named mistakes per exercise with a bar segment of their own
 NAMES_SHOWN = 12  # students listed per row; the CSV lists them all
 EXAMPLE_LINES, EXAMPLE_CHARS = 2, 200
+LABEL_ROOM, CHAR_WIDTH = 500, 5  # the bars' width and a label character's, in pixels
 EXAMPLES_WANTED = 3  # texts read per key before the most common is chosen
 HIDDEN_SUFFIX = " (hidden test)"
 NO_NAMED_HINT = (
@@ -197,11 +198,15 @@ def plot_mistakes(wrong, path):
         if rank < TOP_KEYS:
             for i, (_, top, _, _) in enumerate(bars):
                 key, n = top[rank]
-                if n and n >= 0.12 * widest:
-                    text = key.removeprefix("code:")[:28]
+                text = key.removeprefix("code:")[:28]
+                if n / widest * LABEL_ROOM >= CHAR_WIDTH * len(text):  # the label fits
                     ax.text(left[i] + n / 2, i, text, ha="center", va="center", fontsize=7)
         left = [a + b for a, b in zip(left, widths, strict=True)]
     ax.set_yticks(list(y), [label for label, *_ in bars], fontsize=8)
+    ax.set_ylim(-0.6, len(bars) - 0.4)
+    for i in range(1, len(bars)):  # a line between assignments
+        if bars[i][0].split()[0] != bars[i - 1][0].split()[0]:
+            ax.axhline(i - 0.5, color="#888888", linewidth=0.6)
     ax.set(xlabel="students with a wrong answer", ylabel="")
     ax.xaxis.get_major_locator().set_params(integer=True)
     ax.legend(loc="upper left", bbox_to_anchor=(1, 1), fontsize=8)
