@@ -11,7 +11,7 @@ export PATH := $(abspath $(BIN)):$(PATH)
 COURSE ?= course
 # Jupyter refuses to run as root unless told: containers and CI machines often are root.
 ALLOW_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root)
-GRADING := release collect autograde feedback export report
+GRADING := release collect autograde feedback export report similarity
 
 .PHONY: setup demo test lab build check wheel formgrader $(GRADING)
 

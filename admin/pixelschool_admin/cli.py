@@ -173,6 +173,20 @@ def report(args):
     return 0
 
 
+def similarity(args):
+    """Write pairs of students whose answer cells share much code (reports/similarity.csv)."""
+    from pixelschool_admin.grading.results.similarity import THRESHOLD, similarity_table, write
+
+    course = _course(args)
+    rows = similarity_table(course, args.assignments or None)
+    path = write(course, rows)
+    for assignment, a, b, score in rows:
+        print(f"{assignment}: {a} and {b}: {score:.2f}")
+    print(f"{len(rows)} pair(s) at {THRESHOLD} or above, for a look by hand (never a grade); "
+          f"wrote {path}")  # fmt: skip
+    return 0
+
+
 def classify(args):
     """Print the top classes of image files with a saved .keras model."""
     from pixelschool import classify as images
@@ -206,10 +220,11 @@ COMMANDS = {
     "feedback": feedback,
     "export": export,
     "report": report,
+    "similarity": similarity,
     "demo": demo,
     "classify": classify,
 }
-GRADING = ("release", "collect", "autograde", "feedback", "export", "report")
+GRADING = ("release", "collect", "autograde", "feedback", "export", "report", "similarity")
 
 
 def main(argv=None):

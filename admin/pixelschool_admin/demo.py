@@ -7,6 +7,7 @@ and half through an LMS zip, collects, autogrades in parallel in the sandbox, wr
 feedback, the grades CSV and the report, and prints what happened to each hostile case.
 """
 
+import csv
 import random
 import shutil
 import time
@@ -229,6 +230,19 @@ def build_and_check(out_dir):
     return problems
 
 
+def print_similar(course, students):
+    """The similar pairs found, and whether the planted copy is one of them."""
+    with open(course.report_path("similarity.csv"), newline="", encoding="utf-8") as rows:
+        pairs = list(csv.DictReader(rows))
+    original, copier = democlass.planted_pair(students)
+    found = [p for p in pairs if {p["student_a"], p["student_b"]} == {original.id, copier.id}]
+    where = ", ".join(f"{p['assignment']} score {float(p['score']):.2f}" for p in found)
+    print(
+        f"\nsimilar pairs (a prompt for a look by hand, never a grade): {len(pairs)}; the planted "
+        f"copy, {copier.id} of {original.id}: {where or 'NOT FOUND'}"
+    )
+
+
 def run_demo(out_dir=OUT_DIR, notebooks=NOTEBOOKS, jobs=None):
     """Run the whole pipeline on a demo class; return a process exit code."""
     start = time.perf_counter()
@@ -308,6 +322,7 @@ def run_demo(out_dir=OUT_DIR, notebooks=NOTEBOOKS, jobs=None):
     print(f"{'notebook':<24}{'students':>9}{'mean score':>12}")
     for notebook, scores in totals.groupby("notebook"):
         print(f"{notebook:<24}{len(scores):>9}{scores.mean():>12.2f}")
+    print_similar(course, students)
     print(
         f"\ngrades:    {exported[0]} (and for Moodle and Canvas: {exported[1].name}, "
         f"{exported[2].name})"

@@ -9,6 +9,8 @@ its answer cells filled in:
 - both also write the written answers graded by hand (the solution's model answer, without
   its rubric), so those wait for a grader ("pending manual grading") instead of scoring 0;
 - ``blank``: the notebook as released;
+- ``copy``: a planted copy, for the similarity report: the answers of a ``partial``
+  classmate (``Student.pair``), local variables renamed and comments changed;
 - ``HOSTILE``: one student per attack the grader must survive;
 - ``ROUTE_CASES``: attacks on the way in: a folder forged in a classmate's name (``forge``).
 """
@@ -16,10 +18,12 @@ its answer cells filled in:
 import ast
 import importlib
 import inspect
+import io
 import os
 import random
 import re
 import textwrap
+import tokenize
 from dataclasses import dataclass, field
 from functools import cache
 
@@ -48,6 +52,7 @@ class Student:
     kind: str  # full, partial, blank, or a HOSTILE key
     route: str = "exchange"  # or "lms"
     notes: list = field(default_factory=list)  # what was done to each notebook
+    pair: str = ""  # the original's id, for the copier and the student copied (``copy``)
 
 
 def hostile_cells(course_root):
@@ -318,6 +323,59 @@ def noted_wrong_answers(student):
     return found
 
 
+def local_names(source):
+    """The names that ``source``'s functions assign to (parameters and globals left out:
+    callers and other cells may name them)."""
+    tree = ast.parse(source)
+    top = {
+        n.id
+        for statement in tree.body
+        if not isinstance(statement, ast.FunctionDef)
+        for n in ast.walk(statement)
+        if isinstance(n, ast.Name)
+    }
+    found = set()
+    for function in [n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef)]:
+        params = {a.arg for a in ast.walk(function.args) if isinstance(a, ast.arg)}
+        stored = {n.id for n in ast.walk(function) if isinstance(n, ast.Name)
+                  and isinstance(n.ctx, ast.Store)}  # fmt: skip
+        found |= stored - params
+    return found - top
+
+
+def disguised(source):
+    """``source`` as a copier hands it in: local variables renamed ``my_<name>``, every
+    comment replaced; the layout kept (tokens edited in place)."""
+    local = local_names(source)
+    tokens = list(tokenize.generate_tokens(io.StringIO(source).readline))
+    lines = source.splitlines(keepends=True)
+    edits, depth = [], 0
+    for i, tok in enumerate(tokens):
+        depth += tok.string in "([{" and tok.type == tokenize.OP
+        depth -= tok.string in ")]}" and tok.type == tokenize.OP
+        if tok.type == tokenize.COMMENT:
+            edits.append((tok.start, tok.end, "# my own words"))
+        elif tok.type == tokenize.NAME and tok.string in local:
+            after = tokens[i + 1].string if i + 1 < len(tokens) else ""
+            if tokens[i - 1].string != "." and not (depth and after == "="):
+                edits.append((tok.start, tok.end, f"my_{tok.string}"))
+    for (row, start), (_, end), text in reversed(edits):
+        line = lines[row - 1]
+        lines[row - 1] = line[:start] + text + line[end:]
+    return "".join(lines)
+
+
+def planted_pair(students):
+    """(original, copier): the students of the planted copy."""
+    copier = next(s for s in students if s.kind == "copy")
+    return next(s for s in students if s.id == copier.pair), copier
+
+
+def paired_answers(student, notebook):
+    """The answers of a planted pair's original (their own seed: the same for the copier)."""
+    return partial_answers(notebook, random.Random(f"{student.pair}/{notebook}"), 3)
+
+
 def hostile_notebook(case, released, notebook, course_root):
     """The submission of the hostile student ``case`` (a notebook, or bytes for bad JSON)."""
     answers = solution_answers(notebook)
@@ -362,6 +420,9 @@ def make_class(size=32, seed=0):
     # Ids with spaces and non-ASCII letters, as a roster exported from a platform may have.
     students.append(Student("Ana María López", "Ana María", "López", "41900", "full"))
     students.append(Student("Søren Ødegård", "Søren", "Ødegård", "41901", "partial"))
+    original, copier = [s for s in students if s.kind == "partial"][:2]
+    copier.kind, copier.pair = "copy", original.id  # the planted pair
+    original.pair = original.id
     for number, student in enumerate(students):
         student.route = "lms" if number % 2 else "exchange"
     for student in students:  # the big and the broken files come through the LMS zip
@@ -387,6 +448,12 @@ def submission(student, notebook, released, course_root, rng, first_notebook):
     if student.kind in FILE_CASES or student.kind in hostile_cells(course_root):
         if notebook == first_notebook:
             return hostile_notebook(student.kind, released, notebook, course_root)
-    answers, notes = partial_answers(notebook, rng, rng.randint(1, 3))
+    if student.pair:
+        answers, notes = paired_answers(student, notebook)
+        if student.kind == "copy":
+            answers = {grade_id: disguised(source) for grade_id, source in answers.items()}
+            notes = [f"a copy of {student.pair}'s notebook, variables renamed, comments changed"]
+    else:
+        answers, notes = partial_answers(notebook, rng, rng.randint(1, 3))
     student.notes += [f"{notebook}: {note}" for note in notes]
     return fill(released, answers | written)

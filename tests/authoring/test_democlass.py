@@ -81,3 +81,39 @@ def test_students_who_answer_write_the_hand_graded_answers():
     student = democlass.Student("b", "B", "T", "2", "blank")
     nb = democlass.submission(student, notebook, released, NOTEBOOKS_DIR, rng, NOTEBOOK)
     assert all("YOUR ANSWER HERE" in cell.source for cell in democlass.written_cells(nb))
+
+
+def test_the_planted_copy_is_built_and_found():
+    """One student hands in a classmate's answers, variables renamed and comments changed:
+    the text differs, the code does not, and similarity finds the pair first."""
+    from pixelschool_admin.grading.results.similarity import answers_of, filtered, similar_pairs
+
+    students = democlass.make_class()
+    original, copier = democlass.planted_pair(students)
+    assert original.kind == "partial" and copier.pair == original.id
+    notebook = "03_softmax"
+    released = nbformat.read(NOTEBOOKS_DIR / f"{notebook}.ipynb", 4)
+    rng = random.Random(0)
+    others = [s for s in students if s.kind == "partial" and not s.pair][:3]
+    submissions = {}
+    for student in [original, copier, *others]:
+        nb = democlass.submission(student, notebook, released, NOTEBOOKS_DIR, rng, NOTEBOOK)
+        submissions[student.id] = answers_of(nb, notebook)
+    mine, theirs = submissions[original.id], submissions[copier.id]
+    assert mine != theirs and any("my_" in source for source in theirs.values())
+    assert [filtered(s) for s in mine.values()] == [filtered(s) for s in theirs.values()]
+    assert any("a copy of" in note for note in copier.notes)
+    code = [cell.source for cell in released.cells if cell.cell_type == "code"]
+    found = similar_pairs(submissions, code)
+    assert found and {found[0][0], found[0][1]} == {original.id, copier.id}
+    assert found[0][2] == 1.0
+
+
+def test_the_disguise_keeps_parameters_keywords_and_globals():
+    source = (
+        "def f(x, axis=1):\n    total = x.sum(axis=axis)  # sum\n    total = np.exp(total)\n"
+        "    return total\n"
+    )
+    copy = democlass.disguised(source)
+    assert "my_total = x.sum(axis=axis)  # my own words" in copy and "def f(x, axis=1)" in copy
+    assert "np.exp(my_total)" in copy

@@ -51,8 +51,10 @@ def parse_notebook(data, name):
 
 
 def nbgrader_meta(cell):
-    """The cell's nbgrader metadata (empty dict when it has none)."""
-    return cell.get("metadata", {}).get("nbgrader", {})
+    """The cell's nbgrader metadata (empty dict when it has none, or a submission wrote
+    something else there)."""
+    meta = cell.get("metadata", {}).get("nbgrader", {})
+    return meta if isinstance(meta, dict) else {}
 
 
 def cell_grade_id(cell):

@@ -30,6 +30,7 @@ from pixelschool_admin.grading.results.export import (  # noqa: E402
     status_table,
 )
 from pixelschool_admin.grading.results.mistakes_report import mistakes_section  # noqa: E402
+from pixelschool_admin.grading.results.similarity_report import similarity_section  # noqa: E402
 from pixelschool_admin.grading.settings import SLOW_FACTOR, SLOW_MARGIN  # noqa: E402
 
 
@@ -245,6 +246,7 @@ def write_report(course, out_dir=None):
             _table(stats),
         ]
     sections += mistakes_section(course, out_dir)  # reports/mistakes.csv, its plot and table
+    sections += similarity_section(course, out_dir)  # and reports/similarity.csv
     grading = attention[attention["kind"].isin(GRADING_KINDS)]
     sections.append("<h2>Grading problems</h2>")
     sections.append(
@@ -266,5 +268,6 @@ def write_report(course, out_dir=None):
         + "\n".join(sections)
         + "</body></html>"
     )
-    (out_dir / "report.html").write_text(page, encoding="utf-8")
+    # a lone surrogate (a JSON escape in a student's code) cannot be written as UTF-8
+    (out_dir / "report.html").write_text(page, encoding="utf-8", errors="backslashreplace")
     return out_dir

@@ -5,7 +5,8 @@ and two students may well write the same lines on their own.
 
 How a pair's score is made, for one assignment:
 
-- each answer cell (nbgrader solution code cell, by grade id) is tokenised by copydetect's
+- each code cell of a submission but the locked test cells (answer cells by grade id; any
+  other cell that is not the released code, by its place) is tokenised by copydetect's
   ``filter_code`` (pygments): comments and whitespace dropped, every name a ``V``, every
   defined function's name an ``F``, every string an ``S``; so renamed variables and changed
   comments change nothing;
@@ -15,13 +16,18 @@ How a pair's score is made, for one assignment:
   each function is fingerprinted apart (the text is cut before every ``def``), so
   reordering functions changes nothing;
 - the fingerprints of the released notebook's code (scaffolding, signatures, docstrings)
-  are subtracted, and each remaining one is keyed by its cell, so a line counts only
-  against the same exercise;
+  are subtracted, and each remaining one is keyed by its notebook, so a line counts only
+  against the same notebook, wherever it sits there: answers moved to other cells, or cells
+  whose nbgrader metadata was removed (which grades the same), are compared all the same;
 - fingerprints that more than ``COMMON_SHARE`` of the class share (and over ``COMMON_MIN``
   students) are the class's common idiom, not a copy: dropped too (MOSS's ``-m``);
 - a pair's score is the Jaccard index of the two students' fingerprint sets (shared / all
   of both), 0 to 1; only pairs that share ``MIN_SHARED`` fingerprints or more and score at
-  least ``THRESHOLD`` are reported.
+  least ``THRESHOLD`` are reported (compared on integers, in thousandths, so no last-bit
+  float difference moves a pair over the line).
+
+A copy of a student whose every answer is the class's common one shares nothing rare: it
+cannot be told from two students who wrote the common answer, and is not reported.
 
 Scale: an index (students x fingerprints, a sparse matrix) whose product with itself counts
 the shared fingerprints of every pair that shares any; no pair is compared in full.
@@ -39,7 +45,12 @@ from copydetect.utils import filter_code
 from numpy.lib.stride_tricks import sliding_window_view
 from scipy import sparse
 
-from pixelschool_admin.authoring.notebooks import answer_cells, cell_grade_id, readable_notebooks
+from pixelschool_admin.authoring.notebooks import (
+    answer_cells,
+    cell_grade_id,
+    is_test_cell,
+    readable_notebooks,
+)
 
 K = 25  # characters of filtered code per fingerprint (copydetect's noise threshold)
 THRESHOLD = 0.5  # a pair at this Jaccard index or above is reported
@@ -47,20 +58,34 @@ MIN_SHARED = 40  # ... and only if it shares this many fingerprints (about 40 ch
 COMMON_SHARE = 0.05  # a fingerprint of more than this share of the class is common idiom
 COMMON_MIN = 20  # ... and of more than this many students
 COLUMNS = ["assignment", "student_a", "student_b", "score"]
+# What one student's answers to one assignment may cost: the course's longest answer cell has
+# 2,700 characters, its notebooks 26 answer cells and 15,000 characters of answers at most.
+MAX_CELL_CHARS = 20_000  # characters of one answer cell read
+MAX_ANSWER_CHARS = 100_000  # ... of all of them
+MAX_ANSWER_CELLS = 100  # answer cells read
 
 _BASE = np.uint64(0x100000001B3)  # FNV's 64-bit prime: a fixed polynomial hash
 _POWERS = _BASE ** np.arange(K, dtype=np.uint64)[::-1]  # wraps modulo 2**64, on every CPU
 
 
+def stripped(source):
+    """``source`` without trailing whitespace on its lines (the same tokens): pygments'
+    Python lexer takes quadratic time over lines of whitespace (20,000 characters of
+    " \\n": 3.5 s, a megabyte: hours), so no code reaches it unstripped."""
+    return "\n".join(line.rstrip() for line in source.split("\n"))
+
+
 def filtered(source):
     """``source`` tokenised as copydetect does: no comments or whitespace, names ``V``."""
-    text, _ = filter_code(source, "answer.py", language="python")
+    text, _ = filter_code(stripped(source), "answer.py", language="python")
     return text
 
 
 def kgram_hashes(text, k=K):
     """(len(text) - k + 1,) uint64: a fixed hash of every ``k``-character slice of ``text``."""
-    codes = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32).astype(np.uint64)
+    codes = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32).astype(
+        np.uint64
+    )
     if len(codes) < k:
         return np.empty(0, dtype=np.uint64)
     powers = _POWERS if k == K else _BASE ** np.arange(k, dtype=np.uint64)[::-1]
@@ -69,7 +94,11 @@ def kgram_hashes(text, k=K):
 
 
 def _salt(key):
-    return np.uint64(int.from_bytes(hashlib.blake2b(key.encode(), digest_size=8).digest(), "big"))
+    return np.uint64(
+        int.from_bytes(
+            hashlib.blake2b(key.encode("utf-8", "surrogatepass"), digest_size=8).digest(), "big"
+        )
+    )
 
 
 def cell_hashes(source):
@@ -85,25 +114,40 @@ def boilerplate(sources):
     return np.unique(np.concatenate(parts)) if parts else np.empty(0, dtype=np.uint64)
 
 
+def bounded(answers):
+    """``answers`` ({cell key: source}) cut to ``MAX_ANSWER_CELLS`` cells, ``MAX_CELL_CHARS``
+    characters each and ``MAX_ANSWER_CHARS`` in all: the tokeniser takes about 2 s a
+    megabyte, and a submission padded with megabytes must not hold up the class."""
+    kept, left = {}, MAX_ANSWER_CHARS
+    for key, source in list(answers.items())[:MAX_ANSWER_CELLS]:
+        kept[key] = source[: min(MAX_CELL_CHARS, left)]
+        left -= len(kept[key])
+    return kept
+
+
 def fingerprints(answers, released=()):
     """(F,) uint64, unique: the fingerprints of one student's ``answers`` ({cell key: source}),
-    less those of ``released`` (a ``boilerplate`` array), each keyed by its cell."""
+    less those of ``released`` (a ``boilerplate`` array), each keyed by its notebook (the
+    key's part before ``:``)."""
     parts = []
-    for key, source in answers.items():
+    for key, source in bounded(answers).items():
         hashes = np.setdiff1d(cell_hashes(source), released)
-        parts.append(hashes ^ _salt(key))
+        parts.append(hashes ^ _salt(key.partition(":")[0]))  # keyed by the notebook
     return np.unique(np.concatenate(parts)) if parts else np.empty(0, dtype=np.uint64)
 
 
-def similar_pairs(submissions, released=(), threshold=THRESHOLD, min_shared=MIN_SHARED):
-    """[(student_a, student_b, score)] of the pairs at ``threshold`` or above, best first.
+def pair_counts(submissions, released=()):
+    """(students, a, b, shared, union) of every pair that shares a fingerprint that is not
+    the class's idiom: ``students`` sorted, ``a < b`` (M,) indices into it, ``shared`` and
+    ``union`` (M,) int64 fingerprint counts, so the pair's Jaccard index is shared / union.
 
     ``submissions``: {student: {cell key: answer source}}; ``released``: the released
-    notebook's code cells (sources), subtracted. Scores are Jaccard indices in [0, 1].
+    notebook's code cells (sources), subtracted.
     """
     students = sorted(submissions)
+    empty = np.empty(0, dtype=np.int64)
     if len(students) < 2:
-        return []
+        return students, empty, empty, empty, empty
     released = boilerplate(released)
     sets = [fingerprints(submissions[s], released) for s in students]
     rows = np.repeat(np.arange(len(students)), [len(f) for f in sets])
@@ -114,20 +158,46 @@ def similar_pairs(submissions, released=(), threshold=THRESHOLD, min_shared=MIN_
     share = np.asarray(index.sum(axis=0)).ravel()
     common = share > max(COMMON_MIN, COMMON_SHARE * len(students))
     index = index[:, np.flatnonzero(~common)].tocsr()  # the class's idiom: in no set
-    sizes = np.asarray(index.sum(axis=1)).ravel()
+    sizes = np.asarray(index.sum(axis=1)).ravel().astype(np.int64)
     shared = sparse.triu(index @ index.T, k=1).tocoo()  # only pairs that share something
-    a, b, both = shared.row, shared.col, shared.data
-    scores = both / (sizes[a] + sizes[b] - both)
-    keep = (both >= min_shared) & (scores >= threshold)
-    found = sorted(
-        zip(a[keep], b[keep], scores[keep], strict=True), key=lambda p: (-p[2], p[0], p[1])
-    )
+    a, b, both = shared.row, shared.col, shared.data.astype(np.int64)
+    return students, a, b, both, sizes[a] + sizes[b] - both
+
+
+def similar_pairs(submissions, released=(), threshold=THRESHOLD, min_shared=MIN_SHARED):
+    """[(student_a, student_b, score)] of the pairs at ``threshold`` or above, best first.
+
+    ``submissions``: {student: {cell key: answer source}}; ``released``: the released
+    notebook's code cells (sources), subtracted. Scores are Jaccard indices in [0, 1].
+    """
+    return pairs_above(pair_counts(submissions, released), threshold, min_shared)
+
+
+def pairs_above(counts, threshold=THRESHOLD, min_shared=MIN_SHARED):
+    """``similar_pairs`` from ``pair_counts``' ``counts``, so a caller counts only once."""
+    students, a, b, both, union = counts
+    # on integers, in thousandths: no last-bit float difference moves a pair over the line
+    keep = (both >= min_shared) & (both * 1000 >= round(threshold * 1000) * union)
+    scores = both[keep] / union[keep]
+    found = sorted(zip(a[keep], b[keep], scores, strict=True), key=lambda p: (-p[2], p[0], p[1]))
     return [(students[i], students[j], float(score)) for i, j, score in found]
 
 
-def answers_of(nb, notebook):
-    """{"<notebook>:<grade id>": source} of a notebook's answer cells."""
-    return {f"{notebook}:{cell_grade_id(cell)}": cell.source for cell in answer_cells(nb)}
+def answers_of(nb, notebook, released=frozenset()):
+    """{"<notebook>:<grade id>": source} of a notebook's answer cells, then
+    {"<notebook>:cell <n>": source} of its other code cells (the n-th code cell) that are
+    neither locked test cells nor ``released`` code (sources) left as it was."""
+    answers = answer_cells(nb)
+    found = {f"{notebook}:{cell_grade_id(cell)}": cell.source for cell in answers}
+    code = [cell for cell in nb.cells if cell.get("cell_type") == "code"]
+    answered = {id(cell) for cell in answers}
+    for n, cell in enumerate(code):
+        source = cell.get("source")
+        if id(cell) in answered or is_test_cell(cell) or not isinstance(source, str):
+            continue
+        if source not in released:
+            found[f"{notebook}:cell {n}"] = source
+    return found
 
 
 def released_code(course, assignment):
@@ -143,14 +213,14 @@ def released_code(course, assignment):
 
 def submitted_answers(course, assignment):
     """{student: {cell key: source}} of the students' submitted notebooks (``submitted/``)."""
-    found = {}
+    found, released = {}, frozenset(released_code(course, assignment))
     for student in course.students(assignment):
         folder = course.root / "submitted" / student / assignment
         answers = {}
         for path, nb in readable_notebooks(sorted(folder.glob("*.ipynb"))):
-            answers.update(answers_of(nb, Path(path).stem))
+            answers.update(answers_of(nb, Path(path).stem, released))
         if answers:
-            found[student] = answers
+            found[student] = bounded(answers)  # what is scored is what the report shows
     return found
 
 
@@ -165,11 +235,16 @@ def similarity_table(course, assignments=None, threshold=THRESHOLD):
     return rows
 
 
-def write_similarity(course, assignments=None, threshold=THRESHOLD):
-    """Write ``reports/similarity.csv`` (``COLUMNS``); return its path."""
+def write(course, rows):
+    """Write ``rows`` (``similarity_table``'s) as ``reports/similarity.csv``; return its path."""
     path = course.report_path("similarity.csv")
     with open(path, "w", newline="", encoding="utf-8") as out:
         writer = csv.writer(out)
         writer.writerow(COLUMNS)
-        writer.writerows(similarity_table(course, assignments, threshold))
+        writer.writerows(rows)
     return path
+
+
+def write_similarity(course, assignments=None, threshold=THRESHOLD):
+    """Write ``reports/similarity.csv`` (``COLUMNS``); return its path."""
+    return write(course, similarity_table(course, assignments, threshold))
