@@ -25,6 +25,7 @@ from pixelschool_admin.grading.intake.roster import Roster
 from pixelschool_admin.grading.record.autograde import autograde
 from pixelschool_admin.grading.results.export import export, grade_table
 from pixelschool_admin.grading.results.feedback import generate_feedback
+from pixelschool_admin.grading.results.mistakes_report import top_mistakes
 from pixelschool_admin.grading.results.report import attention_table, write_report
 from pixelschool_admin.grading.sandbox.bubblewrap import protections
 from pixelschool_admin.grading.settings import Settings
@@ -327,6 +328,8 @@ def run_demo(out_dir=OUT_DIR, notebooks=NOTEBOOKS, jobs=None):
         f"{exported[2].name})"
     )
     print(f"report:    {report_dir / 'report.html'}")
+    print(f"mistakes:  {course.report_path('mistakes.csv')}; the most common:")
+    print("\n".join(f"  {line}" for line in top_mistakes(course)) or "  none")
     print(f"feedback:  {course.root / 'feedback'}")
     print(f"gradebook: {course.root / 'gradebook.db'} (open it with `make formgrader`)")
     print(f"demo finished in {time.perf_counter() - start:.0f} s")

@@ -207,9 +207,18 @@ def pasted_imports(module):
     return "\n".join(ast.get_source_segment(source, node) for node in kept), names
 
 
-@cache
 def standalone_wrong_answers(notebook):
-    """{exercise: [source, ...]} of the wrong answers that need nothing but their imports.
+    """{exercise: [source, ...]} of the wrong answers that need nothing but their imports."""
+    return {
+        exercise: [source for _, source in pairs]
+        for exercise, pairs in wrong_answer_sources(notebook).items()
+    }
+
+
+@cache
+def wrong_answer_sources(notebook):
+    """{exercise: [(WrongAnswer, source), ...]} of the wrong answers that need nothing but
+    their imports, each with the source a student pastes (renamed to the exercise).
 
     Cached, so the demo class builds it once per notebook: read it, do not change it.
     """
@@ -226,7 +235,7 @@ def standalone_wrong_answers(notebook):
                     continue  # it needs a helper from the answers module
                 source = undecorated_source(answer.fn)
                 source = re.sub(rf"def {answer.fn.__name__}\(", f"def {exercise}(", source, count=1)
-                found.setdefault(exercise, []).append(f"{imports}\n\n\n{source}")
+                found.setdefault(exercise, []).append((answer, f"{imports}\n\n\n{source}"))
     return found
 
 
@@ -281,9 +290,10 @@ def fill(released, answers):
 
 
 def partial_answers(notebook, rng, how_many):
-    """The solution's answers with ``how_many`` exercises replaced by wrong ones; and notes."""
+    """The solution's answers with ``how_many`` exercises replaced by wrong ones; and notes
+    (``wrong <exercise> (<wrong answer's name>)``, see :func:`noted_wrong_answers`)."""
     answers = solution_answers(notebook)
-    wrong = standalone_wrong_answers(notebook)
+    wrong = wrong_answer_sources(notebook)
     by_cell = {
         grade_id: [name for name in defined_functions(source) if name in wrong]
         for grade_id, source in answers.items()
@@ -291,11 +301,26 @@ def partial_answers(notebook, rng, how_many):
     choices = [(g, name) for g, names in by_cell.items() for name in names]
     notes = []
     for grade_id, exercise in rng.sample(choices, min(how_many, len(choices))):
-        mistake = rng.choice(wrong[exercise])
+        answer, mistake = rng.choice(wrong[exercise])
         # The wrong definition follows the solution's, so it is the one the notebook uses.
         answers[grade_id] += f"\n\n\n# a mistake:\n{mistake}"
-        notes.append(f"wrong {exercise}")
+        notes.append(f"wrong {exercise} ({answer.fn.__name__})")
     return answers, notes
+
+
+NOTE = re.compile(r"(?P<notebook>[^:]+): wrong (?P<exercise>\w+) \((?P<name>\w+)\)")
+
+
+def noted_wrong_answers(student):
+    """[(notebook, WrongAnswer), ...] that ``student``'s notes say were handed in."""
+    found = []
+    for note in student.notes:
+        match = NOTE.fullmatch(note)
+        if match:
+            exercise, name = match["exercise"], match["name"]
+            answers = registry.WRONG_ANSWERS[exercise]
+            found.append((match["notebook"], next(a for a in answers if a.fn.__name__ == name)))
+    return found
 
 
 def local_names(source):

@@ -124,6 +124,7 @@ def check_returned(name, result, case):
             grad.shape == param.shape,
             f"{name}: d_{what} has shape {grad.shape}, "
             + shape_advice(what, grad.shape, param.shape, n),
+            mistake="gradient_transposed",
         )
 
 

@@ -141,6 +141,7 @@ def judge_numerical_gradient(results, cases):
             f"numerical_gradient returned shape {result.shape} for x of shape {x.shape}: the "
             "gradient has one entry per entry of x, so return an array shaped like x "
             "(start from np.zeros_like(x)).",
+            mistake="wrong_shape_of_x",
         )
     verdict(
         results,
@@ -189,7 +190,7 @@ def test_numerical_gradient(numerical_gradient, cases):
             hint += " Here h is not given: give it a default, def numerical_gradient(f, x, h=1e-5)."
         with observed() as moved:
             cases.call(watching_x(numerical_gradient, moved), case, hint=hint)
-        expect(not moved, NOT_RESTORED)
+        expect(not moved, NOT_RESTORED, mistake="x_not_restored")
 
 
 # --- relative_error -------------------------------------------------------------------
@@ -262,6 +263,7 @@ def judge_relative_error(results, cases):
             one_number(result),
             "relative_error should return one number, the max over all entries, not "
             f"{describe(result)}: take np.max of the entry-wise ratios.",
+            mistake="not_one_number",
         )
         expect(
             not np.isnan(result),
@@ -269,6 +271,7 @@ def judge_relative_error(results, cases):
             "(|a| + |b|) is 0 / 0. This happens in every gradient check where a gradient entry "
             "is exactly 0. Guard the denominator, as CS231n does: "
             "np.maximum(1e-8, np.abs(a) + np.abs(b)).",
+            mistake="nan_on_zeros",
         )
     verdict(
         results,

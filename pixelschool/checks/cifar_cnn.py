@@ -15,6 +15,7 @@ from pixelschool.checks.compare import close, placeholder, verdict
 from pixelschool.checks.framework import call, expect, expect_array, feedback_check
 from pixelschool.checks.keras_cnn import outputs_on
 from pixelschool.checks.keras_views import ModelView, all_layers, describer, to_numpy
+from pixelschool.checks.mistakes import named
 
 __all__ = ["test_data_augmentation", "test_cifar_net", "test_per_class_accuracy"]
 
@@ -85,6 +86,7 @@ def test_data_augmentation(data_augmentation, rng):
         "data_augmentation() should return one Keras layer, a keras.Sequential([...]) of "
         f"preprocessing layers, not a {augment.kind}: wrap your list of layers in "
         "keras.Sequential so the network can use it as its first layer.",
+        mistake="not_one_layer",
     )
     layers = all_layers(augment)
     flips = [layer for layer in layers if layer.is_a("RandomFlip")]
@@ -92,18 +94,21 @@ def test_data_augmentation(data_augmentation, rng):
         flips,
         "data_augmentation() has no keras.layers.RandomFlip: a mirrored car is still a car, so "
         "flipping left-right is the cheapest way to double the variety of the training images.",
+        mistake="no_flip",
     )
     expect(
         all("vertical" not in str(layer.mode) for layer in flips),
         "your RandomFlip also flips images vertically (RandomFlip's default mode is "
         "'horizontal_and_vertical'). Upside-down ships and horses never appear in CIFAR-10's test "
         "set: use RandomFlip('horizontal').",
+        mistake="vertical_flip",
     )
     shifts = [layer for layer in layers if layer.is_a("RandomTranslation")]
     expect(
         shifts,
         "data_augmentation() has no keras.layers.RandomTranslation: shifting the images by a few "
         "pixels teaches the network that an object is the same wherever it sits.",
+        mistake="no_translation",
     )
     for axis in ("height", "width"):  # the shifts may come from more than one layer
         expect(
@@ -111,6 +116,7 @@ def test_data_augmentation(data_augmentation, rng):
             f"your RandomTranslation has {axis}_factor 0, so it never shifts the images along "
             f"their {axis}: shift them by up to 10 % of their height AND width, "
             "RandomTranslation(0.1, 0.1).",
+            mistake="translation_no_width",
         )
     for layer in shifts:
         largest = max(factors(layer.height_factor), factors(layer.width_factor))
@@ -119,6 +125,7 @@ def test_data_augmentation(data_augmentation, rng):
             f"your RandomTranslation shifts images by up to {largest:.0%} of their size: on "
             "32 x 32 pictures that moves much of the object out of the frame. Keep the factors "
             f"at most {MAX_SHIFT} (0.1, about 3 pixels, is typical).",
+            mistake="translation_too_far",
         )
     for layer in (layer for layer in layers if layer.is_a("RandomRotation")):
         turn = factors(layer.factor)
@@ -128,6 +135,7 @@ def test_data_augmentation(data_augmentation, rng):
             "a fraction of a full turn (2 pi), not of a right angle. The exercise allows a small "
             f"rotation: a factor of at most {MAX_ROTATION} ({MAX_ROTATION * 360:.0f} degrees); "
             "0.05 (18 degrees) is typical.",
+            mistake="rotation_too_far",
         )
     trained = []  # the training outputs the grader holds whole: their range is its own
     for i, images in enumerate(batches):
@@ -147,12 +155,14 @@ def test_data_augmentation(data_augmentation, rng):
                 f"your augmentation changes the shape of a batch {mode}: {images.shape} became "
                 f"{np.shape(result)}. Augmentation must keep the image size (a RandomCrop or "
                 "Resizing layer changes it: the network's input would no longer match).",
+                mistake="shape_changed",
             )
         expect(
             np.allclose(results["inference"], images, atol=1e-6),
             "your augmentation changes the images at inference (training=False). Augmentation "
             "must be the identity when the network predicts; a layer such as Rescaling(1/255) "
             "is not augmentation (and the images are already in [0, 1]).",
+            mistake="augments_at_inference",
         )
         expect(
             not np.allclose(results["training"], images, atol=1e-6),
@@ -182,21 +192,23 @@ def check_value_range(augment, layers, trained=()):
     reached = f"values from {low:.3g} to {high:.3g}"
     assumed = [layer for layer in layers if value_range_of(layer) not in (None, (0.0, 1.0))]
     if assumed:
-        named = ", ".join(
+        suspects = ", ".join(
             f"{layer.kind} (value_range={tuple(layer.value_range)})" for layer in assumed
         )
-        raise AssertionError(
-            f"in training your augmentation turns images in [0, 1] into {reached}: {named} "
+        raise named(
+            f"in training your augmentation turns images in [0, 1] into {reached}: {suspects} "
             "is told the pixels span value_range, but these images are in [0, 1] (Keras' "
             "default value_range is (0, 255), for uint8 images). The layer clips its output to "
             "value_range, not to [0, 1], and a brightness change shifts the pixels by up to "
-            "factor x the width of value_range (0.1 x 255 = 25.5). Pass value_range=(0, 1)."
+            "factor x the width of value_range (0.1 x 255 = 25.5). Pass value_range=(0, 1).",
+            "augmentation_range",
         )
-    raise AssertionError(
+    raise named(
         f"in training your augmentation turns images in [0, 1] into {reached}: the network "
         "gets pixels in [0, 1], and its augmented training images must stay there. Look for "
         "a layer that scales or adds to the pixels without clipping (a Rescaling, a "
-        "GaussianNoise, a brightness or contrast change)."
+        "GaussianNoise, a brightness or contrast change).",
+        "augmentation_range",
     )
 
 
@@ -243,11 +255,13 @@ def test_cifar_net(cifar_net, rng):
             f"{name} takes inputs of shape {given}, expected "
             f"{sample_shape}: build the input from the argument, keras.Input(shape=sample_shape), "
             "rather than a hard-coded shape.",
+            mistake="input_shape_hard_coded",
         )
         expect(
             tuple(model.output_shape or ()) == (None, nb_classes),
             f"{name} outputs shape {model.output_shape}, expected (None, {nb_classes}): "
             "the last Dense layer needs nb_classes units, one per class.",
+            mistake="classes_hard_coded",
         )
         if case == 0:
             check_layers(model, name)
@@ -261,6 +275,7 @@ def test_cifar_net(cifar_net, rng):
             outputs.min() >= 0 and np.allclose(outputs.sum(axis=1), 1, atol=1e-4),
             f"the outputs of {name} are not probabilities (they should be non-negative and sum "
             "to 1 for each image): give the last Dense layer activation='softmax'.",
+            mistake="not_probabilities",
         )
         if case == 0:
             check_training_step(model, name, targets)
@@ -276,16 +291,19 @@ def check_layers(model, name):
         any(layer.is_a("BatchNormalization") for layer in layers),
         f"{name} has no BatchNormalization layer: put one after each convolution (before the "
         "ReLU); it keeps the activations on a stable scale so a deeper network trains fast.",
+        mistake="no_batch_normalisation",
     )
     expect(
         any(layer.is_a("Dropout") for layer in layers),
         f"{name} has no Dropout layer: with about 50 000 training images such a network "
         "overfits; drop a share of the activations after each block and before the last layer.",
+        mistake="no_dropout",
     )
     expect(
         any(layer.kind.startswith("Random") for layer in layers),
         f"{name} has no augmentation: start the network with your data_augmentation() so the "
         "random flips and shifts happen during training only, inside the model.",
+        mistake="no_augmentation",
     )
     low, high = PARAMETERS
     count = model.count_params()
@@ -295,6 +313,7 @@ def check_layers(model, name):
         f"{name} has {count:,} parameters, more than {high:,}: most of them sit in a Dense "
         "layer after Flatten of a large feature map. Pool after each block (MaxPooling2D) so the "
         "map is small (4 x 4) before Flatten, or use GlobalAveragePooling2D.",
+        mistake="too_many_parameters",
     )
     expect(
         count >= low,
@@ -308,14 +327,16 @@ def check_training_step(model, name, targets):
         model.compiled,
         f"{name} returns a model that is not compiled: call model.compile(optimizer=..., "
         "loss='categorical_crossentropy', metrics=['accuracy']) before returning it.",
+        mistake="not_compiled",
     )
     loss, error = model.probe("training step")
     if error:
-        raise AssertionError(
+        raise named(
             f"one training step of {name} on one-hot labels of shape {targets.shape} failed: "
             f"{error}\nThe labels are one-hot, so compile "
             "with loss='categorical_crossentropy' (sparse_categorical_crossentropy expects "
-            "integer labels)."
+            "integer labels).",
+            "training_step_failed",
         )
     loss = float(loss)
     expect(np.isfinite(loss), f"one training step of {name} gave the loss {loss}.")
@@ -407,10 +428,11 @@ def judge_per_class(results, cases):
     for result, case in zip(results, cases):
         nb_classes, what = case.args[2], call_text(case)
         if isinstance(result, np.ndarray) and result.ndim == 1 and len(result) < nb_classes:
-            raise AssertionError(
+            raise named(
                 f"{what} has shape {result.shape}, fewer entries than the {nb_classes} classes: "
                 "a class that is never (correctly) predicted gets no count from np.bincount "
-                "unless you pass minlength=nb_classes."
+                "unless you pass minlength=nb_classes.",
+                "classes_from_labels",
             )
         template = placeholder(result, case)
         expect(template is None, f"per_class_accuracy: {template}")

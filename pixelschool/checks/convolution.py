@@ -14,6 +14,7 @@ import numpy as np
 from pixelschool.checks.compare import close, wrong_parts
 from pixelschool.checks.framework import expect, expect_array, expect_tuple, feedback_check
 from pixelschool.checks.gradient_checks import check_own_gradients
+from pixelschool.checks.mistakes import named
 from pixelschool.checks.mlp_common import judge_part
 
 __all__ = ["test_conv_forward", "test_conv_backward"]
@@ -140,15 +141,17 @@ def check_cache(cache, case, name, names=CONV_CACHE):
         isinstance(cache, (tuple, list)) and len(cache) == len(names),
         f"{name}'s cache (second value) should be the tuple ({', '.join(names)}): the backward "
         "pass reads it so.",
+        mistake="wrong_cache",
     )
     for value, given, what in zip(cache, case.args, names):
         if isinstance(given, dict):
             expect(value == given, f"{name}: the cache's {what} should be the {what} given.")
             continue
         if what == "x" and np.shape(value) != given.shape and np.ndim(value) == 4:
-            raise AssertionError(
+            raise named(
                 f"{name}: the cache's x has shape {np.shape(value)}, x has shape {given.shape}: "
-                "keep x as it was given (not padded): the backward pass pads it again."
+                "keep x as it was given (not padded): the backward pass pads it again.",
+                "cache_padded",
             )
         expect(
             close(value, given),
@@ -225,14 +228,16 @@ def check_backward_shapes(result, case):
         expect_array(value, f"conv_backward's {what}")
     dx, dw, db = result
     if db.shape == (n, f):
-        raise AssertionError(
+        raise named(
             f"conv_backward: db has shape {db.shape}: sum dout over the batch too, "
-            "db = dout.sum(axis=(0, 2, 3)) of shape (F,)."
+            "db = dout.sum(axis=(0, 2, 3)) of shape (F,).",
+            "db_not_summed",
         )
     if db.shape == dout.shape[1:]:
-        raise AssertionError(
+        raise named(
             f"conv_backward: db has shape {db.shape}: b[f] is added at every position, so sum "
-            "dout over the positions too, db = dout.sum(axis=(0, 2, 3)) of shape (F,)."
+            "dout over the positions too, db = dout.sum(axis=(0, 2, 3)) of shape (F,).",
+            "db_not_summed",
         )
     expect(db.shape == b.shape, f"conv_backward: db has shape {db.shape}, expected {b.shape}.")
     expect(dw.shape == w.shape, f"conv_backward: dw has shape {dw.shape}, expected {w.shape}.")

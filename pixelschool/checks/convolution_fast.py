@@ -18,6 +18,7 @@ from pixelschool.checks.convolution import (
 )
 from pixelschool.checks.framework import expect, expect_array, expect_tuple, feedback_check
 from pixelschool.checks.loops import forbid_loops
+from pixelschool.checks.mistakes import named
 from pixelschool.checks.mlp_common import judge_part, scalar
 
 __all__ = ["test_im2col", "test_conv_forward_fast", "test_convnet_loss"]
@@ -162,13 +163,15 @@ def check_convnet_structure(result, case):
     expect(
         isinstance(grads, dict) and sorted(grads) == sorted(NAMES),
         "convnet_loss: grads should be a dict with the keys of params: 'w1', 'b1', 'w2', 'b2'.",
+        mistake="wrong_grads_keys",
     )
     for name in NAMES:
         expect_array(grads[name], f"convnet_loss's grads['{name}']")
         if name == "b2" and grads[name].shape == (len(case.args[1]), params["b2"].size):
-            raise AssertionError(
+            raise named(
                 "convnet_loss: grads['b2'] has one row per image: b2 is added to every row of "
-                "the scores, so sum its gradient over the rows, shape (K,)."
+                "the scores, so sum its gradient over the rows, shape (K,).",
+                "db_not_summed",
             )
         expect(
             grads[name].shape == params[name].shape,
@@ -190,6 +193,7 @@ def judge_convnet_loss(results, cases):
         "convnet_loss: the loss or a gradient is nan or inf for scores around 1000 (b2 + 1000): "
         "np.exp(1000) overflows. Compute the loss from the log-softmax, S minus each row's "
         "maximum (axis=1, keepdims=True) minus the log of the sum of its exps.",
+        mistake="overflow",
     )
     judge_part(
         results,

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
+from pixelschool.checks import mistakes
 from pixelschool.checks.compare import RTOL_FLOAT32, close, placeholder, verdict
 from pixelschool.checks.framework import (
     call,
@@ -23,6 +24,7 @@ from pixelschool.checks.framework import (
     expect_tuple,
     feedback_check,
 )
+from pixelschool.checks.mistakes import named
 from pixelschool.datasets.formats import CIFAR10_BATCH_FILES, write_cifar_batch, write_cifar_meta
 
 __all__ = [
@@ -89,24 +91,30 @@ def test_read_cifar_batch(read_cifar_batch, rng):
         data, data_labels = result
         expect_array(data, "The images (first value)")
         mistake = diagnose_cifar_layout(data, images)
-        expect(mistake is None, f"read_cifar_batch: {mistake}")
+        expect(mistake is None, f"read_cifar_batch: {mistake}", mistake="layout")
         expect(
             data.shape == images.shape,
             f"read_cifar_batch returned images of shape {data.shape} for a batch of {n} "
             f"images; expected ({n}, 32, 32, 3). Use the number of rows in the file, not a "
             "hard-coded 10000.",
+            mistake="hard_coded_size",
         )
         expect(
             data.dtype == np.uint8,
             f"Keep the images as stored, uint8 (you returned {data.dtype}): 60000 float64 "
             "images take 1.4 GB, uint8 only 184 MB. normalise_images converts them later.",
+            mistake="not_uint8",
         )
         expect(
-            np.array_equal(data, images), "read_cifar_batch: the pixel values are not the file's."
+            np.array_equal(data, images),
+            "read_cifar_batch: the pixel values are not the file's.",
+            mistake=mistakes.NO_NAMED_MISTAKE,
         )
         expect_array(data_labels, "The labels (second value)", shape=(n,), kind="iu")
         expect(
-            np.array_equal(data_labels, labels), "read_cifar_batch: the labels are not the file's."
+            np.array_equal(data_labels, labels),
+            "read_cifar_batch: the labels are not the file's.",
+            mistake="wrong_labels",
         )
 
 
@@ -139,15 +147,18 @@ def test_read_cifar(read_cifar, rng):
     expect(
         len(data) == total or len(data) not in counts,
         f"read_cifar read {len(data)} images, {counts.get(len(data))}.",
+        mistake="missing_batches",
     )
     expect(
         data.shape == (total, *CIFAR_SHAPE),
         f"read_cifar returned images of shape {data.shape}; the folder holds {total} images, "
         f"so expected ({total}, 32, 32, 3) (all six batches, concatenated).",
+        mistake="images_shape",
     )
     expect(
         labels.shape == (total,),
         f"read_cifar returned labels of shape {labels.shape}, expected ({total},).",
+        mistake="labels_shape",
     )
     label_of = {
         image.tobytes(): label for images, ls in batches for image, label in zip(images, ls)
@@ -156,20 +167,23 @@ def test_read_cifar(read_cifar, rng):
         all(image.tobytes() in label_of for image in data),
         "read_cifar returned images that are not in the files: check the reshape and "
         "transpose (use your read_cifar_batch).",
+        mistake="images_garbled",
     )
     expect(
         all(label_of[image.tobytes()] == label for image, label in zip(data, labels)),
         "read_cifar: images and labels are no longer aligned; concatenate both in the same "
         "order of batches.",
+        mistake="labels_misaligned",
     )
     in_order = np.concatenate([images for images, _ in batches])
     if not np.array_equal(data, in_order):
         order = batch_order(data, batches)
         read = f"in the order {', '.join(order)}" if order else "in another order"
-        raise AssertionError(
+        raise named(
             f"read_cifar read the batches {read}: read data_batch_1 to data_batch_5 first, "
             "then test_batch, so that the first 50000 images are the training set and the "
-            "last 10000 the test set (sort the names, or list them in that order)."
+            "last 10000 the test set (sort the names, or list them in that order).",
+            "batch_order",
         )
 
 
@@ -210,34 +224,40 @@ def test_split_dataset(split_dataset, rng):
     for value, what in zip(result, ["data_train", "labels_train", "data_test", "labels_test"]):
         expect_array(value, what)
     if labels_train.ndim != 1 or data_test.ndim == 1:
-        raise AssertionError(
+        raise named(
             "split_dataset must return data_train, labels_train, data_test, labels_test in "
-            "this order. train_test_split returns X_train, X_test, y_train, y_test: reorder them."
+            "this order. train_test_split returns X_train, X_test, y_train, y_test: reorder them.",
+            "returns_reordered",
         )
     n_train = len(data_train)
     if n_train in split_sizes(n, 1 - split) - split_sizes(n, split):
-        raise AssertionError(
+        raise named(
             f"split={split} is the share of the data used for training; your training set "
-            f"holds {n_train} of {n} samples, so you used it as the test share."
+            f"holds {n_train} of {n} samples, so you used it as the test share.",
+            "split_as_test_share",
         )
     expect(
         n_train in split_sizes(n, split),
         f"With {n} samples and split={split} the training set should hold about "
         f"{round(split * n)} samples; yours holds {n_train}.",
+        mistake="train_size",
     )
     expect(
         len(labels_train) == n_train and len(data_test) == len(labels_test) == n - n_train,
         "split_dataset: the data and label arrays of a set must have the same length, and "
         "train plus test must hold every sample once.",
+        mistake="lengths_differ",
     )
     expect(
         data_train.shape[1:] == data.shape[1:] and data_test.shape[1:] == data.shape[1:],
         "split_dataset must keep each sample's shape (split along the first axis only).",
+        mistake="sample_shape",
     )
     together = np.concatenate([data_train, data_test])
     expect(
         np.array_equal(np.sort(together[:, 0, 0, 0]), np.sort(data[:, 0, 0, 0])),
         "train and test together must hold every sample exactly once.",
+        mistake="samples_lost",
     )
     index = np.argsort(data[:, 0, 0, 0])  # each sample's row, found by its unique first value
     rows = index[np.searchsorted(data[index, 0, 0, 0], together[:, 0, 0, 0])]
@@ -245,17 +265,20 @@ def test_split_dataset(split_dataset, rng):
         np.array_equal(np.concatenate([labels_train, labels_test]), labels[rows]),
         "images and labels are no longer aligned: shuffle data and labels with the same "
         "permutation (train_test_split(data, labels, ...) does it for you).",
+        mistake="labels_misaligned",
     )
     expect(
         not np.array_equal(rows[:n_train], np.arange(n_train)),
         "the training set is the first samples in their original order: shuffle before "
         "splitting, the files may be sorted by class.",
+        mistake="not_shuffled",
     )
     again = call(split_dataset, data, labels, split)
     expect(
         all(np.array_equal(a, b) for a, b in zip(result, again)),
         "split_dataset gives a different split each call: fix the seed (random_state=...) so "
         "results are reproducible.",
+        mistake="not_reproducible",
     )
 
 
@@ -303,6 +326,7 @@ def judge_normalise(results, cases):
             f"normalise_images returned {result.dtype} values: the result should be floats "
             "in [0, 1]. Integer division (//) or casting back to an integer type loses "
             "everything but 0 and 1.",
+            mistake="integer_result",
         )
     verdict(
         results,
@@ -318,6 +342,7 @@ def judge_normalise(results, cases):
             result.dtype == np.float32,
             f"Return float32 (you returned {result.dtype}): it halves the memory of float64 "
             "and is what Keras computes in.",
+            mistake="float64",
         )
 
 
@@ -350,38 +375,50 @@ def test_one_hot(one_hot, rng):
         result = call(one_hot, vector, k)
         expect_array(result, "one_hot's result")
         if result.shape == (k, n) and n != k:
-            raise AssertionError(
+            raise named(
                 "rows and columns are swapped: one_hot(vector, number_classes) returns one "
                 f"row per label, shape (len(vector), number_classes) = ({n}, {k}); you "
-                f"returned {result.shape}."
+                f"returned {result.shape}.",
+                "swapped",
             )
         if result.shape == (k, k) and n != k:
-            raise AssertionError(
+            raise named(
                 f"one_hot returned shape ({k}, {k}) for {n} labels: the result does not depend "
-                "on `vector`. Did you return np.eye(number_classes)? Pick its rows with the labels."
+                "on `vector`. Did you return np.eye(number_classes)? Pick its rows with the "
+                "labels.",
+                "identity",
             )
         expect(
             result.shape == (n, k),
             f"one_hot(vector of {n} labels, number_classes={k}) returned shape {result.shape}, "
             f"expected ({n}, {k}). Use number_classes, not the largest label in vector.",
+            mistake="classes_from_labels",
         )
         expect(
             set(np.unique(result).tolist()) <= {0, 1},
             "one_hot should hold only zeros and ones.",
+            mistake="not_zeros_and_ones",
         )
-        expect(np.all(result.sum(axis=1) == 1), "each row of one_hot should hold exactly one 1.")
+        expect(
+            np.all(result.sum(axis=1) == 1),
+            "each row of one_hot should hold exactly one 1.",
+            mistake="not_one_per_row",
+        )
         if np.array_equal(result.argmax(axis=1), (vector - 1) % k):
-            raise AssertionError(
+            raise named(
                 "the ones are one column to the left: label 0 belongs in column 0 (labels are "
-                "0-based, do not subtract 1)."
+                "0-based, do not subtract 1).",
+                "one_based",
             )
         if n == k and np.array_equal(result, np.eye(k)):
-            raise AssertionError(
-                "one_hot returned the identity matrix: the result does not depend on `vector`."
+            raise named(
+                "one_hot returned the identity matrix: the result does not depend on `vector`.",
+                "identity",
             )
         expect(
             np.array_equal(result.argmax(axis=1), vector),
             "one_hot: the 1 of row i must be in column vector[i].",
+            mistake=mistakes.NO_NAMED_MISTAKE,
         )
 
 
@@ -398,18 +435,29 @@ def test_add_channel_axis(add_channel_axis, rng):
         expect_array(result, "add_channel_axis' result")
         n, h, w = shape
         if result.shape == (n, 1, h, w):
-            raise AssertionError(
+            raise named(
                 f"the channel axis went first, shape {result.shape}; Keras expects it last: "
-                f"({n}, {h}, {w}, 1)."
+                f"({n}, {h}, {w}, 1).",
+                "channels_first",
             )
         if result.shape == (1, n, h, w):
-            raise AssertionError(
-                "the new axis went in front of the samples; add it at the end (axis=-1)."
+            raise named(
+                "the new axis went in front of the samples; add it at the end (axis=-1).",
+                "axis_in_front",
             )
         expect(
             result.shape == (n, h, w, 1),
             f"for images of shape {shape} add_channel_axis returned {result.shape}, expected "
             f"({n}, {h}, {w}, 1). Take the sizes from images.shape, do not hard-code 28.",
+            mistake="hard_coded_size",
         )
-        expect(result.dtype == images.dtype, "add_channel_axis should not change the dtype.")
-        expect(np.array_equal(result[..., 0], images), "add_channel_axis changed the pixel values.")
+        expect(
+            result.dtype == images.dtype,
+            "add_channel_axis should not change the dtype.",
+            mistake="dtype_changed",
+        )
+        expect(
+            np.array_equal(result[..., 0], images),
+            "add_channel_axis changed the pixel values.",
+            mistake=mistakes.NO_NAMED_MISTAKE,
+        )

@@ -17,6 +17,7 @@ import io
 
 import numpy as np
 
+from pixelschool.checks import mistakes
 from pixelschool.checks.compare import close
 from pixelschool.checks.framework import (
     CHECKS,
@@ -26,6 +27,7 @@ from pixelschool.checks.framework import (
     expect_array,
     expect_tuple,
 )
+from pixelschool.checks.mistakes import named
 from pixelschool.checks.mlp_common import scalar
 from pixelschool.gradcheck import FLOOR, STEP, THRESHOLD
 
@@ -61,7 +63,7 @@ def call_passing(fn, *args, passed=(), hint="", watch=True):
 
     result, changed = call_watching(listing, args, hint=hint, uncopied=passed)
     if changed and watch:
-        raise AssertionError(changed)
+        raise named(changed, mistakes.CHANGED_INPUT)
     return result
 
 
@@ -89,6 +91,7 @@ def check_grads_structure(grads, layers, name):
         expect(
             db is not None,
             f"{name}: return zeros for the biases' gradients (np.zeros_like(b)), not None.",
+            mistake="none_for_biases",
         )
         expect_array(dw, f"dw of layer {number}")
         expect_array(db, f"db of layer {number}")
@@ -97,6 +100,7 @@ def check_grads_structure(grads, layers, name):
             f"{name}: db of layer {number} has shape {db.shape}: the bias gradient was not "
             "summed over the batch. A bias is added to every sample, so its gradient sums the "
             "rows of d_z: np.sum(d_z, axis=0, keepdims=True).",
+            mistake="db_not_summed",
         )
         expect(
             dw.shape == w.shape,
@@ -139,6 +143,7 @@ def check_dropout_statistics(out, mask, a, keep_prob):
         abs(kept - (1 - keep_prob)) > 0.03 or abs(kept - keep_prob) < 0.03,
         f"with keep_prob={keep_prob} you kept {kept:.0%} of the units: keep_prob is the "
         "probability to KEEP a unit (rng.random(a.shape) < keep_prob).",
+        mistake="keep_prob_as_drop",
     )
     expect(
         abs(kept - keep_prob) < 0.03,
@@ -150,6 +155,7 @@ def check_dropout_statistics(out, mask, a, keep_prob):
         not np.allclose(values, 1),
         "dropout not rescaled: inverted dropout divides the kept activations by keep_prob, so "
         "that their expected value stays the same (and nothing changes at test time).",
+        mistake="not_rescaled",
     )
     expect(
         not np.allclose(values, keep_prob),
@@ -160,6 +166,7 @@ def check_dropout_statistics(out, mask, a, keep_prob):
         close(mask, (out != 0) / keep_prob),
         "return the mask that multiplies a: 0 for a dropped unit, 1 / keep_prob for a kept "
         "one (the backward pass multiplies the gradient by it).",
+        mistake="wrong_mask",
     )
 
 

@@ -16,6 +16,7 @@ import numpy as np
 from pixelschool.checks.compare import verdict
 from pixelschool.checks.framework import call, describe, expect, feedback_check
 from pixelschool.checks.keras_views import ModelView, describer, to_numpy
+from pixelschool.checks.mistakes import named
 
 __all__ = ["test_conv_output_size", "test_net_1", "test_net_2"]
 
@@ -74,10 +75,11 @@ def judge_conv_size(results, cases):
             f"conv_output_size{case.args} returned {describe(result)}; return one number, an int.",
         )
         if isinstance(result, (float, np.floating)):
-            raise AssertionError(
+            raise named(
                 f"conv_output_size{case.args} returned the float {result!r}: a size is a whole "
                 "number of pixels. Use floor division `//`, not `/`, so the result is an int "
-                "rounded down."
+                "rounded down.",
+                "float_size",
             )
     verdict(
         results,
@@ -177,6 +179,7 @@ def build(fn, name, sample_shape, nb_classes, probes):
         f"{name}{(sample_shape, nb_classes)} returned {model.shown}; it should return the "
         "keras.Model itself (for example a keras.Sequential), not its summary, history or "
         "predictions.",
+        mistake="returned_none",
     )
     expect(
         model.built,
@@ -194,6 +197,7 @@ def check_shapes(model, name, sample_shape, nb_classes):
         given == tuple(sample_shape),
         f"{args} built a model for images of shape {given}, not {tuple(sample_shape)}: you "
         "hard-coded the input shape. Use keras.Input(shape=sample_shape).",
+        mistake="input_shape_hard_coded",
     )
     out = tuple(model.output_shape or ())
     if len(out) != 2:
@@ -202,6 +206,7 @@ def check_shapes(model, name, sample_shape, nb_classes):
             f"{args} outputs shape {out}: the Dense layers were applied to every pixel of the "
             "feature maps. You forgot keras.layers.Flatten() between the convolutions and the "
             "dense layers.",
+            mistake="no_flatten",
         )
         raise AssertionError(
             f"{args} outputs shape {out}, expected (None, {nb_classes}): one probability per "
@@ -211,6 +216,7 @@ def check_shapes(model, name, sample_shape, nb_classes):
         out[1] == nb_classes,
         f"{args} outputs {out[1]} values per image, expected {nb_classes}: the last Dense "
         "layer must have nb_classes units (do not hard-code 10).",
+        mistake="classes_hard_coded",
     )
 
 
@@ -220,14 +226,16 @@ def check_layers(model, name, expected):
     kinds = [kind(layer) for layer in layers]
     wanted = [k for k, _ in expected]
     if name == "net_2" and "Pooling" in kinds:
-        raise AssertionError(
+        raise named(
             "net_2 still has a pooling layer: net_2 replaces max-pooling by a convolution with "
-            "strides=2. Remove the pooling layer and give the second Conv2D strides=2."
+            "strides=2. Remove the pooling layer and give the second Conv2D strides=2.",
+            "still_pooling",
         )
     if name == "net_1" and "Pooling" not in kinds:
-        raise AssertionError(
+        raise named(
             "net_1 has no pooling layer: add keras.layers.MaxPooling2D(pool_size=2) after the "
-            "second convolution."
+            "second convolution.",
+            "no_pooling",
         )
     if name == "net_1" and kinds.count("Pooling") == 1:
         pool = layers[kinds.index("Pooling")]
@@ -246,6 +254,7 @@ def check_layers(model, name, expected):
     expect(
         filters == [32, 64],
         f"{name}'s convolutions have {filters} filters; expected 32 then 64.",
+        mistake="filters_order",
     )
     for conv in convs:
         expect(
@@ -256,6 +265,7 @@ def check_layers(model, name, expected):
             conv.padding == "valid",
             f"{name}: a convolution uses padding='{conv.padding}'; keep Keras' default "
             "padding='valid' (no padding), as in the table.",
+            mistake="padding_same",
         )
     dense = [layer for layer in layers if kind(layer) == "Dense"]
     expect(
@@ -268,6 +278,7 @@ def check_layers(model, name, expected):
             f"{name}: the layer {layer.name} has no ReLU activation (it is "
             f"'{layer.activation}'). Without it, stacked layers collapse into one linear "
             "map: pass activation='relu'.",
+            mistake="no_relu",
         )
     if name == "net_1":
         pool = layers[kinds.index("Pooling")]
@@ -286,11 +297,13 @@ def check_layers(model, name, expected):
             strides[1] == (2, 2),
             f"net_2's convolutions have strides {strides}: net_2 replaces the pooling by a "
             "stride of 2 in the second convolution, Conv2D(64, kernel_size=3, strides=2).",
+            mistake="no_strides",
         )
         expect(
             strides[0] == (1, 1),
             f"net_2's first convolution has strides {strides[0]}; only the second one is "
             "strided (the first keeps strides=1).",
+            mistake="first_conv_strided",
         )
 
 
@@ -304,6 +317,7 @@ def check_softmax(model, name):
         np.all(probs >= 0) and np.allclose(sums, 1, atol=1e-4),
         f"{name}'s outputs are not probabilities (they sum to {np.round(sums, 3)} over the "
         "classes, some may be negative): the last Dense layer needs activation='softmax'.",
+        mistake="not_probabilities",
     )
 
 

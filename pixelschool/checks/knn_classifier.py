@@ -128,6 +128,7 @@ def check_predictions(result, case):
         f"knn_predict returned shape {result.shape} for dists of shape {dists.shape}; expected "
         f"one label per test image, ({len(dists)},). Each row of dists is one test image: sort "
         "along axis=1 and vote once per row.",
+        mistake="swapped",
     )
     expect_array(result, "knn_predict's result", kind="iu")
 
@@ -200,6 +201,7 @@ def check_accuracy(result, case):
     expect(
         np.ndim(result) == 0 and np.asarray(result).dtype.kind in "fiu",
         f"evaluate_knn should return one number, the accuracy (a float), not {describe(result)}.",
+        mistake="not_one_number",
     )
 
 
@@ -271,11 +273,13 @@ def check_accuracies_array(result, case):
         len(ks) == num_folds or shape != wanted[::-1],
         f"{where(result, case)}returned shape {shape}: rows and columns are swapped. Return one "
         f"row per k and one column per fold: {wanted}.",
+        mistake="swapped",
     )
     expect(
         shape != wanted[:1],
         f"{where(result, case)}returned one number per k: return every fold's accuracy, shape "
         f"{wanted}; the notebook averages them itself.",
+        mistake="one_number_per_k",
     )
     expect(
         shape == wanted,

@@ -19,6 +19,7 @@ from pixelschool.checks.framework import (
 )
 from pixelschool.checks.knn_common import judge
 from pixelschool.checks.loops import forbid_loops, loop_depth
+from pixelschool.checks.mistakes import named
 
 __all__ = [
     "test_distance_matrix_two_loops",
@@ -99,6 +100,7 @@ def check_distance_array(result, case, name, metric):
         f"rows and columns are swapped: {name}(matrix1, matrix2) has one row per row of "
         f"matrix1 and one column per row of matrix2, shape (N1, N2) = ({n1}, {n2}); you "
         f"returned {result.shape}.",
+        mistake="swapped",
     )
     expect(
         result.shape == (n1, n2),
@@ -110,6 +112,7 @@ def check_distance_array(result, case, name, metric):
         f"{name} returned {result.dtype} values: distances are real numbers, return float64 "
         "(np.zeros((N1, N2)) is float64, but np.zeros_like(matrix1) takes the integer dtype "
         "of integer images and cuts off the decimals).",
+        mistake="integer_distances",
     )
     why = (
         "as the exercise asks: convert both matrices with .astype(np.float64) first."
@@ -117,7 +120,11 @@ def check_distance_array(result, case, name, metric):
         else "the distances come out of |a|^2 + |b|^2 - 2 a.b, a difference of large numbers "
         "(up to 3072 * 255^2 = 2 * 10^8 for CIFAR-10 images) that needs float64's 16 digits."
     )
-    expect(result.dtype == np.float64, f"Return float64 (you returned {result.dtype}): {why}")
+    expect(
+        result.dtype == np.float64,
+        f"Return float64 (you returned {result.dtype}): {why}",
+        mistake="float32",
+    )
 
 
 def distance_judge(name, metric):
@@ -157,21 +164,24 @@ def loops(wanted, at_most=False):
         if depth is None or depth == wanted or (at_most and depth < wanted):
             return
         if wanted == 2:
-            raise AssertionError(
+            raise named(
                 f"{name} should use two nested loops (you have {depth}): over the rows of "
                 "matrix1 and, inside, over the rows of matrix2, computing one distance per "
-                "step. It is the slow version the others are timed against."
+                "step. It is the slow version the others are timed against.",
+                "too_few_loops",
             )
         if depth > wanted:
-            raise AssertionError(
+            raise named(
                 f"{name} uses {depth} nested loops; use one loop, over the rows of matrix1, and "
                 "compute a whole row of distances per step: matrix2 - matrix1[i] broadcasts to "
-                "(N2, D)."
+                "(N2, D).",
+                "too_many_loops",
             )
-        raise AssertionError(
+        raise named(
             f"{name} uses no loop: this exercise asks for one loop over the rows of matrix1 "
             "(the loop-free version is distance_matrix), so that you can time the three "
-            "versions."
+            "versions.",
+            "no_loop",
         )
 
     return check
@@ -196,6 +206,7 @@ def no_cube(advice):
             f"values it used {peak / 2**20:.0f} MiB (the inputs take "
             f"{(n1 + n2) * d * 8 / 2**20:.0f} MiB), and for 500 test and 5000 training "
             f"CIFAR-10 images it would need 61 GB. {advice}",
+            mistake="cube_in_memory",
         )
 
     return check

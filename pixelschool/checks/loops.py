@@ -9,6 +9,7 @@ import ast
 import inspect
 import textwrap
 
+from pixelschool.checks.mistakes import PYTHON_LOOP, named
 from pixelschool.checks.transcript import StudentFunction
 
 # Calls that hide a Python loop behind a function.
@@ -86,10 +87,11 @@ def forbid_loops(fn, loop_versions=()):
             if called in LOOPING_CALLS:
                 kind = f"`{called}` (a Python loop in disguise)"
         if kind:
-            raise AssertionError(
+            raise named(
                 f"{fn.__name__} uses {kind} (line {node.lineno} of the function). "
                 "This exercise asks for whole-array NumPy operations only: "
-                "use broadcasting and vectorised functions instead."
+                "use broadcasting and vectorised functions instead.",
+                PYTHON_LOOP,
             )
 
 

@@ -39,6 +39,7 @@ WRONG_SHAPE = "wrong shape"
 WRONG_DTYPE = "wrong dtype"
 WRONG_VALUE_COUNT = "wrong number of values"  # not a tuple of the expected length
 NOT_CALLED = "not called on every input"
+PYTHON_LOOP = "python loop"  # a loop where the exercise asks for whole-array operations
 UNKNOWN = "code"  # an AssertionError raised outside the checks' modules
 
 # Modules whose frames are helpers: the key names the check that called them.

@@ -18,6 +18,7 @@ import numpy as np
 from pixelschool.checks.compare import close, verdict, wrong_parts
 from pixelschool.checks.framework import expect, expect_array, expect_tuple, feedback_check
 from pixelschool.checks.gradient_checks import check_own_gradients
+from pixelschool.checks.mistakes import named
 from pixelschool.checks.mlp_common import judge_part
 
 __all__ = ["test_batchnorm_forward", "test_batchnorm_backward"]
@@ -159,14 +160,16 @@ def judge_running(left, case):
             all(f is not None for f in found) and close(found, expected),
             "batchnorm_forward: in test mode leave the running statistics as they are: only "
             "training batches update them.",
+            mistake="running_updated_in_test",
         )
         return
     if any(f is None for f in found):
-        raise AssertionError(
+        raise named(
             "batchnorm_forward: the running statistics were not updated: in train mode store "
             "them in bn_param "
             "(bn_param['running_mean'] = ..., bn_param['running_var'] = ...); when bn_param has "
-            "none yet, start from zeros of shape (D,)."
+            "none yet, start from zeros of shape (D,).",
+            "running_not_updated",
         )
     if close(found, expected):
         return
@@ -179,14 +182,16 @@ def judge_running(left, case):
     batch_stats = case.expected[1][2:4]
     swapped = [(1 - momentum) * o + momentum * s for o, s in zip(old, batch_stats)]
     if close(found, swapped):
-        raise AssertionError(
+        raise named(
             f"batchnorm_forward: momentum (here {momentum}) weighs the OLD running statistics: "
             "running = momentum * running + (1 - momentum) * batch statistic, not the other way "
-            "round."
+            "round.",
+            "momentum_swapped",
         )
-    raise AssertionError(
+    raise named(
         f"batchnorm_forward (momentum {momentum}): the running statistics should be momentum * "
-        "running + (1 - momentum) * the batch's mean (var), with the batch's var divided by N."
+        "running + (1 - momentum) * the batch's mean (var), with the batch's var divided by N.",
+        "wrong_running_update",
     )
 
 
@@ -257,10 +262,11 @@ def check_backward_structure(result, case):
     expect(dx.shape == x.shape, f"batchnorm_backward: dx has shape {dx.shape}, expected {x.shape}.")
     for value, what in [(dgamma, "dgamma"), (dbeta, "dbeta")]:
         if value.shape == (n, d) and n > 1:
-            raise AssertionError(
+            raise named(
                 f"batchnorm_backward: {what} has shape {value.shape}: it was not summed over the "
                 "batch. gamma and beta act on every sample, so their gradients sum the N rows: "
-                "np.sum(..., axis=0)."
+                "np.sum(..., axis=0).",
+                "not_summed",
             )
         expect(
             value.shape == gamma.shape,

@@ -135,6 +135,7 @@ def test_dropout_forward(dropout_forward, rng):
             np.array_equal(dropout(a, keep_prob, seed)[0], out),
             "dropout_forward drops other units with two generators of the same seed: draw the "
             "mask with the rng argument (rng.random), not np.random.",
+            mistake="rng_ignored",
         )
         expect(
             not np.array_equal(dropout(a, keep_prob, seed + 1)[0], out),
@@ -145,11 +146,13 @@ def test_dropout_forward(dropout_forward, rng):
         not close(out, a * 0.5),
         "at test time inverted dropout does nothing: return a unchanged (scaling by keep_prob "
         "at test time is the old, non-inverted dropout).",
+        mistake="scaled_at_test",
     )
     expect(
         close(out, a),
         "dropout applied at test time: with training=False return a unchanged (and a mask of "
         "ones).",
+        mistake="dropout_at_test",
     )
     dropout(a, 0.5, None, training=False)
     expect(
@@ -157,6 +160,7 @@ def test_dropout_forward(dropout_forward, rng):
         "dropout_forward turned float32 activations into float64: cast the mask, "
         "(rng.random(a.shape) < keep_prob).astype(a.dtype) / keep_prob. float32 networks "
         "train twice as fast.",
+        mistake="float64",
     )
 
 
@@ -299,6 +303,7 @@ def check_dropout_gradients(relu_network_loss_and_grads, rng):
         not np.isclose(runner(1.0)(layers)[0], loss),
         f"{name} ignores keep_prob: with keep_prob < 1, apply dropout_forward (training=True) "
         "to the output of every hidden layer.",
+        mistake="keep_prob_ignored",
     )
     error = max(dropout_gradient_errors(runner(DROPOUT_KEEP_PROB), layers))
     expect(
@@ -310,6 +315,7 @@ def check_dropout_gradients(relu_network_loss_and_grads, rng):
         f"{GRADIENT_FLOOR:g}). "
         "In the backward pass, multiply the gradient by the same mask (0 or 1 / keep_prob) as "
         "the forward pass.",
+        mistake="dropout_gradients",
     )
 
 
@@ -343,6 +349,7 @@ def check_dropout_placement(relu_network_loss_and_grads, rng):
             f"{loss:.6g}, not {allowed[0]:.6g} nor {allowed[1]:.6g}. Apply dropout_forward to "
             "the hidden layers' outputs only (after each ReLU): not to the input data, not to "
             "the scores.",
+            mistake="dropout_misplaced",
         )
 
 

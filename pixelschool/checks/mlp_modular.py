@@ -19,6 +19,7 @@ from pixelschool.checks.gradient_checks import (
     call_passing,
     check_own_gradients,
 )
+from pixelschool.checks.mistakes import named
 from pixelschool.checks.mlp_common import weights_shape_problem
 
 __all__ = [
@@ -84,6 +85,7 @@ def check_affine_structure(result, case):
         isinstance(cache, (tuple, list)) and len(cache) == 3,
         "affine_forward's cache (second value) should be the tuple (x, w, b), the three inputs: "
         "affine_backward reads it as x, w, b = cache.",
+        mistake="wrong_cache",
     )
 
 
@@ -151,6 +153,7 @@ def check_gradient_shapes(result, case):
         np.ndim(result[2]) > 0,
         "affine_backward: db is one number: you summed dout over all its axes. Sum over the "
         "rows only: np.sum(dout, axis=0, keepdims=True).",
+        mistake="db_summed_all",
     )
     for value, what in zip(result, ["dx", "dw", "db"]):
         expect_array(value, f"affine_backward's {what}")
@@ -159,6 +162,7 @@ def check_gradient_shapes(result, case):
         not (dw.shape == (m, d) and m != d),
         f"affine_backward: dw has shape {dw.shape}, w has shape {w.shape}: dw is transposed. "
         "dw = x.T @ dout, (D, N) @ (N, M).",
+        mistake="dw_transposed",
     )
     expect(dw.shape == w.shape, f"affine_backward: dw has shape {dw.shape}, expected {w.shape}.")
     expect(
@@ -167,15 +171,17 @@ def check_gradient_shapes(result, case):
         "dx = dout @ w.T.",
     )
     if db.shape in [(n, m), (n, 1), (n,)] and n > 1:
-        raise AssertionError(
+        raise named(
             f"affine_backward: db has shape {db.shape}: sum dout over the rows (axis 0), not "
             "over the columns or not at all. b is added to every row: np.sum(dout, axis=0, "
-            "keepdims=True)."
+            "keepdims=True).",
+            "db_wrong_axis",
         )
     expect(
         db.shape == b.shape,
         f"affine_backward: db has shape {db.shape}, expected {b.shape}, the shape of b: "
         "np.sum(dout, axis=0, keepdims=True) keeps the row axis.",
+        mistake="db_shape",
     )
 
 
@@ -243,6 +249,7 @@ def judge_relu_forward(results, cases):
             out.shape == x.shape,
             f"relu_forward's out has shape {out.shape} for x of shape {x.shape}: np.max reduces "
             "an array along an axis; np.maximum(x, 0) compares entry by entry (or use your relu).",
+            mistake="reduced_axis",
         )
         expect(
             isinstance(result[1], np.ndarray),
@@ -420,14 +427,19 @@ def check_layer(layer, fan_in, fan_out, number):
     w, b = layer
     expect_array(w, f"w of layer {number}", kind="f")
     problem = he_problem(w, fan_in, fan_out, f"w of layer {number}")
-    expect(problem is None, f"init_layers: {problem}")
+    expect(problem is None, f"init_layers: {problem}", mistake="xavier_not_he")
     expect_array(b, f"b of layer {number}")
     expect(
         b.shape == (1, fan_out),
         f"init_layers: b of layer {number} has shape {b.shape}, expected (1, {fan_out}): one "
         "row that is added to every sample.",
+        mistake="bias_shape",
     )
-    expect(not np.any(b), "init_layers: the biases should start at zero (as in Keras).")
+    expect(
+        not np.any(b),
+        "init_layers: the biases should start at zero (as in Keras).",
+        mistake="bias_not_zero",
+    )
 
 
 @feedback_check("init_layers")
@@ -446,6 +458,7 @@ def test_init_layers(init_layers, rng):
                 isinstance(layers, (list, tuple)) and len(layers) == len(sizes) - 1,
                 f"init_layers({sizes}, rng) should return a list of {len(sizes) - 1} (w, b) "
                 "pairs, one per layer.",
+                mistake="not_a_pair_per_layer",
             )
             for number, (layer, fan_in, fan_out) in enumerate(zip(layers, sizes, sizes[1:]), 1):
                 check_layer(layer, fan_in, fan_out, number)
@@ -458,6 +471,7 @@ def test_init_layers(init_layers, rng):
             np.array_equal(first, weights(seed)),
             "init_layers gives different weights with two generators of the same seed: draw "
             "them with the rng argument (rng.normal), not np.random.",
+            mistake="rng_ignored",
         )
         expect(
             not np.array_equal(first, weights(seed + 1)),

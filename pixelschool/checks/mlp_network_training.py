@@ -153,11 +153,13 @@ def check_batches_and_seeds(train_network, cases):
             len(found) == count,
             f"with {samples} samples, batch_size={size} and {epochs} epochs, train_network "
             f"should return {count} costs, one per batch, not {len(found)}.",
+            mistake="cost_per_batch",
         )
     expect(
         close(two_epochs(seed=seed), costs, 1e-9),
         "train_network gives other costs for the same seed: make every random choice with "
         "rng = np.random.default_rng(seed), created once at the start.",
+        mistake="not_reproducible",
     )
     expect(
         not close(two_epochs(seed=seed + 1), costs, 1e-9),
@@ -167,6 +169,7 @@ def check_batches_and_seeds(train_network, cases):
     expect(
         not close(two_epochs(seed=seed, keep_prob=0.5), costs, 1e-9),
         "train_network ignores keep_prob: pass it (and rng) to relu_network_loss_and_grads.",
+        mistake="keep_prob_ignored",
     )
 
 

@@ -15,6 +15,7 @@ import numpy as np
 from pixelschool.checks.compare import close, verdict
 from pixelschool.checks.framework import expect, expect_array, expect_tuple, feedback_check
 from pixelschool.checks.gradient_checks import call_passing
+from pixelschool.checks.mistakes import named
 from pixelschool.checks.mlp_common import scalar as one_number
 
 __all__ = [
@@ -41,9 +42,10 @@ def check_batches(result, n, batch_size):
     )
     count = math.ceil(n / batch_size)
     if n % batch_size and len(result) == n // batch_size:
-        raise AssertionError(
+        raise named(
             f"with {n} samples and batch_size={batch_size} you made {len(result)} batches: "
-            "you dropped the last, smaller batch. Every sample must be used."
+            "you dropped the last, smaller batch. Every sample must be used.",
+            "last_batch_dropped",
         )
     if len(result) == count + 1 and len(result[-1][1]) == 0:
         raise AssertionError(
@@ -73,20 +75,23 @@ def check_samples(result, data, labels, shuffled):
     )
     index = np.rint(rows[:, 0] / 10).astype(int)
     if len(np.unique(index)) < len(data):
-        raise AssertionError(
+        raise named(
             "some samples appear in two batches and others in none: you drew with "
-            "replacement. Shuffle with a permutation, rng.permutation(N), and cut it."
+            "replacement. Shuffle with a permutation, rng.permutation(N), and cut it.",
+            "with_replacement",
         )
     original = np.argsort(data[:, 0])[index]  # the row of data each sample came from
     expect(
         np.array_equal(batch_labels, labels[original]),
         "the labels are no longer aligned with the data: index data and labels with the "
         "same permutation.",
+        mistake="labels_misaligned",
     )
     expect(
         not shuffled or not np.array_equal(original, np.arange(len(data))),
         "the batches keep the samples in their original order: shuffle them first "
         "(rng.permutation), or every epoch sees the same batches, maybe sorted by class.",
+        mistake="not_shuffled",
     )
 
 
@@ -118,11 +123,13 @@ def test_minibatches(minibatches, rng):
             all(np.array_equal(a[0], b[0]) for a, b in zip(result, batches(seed))),
             "minibatches gives different batches with two generators of the same seed: draw "
             "the permutation with the rng argument (rng.permutation), not np.random.",
+            mistake="rng_ignored",
         )
         expect(
             any(not np.array_equal(a[0], b[0]) for a, b in zip(result, batches(seed + 1))),
             "minibatches gives the same batches whatever the generator: use the rng argument "
             "(a new np.random.default_rng(0) inside gives the same batches at every epoch).",
+            mistake="rng_unused",
         )
 
 

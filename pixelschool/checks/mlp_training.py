@@ -24,6 +24,7 @@ from pixelschool.checks.framework import (
     observed,
     replacing_global,
 )
+from pixelschool.checks.mistakes import named
 from pixelschool.checks.mlp_common import (
     NAMES,
     SHAPES_HINT,
@@ -97,6 +98,7 @@ def check_accuracies(accuracies, case):
         "train_accuracies should hold one accuracy per epoch (a list of num_epoch numbers), "
         f"not {type(accuracies).__name__}"
         + (f" of shape {np.shape(accuracies)}." if np.ndim(accuracies) else "."),
+        mistake="not_one_per_epoch",
     )
     try:
         accuracies = np.asarray(accuracies, dtype=float)
@@ -110,11 +112,13 @@ def check_accuracies(accuracies, case):
         np.all((accuracies >= 0) & (accuracies <= 1)),
         "the accuracies should be fractions in [0, 1], not percentages: np.mean(predictions "
         "== labels_train).",
+        mistake="percentages",
     )
     expect(
         close(accuracies, expected) or close(accuracies[1:], expected[:-1]),
         "train_accuracies[i] should be the accuracy on data_train after epoch i's step: the "
         "fraction of samples whose predicted class forward(...).argmax(axis=1) equals the label.",
+        mistake="accuracy_timing",
     )
 
 
@@ -169,8 +173,9 @@ def judge_test_mlp(results, cases):
     no_placeholder(results, cases, "test_mlp")
     for result, case in zip(results, cases):
         if np.shape(result) == case.args[5].shape:
-            raise AssertionError(
-                "test_mlp returned one value per sample: the accuracy is their mean, one number."
+            raise named(
+                "test_mlp returned one value per sample: the accuracy is their mean, one number.",
+                "not_one_number",
             )
         scalar(result, "test_mlp's result")
     verdict(
@@ -236,14 +241,15 @@ def check_train_mlp_arguments(passed, arguments, d_in, classes):
         "run_mlp_training should pass its learning_rate and num_epoch on to train_mlp.",
     )
     if np.ndim(w2) == 2 and classes not in np.shape(w2):
-        raise AssertionError(
+        raise named(
             f"w2 has shape {np.shape(w2)}: the network needs one output per class, "
-            "d_out = labels_train.max() + 1 (3 classes in this check, 10 for Fashion-MNIST)."
+            "d_out = labels_train.max() + 1 (3 classes in this check, 10 for Fashion-MNIST).",
+            "output_size",
         )
     for what, value, fan_in, fan_out in [("w1", w1, d_in, d_h), ("w2", w2, d_h, classes)]:
         expect_array(value, f"The initial {what}")
         mistake = xavier_problem(value, fan_in, fan_out, f"the initial {what}")
-        expect(mistake is None, f"run_mlp_training: {mistake}")
+        expect(mistake is None, f"run_mlp_training: {mistake}", mistake="not_xavier")
     for what, value, width in [("b1", b1, d_h), ("b2", b2, classes)]:
         expect(
             np.shape(value) == (1, width),
@@ -283,6 +289,7 @@ def test_run_mlp_training(run_mlp_training, rng):
         all(close(a, b, 0) for a, b in zip(passed[:4], passed_again[:4])),
         "run_mlp_training starts from different weights at every call: fix the seed, "
         "rng = np.random.default_rng(0), so that results are reproducible.",
+        mistake="not_reproducible",
     )
     train_accuracies, test_accuracy = result
     expect(
@@ -309,6 +316,7 @@ def check_test_accuracy(run_mlp_training, weights, test_accuracy, arguments):
         expect(
             not np.isclose(test_accuracy, scalar(on_train, "test_mlp")),
             "test_accuracy was measured on the training data: use test_mlp on data_test.",
+            mistake="tested_on_training_data",
         )
         raise AssertionError(
             "test_accuracy should be test_mlp of the trained network on data_test and labels_test."

@@ -15,6 +15,7 @@ from pixelschool.checks.framework import (
     expect_tuple,
     feedback_check,
 )
+from pixelschool.checks.mistakes import named
 from pixelschool.checks.mlp_common import (
     NAMES,
     SHAPES_HINT,
@@ -78,6 +79,7 @@ def judge_sigmoid(results, cases):
             "sigmoid returned NaN for large inputs (x = 1000): exp(x) / (1 + exp(x)) becomes "
             "inf / inf. Write it as 1 / (1 + np.exp(-x)), which tends to 1 / inf = 0 or "
             "1 / 1 = 1.",
+            mistake="overflow",
         )
     verdict(
         results,
@@ -119,9 +121,10 @@ def judge_relu(results, cases):
         x = case.args[0]
         expect_array(result, "relu's result")
         if result.shape != x.shape and result.shape in [(x.shape[1],), (x.shape[0],), ()]:
-            raise AssertionError(
+            raise named(
                 f"relu returned shape {result.shape} for an input of shape {x.shape}: np.max "
-                "reduces an array along an axis; np.maximum(x, 0) compares entry by entry."
+                "reduces an array along an axis; np.maximum(x, 0) compares entry by entry.",
+                "reduced_axis",
             )
         expect(result.shape == x.shape, f"relu returned shape {result.shape}, expected {x.shape}.")
     verdict(results, cases, "relu", RELU_MESSAGES, otherwise="relu's values are not max(0, x).")
@@ -130,6 +133,7 @@ def judge_relu(results, cases):
             result.dtype == case.args[0].dtype,
             f"relu turned {case.args[0].dtype} into {result.dtype}: keep the input's dtype "
             "(np.maximum(x, 0) does), float32 networks run twice as fast.",
+            mistake="float64",
         )
 
 
@@ -259,7 +263,7 @@ def check_step_types(result, case, name):
         expect_array(value, f"The new {what} (value {number} of 5)")
         if what[0] == "b":
             mistake = bias_shape_mistake(f"The new {what}", value.shape, n, old.shape[1])
-            expect(mistake is None, f"{name}: {mistake}")
+            expect(mistake is None, f"{name}: {mistake}", mistake="not_summed")
         expect(
             value.shape == old.shape,
             f"The new {what} has shape {value.shape}; it must keep the shape of {what}, "
@@ -267,7 +271,7 @@ def check_step_types(result, case, name):
         )
     scalar(result[4], f"The loss returned by {name} (5th value)")
     if case.args[3].max() > 500:  # the scores are about 1000
-        expect(all_finite(result), f"{name} {OVERFLOW}")
+        expect(all_finite(result), f"{name} {OVERFLOW}", mistake="overflow")
 
 
 def wrong_layer(name, output):
@@ -379,17 +383,18 @@ def judge_forward(results, cases):
         n, classes = batch_size(case), d_out(case)
         expect_array(result, "forward's result")
         if result.shape == (n,):
-            raise AssertionError(
+            raise named(
                 "forward returned one value per sample (the predicted classes?). Return the "
                 f"probabilities, shape (N, d_out) = ({n}, {classes}); the predicted class is "
-                "their argmax over axis 1."
+                "their argmax over axis 1.",
+                "labels_not_probabilities",
             )
         expect(
             result.shape == (n, classes),
             f"forward returned shape {result.shape}, expected (N, d_out) = ({n}, {classes}).",
         )
         if case.args[3].max() > 500:
-            expect(all_finite(result), f"forward {OVERFLOW}")
+            expect(all_finite(result), f"forward {OVERFLOW}", mistake="overflow")
     verdict(
         results,
         cases,

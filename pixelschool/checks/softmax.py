@@ -174,6 +174,7 @@ def judge_cross_entropy(results, cases):
             len(case.args[0]) == 1 or np.shape(result) != (len(case.args[0]),),
             "cross_entropy_loss returned one loss per sample; return one number, the mean "
             "over the N samples of the batch (np.mean).",
+            mistake="loss_per_sample",
         )
         expect(
             np.ndim(result) == 0,
@@ -299,6 +300,7 @@ def expect_loss_and_grad(result, args, name="softmax_loss_and_grad"):
         dW.shape != (c, d) or c == d,
         f"dW is transposed: it must have W's shape (D, C) = ({d}, {c}); yours is {dW.shape}. "
         "dW = X.T @ dscores.",
+        mistake="dW_transposed",
     )
     expect_array(dW, "dW (second value)", shape=(d, c))
     expect_array(db, "db (third value)")
@@ -306,6 +308,7 @@ def expect_loss_and_grad(result, args, name="softmax_loss_and_grad"):
         db.shape != (n, c),
         f"the bias gradient is not summed over the batch: db has shape {db.shape}, one row per "
         f"sample; it must have b's shape (C,) = ({c},). Sum dscores over the samples (axis=0).",
+        mistake="db_not_summed",
     )
     expect(
         n == c or db.shape != (n,),
@@ -444,11 +447,13 @@ def judge_predict(results, cases):
             result.shape == (n,) or result.shape != (c,),
             "predict_softmax returned one value per class: take the argmax over the classes "
             "(axis=1), one label per sample. np.argmax over axis 0 picks a sample per class.",
+            mistake="argmax_over_samples",
         )
         expect(
             result.shape != (n, c),
             "predict_softmax returned scores or probabilities; return the labels: the index of "
             "the largest score of each row, np.argmax(..., axis=1).",
+            mistake="not_labels",
         )
         expect_array(result, what, shape=(n,))
     verdict(

@@ -133,7 +133,7 @@ def run_training(fn, X, y, learning_rate, reg, epochs, batch_size, seed):
         stand_in = LossStandIn(X, y, log)
         with replacing_global(fn, "softmax_loss_and_grad", stand_in):
             result = call(fn, X, y, learning_rate, reg, epochs, batch_size, seed)
-    expect(stand_in.steps, TRAIN_MESSAGES["no_call"])
+    expect(stand_in.steps, TRAIN_MESSAGES["no_call"], mistake="loss_and_grad_not_called")
     expect_tuple(result, "train_softmax", 3)
     return result, stand_in.steps
 
@@ -150,7 +150,11 @@ def check_updates(steps, W_out, b_out, learning_rate):
                 continue
             wrong_steps = [before + learning_rate * grad, before, before - grad]
             for mistake, instead in zip(["ascent", "frozen", "no_rate"], wrong_steps):
-                expect(not close(now, instead), UPDATE_MESSAGES[mistake].format(name))
+                expect(
+                    not close(now, instead),
+                    UPDATE_MESSAGES[mistake].format(name),
+                    mistake="wrong_update",
+                )
             raise AssertionError(UPDATE_MESSAGES["other"].format(name))
 
 
@@ -158,14 +162,20 @@ def check_minibatches(steps, n, epochs, batch_size, reg):
     """One call per minibatch, the right samples and labels, every sample once per epoch."""
     per_epoch = math.ceil(n / batch_size)
     expect(len(steps) != epochs, TRAIN_MESSAGES["per_epoch"])
-    expect(len(steps) != epochs * (n // batch_size), TRAIN_MESSAGES["last_batch"])
+    expect(
+        len(steps) != epochs * (n // batch_size),
+        TRAIN_MESSAGES["last_batch"],
+        mistake="last_batch_dropped",
+    )
     expect(
         len(steps) == epochs * per_epoch,
         f"train_softmax made {len(steps)} updates for {epochs} epochs of {n} samples in "
         f"minibatches of {batch_size}: expected one per minibatch, {per_epoch} per epoch.",
     )
-    expect(all(step.reg == reg for step in steps), TRAIN_MESSAGES["reg"])
-    expect(all(step.aligned for step in steps), TRAIN_MESSAGES["labels"])
+    expect(all(step.reg == reg for step in steps), TRAIN_MESSAGES["reg"], mistake="reg_not_passed")
+    expect(
+        all(step.aligned for step in steps), TRAIN_MESSAGES["labels"], mistake="labels_misaligned"
+    )
     epochs_steps = [steps[e * per_epoch : (e + 1) * per_epoch] for e in range(epochs)]
     expect(
         all(len(step.rows) == batch_size for epoch in epochs_steps for step in epoch[:-1]),
@@ -176,9 +186,18 @@ def check_minibatches(steps, n, epochs, batch_size, reg):
     expect(
         all(np.array_equal(np.sort(rows), np.arange(n)) for rows in epochs_rows),
         TRAIN_MESSAGES["replacement"],
+        mistake="not_a_permutation",
     )
-    expect(not np.array_equal(epochs_rows[0], np.arange(n)), TRAIN_MESSAGES["no_shuffle"])
-    expect(not np.array_equal(epochs_rows[0], epochs_rows[1]), TRAIN_MESSAGES["same_order"])
+    expect(
+        not np.array_equal(epochs_rows[0], np.arange(n)),
+        TRAIN_MESSAGES["no_shuffle"],
+        mistake="not_shuffled",
+    )
+    expect(
+        not np.array_equal(epochs_rows[0], epochs_rows[1]),
+        TRAIN_MESSAGES["same_order"],
+        mistake="shuffled_once",
+    )
 
 
 @feedback_check("train_softmax")
@@ -202,12 +221,12 @@ def test_train_softmax(train_softmax, rng):
         f"C = y.max() + 1 is the number of classes; yours start with {W0.shape} and "
         f"{b0.shape}.",
     )
-    expect(np.abs(W0).max() < 0.1, TRAIN_MESSAGES["large_init"])
+    expect(np.abs(W0).max() < 0.1, TRAIN_MESSAGES["large_init"], mistake="large_init")
     expect_array(W_out, "W (first value)", shape=(d, c))
     expect_array(b_out, "b (second value)", shape=(c,))
     check_updates(steps, W_out, b_out, learning_rate)
     losses = np.asarray(history, dtype=np.float64)
-    expect(losses.shape != (epochs,), TRAIN_MESSAGES["epoch_history"])
+    expect(losses.shape != (epochs,), TRAIN_MESSAGES["epoch_history"], mistake="history_per_epoch")
     expect(
         losses.shape == (len(steps),) and close(losses, np.array([s.loss for s in steps])),
         TRAIN_MESSAGES["history"],
@@ -218,6 +237,11 @@ def test_train_softmax(train_softmax, rng):
         and all(np.array_equal(a.rows, b.rows) for a, b in zip(steps, steps_again))
         and close(W_again, W_out),
         TRAIN_MESSAGES["unseeded"],
+        mistake="not_reproducible",
     )
     _, steps_other = run_training(train_softmax, *training, seed + 1)
-    expect(not np.array_equal(steps_other[0].rows, steps[0].rows), TRAIN_MESSAGES["fixed_seed"])
+    expect(
+        not np.array_equal(steps_other[0].rows, steps[0].rows),
+        TRAIN_MESSAGES["fixed_seed"],
+        mistake="seed_ignored",
+    )

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 import problem_unittests
-from pixelschool.checks import mistakes
+from pixelschool.checks import framework, mistakes
 from pixelschool.checks.framework import CHECKS, RESULTS_MIME
 from pixelschool_admin.answers import import_all
 from pixelschool_admin.answers.registry import REFERENCES, WRONG_ANSWERS
@@ -129,21 +129,52 @@ def test_what_the_framework_decides_has_its_own_key(monkeypatch):
         assert judged("normalise_images", fn, seed, monkeypatch).mistake == key, fn.__name__
 
 
-def test_a_rule_of_a_checks_code_is_keyed_by_where_it_is(monkeypatch):
+def test_a_rule_of_a_checks_code_is_keyed_by_where_it_is():
+    """A rule not given a name (a plain ``expect`` or ``AssertionError`` in a check's
+    module; every rule a wrong answer trips has one) is keyed by its site."""
+    source = (
+        "def check(value):\n"
+        "    if value < 0:\n"
+        "        raise AssertionError('negative')\n"
+        "    expect(value < 10, 'too large')\n"
+    )
+    module = {"__name__": "pixelschool.checks.made_up", "expect": framework.expect}
+    exec(compile(source, "made_up.py", "exec"), module)
+    keys = []
+    for value in (-1, 11, -2):
+        with pytest.raises(AssertionError) as raised:
+            module["check"](value)
+        keys.append(mistakes.mistake_of(raised.value))
+    assert keys == ["code:made_up.check+2", "code:made_up.check+3", "code:made_up.check+2"]
+
+
+def test_a_named_rule_of_a_checks_code_is_keyed_by_its_name(monkeypatch):
     def one_hot(vector, number_classes):  # rows and columns swapped
         return np.eye(number_classes)[vector].T
 
-    def one_hot_identity(vector, number_classes):
-        return np.eye(number_classes)
+    for seed in (505, 7):  # the same rule on other inputs
+        swapped = judged("one_hot", one_hot, seed, monkeypatch)
+        assert "rows and columns are swapped" in swapped and swapped.mistake == "swapped"
 
-    swapped = judged("one_hot", one_hot, 505, monkeypatch)
-    assert "rows and columns are swapped" in swapped
-    assert swapped.mistake.startswith("code:data_preparation.test_one_hot+")
-    identity = judged("one_hot", one_hot_identity, 505, monkeypatch)
-    assert identity.mistake.startswith("code:data_preparation.test_one_hot+")
-    assert identity.mistake != swapped.mistake
-    again = judged("one_hot", one_hot, 7, monkeypatch)  # the same rule on other inputs
-    assert again.mistake == swapped.mistake
+
+# Wrong answers keyed by a code site (a rule of a check with no name), on purpose.
+CODE_KEYED = {}
+
+
+def test_no_wrong_answer_is_keyed_by_a_code_site(monkeypatch):
+    """Every rule a wrong answer of the answers modules trips has a name (``expect(...,
+    mistake=)``, ``named``), so the report's rows read as words and keys stay put when a
+    check is edited."""
+    code_keyed = {}
+    for answers in WRONG_ANSWERS.values():
+        for answer in answers:
+            if answer.exercise not in HIDDEN_SEEDS:
+                continue  # no graded cell runs it
+            message = judged(answer.exercise, answer.fn, hidden_seed(answer.exercise), monkeypatch)
+            assert isinstance(message, Judged), answer.id
+            if message.mistake.startswith(f"{mistakes.UNKNOWN}:"):
+                code_keyed[answer.id] = message.mistake
+    assert code_keyed == CODE_KEYED
 
 
 def test_the_key_comes_from_the_grader_not_from_what_the_kernel_sends(monkeypatch):

@@ -10,27 +10,27 @@ solution = solution_functions("08_cifar_cnn")
 # --- data_augmentation --------------------------------------------------------------------
 
 
-@wrong("data_augmentation", says="flips images vertically")
+@wrong("data_augmentation", says="flips images vertically", mistake="vertical_flip")
 def augmentation_default_flip():
     # RandomFlip's default mode is "horizontal_and_vertical"
     return keras.Sequential([keras.layers.RandomFlip(), keras.layers.RandomTranslation(0.1, 0.1)])
 
 
-@wrong("data_augmentation", says="no keras.layers.RandomFlip")
+@wrong("data_augmentation", says="no keras.layers.RandomFlip", mistake="no_flip")
 def augmentation_without_flip():
     return keras.Sequential(
         [keras.layers.RandomTranslation(0.1, 0.1), keras.layers.RandomRotation(0.05)]
     )
 
 
-@wrong("data_augmentation", says="no keras.layers.RandomTranslation")
+@wrong("data_augmentation", says="no keras.layers.RandomTranslation", mistake="no_translation")
 def augmentation_without_shift():
     return keras.Sequential(
         [keras.layers.RandomFlip("horizontal"), keras.layers.RandomRotation(0.05)]
     )
 
 
-@wrong("data_augmentation", says="changes the images at inference")
+@wrong("data_augmentation", says="changes the images at inference", mistake="augments_at_inference")
 def augmentation_rescales_again():
     return keras.Sequential(
         [
@@ -41,7 +41,7 @@ def augmentation_rescales_again():
     )
 
 
-@wrong("data_augmentation", says="changes the shape of a batch")
+@wrong("data_augmentation", says="changes the shape of a batch", mistake="shape_changed")
 def augmentation_crops():
     return keras.Sequential(
         [
@@ -52,12 +52,16 @@ def augmentation_crops():
     )
 
 
-@wrong("data_augmentation", says="wrap your list of layers in keras.Sequential")
+@wrong(
+    "data_augmentation",
+    says="wrap your list of layers in keras.Sequential",
+    mistake="not_one_layer",
+)
 def augmentation_list():
     return [keras.layers.RandomFlip("horizontal"), keras.layers.RandomTranslation(0.1, 0.1)]
 
 
-@wrong("data_augmentation", says="out of the frame")
+@wrong("data_augmentation", says="out of the frame", mistake="translation_too_far")
 def augmentation_half_image_shift():
     return keras.Sequential(
         [keras.layers.RandomFlip("horizontal"), keras.layers.RandomTranslation(0.5, 0.5)]
@@ -71,29 +75,35 @@ def flip_and_shift(*more):
     )
 
 
-@wrong("data_augmentation", says="Pass value_range=(0, 1)")
+@wrong("data_augmentation", says="Pass value_range=(0, 1)", mistake="augmentation_range")
 def augmentation_brightness_for_uint8():
     # value_range defaults to (0, 255): adds up to +-25.5 to pixels in [0, 1]
     return flip_and_shift(keras.layers.RandomBrightness(0.1))
 
 
-@wrong("data_augmentation", says="RandomContrast (value_range=(0, 255))")
+@wrong(
+    "data_augmentation", says="RandomContrast (value_range=(0, 255))", mistake="augmentation_range"
+)
 def augmentation_contrast_for_uint8():
     # stretches pixels in [0, 1] up to 1.1, and clips to (0, 255) instead of (0, 1)
     return flip_and_shift(keras.layers.RandomContrast(0.2))
 
 
-@wrong("data_augmentation", says="RandomContrast (value_range=(0, 2))")
+@wrong(
+    "data_augmentation", says="RandomContrast (value_range=(0, 2))", mistake="augmentation_range"
+)
 def augmentation_contrast_wrong_range():
     return flip_and_shift(keras.layers.RandomContrast(0.3, value_range=(0, 2)))
 
 
-@wrong("data_augmentation", says="a GaussianNoise")
+@wrong("data_augmentation", says="a GaussianNoise", mistake="augmentation_range")
 def augmentation_unclipped_noise():
     return flip_and_shift(keras.layers.GaussianNoise(0.05))
 
 
-@wrong("data_augmentation", says="a layer such as Rescaling(1/255)")
+@wrong(
+    "data_augmentation", says="a layer such as Rescaling(1/255)", mistake="augments_at_inference"
+)
 def augmentation_rescaling_left_in():
     # the pipeline of a uint8 data set: back to [0, 255] before the brightness change
     return flip_and_shift(keras.layers.Rescaling(255), keras.layers.RandomBrightness(0.1))
@@ -169,47 +179,51 @@ def network(
     return model
 
 
-@wrong("cifar_net", says="rather than a hard-coded shape")
+@wrong("cifar_net", says="rather than a hard-coded shape", mistake="input_shape_hard_coded")
 def net_hard_coded_input(sample_shape, nb_classes):
     return network((32, 32, 3), nb_classes)
 
 
-@wrong("cifar_net", says="the last Dense layer needs nb_classes units")
+@wrong(
+    "cifar_net", says="the last Dense layer needs nb_classes units", mistake="classes_hard_coded"
+)
 def net_ten_classes(sample_shape, nb_classes):
     return network(sample_shape, 10)
 
 
-@wrong("cifar_net", says="no BatchNormalization layer")
+@wrong("cifar_net", says="no BatchNormalization layer", mistake="no_batch_normalisation")
 def net_without_batch_norm(sample_shape, nb_classes):
     return network(sample_shape, nb_classes, batch_norm=False)
 
 
-@wrong("cifar_net", says="no Dropout layer")
+@wrong("cifar_net", says="no Dropout layer", mistake="no_dropout")
 def net_without_dropout(sample_shape, nb_classes):
     return network(sample_shape, nb_classes, dropout=False)
 
 
-@wrong("cifar_net", says="activation='softmax'")
+@wrong("cifar_net", says="activation='softmax'", mistake="not_probabilities")
 def net_without_softmax(sample_shape, nb_classes):
     return network(sample_shape, nb_classes, softmax=False)
 
 
-@wrong("cifar_net", says="is not compiled")
+@wrong("cifar_net", says="is not compiled", mistake="not_compiled")
 def net_not_compiled(sample_shape, nb_classes):
     return network(sample_shape, nb_classes, compiled=False)
 
 
-@wrong("cifar_net", says="compile with loss='categorical_crossentropy'")
+@wrong(
+    "cifar_net", says="compile with loss='categorical_crossentropy'", mistake="training_step_failed"
+)
 def net_sparse_loss(sample_shape, nb_classes):
     return network(sample_shape, nb_classes, loss="sparse_categorical_crossentropy")
 
 
-@wrong("cifar_net", says="more than 3,000,000")
+@wrong("cifar_net", says="more than 3,000,000", mistake="too_many_parameters")
 def net_pools_once(sample_shape, nb_classes):
     return network(sample_shape, nb_classes, pool=False)  # Flatten of a 16 x 16 x 128 map
 
 
-@wrong("cifar_net", says="has no augmentation")
+@wrong("cifar_net", says="has no augmentation", mistake="no_augmentation")
 def net_without_augmentation(sample_shape, nb_classes):
     model = keras.Sequential(
         [
@@ -307,14 +321,14 @@ def per_class_loop(labels, predictions, nb_classes):
     return np.array([np.mean(predictions[labels == k] == k) for k in range(nb_classes)])
 
 
-@wrong("data_augmentation", says="width_factor 0")
+@wrong("data_augmentation", says="width_factor 0", mistake="translation_no_width")
 def data_augmentation_height_shift_only():
     return keras.Sequential(
         [keras.layers.RandomFlip("horizontal"), keras.layers.RandomTranslation(0.1, 0.0)]
     )
 
 
-@wrong("data_augmentation", says="fraction of a full turn")
+@wrong("data_augmentation", says="fraction of a full turn", mistake="rotation_too_far")
 def data_augmentation_large_rotation():
     return keras.Sequential(
         [

@@ -13,28 +13,28 @@ solution = solution_functions("01_data_preparation")
 # --- read_cifar_batch --------------------------------------------------------------
 
 
-@wrong("read_cifar_batch", says="channel-major")
+@wrong("read_cifar_batch", says="channel-major", mistake="layout")
 def read_cifar_batch_rows_as_images(file):
     with open(file, "rb") as f:
         batch = pickle.load(f, encoding="bytes")
     return batch[b"data"].reshape(-1, 32, 32, 3), np.array(batch[b"labels"])
 
 
-@wrong("read_cifar_batch", says="channels-first")
+@wrong("read_cifar_batch", says="channels-first", mistake="layout")
 def read_cifar_batch_channels_first(file):
     with open(file, "rb") as f:
         batch = pickle.load(f, encoding="bytes")
     return batch[b"data"].reshape(-1, 3, 32, 32), np.array(batch[b"labels"])
 
 
-@wrong("read_cifar_batch", says="flat rows")
+@wrong("read_cifar_batch", says="flat rows", mistake="layout")
 def read_cifar_batch_flat(file):
     with open(file, "rb") as f:
         batch = pickle.load(f, encoding="bytes")
     return batch[b"data"], np.array(batch[b"labels"])
 
 
-@wrong("read_cifar_batch", says="Keep the images as stored, uint8")
+@wrong("read_cifar_batch", says="Keep the images as stored, uint8", mistake="not_uint8")
 def read_cifar_batch_float64(file):
     with open(file, "rb") as f:
         batch = pickle.load(f, encoding="bytes")
@@ -69,18 +69,18 @@ def read_cifar_batch_str_keys(file):
 BATCHES = [f"data_batch_{i}" for i in range(1, 6)] + ["test_batch"]
 
 
-@wrong("read_cifar", says="add test_batch too")
+@wrong("read_cifar", says="add test_batch too", mistake="missing_batches")
 def read_cifar_no_test_batch(path):
     parts = [solution.read_cifar_batch(Path(path) / name) for name in BATCHES[:5]]
     return np.concatenate([d for d, _ in parts]), np.concatenate([lab for _, lab in parts])
 
 
-@wrong("read_cifar", says="only one batch")
+@wrong("read_cifar", says="only one batch", mistake="missing_batches")
 def read_cifar_first_batch(path):
     return solution.read_cifar_batch(Path(path) / "data_batch_1")
 
 
-@wrong("read_cifar", says="no longer aligned")
+@wrong("read_cifar", says="no longer aligned", mistake="labels_misaligned")
 def read_cifar_labels_reversed(path):
     parts = [solution.read_cifar_batch(Path(path) / name) for name in BATCHES]
     labels = np.concatenate([lab for _, lab in parts[::-1]])
@@ -93,20 +93,24 @@ def read_cifar_every_file(path):
     return np.concatenate([d for d, _ in parts]), np.concatenate([lab for _, lab in parts])
 
 
-@wrong("read_cifar", says="images that are not in the files")
+@wrong("read_cifar", says="images that are not in the files", mistake="images_garbled")
 def read_cifar_raw_rows(path):
     parts = [read_cifar_batch_rows_as_images(Path(path) / name) for name in BATCHES]
     return np.concatenate([d for d, _ in parts]), np.concatenate([lab for _, lab in parts])
 
 
-@wrong("read_cifar", says="read data_batch_1 to data_batch_5 first, then test_batch")
+@wrong(
+    "read_cifar",
+    says="read data_batch_1 to data_batch_5 first, then test_batch",
+    mistake="batch_order",
+)
 def read_cifar_test_batch_first(path):
     names = ["test_batch"] + BATCHES[:5]
     parts = [solution.read_cifar_batch(Path(path) / name) for name in names]
     return np.concatenate([d for d, _ in parts]), np.concatenate([lab for _, lab in parts])
 
 
-@wrong("read_cifar", says="in the order data_batch_5, data_batch_4")
+@wrong("read_cifar", says="in the order data_batch_5, data_batch_4", mistake="batch_order")
 def read_cifar_batches_reversed(path):
     parts = [solution.read_cifar_batch(Path(path) / name) for name in BATCHES[4::-1]]
     parts.append(solution.read_cifar_batch(Path(path) / "test_batch"))
@@ -116,18 +120,18 @@ def read_cifar_batches_reversed(path):
 # --- split_dataset -----------------------------------------------------------------
 
 
-@wrong("split_dataset", says="in this order")
+@wrong("split_dataset", says="in this order", mistake="returns_reordered")
 def split_dataset_sklearn_order(data, labels, split):
     return train_test_split(data, labels, train_size=split, random_state=0)
 
 
-@wrong("split_dataset", says="shuffle before splitting")
+@wrong("split_dataset", says="shuffle before splitting", mistake="not_shuffled")
 def split_dataset_no_shuffle(data, labels, split):
     n = int(split * len(data))
     return data[:n], labels[:n], data[n:], labels[n:]
 
 
-@wrong("split_dataset", says="no longer aligned")
+@wrong("split_dataset", says="no longer aligned", mistake="labels_misaligned")
 def split_dataset_separate_shuffles(data, labels, split):
     rng = np.random.default_rng(0)
     data, labels = rng.permutation(data), rng.permutation(labels)
@@ -135,7 +139,7 @@ def split_dataset_separate_shuffles(data, labels, split):
     return data[:n], labels[:n], data[n:], labels[n:]
 
 
-@wrong("split_dataset", says="as the test share")
+@wrong("split_dataset", says="as the test share", mistake="split_as_test_share")
 def split_dataset_test_share(data, labels, split):
     data_train, data_test, labels_train, labels_test = train_test_split(
         data, labels, test_size=split, random_state=0
@@ -143,7 +147,7 @@ def split_dataset_test_share(data, labels, split):
     return data_train, labels_train, data_test, labels_test
 
 
-@wrong("split_dataset", says="fix the seed")
+@wrong("split_dataset", says="fix the seed", mistake="not_reproducible")
 def split_dataset_unseeded(data, labels, split):
     data_train, data_test, labels_train, labels_test = train_test_split(
         data, labels, train_size=split
@@ -217,22 +221,22 @@ def normalise_images_divide_into_float32(images):
 # --- one_hot -----------------------------------------------------------------------
 
 
-@wrong("one_hot", says="rows and columns are swapped")
+@wrong("one_hot", says="rows and columns are swapped", mistake="swapped")
 def one_hot_transposed(vector, number_classes):
     return np.eye(number_classes)[vector].T
 
 
-@wrong("one_hot", says="does not depend on `vector`")
+@wrong("one_hot", says="does not depend on `vector`", mistake="identity")
 def one_hot_identity(vector, number_classes):
     return np.eye(number_classes)
 
 
-@wrong("one_hot", says="one column to the left")
+@wrong("one_hot", says="one column to the left", mistake="one_based")
 def one_hot_one_based(vector, number_classes):
     return np.eye(number_classes)[vector - 1]
 
 
-@wrong("one_hot", says="not the largest label")
+@wrong("one_hot", says="not the largest label", mistake="classes_from_labels")
 def one_hot_classes_from_data(vector, number_classes):
     return np.eye(vector.max() + 1)[vector]
 
@@ -242,7 +246,7 @@ def one_hot_nested_lists(vector, number_classes):
     return [[1 if label == k else 0 for k in range(number_classes)] for label in vector]
 
 
-@wrong("one_hot", says="exactly one 1")
+@wrong("one_hot", says="exactly one 1", mistake="not_one_per_row")
 def one_hot_cumulative(vector, number_classes):
     return (np.arange(number_classes) <= vector[:, None]).astype(int)
 
@@ -250,12 +254,12 @@ def one_hot_cumulative(vector, number_classes):
 # --- add_channel_axis --------------------------------------------------------------
 
 
-@wrong("add_channel_axis", says="channel axis went first")
+@wrong("add_channel_axis", says="channel axis went first", mistake="channels_first")
 def add_channel_axis_first(images):
     return images[:, np.newaxis]
 
 
-@wrong("add_channel_axis", says="in front of the samples")
+@wrong("add_channel_axis", says="in front of the samples", mistake="axis_in_front")
 def add_channel_axis_axis_zero(images):
     return np.expand_dims(images, 0)
 
@@ -271,6 +275,6 @@ def add_channel_axis_sets_shape(images):
     return images
 
 
-@wrong("add_channel_axis", says="should not change the dtype")
+@wrong("add_channel_axis", says="should not change the dtype", mistake="dtype_changed")
 def add_channel_axis_float(images):
     return images.reshape(*images.shape, 1).astype(np.float32)

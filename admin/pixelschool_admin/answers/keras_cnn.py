@@ -76,37 +76,37 @@ def strided():
     return [layers.Conv2D(64, kernel_size=3, strides=2, activation="relu")]
 
 
-@wrong("net_1", says="activation='softmax'")
+@wrong("net_1", says="activation='softmax'", mistake="not_probabilities")
 def net_1_without_softmax(sample_shape, nb_classes):
     return seed_cnn(sample_shape, nb_classes, middle=pooled(), last_activation=None)
 
 
-@wrong("net_1", says="hard-coded the input shape")
+@wrong("net_1", says="hard-coded the input shape", mistake="input_shape_hard_coded")
 def net_1_hard_coded_input(sample_shape, nb_classes):
     return seed_cnn((28, 28, 1), nb_classes, middle=pooled())
 
 
-@wrong("net_1", says="do not hard-code 10")
+@wrong("net_1", says="do not hard-code 10", mistake="classes_hard_coded")
 def net_1_ten_classes(sample_shape, nb_classes):
     return seed_cnn(sample_shape, 10, middle=pooled())
 
 
-@wrong("net_1", says="forgot keras.layers.Flatten()")
+@wrong("net_1", says="forgot keras.layers.Flatten()", mistake="no_flatten")
 def net_1_without_flatten(sample_shape, nb_classes):
     return seed_cnn(sample_shape, nb_classes, middle=pooled(), flatten=False)
 
 
-@wrong("net_1", says="net_1 has no pooling layer")
+@wrong("net_1", says="net_1 has no pooling layer", mistake="no_pooling")
 def net_1_without_pooling(sample_shape, nb_classes):
     return seed_cnn(sample_shape, nb_classes, middle=pooled()[:1])
 
 
-@wrong("net_1", says="has no ReLU activation")
+@wrong("net_1", says="has no ReLU activation", mistake="no_relu")
 def net_1_linear_convolutions(sample_shape, nb_classes):
     return seed_cnn(sample_shape, nb_classes, middle=[layers.Conv2D(64, 3), layers.MaxPooling2D()])
 
 
-@wrong("net_1", says="expected 32 then 64")
+@wrong("net_1", says="expected 32 then 64", mistake="filters_order")
 def net_1_filters_swapped(sample_shape, nb_classes):
     return keras.Sequential(
         [
@@ -121,13 +121,13 @@ def net_1_filters_swapped(sample_shape, nb_classes):
     )
 
 
-@wrong("net_1", says="padding='same'")
+@wrong("net_1", says="padding='same'", mistake="padding_same")
 def net_1_same_padding(sample_shape, nb_classes):
     middle = [layers.Conv2D(64, 3, padding="same", activation="relu"), layers.MaxPooling2D(2)]
     return seed_cnn(sample_shape, nb_classes, middle=middle)
 
 
-@wrong("net_1", says="return the keras.Model itself")
+@wrong("net_1", says="return the keras.Model itself", mistake="returned_none")
 def net_1_returns_summary(sample_shape, nb_classes):
     model = seed_cnn(sample_shape, nb_classes, middle=pooled())
     return model.summary(print_fn=lambda *args, **kwargs: None)
@@ -136,43 +136,43 @@ def net_1_returns_summary(sample_shape, nb_classes):
 # --- net_2 ------------------------------------------------------------------------------
 
 
-@wrong("net_2", says="still has a pooling layer")
+@wrong("net_2", says="still has a pooling layer", mistake="still_pooling")
 def net_2_pooling_left_in(sample_shape, nb_classes):
     middle = [layers.Conv2D(64, 3, strides=2, activation="relu"), layers.MaxPooling2D(2)]
     return seed_cnn(sample_shape, nb_classes, middle=middle)
 
 
-@wrong("net_2", says="the second Conv2D strides=2")
+@wrong("net_2", says="the second Conv2D strides=2", mistake="still_pooling")
 def net_2_net_1_copied(sample_shape, nb_classes):
     return solution.net_1(sample_shape, nb_classes)
 
 
-@wrong("net_2", says="strides=2")
+@wrong("net_2", says="strides=2", mistake="no_strides")
 def net_2_no_stride(sample_shape, nb_classes):
     return seed_cnn(sample_shape, nb_classes, middle=[layers.Conv2D(64, 3, activation="relu")])
 
 
-@wrong("net_2", says="activation='softmax'")
+@wrong("net_2", says="activation='softmax'", mistake="not_probabilities")
 def net_2_without_softmax(sample_shape, nb_classes):
     return seed_cnn(sample_shape, nb_classes, middle=strided(), last_activation="relu")
 
 
-@wrong("net_2", says="hard-coded the input shape")
+@wrong("net_2", says="hard-coded the input shape", mistake="input_shape_hard_coded")
 def net_2_hard_coded_input(sample_shape, nb_classes):
     return seed_cnn((28, 28, 1), nb_classes, middle=strided())
 
 
-@wrong("net_2", says="do not hard-code 10")
+@wrong("net_2", says="do not hard-code 10", mistake="classes_hard_coded")
 def net_2_ten_classes(sample_shape, nb_classes):
     return seed_cnn(sample_shape, 10, middle=strided())
 
 
-@wrong("net_2", says="forgot keras.layers.Flatten()")
+@wrong("net_2", says="forgot keras.layers.Flatten()", mistake="no_flatten")
 def net_2_without_flatten(sample_shape, nb_classes):
     return seed_cnn(sample_shape, nb_classes, middle=strided(), flatten=False)
 
 
-@wrong("net_2", says="only the second one is strided")
+@wrong("net_2", says="only the second one is strided", mistake="first_conv_strided")
 def net_2_both_strided(sample_shape, nb_classes):
     return keras.Sequential(
         [

@@ -77,7 +77,7 @@ def relu_network_forward_log_sum_exp(layers, data):
 # --- dropout_forward -----------------------------------------------------------------
 
 
-@wrong("dropout_forward", says="dropout not rescaled")
+@wrong("dropout_forward", says="dropout not rescaled", mistake="not_rescaled")
 def dropout_forward_not_rescaled(a, keep_prob, rng, training):
     if not training:
         return a, np.ones_like(a)
@@ -85,13 +85,13 @@ def dropout_forward_not_rescaled(a, keep_prob, rng, training):
     return a * mask, mask
 
 
-@wrong("dropout_forward", says="dropout applied at test time")
+@wrong("dropout_forward", says="dropout applied at test time", mistake="dropout_at_test")
 def dropout_forward_always(a, keep_prob, rng, training):
     mask = (rng.random(a.shape) < keep_prob).astype(a.dtype) / keep_prob
     return a * mask, mask
 
 
-@wrong("dropout_forward", says="inverted dropout does nothing")
+@wrong("dropout_forward", says="inverted dropout does nothing", mistake="scaled_at_test")
 def dropout_forward_scaled_at_test(a, keep_prob, rng, training):
     if not training:
         return a * keep_prob, np.full_like(a, keep_prob)
@@ -99,7 +99,7 @@ def dropout_forward_scaled_at_test(a, keep_prob, rng, training):
     return a * mask, mask
 
 
-@wrong("dropout_forward", says="probability to KEEP")
+@wrong("dropout_forward", says="probability to KEEP", mistake="keep_prob_as_drop")
 def dropout_forward_drop_probability(a, keep_prob, rng, training):
     if not training:
         return a, np.ones_like(a)
@@ -107,7 +107,7 @@ def dropout_forward_drop_probability(a, keep_prob, rng, training):
     return a * mask, mask
 
 
-@wrong("dropout_forward", says="with the rng argument (rng.random)")
+@wrong("dropout_forward", says="with the rng argument (rng.random)", mistake="rng_ignored")
 def dropout_forward_global_random(a, keep_prob, rng, training):
     if not training:
         return a, np.ones_like(a)
@@ -115,7 +115,7 @@ def dropout_forward_global_random(a, keep_prob, rng, training):
     return a * mask, mask
 
 
-@wrong("dropout_forward", says="float32")
+@wrong("dropout_forward", says="float32", mistake="float64")
 def dropout_forward_float64_mask(a, keep_prob, rng, training):
     if not training:
         return a, np.ones_like(a)
@@ -123,7 +123,7 @@ def dropout_forward_float64_mask(a, keep_prob, rng, training):
     return a * mask, mask
 
 
-@wrong("dropout_forward", says="return the mask that multiplies a")
+@wrong("dropout_forward", says="return the mask that multiplies a", mistake="wrong_mask")
 def dropout_forward_boolean_mask(a, keep_prob, rng, training):
     if not training:
         return a, np.ones_like(a)

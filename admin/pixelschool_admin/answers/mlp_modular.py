@@ -233,7 +233,7 @@ def he(fan_in, fan_out, rng):
     return rng.normal(0, np.sqrt(2 / fan_in), size=(fan_in, fan_out))
 
 
-@wrong("init_layers", says="Xavier's (Glorot's) initialisation")
+@wrong("init_layers", says="Xavier's (Glorot's) initialisation", mistake="xavier_not_he")
 def init_layers_xavier(sizes, rng):
     def xavier(i, o):
         limit = np.sqrt(6 / (i + o))
@@ -242,57 +242,57 @@ def init_layers_xavier(sizes, rng):
     return initialised(sizes, xavier)
 
 
-@wrong("init_layers", says="Xavier's (Glorot's) initialisation")
+@wrong("init_layers", says="Xavier's (Glorot's) initialisation", mistake="xavier_not_he")
 def init_layers_glorot_normal(sizes, rng):
     return initialised(sizes, lambda i, o: rng.normal(0, np.sqrt(2 / (i + o)), size=(i, o)))
 
 
-@wrong("init_layers", says="halves the variance")
+@wrong("init_layers", says="halves the variance", mistake="xavier_not_he")
 def init_layers_lecun(sizes, rng):
     return initialised(sizes, lambda i, o: rng.normal(0, np.sqrt(1 / i), size=(i, o)))
 
 
-@wrong("init_layers", says="not the variance")
+@wrong("init_layers", says="not the variance", mistake="xavier_not_he")
 def init_layers_variance_as_scale(sizes, rng):
     return initialised(sizes, lambda i, o: rng.normal(0, 2 / i, size=(i, o)))
 
 
-@wrong("init_layers", says="fan_in is the number of inputs")
+@wrong("init_layers", says="fan_in is the number of inputs", mistake="xavier_not_he")
 def init_layers_fan_out(sizes, rng):
     return initialised(sizes, lambda i, o: rng.normal(0, np.sqrt(2 / o), size=(i, o)))
 
 
-@wrong("init_layers", says="standard deviation 1")
+@wrong("init_layers", says="standard deviation 1", mistake="xavier_not_he")
 def init_layers_unscaled(sizes, rng):
     return initialised(sizes, lambda i, o: rng.normal(size=(i, o)))
 
 
-@wrong("init_layers", says="with the rng argument (rng.normal)")
+@wrong("init_layers", says="with the rng argument (rng.normal)", mistake="rng_ignored")
 def init_layers_global_random(sizes, rng):
     return initialised(sizes, lambda i, o: np.random.normal(0, np.sqrt(2 / i), size=(i, o)))
 
 
-@wrong("init_layers", says="rows and columns are swapped")
+@wrong("init_layers", says="rows and columns are swapped", mistake="xavier_not_he")
 def init_layers_transposed(sizes, rng):
     return initialised(sizes, lambda i, o: he(o, i, rng))
 
 
-@wrong("init_layers", says="biases should start at zero")
+@wrong("init_layers", says="biases should start at zero", mistake="bias_not_zero")
 def init_layers_random_biases(sizes, rng):
     return [(he(i, o, rng), he(1, o, rng)) for i, o in pairs(sizes)]
 
 
-@wrong("init_layers", says="one row that is added to every sample")
+@wrong("init_layers", says="one row that is added to every sample", mistake="bias_shape")
 def init_layers_flat_biases(sizes, rng):
     return [(he(i, o, rng), np.zeros(o)) for i, o in pairs(sizes)]
 
 
-@wrong("init_layers", says="not centred on 0")
+@wrong("init_layers", says="not centred on 0", mistake="xavier_not_he")
 def init_layers_random(sizes, rng):
     return initialised(sizes, lambda i, o: np.sqrt(2 / i) * rng.random((i, o)))
 
 
-@wrong("init_layers", says="pairs, one per layer")
+@wrong("init_layers", says="pairs, one per layer", mistake="not_a_pair_per_layer")
 def init_layers_hidden_only(sizes, rng):
     return initialised(sizes[:-1], lambda i, o: he(i, o, rng))
 

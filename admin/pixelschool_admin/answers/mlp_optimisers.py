@@ -21,35 +21,35 @@ def cut(data, labels, order, batch_size):
     ]
 
 
-@wrong("minibatches", says="shuffle them first")
+@wrong("minibatches", says="shuffle them first", mistake="not_shuffled")
 def minibatches_unshuffled(data, labels, batch_size, rng):
     return cut(data, labels, np.arange(len(data)), batch_size)
 
 
-@wrong("minibatches", says="dropped the last")
+@wrong("minibatches", says="dropped the last", mistake="last_batch_dropped")
 def minibatches_drop_last(data, labels, batch_size, rng):
     order = rng.permutation(len(data))
     full = len(data) // batch_size * batch_size
     return cut(data[:full], labels[:full], order[order < full], batch_size)
 
 
-@wrong("minibatches", says="no longer aligned")
+@wrong("minibatches", says="no longer aligned", mistake="labels_misaligned")
 def minibatches_two_permutations(data, labels, batch_size, rng):
     data, labels = data[rng.permutation(len(data))], labels[rng.permutation(len(data))]
     return cut(data, labels, np.arange(len(data)), batch_size)
 
 
-@wrong("minibatches", says="with replacement")
+@wrong("minibatches", says="with replacement", mistake="with_replacement")
 def minibatches_with_replacement(data, labels, batch_size, rng):
     return cut(data, labels, rng.integers(0, len(data), size=len(data)), batch_size)
 
 
-@wrong("minibatches", says="with the rng argument")
+@wrong("minibatches", says="with the rng argument", mistake="rng_ignored")
 def minibatches_global_random(data, labels, batch_size, rng):
     return cut(data, labels, np.random.permutation(len(data)), batch_size)
 
 
-@wrong("minibatches", says="whatever the generator")
+@wrong("minibatches", says="whatever the generator", mistake="rng_unused")
 def minibatches_fixed_generator(data, labels, batch_size, rng):
     return cut(data, labels, np.random.default_rng(0).permutation(len(data)), batch_size)
 

@@ -194,7 +194,7 @@ def xavier(fan_in, fan_out, rng=None):
     return (rng or np.random.default_rng(0)).uniform(-limit, limit, size=(fan_in, fan_out))
 
 
-@wrong("run_mlp_training", says="all values of the initial w1 are equal")
+@wrong("run_mlp_training", says="all values of the initial w1 are equal", mistake="not_xavier")
 def run_mlp_training_zeros(
     data_train, labels_train, data_test, labels_test, d_h, learning_rate, num_epoch
 ):
@@ -210,7 +210,7 @@ def run_mlp_training_zeros(
     )
 
 
-@wrong("run_mlp_training", says="fix the seed")
+@wrong("run_mlp_training", says="fix the seed", mistake="not_reproducible")
 def run_mlp_training_unseeded(
     data_train, labels_train, data_test, labels_test, d_h, learning_rate, num_epoch
 ):
@@ -227,7 +227,7 @@ def run_mlp_training_unseeded(
     )
 
 
-@wrong("run_mlp_training", says="not centred on 0")
+@wrong("run_mlp_training", says="not centred on 0", mistake="not_xavier")
 def run_mlp_training_rand(
     data_train, labels_train, data_test, labels_test, d_h, learning_rate, num_epoch
 ):
@@ -244,7 +244,7 @@ def run_mlp_training_rand(
     )
 
 
-@wrong("run_mlp_training", says="outside Xavier's range")
+@wrong("run_mlp_training", says="outside Xavier's range", mistake="not_xavier")
 def run_mlp_training_normal(
     data_train, labels_train, data_test, labels_test, d_h, learning_rate, num_epoch
 ):
@@ -261,7 +261,7 @@ def run_mlp_training_normal(
     )
 
 
-@wrong("run_mlp_training", says="one output per class")
+@wrong("run_mlp_training", says="one output per class", mistake="output_size")
 def run_mlp_training_ten_classes(
     data_train, labels_train, data_test, labels_test, d_h, learning_rate, num_epoch
 ):
@@ -278,7 +278,7 @@ def run_mlp_training_ten_classes(
     )
 
 
-@wrong("run_mlp_training", says="measured on the training data")
+@wrong("run_mlp_training", says="measured on the training data", mistake="tested_on_training_data")
 def run_mlp_training_test_on_train(
     data_train, labels_train, data_test, labels_test, d_h, learning_rate, num_epoch
 ):
@@ -295,7 +295,7 @@ def run_mlp_training_test_on_train(
     )
 
 
-@wrong("run_mlp_training", says="rows and columns are swapped")
+@wrong("run_mlp_training", says="rows and columns are swapped", mistake="not_xavier")
 def run_mlp_training_transposed(
     data_train, labels_train, data_test, labels_test, d_h, learning_rate, num_epoch
 ):

@@ -34,37 +34,37 @@ def sgd(X, y, learning_rate, reg, epochs, batch_size, seed, *, step=None, orders
     return W, b, history
 
 
-@wrong("train_softmax", says="moves up the gradient")
+@wrong("train_softmax", says="moves up the gradient", mistake="wrong_update")
 def train_gradient_ascent(X, y, learning_rate, reg, epochs, batch_size, seed):
     step = lambda W, b, dW, db, lr: (W + lr * dW, b + lr * db)  # noqa: E731
     return sgd(X, y, learning_rate, reg, epochs, batch_size, seed, step=step)
 
 
-@wrong("train_softmax", says="b never changes")
+@wrong("train_softmax", says="b never changes", mistake="wrong_update")
 def train_bias_frozen(X, y, learning_rate, reg, epochs, batch_size, seed):
     step = lambda W, b, dW, db, lr: (W - lr * dW, b)  # noqa: E731
     return sgd(X, y, learning_rate, reg, epochs, batch_size, seed, step=step)
 
 
-@wrong("train_softmax", says="ignores the learning rate")
+@wrong("train_softmax", says="ignores the learning rate", mistake="wrong_update")
 def train_without_learning_rate(X, y, learning_rate, reg, epochs, batch_size, seed):
     step = lambda W, b, dW, db, lr: (W - dW, b - db)  # noqa: E731
     return sgd(X, y, learning_rate, reg, epochs, batch_size, seed, step=step)
 
 
-@wrong("train_softmax", says="follow the order of the data")
+@wrong("train_softmax", says="follow the order of the data", mistake="not_shuffled")
 def train_without_shuffle(X, y, learning_rate, reg, epochs, batch_size, seed):
     orders = lambda rng, epoch: np.arange(len(X))  # noqa: E731
     return sgd(X, y, learning_rate, reg, epochs, batch_size, seed, orders=orders)
 
 
-@wrong("train_softmax", says="same order")
+@wrong("train_softmax", says="same order", mistake="shuffled_once")
 def train_shuffled_once(X, y, learning_rate, reg, epochs, batch_size, seed):
     order = np.random.default_rng(seed).permutation(len(X))
     return sgd(X, y, learning_rate, reg, epochs, batch_size, seed, orders=lambda *_: order)
 
 
-@wrong("train_softmax", says="exactly once")
+@wrong("train_softmax", says="exactly once", mistake="not_a_permutation")
 def train_with_replacement(X, y, learning_rate, reg, epochs, batch_size, seed):
     rng = np.random.default_rng(seed)
     W = 0.001 * rng.standard_normal((X.shape[1], int(y.max()) + 1))
@@ -78,7 +78,7 @@ def train_with_replacement(X, y, learning_rate, reg, epochs, batch_size, seed):
     return W, b, history
 
 
-@wrong("train_softmax", says="last, smaller minibatch")
+@wrong("train_softmax", says="last, smaller minibatch", mistake="last_batch_dropped")
 def train_drops_last_batch(X, y, learning_rate, reg, epochs, batch_size, seed):
     rng = np.random.default_rng(seed)
     W = 0.001 * rng.standard_normal((X.shape[1], int(y.max()) + 1))
@@ -94,7 +94,7 @@ def train_drops_last_batch(X, y, learning_rate, reg, epochs, batch_size, seed):
     return W, b, history
 
 
-@wrong("train_softmax", says="do not belong to its samples")
+@wrong("train_softmax", says="do not belong to its samples", mistake="labels_misaligned")
 def train_labels_not_shuffled(X, y, learning_rate, reg, epochs, batch_size, seed):
     rng = np.random.default_rng(seed)
     W = 0.001 * rng.standard_normal((X.shape[1], int(y.max()) + 1))
@@ -110,28 +110,28 @@ def train_labels_not_shuffled(X, y, learning_rate, reg, epochs, batch_size, seed
     return W, b, history
 
 
-@wrong("train_softmax", says="pass reg on")
+@wrong("train_softmax", says="pass reg on", mistake="reg_not_passed")
 def train_without_reg(X, y, learning_rate, reg, epochs, batch_size, seed):
     return sgd(X, y, learning_rate, 0.0, epochs, batch_size, seed)
 
 
-@wrong("train_softmax", says="same seed gave different results")
+@wrong("train_softmax", says="same seed gave different results", mistake="not_reproducible")
 def train_unseeded(X, y, learning_rate, reg, epochs, batch_size, seed):
     return sgd(X, y, learning_rate, reg, epochs, batch_size, None)
 
 
-@wrong("train_softmax", says="ignores its seed")
+@wrong("train_softmax", says="ignores its seed", mistake="seed_ignored")
 def train_fixed_seed(X, y, learning_rate, reg, epochs, batch_size, seed):
     return sgd(X, y, learning_rate, reg, epochs, batch_size, 0)
 
 
-@wrong("train_softmax", says="not one per epoch")
+@wrong("train_softmax", says="not one per epoch", mistake="history_per_epoch")
 def train_epoch_history(X, y, learning_rate, reg, epochs, batch_size, seed):
     W, b, history = sgd(X, y, learning_rate, reg, epochs, batch_size, seed)
     return W, b, np.reshape(history, (epochs, -1)).mean(axis=1)
 
 
-@wrong("train_softmax", says="start from small weights")
+@wrong("train_softmax", says="start from small weights", mistake="large_init")
 def train_large_init(X, y, learning_rate, reg, epochs, batch_size, seed):
     rng = np.random.default_rng(seed)
     W = rng.standard_normal((X.shape[1], int(y.max()) + 1))
@@ -147,7 +147,9 @@ def train_large_init(X, y, learning_rate, reg, epochs, batch_size, seed):
     return W, b, history
 
 
-@wrong("train_softmax", says="never called softmax_loss_and_grad")
+@wrong(
+    "train_softmax", says="never called softmax_loss_and_grad", mistake="loss_and_grad_not_called"
+)
 def train_inline_gradient(X, y, learning_rate, reg, epochs, batch_size, seed):
     rng = np.random.default_rng(seed)
     num_classes = int(y.max()) + 1

@@ -29,7 +29,7 @@ from pixelschool_admin.grading.results.export import (  # noqa: E402
     read_gradebook,
     status_table,
 )
-from pixelschool_admin.grading.results.mistakes import write_mistakes  # noqa: E402
+from pixelschool_admin.grading.results.mistakes_report import mistakes_section  # noqa: E402
 from pixelschool_admin.grading.results.similarity_report import similarity_section  # noqa: E402
 from pixelschool_admin.grading.settings import SLOW_FACTOR, SLOW_MARGIN  # noqa: E402
 
@@ -223,7 +223,6 @@ def write_report(course, out_dir=None):
     stats.to_csv(out_dir / "questions.csv", index=False, float_format="%.3f")
     attention = attention_table(course, recorded)
     attention.to_csv(out_dir / "attention.csv", index=False)
-    write_mistakes(course)  # reports/mistakes.csv; its section and plot: issue 24
     sections = [f"<h1>Grade report: {html.escape(course.course_id)}</h1>"]
     sections += alert_section(attention)
     sections += sandbox_section(course)
@@ -246,6 +245,7 @@ def write_report(course, out_dir=None):
             "<h2>Questions</h2>",
             _table(stats),
         ]
+    sections += mistakes_section(course, out_dir)  # reports/mistakes.csv, its plot and table
     sections += similarity_section(course, out_dir)  # and reports/similarity.csv
     grading = attention[attention["kind"].isin(GRADING_KINDS)]
     sections.append("<h2>Grading problems</h2>")
