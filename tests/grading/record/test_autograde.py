@@ -20,7 +20,7 @@ from pixelschool_admin.grading.course import Course
 from pixelschool_admin.grading.intake import integrity
 from pixelschool_admin.grading.record.autograde import autograde
 from pixelschool_admin.grading.results.export import export_csv, grade_table
-from pixelschool_admin.grading.results.report import write_report
+from pixelschool_admin.grading.results.report import COUNTED_KINDS, write_report
 from pixelschool_admin.grading.sandbox.bubblewrap import (
     protections,
     sandbox_problem,
@@ -292,8 +292,9 @@ def test_csv_and_report(graded):
 
 
 def kinds(course, student):
+    """The kinds of the student's events worth a look (mistakes are counted, not looked at)."""
     logged = events.read(course)
-    return set(logged[logged["student"] == student]["kind"])
+    return set(logged[logged["student"] == student]["kind"]) - COUNTED_KINDS
 
 
 @needs_bwrap
