@@ -48,10 +48,11 @@ def hand_in(course, students, notebooks, out_dir, seed=0):
         released = nbformat.read(course.path("release", ".", notebook) / f"{notebook}.ipynb", 4)
         archive = course.root / "lms" / f"{notebook}-all-submissions.zip"
         zips[notebook] = archive
+        used = democlass.planted_usage(students, notebook)  # each their own wrong answers
         with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as lms:
             for student in students:
                 work = democlass.submission(
-                    student, notebook, released, course.root, rng, notebooks[0]
+                    student, notebook, released, course.root, rng, notebooks[0], used
                 )
                 if work is None:
                     continue

@@ -24,6 +24,7 @@ import random
 import re
 import textwrap
 import tokenize
+from collections import Counter
 from dataclasses import dataclass, field
 from functools import cache
 
@@ -289,9 +290,15 @@ def fill(released, answers):
     return nb
 
 
-def partial_answers(notebook, rng, how_many):
+def partial_answers(notebook, rng, how_many, used=None):
     """The solution's answers with ``how_many`` exercises replaced by wrong ones; and notes
-    (``wrong <exercise> (<wrong answer's name>)``, see :func:`noted_wrong_answers`)."""
+    (``wrong <exercise> (<wrong answer's name>)``, see :func:`noted_wrong_answers`).
+
+    ``used`` (a Counter of the wrong answers classmates handed in, by name; updated): each
+    exercise's least used wrong answers first. Real students who make one mistake write it
+    in their own words; pasted verbatim from one small pool, it would make them a similar
+    pair (``results/similarity.py``) where the class has no copy but the planted one."""
+    used = Counter() if used is None else used
     answers = solution_answers(notebook)
     wrong = wrong_answer_sources(notebook)
     by_cell = {
@@ -301,7 +308,11 @@ def partial_answers(notebook, rng, how_many):
     choices = [(g, name) for g, names in by_cell.items() for name in names]
     notes = []
     for grade_id, exercise in rng.sample(choices, min(how_many, len(choices))):
-        answer, mistake = rng.choice(wrong[exercise])
+        least = min(used[a.fn.__name__] for a, _ in wrong[exercise])
+        answer, mistake = rng.choice(
+            [w for w in wrong[exercise] if used[w[0].fn.__name__] == least]
+        )
+        used[answer.fn.__name__] += 1
         # The wrong definition follows the solution's, so it is the one the notebook uses.
         answers[grade_id] += f"\n\n\n# a mistake:\n{mistake}"
         notes.append(f"wrong {exercise} ({answer.fn.__name__})")
@@ -371,6 +382,14 @@ def planted_pair(students):
     return next(s for s in students if s.id == copier.pair), copier
 
 
+def planted_usage(students, notebook):
+    """A Counter of the wrong answers the planted pair hands in for ``notebook``, by name:
+    ``partial_answers``' ``used`` to start the class with, so classmates avoid them."""
+    original, _ = planted_pair(students)
+    _, notes = paired_answers(original, notebook)
+    return Counter(NOTE.fullmatch(f"{notebook}: {note}")["name"] for note in notes)
+
+
 def paired_answers(student, notebook):
     """The answers of a planted pair's original (their own seed: the same for the copier)."""
     return partial_answers(notebook, random.Random(f"{student.pair}/{notebook}"), 3)
@@ -434,8 +453,9 @@ def make_class(size=32, seed=0):
     return students
 
 
-def submission(student, notebook, released, course_root, rng, first_notebook):
-    """What ``student`` hands in for ``notebook``: a notebook, bytes, or None (nothing)."""
+def submission(student, notebook, released, course_root, rng, first_notebook, used=None):
+    """What ``student`` hands in for ``notebook``: a notebook, bytes, or None (nothing);
+    ``used``: ``partial_answers``' (the class's wrong answers so far)."""
     written = written_answers(notebook)
     if student.kind == "full":
         return fill(released, solution_answers(notebook) | written)
@@ -454,6 +474,6 @@ def submission(student, notebook, released, course_root, rng, first_notebook):
             answers = {grade_id: disguised(source) for grade_id, source in answers.items()}
             notes = [f"a copy of {student.pair}'s notebook, variables renamed, comments changed"]
     else:
-        answers, notes = partial_answers(notebook, rng, rng.randint(1, 3))
+        answers, notes = partial_answers(notebook, rng, rng.randint(1, 3), used)
     student.notes += [f"{notebook}: {note}" for note in notes]
     return fill(released, answers | written)

@@ -45,6 +45,20 @@ def test_partial_answers_name_their_mistakes(released):
     assert sum("# a mistake:" in c.source for c in answer_cells(nb)) == 2
 
 
+def test_classmates_hand_in_their_own_wrong_answers():
+    """Each exercise's wrong answers are handed in evenly (a verbatim shared one would make a
+    similar pair), the planted pair's counted from the start."""
+    students = democlass.make_class()
+    used = democlass.planted_usage(students, NOTEBOOK)
+    assert sum(used.values()) == 3  # paired_answers: 3 wrong answers
+    rng = random.Random(0)
+    for _ in range(20):
+        democlass.partial_answers(NOTEBOOK, rng, 3, used)
+    for exercise, pool in democlass.wrong_answer_sources(NOTEBOOK).items():
+        counts = [used[answer.fn.__name__] for answer, _ in pool]
+        assert max(counts) - min(counts) <= 1, exercise
+
+
 def test_hostile_file_cases(released, tmp_path):
     bad = democlass.hostile_notebook("not valid JSON", released, NOTEBOOK, tmp_path)
     with pytest.raises(nbformat.reader.NotJSONError):
