@@ -186,13 +186,15 @@ def test_the_key_comes_from_the_grader_not_from_what_the_kernel_sends(monkeypatc
 
 
 def test_the_mistake_detail_reads_back():
-    message = Judged("text", "code:data_preparation.test_one_hot+17", "one_hot")
+    message = Judged("one: two\n\nthree\nfour", "code:data_preparation.test_one_hot+17", "one_hot")
     detail = f"test_one_hot: {hidden.mistake_detail(message)}"  # as incident_events writes it
     assert hidden.read_mistake_detail(detail) == (
         "test_one_hot",
         "one_hot",
         "code:data_preparation.test_one_hot+17",
+        "one: two three",  # the first two lines, as one
     )
+    assert hidden.read_mistake_detail("g: one_hot: swapped") == ("g", "one_hot", "swapped", "")
 
 
 def test_every_reference_exercise_is_keyed():

@@ -108,8 +108,9 @@ def test_the_report_shows_what_to_re_teach(mistakes, tmp_path):
     assert sentence.index("swapped") < sentence.index("hard_coded_size")
 
 
-def test_a_hostile_message_does_not_become_markup(mistakes, tmp_path):
-    """The example comes from the autograded notebook, which the student's kernel wrote."""
+def test_hostile_kernel_outputs_never_become_the_example(mistakes, tmp_path):
+    """The autograded notebook's error outputs are the student's kernel's too (it may print
+    the grader's message and more): the example is the grader's own text, from its events."""
     course, _ = mistakes
     for student in ("bob", "cy"):  # the two who swapped rows and columns
         path = course.path("autograded", student, "tiny") / "tiny.ipynb"
@@ -123,7 +124,7 @@ def test_a_hostile_message_does_not_become_markup(mistakes, tmp_path):
     page = (out / "report.html").read_text(encoding="utf-8")
     section = page[page.index("Mistakes counted") :]
     assert "<img src=x" not in page and "<script>" not in page
-    assert html.escape(HOSTILE) in section  # shown as text, the swapped row's example
+    assert html.escape(HOSTILE) not in section and "rows and columns are swapped" in section
 
 
 def test_rows_and_sentence_escape_ids_and_messages():

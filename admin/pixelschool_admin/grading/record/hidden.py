@@ -267,14 +267,24 @@ class JudgeHiddenResults(NbGraderPreprocessor):
         incidents.note(self.incident_log, MISTAKE, grade_id, mistake_detail(message))
 
 
+MISTAKE_TEXT_CHARS = 300  # of the message kept in its event
+
+
 def mistake_detail(message):
-    """A ``mistake`` event's detail: ``<exercise>: <key>`` (:func:`read_mistake_detail`)."""
-    return f"{getattr(message, 'exercise', '')}: {getattr(message, 'mistake', None) or '?'}"
+    """A ``mistake`` event's detail: ``<exercise>: <key>: <text>`` (:func:`read_mistake_detail`),
+    the text the grader's own message (``Judged``): its first two lines, one line, cut to
+    ``MISTAKE_TEXT_CHARS``, the report's example of the key in words."""
+    lines = [line.strip() for line in str(message).splitlines() if line.strip()]
+    text = " ".join(lines[:2])[:MISTAKE_TEXT_CHARS]
+    exercise = getattr(message, "exercise", "")
+    return f"{exercise}: {getattr(message, 'mistake', None) or '?'}: {text}"
 
 
 def read_mistake_detail(detail):
-    """(grade id, exercise, key) from a ``mistake`` event's detail, as ``incident_events``
-    writes it: ``<grade id>: <exercise>: <key>`` (a key may hold ``:``, never ``': '``)."""
+    """(grade id, exercise, key, text) from a ``mistake`` event's detail, as
+    ``incident_events`` writes it: ``<grade id>: <exercise>: <key>: <text>`` (a key may hold
+    ``:``, never ``': '``; details written before the text came have none)."""
     grade_id, _, rest = detail.partition(": ")
-    exercise, _, key = rest.partition(": ")
-    return grade_id, exercise, key
+    exercise, _, rest = rest.partition(": ")
+    key, _, text = rest.partition(": ")
+    return grade_id, exercise, key, text

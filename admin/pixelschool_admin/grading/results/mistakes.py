@@ -29,7 +29,7 @@ def mistake_table(course):
     logged = logged[logged["kind"] == MISTAKE]
     found = {}
     for row in logged.itertuples():
-        grade_id, exercise, key = read_mistake_detail(row.detail)
+        grade_id, exercise, key, _ = read_mistake_detail(row.detail)
         exercise = exercise or grade_id  # a cell that calls no check: its grade id
         found.setdefault((row.assignment, exercise, key), set()).add(row.student)
     rows = [

@@ -6,8 +6,8 @@ recorded mistake or relation explains) are what an instructor re-teaches; they a
 plot and the first table, most students first. What is no answer (``not answered``, the
 template's placeholder) or was not judged (``results refused``, ``no results``, ``no hidden
 test``: the per-student table says why) is counted apart, in a second table and not in the
-plot. Each key shows one example message in words: the most common text of the grader's
-error in the autograded notebooks of the students it names (student data: always escaped).
+plot. Each key shows one example message in words: the most common text the grader's judge
+gave it, kept in its ``mistake`` events (never the kernel's outputs; escaped all the same).
 """
 
 import html
@@ -20,11 +20,6 @@ import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
 
 from pixelschool.checks.mistakes import NO_NAMED_MISTAKE, PLACEHOLDER  # noqa: E402
-from pixelschool_admin.authoring.notebooks import (  # noqa: E402
-    cell_grade_id,
-    is_test_cell,
-    readable_notebooks,
-)
 from pixelschool_admin.grading import events  # noqa: E402
 from pixelschool_admin.grading.record import hidden  # noqa: E402
 from pixelschool_admin.grading.results.mistakes import mistake_table, write_mistakes  # noqa: E402
@@ -37,7 +32,6 @@ TOP_KEYS = 3  # named mistakes per exercise with a bar segment of their own
 NAMES_SHOWN = 12  # students listed per row; the CSV lists them all
 EXAMPLE_LINES, EXAMPLE_CHARS = 2, 200
 LABEL_ROOM, CHAR_WIDTH = 500, 5  # the bars' width and a label character's, in pixels
-EXAMPLES_WANTED = 3  # texts read per key before the most common is chosen
 HIDDEN_SUFFIX = " (hidden test)"
 NO_NAMED_HINT = (
     "wrong values that no named mistake explains: read these answers, and add the mistake "
@@ -58,38 +52,18 @@ def short(text):
 
 
 def example_messages(course, keys):
-    """{(assignment, exercise, key): text}: for each of ``keys``, the most common first lines
-    of the grader's error in graded cells that named only that key (read from the autograded
-    notebooks, a few students per key)."""
+    """{(assignment, exercise, key): text}: for each of ``keys``, the most common text the
+    grader's judge gave it (kept in the ``mistake`` events: the grader's own words, never
+    the outputs the student's kernel wrote)."""
     logged = events.read(course)
     logged = logged[logged["kind"] == hidden.MISTAKE]
-    cells = {}  # (student, assignment) -> {grade id: {(exercise, key), ...}}
-    for row in logged.itertuples():
-        grade_id, exercise, key = hidden.read_mistake_detail(row.detail)
-        named = cells.setdefault((row.student, row.assignment), {})
-        named.setdefault(grade_id, set()).add((exercise or grade_id, key))
     texts = {}
-    for (student, assignment), named in cells.items():
-        wanted = {
-            grade_id: (assignment, *pairs[0])
-            for grade_id, pairs in ((g, sorted(p)) for g, p in named.items())
-            if len(pairs) == 1
-            and (assignment, *pairs[0]) in keys
-            and sum(texts.get((assignment, *pairs[0]), Counter()).values()) < EXAMPLES_WANTED
-        }
-        if not wanted:
-            continue
-        folder = course.path("autograded", student, assignment)
-        for _, nb in readable_notebooks(sorted(folder.glob("*.ipynb"))):
-            for cell in nb.cells:
-                if not is_test_cell(cell) or cell_grade_id(cell) not in wanted:
-                    continue
-                errors = [o for o in cell.get("outputs", []) if o.get("output_type") == "error"]
-                if errors:  # the grader's own message is the last one
-                    texts.setdefault(wanted[cell_grade_id(cell)], Counter())[
-                        short(errors[-1].get("evalue") or "")
-                    ] += 1
-    return {key: found.most_common(1)[0][0] for key, found in texts.items() if found}
+    for row in logged.itertuples():
+        grade_id, exercise, key, text = hidden.read_mistake_detail(row.detail)
+        found = (row.assignment, exercise or grade_id, key)
+        if found in keys and text:
+            texts.setdefault(found, Counter())[short(text)] += 1
+    return {found: counts.most_common(1)[0][0] for found, counts in texts.items()}
 
 
 def top_mistakes(course, n=5):
