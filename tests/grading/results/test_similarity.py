@@ -131,9 +131,35 @@ def test_scores_are_compared_on_integers():
     a = {"c": "def f(v):\n    return v.reshape(-1).astype(float).sum() * 2 + v.mean()"}
     b = {"c": a["c"] + "\n\ndef g(w):\n    return w.reshape(-1).astype(int).max() * 3 + 1"}
     exact = score(a, b)
-    assert 0 < exact < 1
+    assert 0 < exact < 1  # a Jaccard index: a's code is in b's, but too short to count as such
     assert similar_pairs({"a": a, "b": b}, threshold=exact, min_shared=1)
     assert not similar_pairs({"a": a, "b": b}, threshold=exact + 0.002, min_shared=1)
+
+
+def test_a_copy_padded_with_code_of_its_own_is_found(reference):
+    """The red team's cheap way out: 12 KB of unrelated code took a copy's Jaccard index to
+    0.22. Almost all of the original's own code is in the copy: that share is the score."""
+    cells, released_cells = reference
+    copy = {key: disguised(source) for key, source in cells.items()}
+    first = next(iter(copy))
+    copy[first] += "".join(
+        f"\n\ndef pad{i}(x):\n    return [x * {i} for _ in range({i})][{i} % 3:]"
+        for i in range(300)
+    )
+    counts = similarity.pair_counts({"a": cells, "b": copy}, released_cells)
+    assert counts[3][0] / counts[4][0] < 0.3  # what the Jaccard index alone says
+    [(_, _, found)] = similar_pairs({"a": cells, "b": copy}, released_cells)
+    assert found >= similarity.CONTAINED
+
+
+def test_a_short_shared_stretch_is_scored_by_the_jaccard_index():
+    """One pasted line or function in common (a small class pasting the same wrong answer)
+    is not a padded copy: under ``CONTAINED_MIN`` fingerprints, the Jaccard index scores it."""
+    line = "def f(v):\n    return v.reshape(-1).astype(float).sum() * 2 + v.mean()"
+    other = "\n\ndef g(w):\n    return sorted(w.tolist(), key=abs)[::3] + [w.max(), w.min()]"
+    pair = {"a": {"c": line}, "b": {"c": line + other}}
+    [(_, _, found)] = similar_pairs(pair, threshold=0, min_shared=1)
+    assert found < similarity.CONTAINED
 
 
 def test_the_index_finds_what_comparing_every_pair_finds():

@@ -22,9 +22,12 @@ How a pair's score is made, for one assignment:
 - fingerprints that more than ``COMMON_SHARE`` of the class share (and over ``COMMON_MIN``
   students) are the class's common idiom, not a copy: dropped too (MOSS's ``-m``);
 - a pair's score is the Jaccard index of the two students' fingerprint sets (shared / all
-  of both), 0 to 1; only pairs that share ``MIN_SHARED`` fingerprints or more and score at
-  least ``THRESHOLD`` are reported (compared on integers, in thousandths, so no last-bit
-  float difference moves a pair over the line).
+  of both), 0 to 1; or, where ``CONTAINED`` or more of one student's own code, and a long
+  stretch of it (``CONTAINED_MIN`` fingerprints), is in the other's, that share: a copy
+  padded with code of its own (12 KB took a copy's Jaccard index to 0.22). Only pairs that
+  share ``MIN_SHARED`` fingerprints or more and score at least ``THRESHOLD`` are reported
+  (compared on integers, in thousandths, so no last-bit float difference moves a pair over
+  the line).
 
 A copy of a student whose every answer is the class's common one shares nothing rare: it
 cannot be told from two students who wrote the common answer, and is not reported.
@@ -55,6 +58,8 @@ from pixelschool_admin.authoring.notebooks import (
 K = 25  # characters of filtered code per fingerprint (copydetect's noise threshold)
 THRESHOLD = 0.5  # a pair at this Jaccard index or above is reported
 MIN_SHARED = 40  # ... and only if it shares this many fingerprints (about 40 characters)
+CONTAINED = 0.9  # a pair is scored by containment if this share of the smaller set is shared
+CONTAINED_MIN = 500  # ... and that many fingerprints: a stretch of code, not a pasted line
 COMMON_SHARE = 0.05  # a fingerprint of more than this share of the class is common idiom
 COMMON_MIN = 20  # ... and of more than this many students
 COLUMNS = ["assignment", "student_a", "student_b", "score"]
@@ -137,9 +142,10 @@ def fingerprints(answers, released=()):
 
 
 def pair_counts(submissions, released=()):
-    """(students, a, b, shared, union) of every pair that shares a fingerprint that is not
-    the class's idiom: ``students`` sorted, ``a < b`` (M,) indices into it, ``shared`` and
-    ``union`` (M,) int64 fingerprint counts, so the pair's Jaccard index is shared / union.
+    """(students, a, b, shared, union, smaller) of every pair that shares a fingerprint that
+    is not the class's idiom: ``students`` sorted, ``a < b`` (M,) indices into it, ``shared``,
+    ``union`` and ``smaller`` (M,) int64 fingerprint counts (of both, of either, of the
+    smaller set), so the pair's Jaccard index is shared / union.
 
     ``submissions``: {student: {cell key: answer source}}; ``released``: the released
     notebook's code cells (sources), subtracted.
@@ -147,7 +153,7 @@ def pair_counts(submissions, released=()):
     students = sorted(submissions)
     empty = np.empty(0, dtype=np.int64)
     if len(students) < 2:
-        return students, empty, empty, empty, empty
+        return students, empty, empty, empty, empty, empty
     released = boilerplate(released)
     sets = [fingerprints(submissions[s], released) for s in students]
     rows = np.repeat(np.arange(len(students)), [len(f) for f in sets])
@@ -161,7 +167,7 @@ def pair_counts(submissions, released=()):
     sizes = np.asarray(index.sum(axis=1)).ravel().astype(np.int64)
     shared = sparse.triu(index @ index.T, k=1).tocoo()  # only pairs that share something
     a, b, both = shared.row, shared.col, shared.data.astype(np.int64)
-    return students, a, b, both, sizes[a] + sizes[b] - both
+    return students, a, b, both, sizes[a] + sizes[b] - both, np.minimum(sizes[a], sizes[b])
 
 
 def similar_pairs(submissions, released=(), threshold=THRESHOLD, min_shared=MIN_SHARED):
@@ -173,14 +179,31 @@ def similar_pairs(submissions, released=(), threshold=THRESHOLD, min_shared=MIN_
     return pairs_above(pair_counts(submissions, released), threshold, min_shared)
 
 
+def contained(counts):
+    """(M,) bool: the pairs of ``pair_counts``' ``counts`` that share ``CONTAINED`` or more
+    of the smaller set (on integers, in thousandths), and ``CONTAINED_MIN`` or more."""
+    _, _, _, both, _, smaller = counts
+    share = both * 1000 >= round(CONTAINED * 1000) * np.maximum(smaller, 1)
+    return share & (both >= CONTAINED_MIN)
+
+
+def scores(counts):
+    """(M,) float in [0, 1]: each pair's score, its Jaccard index or, if ``contained``, the
+    share of the smaller set that is shared."""
+    _, _, _, both, union, smaller = counts
+    inside = contained(counts)
+    return np.where(inside, both / np.maximum(smaller, 1), both / np.maximum(union, 1))
+
+
 def pairs_above(counts, threshold=THRESHOLD, min_shared=MIN_SHARED):
     """``similar_pairs`` from ``pair_counts``' ``counts``, so a caller counts only once."""
-    students, a, b, both, union = counts
+    students, a, b, both, union, _ = counts
     # on integers, in thousandths: no last-bit float difference moves a pair over the line
-    keep = (both >= min_shared) & (both * 1000 >= round(threshold * 1000) * union)
-    scores = both[keep] / union[keep]
-    found = sorted(zip(a[keep], b[keep], scores, strict=True), key=lambda p: (-p[2], p[0], p[1]))
-    return [(students[i], students[j], float(score)) for i, j, score in found]
+    jaccard = both * 1000 >= round(threshold * 1000) * union
+    keep = (both >= min_shared) & (jaccard | contained(counts))
+    score = scores(counts)[keep]
+    found = sorted(zip(a[keep], b[keep], score, strict=True), key=lambda p: (-p[2], p[0], p[1]))
+    return [(students[i], students[j], float(s)) for i, j, s in found]
 
 
 def answers_of(nb, notebook, released=None):

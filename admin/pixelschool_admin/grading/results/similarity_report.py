@@ -82,7 +82,7 @@ def plot_scores(scores, threshold, path):
         ax.axvline(threshold, color="#c44e52", linestyle="--", label=f"threshold {threshold}")
         ax.set(
             title=name,
-            xlabel="score (shared / all own code)",
+            xlabel="score (share of their own code in common)",
             ylabel="pairs sharing own code",
             xlim=(0, 1),
         )
@@ -101,8 +101,7 @@ def similarity_section(course, out_dir, threshold=similarity.THRESHOLD):
         answers = similarity.submitted_answers(course, assignment)
         code = similarity.released_code(course, assignment)
         counts = similarity.pair_counts(answers, code)
-        _, _, _, both, union = counts
-        scores[assignment] = both / np.maximum(union, 1)
+        scores[assignment] = similarity.scores(counts)
         pairs = similarity.pairs_above(counts, threshold)
         rows += [(assignment, x, y, round(s, 3)) for x, y, s in pairs]
         released = similarity.boilerplate(code)
