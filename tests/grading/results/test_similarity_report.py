@@ -1,4 +1,4 @@
-"""The report's similar-submissions section and ``courseadmin similarity``, on a real course
+"""The report's similar-submissions section and ``pixelschool-admin similarity``, on a real course
 folder: a copied pair found, its code side by side, highlighted and escaped."""
 
 import csv
