@@ -23,10 +23,16 @@ COLUMNS = ["assignment", "exercise", "mistake", "students"]
 SEPARATOR = ";"
 
 
-def mistake_table(course):
-    """One row per (assignment, exercise, mistake): ``COLUMNS``, ``students`` a list."""
+def mistake_events(course):
+    """The ``mistake`` events of ``reports/events.csv``."""
     logged = events.read(course)
-    logged = logged[logged["kind"] == MISTAKE]
+    return logged[logged["kind"] == MISTAKE]
+
+
+def mistake_table(course, logged=None):
+    """One row per (assignment, exercise, mistake): ``COLUMNS``, ``students`` a list; from
+    ``logged`` (``mistake_events``, read here if not given)."""
+    logged = mistake_events(course) if logged is None else logged
     found = {}
     for row in logged.itertuples():
         grade_id, exercise, key, _ = read_mistake_detail(row.detail)
@@ -40,10 +46,11 @@ def mistake_table(course):
     return pd.DataFrame(rows, columns=COLUMNS)
 
 
-def write_mistakes(course):
-    """Write ``reports/mistakes.csv`` (see the module); return its path."""
-    table = mistake_table(course)
-    table["students"] = table["students"].map(SEPARATOR.join)
+def write_mistakes(course, table=None):
+    """Write ``reports/mistakes.csv`` (see the module) from ``table`` (``mistake_table``'s,
+    made here if not given); return its path."""
+    table = mistake_table(course) if table is None else table
+    table = table.assign(students=table["students"].map(SEPARATOR.join))
     path = course.report_path("mistakes.csv")
     table.to_csv(path, index=False)
     return path

@@ -20,9 +20,12 @@ import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
 
 from pixelschool.checks.mistakes import NO_NAMED_MISTAKE, PLACEHOLDER  # noqa: E402
-from pixelschool_admin.grading import events  # noqa: E402
 from pixelschool_admin.grading.record import hidden  # noqa: E402
-from pixelschool_admin.grading.results.mistakes import mistake_table, write_mistakes  # noqa: E402
+from pixelschool_admin.grading.results.mistakes import (  # noqa: E402
+    mistake_events,
+    mistake_table,
+    write_mistakes,
+)
 
 NO_ANSWER = {hidden.NOT_ANSWERED, PLACEHOLDER}
 NOT_JUDGED = {hidden.RESULTS_REFUSED, hidden.NO_RESULTS, hidden.NO_HIDDEN_TEST}
@@ -51,12 +54,10 @@ def short(text):
     return text if len(text) <= EXAMPLE_CHARS else text[: EXAMPLE_CHARS - 1] + "…"
 
 
-def example_messages(course, keys):
+def example_messages(logged, keys):
     """{(assignment, exercise, key): text}: for each of ``keys``, the most common text the
-    grader's judge gave it (kept in the ``mistake`` events: the grader's own words, never
-    the outputs the student's kernel wrote)."""
-    logged = events.read(course)
-    logged = logged[logged["kind"] == hidden.MISTAKE]
+    grader's judge gave it in the ``mistake`` events ``logged`` (the grader's own words,
+    never the outputs the student's kernel wrote)."""
     texts = {}
     for row in logged.itertuples():
         grade_id, exercise, key, text = hidden.read_mistake_detail(row.detail)
@@ -192,14 +193,15 @@ def plot_mistakes(wrong, path):
 def mistakes_section(course, out_dir):
     """Write ``reports/mistakes.csv`` and the plot (into ``out_dir``); return the report's
     HTML parts."""
-    write_mistakes(course)
-    table = mistake_table(course)
+    logged = mistake_events(course)  # read once: a class's events.csv is long
+    table = mistake_table(course, logged)
+    write_mistakes(course, table)
     head = "<h2>Mistakes counted: what to re-teach</h2>"
     if table.empty:
         return [head, "<p>No graded cell failed (or nothing is graded yet).</p>"]
     wrong = exercise_order(wrong_answers(table))
     keys = set(map(tuple, wrong[["assignment", "exercise", "mistake"]].values))
-    examples = example_messages(course, keys)
+    examples = example_messages(logged, keys)
     parts = [head, top_sentence(wrong, examples)]
     parts.append(
         "<p>From the grader's own judgement of the hidden graded cells (the visible checks "
