@@ -174,7 +174,7 @@ def report(args):
 
 
 def similarity(args):
-    """Write pairs of students whose answer cells share much code (reports/similarity.csv)."""
+    """Write pairs of students whose code cells share much code (reports/similarity.csv)."""
     from pixelschool_admin.grading.results.similarity import THRESHOLD, similarity_table, write
 
     course = _course(args)

@@ -10,7 +10,12 @@ from pixelschool_admin import cli
 from pixelschool_admin.authoring.notebooks import answer_cells, read_notebook
 from pixelschool_admin.grading.course import Course
 from pixelschool_admin.grading.results.report import write_report
-from pixelschool_admin.grading.results.similarity_report import MARK, PLOT, highlighted
+from pixelschool_admin.grading.results.similarity_report import (
+    MARK,
+    PLOT,
+    highlighted,
+    own_fingerprints,
+)
 from pixelschool_admin.paths import SOLUTIONS_DIR
 from tests.grading.results.test_sanitise import Active
 from tests.grading.results.test_similarity import NOTEBOOK, disguised, released
@@ -49,9 +54,9 @@ def course(tmp_path_factory):
 
 def test_highlighted_code_is_escaped_and_marked():
     a = "def f(v):\n    return v.reshape(-1).astype(float).sum() * 2  # </pre><script>\n"
-    shown, shares = highlighted(a, [a.replace("v", "w")], released=())
+    shown, shares = highlighted(a, own_fingerprints({"n:c": a.replace("v", "w")}, "n", ()))
     assert shares and MARK[0] in shown and "<script>" not in shown and "&lt;script&gt;" in shown
-    lone = highlighted("<script>x = 1</script>", ["y = 2"], released=())
+    lone = highlighted("<script>x = 1</script>", own_fingerprints({"n:c": "y = 2"}, "n", ()))
     assert lone == ("&lt;script&gt;x = 1&lt;/script&gt;", False)
 
 

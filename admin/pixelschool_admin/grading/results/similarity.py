@@ -1,4 +1,4 @@
-"""Similar submissions: pairs of students whose answer cells share much of their own code.
+"""Similar submissions: pairs of students whose code cells share much of their own code.
 
 A prompt for a look by hand, never a grade: short exercises have few ways to be written,
 and two students may well write the same lines on their own.
@@ -56,7 +56,7 @@ from pixelschool_admin.authoring.notebooks import (
 )
 
 K = 25  # characters of filtered code per fingerprint (copydetect's noise threshold)
-THRESHOLD = 0.5  # a pair at this Jaccard index or above is reported
+THRESHOLD = 0.5  # a pair at this score or above is reported
 MIN_SHARED = 40  # ... and only if it shares this many fingerprints (about 40 characters)
 CONTAINED = 0.9  # a pair is scored by containment if this share of the smaller set is shared
 CONTAINED_MIN = 500  # ... and that many fingerprints: a stretch of code, not a pasted line
@@ -174,7 +174,7 @@ def similar_pairs(submissions, released=(), threshold=THRESHOLD, min_shared=MIN_
     """[(student_a, student_b, score)] of the pairs at ``threshold`` or above, best first.
 
     ``submissions``: {student: {cell key: answer source}}; ``released``: the released
-    notebook's code cells (sources), subtracted. Scores are Jaccard indices in [0, 1].
+    notebook's code cells (sources), subtracted. Scores (``scores``) are in [0, 1].
     """
     return pairs_above(pair_counts(submissions, released), threshold, min_shared)
 
@@ -237,9 +237,11 @@ def released_code(course, assignment):
     ]
 
 
-def submitted_answers(course, assignment):
-    """{student: {cell key: source}} of the students' submitted notebooks (``submitted/``)."""
-    found, released = {}, frozenset(released_code(course, assignment))
+def submitted_answers(course, assignment, code=None):
+    """{student: {cell key: source}} of the students' submitted notebooks (``submitted/``);
+    ``code``: ``released_code``'s, read here if not given."""
+    code = released_code(course, assignment) if code is None else code
+    found, released = {}, frozenset(code)
     for student in course.students(assignment):
         folder = course.root / "submitted" / student / assignment
         answers = {}
@@ -250,14 +252,25 @@ def submitted_answers(course, assignment):
     return found
 
 
+def assignment_pairs(course, assignment, threshold=THRESHOLD):
+    """(answers, code, counts, pairs) of one assignment, each read or computed once:
+    ``submitted_answers``, ``released_code``, ``pair_counts`` and ``pairs_above``'s."""
+    code = released_code(course, assignment)
+    answers = submitted_answers(course, assignment, code)
+    counts = pair_counts(answers, code)
+    return answers, code, counts, pairs_above(counts, threshold)
+
+
+def csv_rows(assignment, pairs):
+    """``pairs`` (``similar_pairs``') as rows of ``reports/similarity.csv`` (``COLUMNS``)."""
+    return [(assignment, a, b, round(score, 3)) for a, b, score in pairs]
+
+
 def similarity_table(course, assignments=None, threshold=THRESHOLD):
     """[(assignment, student_a, student_b, score)] for ``assignments`` (all by default)."""
     rows = []
     for assignment in assignments or course.assignments():
-        pairs = similar_pairs(
-            submitted_answers(course, assignment), released_code(course, assignment), threshold
-        )
-        rows += [(assignment, a, b, round(score, 3)) for a, b, score in pairs]
+        rows += csv_rows(assignment, assignment_pairs(course, assignment, threshold)[3])
     return rows
 
 

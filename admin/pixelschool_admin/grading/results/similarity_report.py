@@ -2,7 +2,7 @@
 
 Writes ``reports/similarity.csv`` (results/similarity.py) and ``similarity.png`` (per
 assignment, a histogram of the scores of the pairs that share any code of their own, with
-the threshold). For the top ``TOP`` pairs it shows both students' answer cells side by side
+the threshold). For the top ``TOP`` pairs it shows both students' code cells side by side
 (their own code only, never outputs), the code they share highlighted. Student code is
 escaped (markupsafe, through copydetect's ``highlight_overlap``): it never becomes markup.
 """
@@ -23,14 +23,20 @@ PLOT = "similarity.png"
 MARK = ("<mark>", "</mark>")
 
 
-def shared_slices(source, others, released):
+def own_fingerprints(answers, notebook, released):
+    """(F,) uint64: the fingerprints of ``answers``' cells ({cell key: source}) of
+    ``notebook``, less the ``released`` ones: what a cell of the other student is marked
+    against."""
+    sources = [v for k, v in answers.items() if k.partition(":")[0] == notebook]
+    return np.setdiff1d(similarity.boilerplate(sources), released)
+
+
+def shared_slices(source, theirs):
     """(2, S) int: starts and ends, in ``source``'s own characters, of the code it shares
-    with any of ``others`` (the other student's cells of the notebook), less the
-    ``released`` fingerprints. ``source`` is ``similarity.stripped`` already."""
+    with the fingerprints ``theirs`` (``own_fingerprints``). ``source`` is
+    ``similarity.stripped`` already."""
     text, offsets = filter_code(source, "answer.py", language="python")
-    mine = similarity.kgram_hashes(text)
-    theirs = np.setdiff1d(similarity.boilerplate(others), released)
-    at = np.flatnonzero(np.isin(mine, theirs))
+    at = np.flatnonzero(np.isin(similarity.kgram_hashes(text), theirs))
     slices = get_copied_slices(at, similarity.K).astype(np.int64)
     if slices.size and len(offsets):
         where = np.clip(np.searchsorted(offsets[:, 0], slices), 0, len(offsets) - 1)
@@ -38,11 +44,11 @@ def shared_slices(source, others, released):
     return slices
 
 
-def highlighted(source, others, released):
-    """``source`` as escaped HTML, the code it shares with ``others`` in ``<mark>``, and
-    whether it shares any."""
+def highlighted(source, theirs):
+    """``source`` as escaped HTML, the code it shares with the fingerprints ``theirs`` in
+    ``<mark>``, and whether it shares any."""
     source = similarity.stripped(source)
-    slices = shared_slices(source, others, released)
+    slices = shared_slices(source, theirs)
     if slices.size == 0:
         return html.escape(source), False
     marked, _ = highlight_overlap(source, slices, *MARK, escape_html=True)
@@ -52,13 +58,15 @@ def highlighted(source, others, released):
 def pair_html(assignment, a, b, score, answers, released):
     """One pair: a heading and a table of both students' cells side by side, those that
     share code (with any cell of the other's same notebook), the shared code marked."""
+    prints = {}  # (student, notebook): own_fingerprints, computed once per pair
     rows = []
     for key in dict.fromkeys([*answers[a], *answers[b]]):
         notebook = key.partition(":")[0]
         sides = []
         for mine, theirs in ((a, b), (b, a)):
-            others = [v for k, v in answers[theirs].items() if k.partition(":")[0] == notebook]
-            sides.append(highlighted(answers[mine].get(key, ""), others, released))
+            if (theirs, notebook) not in prints:
+                prints[theirs, notebook] = own_fingerprints(answers[theirs], notebook, released)
+            sides.append(highlighted(answers[mine].get(key, ""), prints[theirs, notebook]))
         if any(shares for _, shares in sides):
             left, right = (code for code, _ in sides)
             rows.append(
@@ -98,12 +106,9 @@ def similarity_section(course, out_dir, threshold=similarity.THRESHOLD):
     HTML parts."""
     rows, scores, shown = [], {}, []
     for assignment in course.assignments():
-        answers = similarity.submitted_answers(course, assignment)
-        code = similarity.released_code(course, assignment)
-        counts = similarity.pair_counts(answers, code)
+        answers, code, counts, pairs = similarity.assignment_pairs(course, assignment, threshold)
         scores[assignment] = similarity.scores(counts)
-        pairs = similarity.pairs_above(counts, threshold)
-        rows += [(assignment, x, y, round(s, 3)) for x, y, s in pairs]
+        rows += similarity.csv_rows(assignment, pairs)
         released = similarity.boilerplate(code)
         shown += [(s, assignment, x, y, answers, released) for x, y, s in pairs]
     similarity.write(course, rows)
@@ -112,11 +117,12 @@ def similarity_section(course, out_dir, threshold=similarity.THRESHOLD):
         "pre-wrap;margin:0}mark{background:#ffe08a}</style>",
         "<h2>Similar submissions</h2>",
         "<p><b>A prompt for a look by hand, never a grade.</b> A pair is listed when their "
-        f"answer cells share at least {threshold:.0%} of their own code (score {threshold} or "
-        "more): comments, whitespace and names ignored, the released notebook's code and the "
-        "code most of the class wrote left out. Short exercises have few ways to be written, "
-        "so two students may write the same lines on their own: read the code before you ask "
-        "anyone about it. All pairs: <code>similarity.csv</code>.</p>",
+        f"code cells share at least {threshold:.0%} of their own code (score {threshold} or "
+        f"more), or {similarity.CONTAINED:.0%} of a long stretch of one student's own code is "
+        "in the other's: comments, whitespace and names ignored, the released notebook's "
+        "code and the code most of the class wrote left out. Short exercises have few ways to "
+        "be written, so two students may write the same lines on their own: read the code "
+        "before you ask anyone about it. All pairs: <code>similarity.csv</code>.</p>",
     ]
     if any(len(s) for s in scores.values()):
         plot_scores(scores, threshold, out_dir / PLOT)
